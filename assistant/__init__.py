@@ -1,0 +1,1 @@
+"""The conversational shop assistant: tools over catalog, orders and policies; sentiment."""

@@ -1,0 +1,1 @@
+"""Channel adapters (Telegram, Slack) and their loopback sandboxes; the only home of the channel SDKs."""

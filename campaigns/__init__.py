@@ -1,0 +1,1 @@
+"""The campaign engine: YAML schema, planner, writer, outbox dispatcher, follow-ups, scheduler, reports."""

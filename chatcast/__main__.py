@@ -1,0 +1,5 @@
+"""Allow ``python -m chatcast``."""
+
+from chatcast.cli import main
+
+main()

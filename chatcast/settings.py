@@ -1,0 +1,103 @@
+"""Typed settings read once, at the entry point, from the environment and an optional ``.env``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything Chatcast reads from its environment; secrets are ``SecretStr`` and never printed."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHATCAST_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default=Path("data"), description="Where the SQLite file and caches live.")
+    database_url: str | None = Field(
+        default=None, description="Tortoise URL; default: a SQLite file under data_dir."
+    )
+
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("CHATCAST_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    openai_model: str = "gpt-4o-mini"
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("CHATCAST_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_url: str | None = Field(default=None, description="Bot API server; default: Telegram's.")
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_staff_channel: str | None = None
+
+    timezone: str = Field(default="UTC", description="The shop's timezone (IANA name).")
+    telegram_rate_per_second: float = Field(default=30.0, gt=0)
+    telegram_chat_rate_per_second: float = Field(default=1.0, gt=0)
+    slack_channel_rate_per_second: float = Field(default=1.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        return value
+
+    @property
+    def db_url(self) -> str:
+        """The database URL to connect to, with the SQLite default filled in."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{(self.data_dir / 'chatcast.sqlite3').as_posix()}"
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the log redactor."""
+        values = [
+            secret.get_secret_value()
+            for secret in (
+                self.openai_api_key,
+                self.telegram_bot_token,
+                self.telegram_webhook_secret,
+                self.slack_bot_token,
+                self.slack_signing_secret,
+                self.slack_app_token,
+            )
+            if secret is not None and secret.get_secret_value()
+        ]
+        password = urlsplit(self.db_url).password
+        if password:
+            values.append(password)
+        return values
+
+    def public_view(self) -> dict[str, str]:
+        """Settings as printable strings: secrets masked, passwords stripped from URLs."""
+        view: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                shown = "********" if value.get_secret_value() else "(empty)"
+            elif value is None:
+                shown = "(not set)"
+            else:
+                shown = str(value)
+            view[name] = shown
+        view["database_url"] = redact_url(self.db_url)
+        return view
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

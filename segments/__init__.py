@@ -1,0 +1,1 @@
+"""Personas and segments: YAML definitions, customer features, rules compiled to database queries."""

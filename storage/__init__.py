@@ -1,0 +1,1 @@
+"""Storage: tortoise models, schema migrations, importers and the queries the engine needs."""

@@ -1,0 +1,353 @@
+"""The import kinds: customers (with chat identities), products, orders, and the UCI Online Retail layout."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ValidationError
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from storage import bulk
+from storage.importers.rows import CustomerRow, OrderLineRow, ProductRow, RowProblem, clean, describe
+from storage.importers.runner import Parsed
+from storage.importers.sources import RawRow
+
+Refusal = tuple[RawRow, str, str]
+
+CUSTOMER_COLUMNS = (
+    "name",
+    "email",
+    "phone",
+    "language",
+    "timezone",
+    "country",
+    "tags",
+    "attributes",
+    "opted_in_at",
+    "opted_out_at",
+    "consent_source",
+)
+PRODUCT_COLUMNS = ("name", "category", "price", "currency", "url", "stock", "tags", "description", "active")
+
+
+def _header_problem(model: type[BaseModel], columns: Sequence[str]) -> str | None:
+    known = set(model.model_fields)
+    unknown = [c for c in columns if c not in known and not c.startswith("attr_")]
+    if unknown:
+        known_list = ", ".join(sorted(known))
+        return f"unknown column {unknown[0]!r} (known: {known_list}; custom attributes: attr_<name>)"
+    required = [n for n, f in model.model_fields.items() if f.is_required()]
+    missing = [c for c in required if c not in columns]
+    if missing:
+        return f"missing required column {missing[0]!r}"
+    return None
+
+
+def _present(columns: Sequence[str], candidates: Sequence[str]) -> list[str]:
+    """The table columns an import may overwrite: those the file actually has."""
+    given = set(columns)
+    if any(c.startswith("attr_") for c in given):
+        given.add("attributes")
+    return [c for c in candidates if c in given]
+
+
+def _last_wins(batch: list[Parsed[Any]], key: str) -> list[Parsed[Any]]:
+    """Rows de-duplicated by ``key`` within a batch; the later row wins, as it would row by row."""
+    return list({getattr(p.value, key): p for p in batch}.values())
+
+
+class CustomersKind:
+    """Customers keyed by ``external_id``; ``telegram_chat_id`` and ``slack_user`` link chat identities."""
+
+    name = "customers"
+    tables = ("customer", "channel_identity")
+
+    def check_columns(self, columns: Sequence[str]) -> str | None:
+        return _header_problem(CustomerRow, columns)
+
+    def parse(self, data: dict[str, Any], context: dict[str, Any]) -> CustomerRow:
+        return CustomerRow.model_validate(clean(data), context=context)
+
+    async def write(
+        self, conn: BaseDBAsyncClient, batch: list[Parsed[CustomerRow]], columns: Sequence[str]
+    ) -> list[Refusal]:
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "external_id": c.external_id,
+                "name": c.name,
+                "email": c.email,
+                "phone": c.phone,
+                "language": c.language,
+                "timezone": c.timezone,
+                "country": c.country,
+                "tags": json.dumps(c.tags),
+                "attributes": json.dumps(c.attributes, sort_keys=True),
+                "opted_in_at": c.opted_in_at,
+                "opted_out_at": c.opted_out_at,
+                "consent_source": c.consent_source,
+                "created_at": now,
+            }
+            for c in (p.value for p in _last_wins(batch, "external_id"))
+        ]
+        await bulk.upsert(
+            conn, "customer", rows, conflict=["external_id"], update=_present(columns, CUSTOMER_COLUMNS)
+        )
+        links = [(p.value, ch, addr) for p in batch for ch, addr in _addresses(p.value)]
+        if links:
+            ids = await bulk.id_map(conn, "customer", "external_id", (c.external_id for c, _, _ in links))
+            identities = {
+                (ch, addr): {
+                    "customer_id": ids[c.external_id],
+                    "channel": ch,
+                    "address": addr,
+                    "reachable": True,
+                    "linked_at": now,
+                }
+                for c, ch, addr in links
+            }
+            await bulk.upsert(
+                conn,
+                "channel_identity",
+                list(identities.values()),
+                conflict=["channel", "address"],
+                update=["customer_id"],
+            )
+        return []
+
+
+def _addresses(customer: CustomerRow) -> list[tuple[str, str]]:
+    found = []
+    if customer.telegram_chat_id is not None:
+        found.append(("telegram", str(customer.telegram_chat_id)))
+    if customer.slack_user is not None:
+        found.append(("slack", customer.slack_user))
+    return found
+
+
+def _product_dict(p: ProductRow) -> dict[str, Any]:
+    return {
+        "sku": p.sku,
+        "name": p.name,
+        "category": p.category,
+        "price": p.price,
+        "currency": p.currency,
+        "url": p.url,
+        "stock": p.stock,
+        "tags": json.dumps(p.tags),
+        "description": p.description,
+        "active": p.active,
+    }
+
+
+class ProductsKind:
+    """Catalog items keyed by ``sku``."""
+
+    name = "products"
+    tables = ("product",)
+
+    def check_columns(self, columns: Sequence[str]) -> str | None:
+        return _header_problem(ProductRow, columns)
+
+    def parse(self, data: dict[str, Any], context: dict[str, Any]) -> ProductRow:
+        return ProductRow.model_validate(clean(data), context=context)
+
+    async def write(
+        self, conn: BaseDBAsyncClient, batch: list[Parsed[ProductRow]], columns: Sequence[str]
+    ) -> list[Refusal]:
+        rows = [_product_dict(p.value) for p in _last_wins(batch, "sku")]
+        await bulk.upsert(conn, "product", rows, conflict=["sku"], update=_present(columns, PRODUCT_COLUMNS))
+        return []
+
+
+class OrdersKind:
+    """Order lines; an order names a known customer and each line a known product, or the row is refused."""
+
+    name = "orders"
+    tables = ("order", "order_item")
+
+    def check_columns(self, columns: Sequence[str]) -> str | None:
+        return _header_problem(OrderLineRow, columns)
+
+    def parse(self, data: dict[str, Any], context: dict[str, Any]) -> Any:
+        return OrderLineRow.model_validate(clean(data), context=context)
+
+    def line_of(self, item: Parsed[OrderLineRow]) -> int:
+        """The line key: the file's ``line`` column, else the row's position in the file."""
+        return item.value.line or item.raw.row
+
+    async def write(
+        self, conn: BaseDBAsyncClient, batch: list[Parsed[OrderLineRow]], columns: Sequence[str]
+    ) -> list[Refusal]:
+        refused: list[Refusal] = []
+        customers = await bulk.id_map(conn, "customer", "external_id", (p.value.customer_id for p in batch))
+        products = await bulk.id_map(conn, "product", "sku", (p.value.sku for p in batch))
+        good = []
+        for item in batch:
+            line = item.value
+            if line.customer_id not in customers:
+                refused.append((item.raw, "customer_id", f"unknown customer {line.customer_id!r}"))
+            elif line.sku not in products:
+                refused.append((item.raw, "sku", f"unknown product {line.sku!r}"))
+            else:
+                good.append(item)
+        orders = {
+            p.value.order_id: {
+                "external_id": p.value.order_id,
+                "customer_id": customers[p.value.customer_id],
+                "ordered_at": p.value.ordered_at,
+                "status": p.value.status,
+                "is_return": p.value.returned,
+                "currency": p.value.currency,
+                "discount_code": p.value.discount_code,
+                "total": 0.0,
+            }
+            for p in good
+        }
+        await bulk.upsert(
+            conn,
+            "order",
+            list(orders.values()),
+            conflict=["external_id"],
+            update=["customer_id", "ordered_at", "status", "is_return", "currency", "discount_code"],
+        )
+        order_ids = await bulk.id_map(conn, "order", "external_id", orders)
+        items = {
+            (order_ids[p.value.order_id], self.line_of(p)): {
+                "order_id": order_ids[p.value.order_id],
+                "line": self.line_of(p),
+                "product_id": products[p.value.sku],
+                "quantity": p.value.quantity,
+                "unit_price": p.value.unit_price,
+            }
+            for p in good
+        }
+        await bulk.upsert(
+            conn,
+            "order_item",
+            list(items.values()),
+            conflict=["order_id", "line"],
+            update=["product_id", "quantity", "unit_price"],
+        )
+        await _recompute_totals(conn, list(order_ids.values()))
+        return refused
+
+
+async def _recompute_totals(conn: BaseDBAsyncClient, order_ids: list[int]) -> None:
+    if not order_ids:
+        return
+    marks = ", ".join(str(int(i)) for i in order_ids)
+    total = (
+        "COALESCE((SELECT ROUND(CAST(SUM(i.quantity * i.unit_price) AS NUMERIC), 4)"
+        ' FROM order_item i WHERE i.order_id = "order".id), 0)'
+    )
+    await conn.execute_query(f'UPDATE "order" SET total = {total} WHERE id IN ({marks}) AND total <> {total}')
+
+
+class OnlineRetailRow(BaseModel):
+    """A UCI Online Retail line, split into the customer, product and order line it describes."""
+
+    customer: CustomerRow
+    product: ProductRow
+    line: OrderLineRow
+
+
+class OnlineRetailKind(OrdersKind):
+    """The UCI Online Retail layout: invoices (``C``-prefixed ones are cancellations) that bring their own
+    customers (id, country) and products (stock code, description, last unit price, GBP)."""
+
+    name = "orders (online-retail)"
+    tables = ("customer", "product", "order", "order_item")
+    SOURCE_COLUMN: ClassVar[dict[str, str]] = {
+        "external_id": "CustomerID",
+        "customer_id": "CustomerID",
+        "country": "Country",
+        "sku": "StockCode",
+        "name": "Description",
+        "price": "UnitPrice",
+        "unit_price": "UnitPrice",
+        "order_id": "InvoiceNo",
+        "ordered_at": "InvoiceDate",
+        "quantity": "Quantity",
+    }
+    COLUMNS = (
+        "InvoiceNo",
+        "StockCode",
+        "Description",
+        "Quantity",
+        "InvoiceDate",
+        "UnitPrice",
+        "CustomerID",
+        "Country",
+    )
+
+    def check_columns(self, columns: Sequence[str]) -> str | None:
+        missing = [c for c in self.COLUMNS if c not in columns]
+        return f"missing required column {missing[0]!r} (online-retail layout)" if missing else None
+
+    def parse(self, data: dict[str, Any], context: dict[str, Any]) -> OnlineRetailRow:
+        d = clean(data)
+        invoice = str(d.get("InvoiceNo", ""))
+        cancelled = invoice.upper().startswith("C")
+        sku = d.get("StockCode")
+        raw = {
+            "customer": {"external_id": d.get("CustomerID"), "country": d.get("Country")},
+            "product": {
+                "sku": sku,
+                "name": d.get("Description") or sku,
+                "price": d.get("UnitPrice"),
+                "currency": "GBP",
+            },
+            "line": {
+                "order_id": invoice,
+                "customer_id": d.get("CustomerID"),
+                "ordered_at": d.get("InvoiceDate"),
+                "sku": sku,
+                "quantity": d.get("Quantity"),
+                "unit_price": d.get("UnitPrice"),
+                "currency": "GBP",
+                "status": "cancelled" if cancelled else "paid",
+                "is_return": cancelled,
+            },
+        }
+        try:
+            return OnlineRetailRow.model_validate(raw, context=context)
+        except ValidationError as exc:
+            part = str(exc.errors()[0]["loc"][0])
+            column, reason = describe(exc, raw.get(part, {}))
+            raise RowProblem(self.SOURCE_COLUMN.get(column or "", column), reason) from None
+
+    async def write(
+        self, conn: BaseDBAsyncClient, batch: list[Parsed[Any]], columns: Sequence[str]
+    ) -> list[Refusal]:
+        customers = {p.value.customer.external_id: p.value.customer for p in batch}
+        await bulk.upsert(
+            conn,
+            "customer",
+            [
+                {
+                    "external_id": c.external_id,
+                    "name": "",
+                    "language": "en",
+                    "country": c.country,
+                    "tags": "[]",
+                    "attributes": "{}",
+                    "created_at": datetime.now(UTC),
+                }
+                for c in customers.values()
+            ],
+            conflict=["external_id"],
+            update=["country"],
+        )
+        products = {p.value.product.sku: p.value.product for p in batch}
+        await bulk.upsert(
+            conn,
+            "product",
+            [_product_dict(p) for p in products.values()],
+            conflict=["sku"],
+            update=["name", "price", "currency"],
+        )
+        return await super().write(conn, [Parsed(p.raw, p.value.line) for p in batch], columns)

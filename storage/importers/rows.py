@@ -1,0 +1,228 @@
+"""What a valid row of each import kind looks like (pydantic), and how a bad one is described."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, tzinfo
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+ORDER_STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled", "returned", "refunded")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SLACK = re.compile(r"^[A-Z0-9]+/[A-Z0-9]+$")
+
+
+def _split_tags(value: Any) -> Any:
+    if isinstance(value, str):
+        return [t.strip() for t in re.split(r"[;|]", value) if t.strip()]
+    return value
+
+
+def _round_money(value: float) -> float:
+    return round(value, 4)
+
+
+def _bool(value: Any) -> Any:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("1", "true", "yes", "y", "t"):
+            return True
+        if lowered in ("0", "false", "no", "n", "f"):
+            return False
+    return value
+
+
+Key = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Tags = Annotated[list[Annotated[str, StringConstraints(max_length=64)]], BeforeValidator(_split_tags)]
+Money = Annotated[float, Field(ge=0, allow_inf_nan=False), AfterValidator(_round_money)]
+Flag = Annotated[bool, BeforeValidator(_bool)]
+
+
+def _aware(value: datetime, info: ValidationInfo) -> datetime:
+    """Naive timestamps are read in the shop's timezone; everything is stored in UTC."""
+    if value.tzinfo is None:
+        zone: tzinfo = (info.context or {}).get("tz", UTC)
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(UTC)
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class CustomerRow(_Row):
+    """A customer: ``external_id`` is the shop's id; ``attr_*`` columns become custom attributes."""
+
+    external_id: Key
+    name: Annotated[str, StringConstraints(max_length=200)] = ""
+    email: str | None = None
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    language: str = "en"
+    timezone: str | None = None
+    country: Annotated[str, StringConstraints(max_length=64)] | None = None
+    tags: Tags = []
+    attributes: dict[str, Any] = {}
+    opted_in_at: datetime | None = None
+    opted_out_at: datetime | None = None
+    consent_source: Annotated[str, StringConstraints(max_length=64)] | None = None
+    telegram_chat_id: int | None = None
+    slack_user: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 254 or not _EMAIL.match(value)):
+            raise ValueError(f"{value!r} is not an email address")
+        return value.lower() if value else value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not _LANGUAGE.match(value):
+            raise ValueError(f"{value!r} is not a language code such as 'en' or 'pt-BR'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        return value
+
+    @field_validator("opted_in_at", "opted_out_at")
+    @classmethod
+    def _utc(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        return None if value is None else _aware(value, info)
+
+    @field_validator("slack_user")
+    @classmethod
+    def _slack(cls, value: str | None) -> str | None:
+        if value is not None and not _SLACK.match(value):
+            raise ValueError(f"{value!r} is not a Slack identity of the form TEAM/USER (e.g. T0123/U0456)")
+        return value
+
+
+class ProductRow(_Row):
+    """A catalog item, keyed by SKU."""
+
+    sku: Key
+    name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    category: Annotated[str, StringConstraints(max_length=100)] = ""
+    price: Money
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    url: Annotated[str, StringConstraints(max_length=500, pattern=r"^https?://\S+$")] | None = None
+    stock: Annotated[int, Field(ge=0)] | None = None
+    tags: Tags = []
+    description: str = ""
+    active: Flag = True
+
+
+class OrderLineRow(_Row):
+    """One line of an order; the order's own fields repeat on each of its lines."""
+
+    order_id: Key
+    customer_id: Key
+    ordered_at: datetime
+    sku: Key
+    quantity: int
+    unit_price: Money
+    status: Literal[ORDER_STATUSES] = "paid"  # type: ignore[valid-type]
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    discount_code: Annotated[str, StringConstraints(max_length=64)] | None = None
+    line: Annotated[int, Field(ge=1)] | None = None
+    is_return: Flag | None = None
+
+    @field_validator("ordered_at")
+    @classmethod
+    def _utc(cls, value: datetime, info: ValidationInfo) -> datetime:
+        return _aware(value, info)
+
+    @field_validator("quantity")
+    @classmethod
+    def _nonzero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("quantity must not be 0")
+        return value
+
+    @property
+    def returned(self) -> bool:
+        """A return or cancellation: flagged, with a return status, or with a negative quantity."""
+        if self.is_return is not None:
+            return self.is_return
+        return self.status in ("returned", "cancelled", "refunded") or self.quantity < 0
+
+
+class RowProblem(ValueError):
+    """A bad row found by a kind's own parsing, naming the column it is about."""
+
+    def __init__(self, column: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.column = column
+        self.reason = reason
+
+
+class RowError(BaseModel):
+    """Why one row was refused: file, row, line, column and reason."""
+
+    file: str
+    row: int
+    line: int
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file} row {self.row} (line {self.line})"
+        column = f", column '{self.column}'" if self.column else ""
+        return f"{where}{column}: {self.reason}"
+
+
+def describe(exc: ValidationError, data: dict[str, Any]) -> tuple[str | None, str]:
+    """The column and a one-line reason for the first problem pydantic found."""
+    error = exc.errors(include_url=False)[0]
+    names = [part for part in error["loc"] if isinstance(part, str)]
+    column = names[-1] if names else None
+    if error["type"] == "missing":
+        return column, "required value is missing"
+    if error["type"] == "extra_forbidden":
+        return column, "unknown column (custom attributes are named attr_<name>)"
+    message = error["msg"].removeprefix("Value error, ")
+    if column is not None and column in data and error["type"] != "value_error":
+        message = f"{message} (got {data[column]!r})"
+    return column, message
+
+
+def clean(data: dict[str, Any]) -> dict[str, Any]:
+    """Strip text, treat empty cells as absent, gather ``attr_*`` columns into ``attributes``."""
+    out: dict[str, Any] = {}
+    attributes: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, str):
+            value = value.strip()
+            if value == "":
+                continue
+        elif value is None:
+            continue
+        if key.startswith("attr_"):
+            attributes[key.removeprefix("attr_")] = value
+        else:
+            out[key] = value
+    if attributes:
+        out["attributes"] = {**out.get("attributes", {}), **attributes}
+    return out

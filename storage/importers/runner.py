@@ -1,0 +1,169 @@
+"""The import loop shared by every kind: read, validate, write in batches, count, report."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from storage import bulk
+from storage.importers.rows import RowError, RowProblem, clean, describe
+from storage.importers.sources import RawRow, RowSource, SourceError
+
+T = TypeVar("T")
+Progress = Callable[[int, int, int], None]
+KEPT_ERRORS = 100
+
+
+class ImportAborted(Exception):
+    """``--strict`` met a bad row: nothing of this import was written."""
+
+    def __init__(self, error: RowError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass(slots=True)
+class Parsed(Generic[T]):
+    """A row that passed validation, with where it came from."""
+
+    raw: RawRow
+    value: T
+
+
+class Kind(Protocol[T]):
+    """One kind of import: how to validate a row and how to write a batch of valid ones."""
+
+    name: str
+    tables: Sequence[str]
+
+    def check_columns(self, columns: Sequence[str]) -> str | None: ...
+
+    def parse(self, data: dict[str, Any], context: dict[str, Any]) -> T: ...
+
+    async def write(
+        self, conn: BaseDBAsyncClient, batch: list[Parsed[T]], columns: Sequence[str]
+    ) -> list[tuple[RawRow, str, str]]: ...
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows read, written and refused, and the new rows per table."""
+
+    kind: str
+    file: str
+    rows: int = 0
+    imported: int = 0
+    bad: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    created: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def add_error(self, error: RowError) -> None:
+        """Count a refused row, keeping the first few for the summary."""
+        self.bad += 1
+        if len(self.errors) < KEPT_ERRORS:
+            self.errors.append(error)
+
+    @property
+    def rows_per_second(self) -> float:
+        """Throughput of the whole import."""
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def model_parser(model: type[BaseModel]) -> Callable[[dict[str, Any], dict[str, Any]], Any]:
+    """A ``parse`` function that validates cleaned data with ``model``."""
+
+    def parse(data: dict[str, Any], context: dict[str, Any]) -> Any:
+        return model.model_validate(clean(data), context=context)
+
+    return parse
+
+
+async def run_import(
+    kind: Kind[Any],
+    source: RowSource,
+    *,
+    strict: bool = False,
+    batch_size: int = 2000,
+    tz: tzinfo | None = None,
+    on_progress: Progress | None = None,
+) -> ImportReport:
+    """Import every row of ``source`` as ``kind``; ``strict``: the first bad row aborts and undoes all."""
+    report = ImportReport(kind=kind.name, file=str(source.path))
+    started = time.perf_counter()
+    context = {"tz": tz} if tz else {}
+    name = source.path.name
+
+    def refuse(raw: RawRow, column: str | None, reason: str) -> None:
+        error = RowError(file=name, row=raw.row, line=raw.line, column=column, reason=reason)
+        if strict:
+            raise ImportAborted(error)
+        report.add_error(error)
+
+    async def flush(conn: BaseDBAsyncClient, batch: list[Parsed[Any]]) -> None:
+        for raw, column, reason in await kind.write(conn, batch, source.columns):
+            refuse(raw, column, reason)
+        report.imported += len(batch)
+
+    async def loop(conn: BaseDBAsyncClient | None) -> None:
+        batch: list[Parsed[Any]] = []
+        checked = False
+        for raw in source:
+            if not checked and source.format == "csv":
+                checked = True
+                problem = kind.check_columns(source.columns)
+                if problem:
+                    raise SourceError(f"{name}: line 1 (header): {problem}")
+            report.rows += 1
+            if "__shape__" in raw.data:
+                got, want = raw.data["__shape__"]
+                refuse(raw, None, f"has {got} fields, the header has {want}")
+                continue
+            if "__json__" in raw.data:
+                refuse(raw, None, raw.data["__json__"])
+                continue
+            try:
+                value = kind.parse(raw.data, context)
+            except ValidationError as exc:
+                column, reason = describe(exc, raw.data)
+                refuse(raw, column, reason)
+                continue
+            except RowProblem as exc:
+                refuse(raw, exc.column, exc.reason)
+                continue
+            batch.append(Parsed(raw, value))
+            if len(batch) >= batch_size:
+                await _write(conn, batch)
+                batch = []
+                if on_progress:
+                    on_progress(source.bytes_read(), source.total_bytes, report.rows)
+        if batch:
+            await _write(conn, batch)
+        if on_progress:
+            on_progress(source.total_bytes, source.total_bytes, report.rows)
+
+    async def _write(conn: BaseDBAsyncClient | None, batch: list[Parsed[Any]]) -> None:
+        if conn is not None:
+            await flush(conn, batch)
+            return
+        async with in_transaction() as tx:
+            await flush(tx, batch)
+
+    async with in_transaction() as probe:
+        before = {table: await bulk.count(probe, table) for table in kind.tables}
+    if strict:
+        async with in_transaction() as tx:
+            await loop(tx)
+    else:
+        await loop(None)
+    async with in_transaction() as probe:
+        report.created = {table: await bulk.count(probe, table) - before[table] for table in kind.tables}
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,119 @@
+"""Streaming readers for CSV and JSONL files: one row at a time, with its row and line number."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+FORMATS = ("csv", "jsonl")
+
+
+class SourceError(Exception):
+    """A file that cannot be read at all (missing, unknown format, bad header)."""
+
+
+@dataclass(slots=True)
+class RawRow:
+    """One record as read: ``row`` counts data records from 1, ``line`` is where it ends in the file."""
+
+    row: int
+    line: int
+    data: dict[str, Any]
+
+
+def detect_format(path: Path) -> str:
+    """``csv`` or ``jsonl`` from the file name (``.gz`` allowed)."""
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    raise SourceError(f"{path}: cannot tell the format from the name (use .csv, .jsonl or .ndjson)")
+
+
+class RowSource:
+    """Iterates the rows of one file and reports how many bytes of it have been read."""
+
+    def __init__(self, path: Path, fmt: str | None = None) -> None:
+        self.path = path
+        if not path.is_file():
+            raise SourceError(f"{path}: no such file")
+        self.format = fmt or detect_format(path)
+        if self.format not in FORMATS:
+            raise SourceError(f"{path}: unknown format {self.format!r} (choose from {', '.join(FORMATS)})")
+        self.total_bytes = path.stat().st_size
+        self._raw: IO[bytes] | None = None
+        self.columns: list[str] = []
+
+    def bytes_read(self) -> int:
+        """How far into the file (compressed bytes for ``.gz``) the reader has got."""
+        return self._raw.tell() if self._raw is not None and not self._raw.closed else self.total_bytes
+
+    def _text(self) -> io.TextIOWrapper:
+        self._raw = open(self.path, "rb")  # noqa: SIM115 - closed by the caller through __iter__
+        binary: IO[bytes] = (
+            gzip.GzipFile(fileobj=self._raw) if self.path.name.lower().endswith(".gz") else self._raw
+        )
+        return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+
+    def __iter__(self) -> Iterator[RawRow]:
+        text = self._text()
+        try:
+            if self.format == "csv":
+                yield from self._csv(text)
+            else:
+                yield from self._jsonl(text)
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"{self.path}: not UTF-8 text ({exc.reason})") from None
+        finally:
+            text.close()
+
+    def _csv(self, text: io.TextIOWrapper) -> Iterator[RawRow]:
+        reader = csv.reader(text)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise SourceError(f"{self.path}: the file is empty (a CSV needs a header line)") from None
+        except csv.Error as exc:
+            raise SourceError(f"{self.path}: line 1: {exc}") from None
+        self.columns = [name.strip() for name in header]
+        row = 0
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise SourceError(f"{self.path}: line {reader.line_num}: {exc}") from None
+            if not values or all(not v.strip() for v in values):
+                continue
+            row += 1
+            if len(values) != len(self.columns):
+                yield RawRow(row, reader.line_num, {"__shape__": (len(values), len(self.columns))})
+                continue
+            yield RawRow(row, reader.line_num, dict(zip(self.columns, values, strict=True)))
+
+    def _jsonl(self, text: io.TextIOWrapper) -> Iterator[RawRow]:
+        row = 0
+        for line_no, line in enumerate(text, start=1):
+            if not line.strip():
+                continue
+            row += 1
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield RawRow(row, line_no, {"__json__": f"not valid JSON ({exc.msg} at column {exc.colno})"})
+                continue
+            if not isinstance(data, dict):
+                yield RawRow(row, line_no, {"__json__": "each line must be a JSON object"})
+                continue
+            for key in data:
+                if key not in self.columns:
+                    self.columns.append(key)
+            yield RawRow(row, line_no, data)

@@ -1,0 +1,224 @@
+"""The tortoise models: customers and their channels, the catalog, orders, campaigns and their outbox.
+
+Money is stored as floating point (REAL / DOUBLE PRECISION), rounded to 4 decimals on the way in: SQLite
+keeps tortoise decimals as text, which would make SQL comparisons in segment rules textual.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Customer(Model):
+    """A shop customer, keyed by its id in the shop, with marketing consent."""
+
+    id = fields.BigIntField(primary_key=True)
+    external_id = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=200, default="")
+    email = fields.CharField(max_length=254, null=True)
+    phone = fields.CharField(max_length=32, null=True)
+    language = fields.CharField(max_length=16, default="en")
+    timezone = fields.CharField(max_length=64, null=True)
+    country = fields.CharField(max_length=64, null=True)
+    tags: fields.Field[list[str]] = fields.JSONField(default=list)
+    attributes: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
+    opted_in_at = fields.DatetimeField(null=True)
+    opted_out_at = fields.DatetimeField(null=True)
+    consent_source = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "customer"
+
+
+class ChannelIdentity(Model):
+    """Where a customer can be reached: one chat address on one channel."""
+
+    id = fields.BigIntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="identities", on_delete=fields.CASCADE
+    )
+    channel = fields.CharField(max_length=16)
+    address = fields.CharField(max_length=128)
+    reachable = fields.BooleanField(default=True)
+    last_error = fields.TextField(null=True)
+    linked_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "channel_identity"
+        unique_together = (("channel", "address"),)
+        indexes = (("customer_id",),)
+
+
+class Product(Model):
+    """A catalog item, keyed by SKU."""
+
+    id = fields.BigIntField(primary_key=True)
+    sku = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=300)
+    category = fields.CharField(max_length=100, default="", db_index=True)
+    price = fields.FloatField()
+    currency = fields.CharField(max_length=3, default="USD")
+    url = fields.CharField(max_length=500, null=True)
+    stock = fields.IntField(null=True, description="Units in stock, null when not tracked.")
+    tags: fields.Field[list[str]] = fields.JSONField(default=list)
+    description = fields.TextField(default="")
+    active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "product"
+
+
+class Order(Model):
+    """An order or a return (``is_return``: a cancellation whose lines have negative quantities)."""
+
+    id = fields.BigIntField(primary_key=True)
+    external_id = fields.CharField(max_length=64, unique=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="orders", on_delete=fields.CASCADE
+    )
+    ordered_at = fields.DatetimeField()
+    status = fields.CharField(max_length=16, default="paid")
+    is_return = fields.BooleanField(default=False)
+    currency = fields.CharField(max_length=3, default="USD")
+    total = fields.FloatField(default=0)
+    discount_code = fields.CharField(max_length=64, null=True)
+
+    class Meta:
+        table = "order"
+        indexes = (("customer_id", "ordered_at"), ("ordered_at",))
+
+
+class OrderItem(Model):
+    """One line of an order: ``line`` is its stable position, which makes re-imports idempotent."""
+
+    id = fields.BigIntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="items", on_delete=fields.CASCADE
+    )
+    line = fields.IntField()
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "models.Product", related_name="order_items", on_delete=fields.RESTRICT
+    )
+    quantity = fields.IntField()
+    unit_price = fields.FloatField()
+
+    class Meta:
+        table = "order_item"
+        unique_together = (("order", "line"),)
+        indexes = (("product_id",),)
+
+
+class CustomerFeatures(Model):
+    """What the history of a customer says about them, derived by SQL and never edited by hand."""
+
+    customer: fields.OneToOneRelation[Customer] = fields.OneToOneField(
+        "models.Customer", related_name="features", on_delete=fields.CASCADE, primary_key=True
+    )
+    orders_count = fields.IntField(default=0)
+    returns_count = fields.IntField(default=0)
+    total_spend = fields.FloatField(default=0)
+    avg_order_value = fields.FloatField(default=0)
+    first_order_at = fields.DatetimeField(null=True)
+    last_order_at = fields.DatetimeField(null=True)
+    discount_orders = fields.IntField(default=0)
+    categories: fields.Field[list[str]] = fields.JSONField(default=list)
+    clicks = fields.IntField(default=0)
+    replies = fields.IntField(default=0)
+    last_engaged_at = fields.DatetimeField(null=True)
+    rfm_recency = fields.SmallIntField(null=True)
+    rfm_frequency = fields.SmallIntField(null=True)
+    rfm_monetary = fields.SmallIntField(null=True)
+    computed_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "customer_features"
+
+
+class Campaign(Model):
+    """A campaign as launched: its YAML snapshot and hash, and where it stands."""
+
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=100, unique=True)
+    name = fields.CharField(max_length=200, default="")
+    yaml = fields.TextField()
+    yaml_hash = fields.CharField(max_length=64)
+    status = fields.CharField(max_length=16, default="draft")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "campaign"
+
+
+class Delivery(Model):
+    """One message of one campaign step to one customer: the outbox row, at most one per step and customer."""
+
+    id = fields.BigIntField(primary_key=True)
+    campaign: fields.ForeignKeyRelation[Campaign] = fields.ForeignKeyField(
+        "models.Campaign", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    step = fields.CharField(max_length=64)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    channel = fields.CharField(max_length=16)
+    address = fields.CharField(max_length=128, null=True)
+    variant = fields.CharField(max_length=32, null=True)
+    persona = fields.CharField(max_length=64, null=True)
+    text = fields.TextField(null=True)
+    buttons: fields.Field[list[dict[str, str]]] = fields.JSONField(default=list)
+    due_at = fields.DatetimeField(null=True)
+    status = fields.CharField(max_length=16, default="planned")
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(null=True)
+    sent_at = fields.DatetimeField(null=True)
+    provider_message_id = fields.CharField(max_length=128, null=True)
+    error = fields.TextField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "delivery"
+        unique_together = (("campaign", "step", "customer"),)
+        indexes = (("status", "due_at"), ("customer_id",), ("campaign_id", "status"))
+
+
+class Event(Model):
+    """Something that happened: sent, clicked, replied, converted, opted_out, blocked (kept for counts)."""
+
+    id = fields.BigIntField(primary_key=True)
+    type = fields.CharField(max_length=32)
+    customer: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="events", null=True, on_delete=fields.SET_NULL
+    )
+    delivery: fields.ForeignKeyNullableRelation[Delivery] = fields.ForeignKeyField(
+        "models.Delivery", related_name="events", null=True, on_delete=fields.SET_NULL
+    )
+    campaign: fields.ForeignKeyNullableRelation[Campaign] = fields.ForeignKeyField(
+        "models.Campaign", related_name="events", null=True, on_delete=fields.SET_NULL
+    )
+    at = fields.DatetimeField()
+    data: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "event"
+        indexes = (("customer_id", "at"), ("campaign_id", "type"), ("type", "at"), ("delivery_id",))
+
+
+class ChatMessage(Model):
+    """One message of a conversation between a customer and the assistant or staff."""
+
+    id = fields.BigIntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="chat_messages", on_delete=fields.CASCADE
+    )
+    channel = fields.CharField(max_length=16)
+    role = fields.CharField(max_length=16)
+    text = fields.TextField()
+    sentiment = fields.FloatField(null=True)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "chat_message"
+        indexes = (("customer_id", "at"),)
