@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate
 
 MODELS_MODULE = "storage.models"
@@ -47,6 +48,9 @@ async def upgrade(url: str) -> None:
 async def connect(url: str) -> None:
     """Open the tortoise connection for ``url``; the schema must already be upgraded."""
     ensure_sqlite_dir(url)
+    # tortoise caches each model's INSERT statement per connection *name*, in the first dialect it met;
+    # a process that moves from SQLite to PostgreSQL (tests, benchmarks) must start afresh.
+    EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(url))
 
 

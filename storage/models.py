@@ -113,8 +113,9 @@ class OrderItem(Model):
 class CustomerFeatures(Model):
     """What the history of a customer says about them, derived by SQL and never edited by hand."""
 
+    id = fields.BigIntField(primary_key=True)
     customer: fields.OneToOneRelation[Customer] = fields.OneToOneField(
-        "models.Customer", related_name="features", on_delete=fields.CASCADE, primary_key=True
+        "models.Customer", related_name="features", on_delete=fields.CASCADE
     )
     orders_count = fields.IntField(default=0)
     returns_count = fields.IntField(default=0)

@@ -108,9 +108,10 @@ async def run_import(
         report.add_error(error)
 
     async def flush(conn: BaseDBAsyncClient, batch: list[Parsed[Any]]) -> None:
-        for raw, column, reason in await kind.write(conn, batch, source.columns):
+        refused = await kind.write(conn, batch, source.columns)
+        for raw, column, reason in refused:
             refuse(raw, column, reason)
-        report.imported += len(batch)
+        report.imported += len(batch) - len(refused)
 
     async def loop(conn: BaseDBAsyncClient | None) -> None:
         batch: list[Parsed[Any]] = []

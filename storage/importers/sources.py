@@ -73,6 +73,8 @@ class RowSource:
             raise SourceError(f"{self.path}: not UTF-8 text ({exc.reason})") from None
         finally:
             text.close()
+            if self._raw is not None:
+                self._raw.close()
 
     def _csv(self, text: io.TextIOWrapper) -> Iterator[RawRow]:
         reader = csv.reader(text)

@@ -77,7 +77,8 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='CustomerFeatures',
             fields=[
-                ('customer', fields.OneToOneField('models.Customer', source_field='customer_id', primary_key=True, db_index=True, db_constraint=True, to_field='id', related_name='features', on_delete=OnDelete.CASCADE)),
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('customer', fields.OneToOneField('models.Customer', source_field='customer_id', db_constraint=True, to_field='id', related_name='features', on_delete=OnDelete.CASCADE)),
                 ('orders_count', fields.IntField(default=0)),
                 ('returns_count', fields.IntField(default=0)),
                 ('total_spend', fields.FloatField(default=0)),
@@ -94,7 +95,7 @@ class Migration(migrations.Migration):
                 ('rfm_monetary', fields.SmallIntField(null=True)),
                 ('computed_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'customer_features', 'app': 'models', 'pk_attr': 'customer_id', 'table_description': 'What the history of a customer says about them, derived by SQL and never edited by hand.'},
+            options={'table': 'customer_features', 'app': 'models', 'pk_attr': 'id', 'table_description': 'What the history of a customer says about them, derived by SQL and never edited by hand.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -1,0 +1,81 @@
+"""The ``chatcast`` command line: the root, its global options and the command groups."""
+
+from __future__ import annotations
+
+import typer
+
+from chatcast import __version__
+from chatcast.cli_data import db_app, import_app
+from chatcast.console import State, fail, out, state
+from chatcast.demo import demo_command
+
+app = typer.Typer(
+    name="chatcast",
+    help="Chatcast: messaging marketing for shops that sell through Telegram and Slack.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+config_app = typer.Typer(help="Show the configuration Chatcast reads from the environment and .env.")
+segments_app = typer.Typer(
+    help="Personas and segments: validate, refresh, show and explain (arrives with the segments work).",
+    no_args_is_help=True,
+)
+campaign_app = typer.Typer(
+    help="Campaigns from YAML: validate, preview, test-send, launch (arrives with the campaign engine).",
+    no_args_is_help=True,
+)
+report_app = typer.Typer(
+    help="Reports: funnels, A/B results, feedback (arrives with analytics).", no_args_is_help=True
+)
+
+app.add_typer(import_app, name="import")
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+app.add_typer(segments_app, name="segments")
+app.add_typer(campaign_app, name="campaign")
+app.add_typer(report_app, name="report")
+app.command("demo")(demo_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"chatcast {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs on errors."),
+    env_file: str = typer.Option(".env", "--env-file", help="Settings file read after the environment."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Chatcast: messaging marketing for shops that sell through Telegram and Slack."""
+    ctx.obj = State(debug=debug, env_file=env_file)
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context) -> None:
+    """Print every setting, with secrets masked and passwords removed from URLs."""
+    from rich.table import Table
+
+    table = Table("setting", "value", "environment variable")
+    for name, value in state(ctx).settings.public_view().items():
+        table.add_row(name, value, f"CHATCAST_{name.upper()}")
+    out.print(table)
+
+
+@app.command("serve")
+def serve(ctx: typer.Context) -> None:
+    """Run bots, scheduler, dispatcher and HTTP endpoints in one process (arrives with scheduling, #7)."""
+    state(ctx).settings  # noqa: B018 - a bad configuration is reported before anything else
+    fail("chatcast serve is not built yet: it arrives with the scheduling and scale-out work (issue #7)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="chatcast")

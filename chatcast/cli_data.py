@@ -1,0 +1,167 @@
+"""``chatcast db`` and ``chatcast import``: the schema, and loading a shop's data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from chatcast.console import UserError, err, out, run, state
+from chatcast.settings import redact_url
+from storage import db, stats
+from storage.importers import ImportReport, import_file
+
+db_app = typer.Typer(help="Create and upgrade the database schema; see what it holds.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Load customers, products and orders from CSV or JSONL (upsert by id; safe to repeat).",
+    no_args_is_help=True,
+)
+
+FileArg = Annotated[Path, typer.Argument(help="A .csv, .jsonl or .ndjson file (optionally .gz).")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad row and write nothing.")]
+BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, max=20000, help="Rows written per batch.")]
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create the database if needed and apply every pending migration."""
+    url = state(ctx).settings.db_url
+    run(ctx, db.upgrade(url))
+    out.print(f"database is up to date: {redact_url(url)}")
+
+
+@db_app.command("status")
+def db_status(ctx: typer.Context) -> None:
+    """Show the database URL and the number of rows in each table."""
+    url = state(ctx).settings.db_url
+
+    async def counts() -> dict[str, int]:
+        async with db.database(url):
+            return await stats.table_counts()
+
+    table = Table("table", "rows", title=redact_url(url))
+    for name, n in run(ctx, counts()).items():
+        table.add_row(name, f"{n:,}")
+    out.print(table)
+
+
+def progress_bar() -> Progress:
+    """A progress bar over the bytes of the file being imported."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+async def import_with_progress(
+    kind: str, path: Path, *, fmt: str | None, strict: bool, batch_size: int, tz: str, show: bool = True
+) -> ImportReport:
+    """Import one file into the open database, drawing a progress bar while it runs."""
+    with progress_bar() as bar:
+        size = path.stat().st_size if path.is_file() else 0
+        task = bar.add_task(f"{kind} {path.name}", total=size or 1, rows=0, visible=show)
+
+        def advance(done: int, total: int, rows: int) -> None:
+            bar.update(task, completed=done, total=total or 1, rows=rows)
+
+        return await import_file(
+            kind, path, fmt=fmt, strict=strict, batch_size=batch_size, tz=ZoneInfo(tz), on_progress=advance
+        )
+
+
+def print_report(report: ImportReport, *, shown_errors: int = 20) -> None:
+    """One summary line, then the first bad rows."""
+    created = ", ".join(f"{n:,} new {table}" for table, n in report.created.items())
+    out.print(
+        f"{report.kind}: {report.rows:,} rows read, {report.imported:,} imported, {report.bad:,} bad"
+        f" ({created}) in {report.seconds:.1f}s, {report.rows_per_second:,.0f} rows/s"
+    )
+    for error in report.errors[:shown_errors]:
+        out.print(f"  [yellow]bad row[/] {error}", markup=True, highlight=False)
+    if report.bad > shown_errors:
+        out.print(f"  ... and {report.bad - shown_errors:,} more bad rows")
+
+
+def _import(ctx: typer.Context, kind: str, path: Path, fmt: str | None, strict: bool, batch: int) -> None:
+    settings = state(ctx).settings
+
+    async def go() -> ImportReport:
+        if not path.is_file():
+            raise UserError(f"{path}: no such file")
+        async with db.database(settings.db_url):
+            return await import_with_progress(
+                kind, path, fmt=fmt, strict=strict, batch_size=batch, tz=settings.timezone
+            )
+
+    report = run(ctx, go())
+    print_report(report)
+    if report.bad and strict:
+        raise typer.Exit(1)
+
+
+@import_app.command("customers")
+def import_customers(
+    ctx: typer.Context, file: FileArg, strict: StrictOpt = False, batch_size: BatchOpt = 2000
+) -> None:
+    """Customers by external_id; telegram_chat_id and slack_user columns link chat identities.
+
+    Columns: external_id (required), name, email, phone, language, timezone, country, tags (a;b),
+    opted_in_at, opted_out_at, consent_source, telegram_chat_id, slack_user (TEAM/USER), attr_<name>.
+    """
+    _import(ctx, "customers", file, None, strict, batch_size)
+
+
+@import_app.command("products")
+def import_products(
+    ctx: typer.Context, file: FileArg, strict: StrictOpt = False, batch_size: BatchOpt = 2000
+) -> None:
+    """Products by sku.
+
+    Columns: sku, name, price (required), category, currency, url, stock, tags (a;b), description, active.
+    """
+    _import(ctx, "products", file, None, strict, batch_size)
+
+
+@import_app.command("orders")
+def import_orders(
+    ctx: typer.Context,
+    file: FileArg,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="chatcast (our columns, CSV or JSONL) or online-retail (the UCI Online Retail layout).",
+        ),
+    ] = "chatcast",
+    strict: StrictOpt = False,
+    batch_size: BatchOpt = 2000,
+) -> None:
+    """Order lines, one per row; unknown customers or products are bad rows.
+
+    Columns: order_id, customer_id, ordered_at, sku, quantity, unit_price (required), status, currency,
+    discount_code, line, is_return. Lines are keyed by (order_id, line); without a line column the row's
+    position in the file is used. --format online-retail reads InvoiceNo, StockCode, Description,
+    Quantity, InvoiceDate, UnitPrice, CustomerID, Country, creates the customers and products it names,
+    and marks C-invoices as cancelled returns (negative, and not counted as spend).
+    """
+    if fmt not in ("chatcast", "online-retail"):
+        raise typer.BadParameter("choose chatcast or online-retail", param_hint="--format")
+    kind = "online-retail" if fmt == "online-retail" else "orders"
+    _import(ctx, kind, file, "csv" if fmt == "online-retail" else None, strict, batch_size)

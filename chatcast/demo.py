@@ -1,0 +1,61 @@
+"""``chatcast demo``: the main job on the embedded defaults (a fresh SQLite file, the sample shop)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from chatcast.cli_data import import_with_progress, print_report
+from chatcast.console import UserError, out, run, state
+from storage import db, stats
+
+SAMPLE_SHOP = Path(__file__).resolve().parent.parent / "examples" / "shop"
+IMPORT_ORDER = (("products", "products.csv"), ("customers", "customers.csv"), ("orders", "orders.csv"))
+
+
+async def load_shop(url: str, shop: Path, tz: str) -> stats.ShopSummary:
+    """Create the database at ``url``, import the shop's CSV files into it and summarise what it holds."""
+    missing = [name for _, name in IMPORT_ORDER if not (shop / name).is_file()]
+    if missing:
+        raise UserError(f"{shop}: not a shop folder (missing {', '.join(missing)})")
+    async with db.database(url):
+        for kind, name in IMPORT_ORDER:
+            report = await import_with_progress(kind, shop / name, fmt=None, strict=False, batch_size=2000, tz=tz)
+            print_report(report)
+        return await stats.shop_summary()
+
+
+def print_summary(summary: stats.ShopSummary) -> None:
+    """The loaded shop, as a table."""
+    table = Table("what", "how many", title="The shop Chatcast loaded", title_justify="left")
+    table.add_row("customers", f"{summary.customers:,}")
+    table.add_row("  opted in to marketing", f"{summary.opted_in:,}")
+    for channel, n in summary.identities.items():
+        table.add_row(f"  reachable on {channel}", f"{n:,}")
+    table.add_row("  languages", ", ".join(f"{k} {v:,}" for k, v in summary.languages.items()))
+    table.add_row("products", f"{summary.products:,} in {summary.categories} categories")
+    table.add_row("orders", f"{summary.orders:,} ({summary.returns:,} returns)")
+    table.add_row("revenue (returns excluded)", f"{summary.revenue:,.2f}")
+    table.add_row("order dates", f"{summary.first_order} .. {summary.last_order}")
+    out.print(table)
+
+
+def demo_command(
+    ctx: typer.Context,
+    shop: Annotated[Path, typer.Option(help="A folder with products.csv, customers.csv, orders.csv.")] = SAMPLE_SHOP,
+    database: Annotated[
+        Path | None, typer.Option(help="SQLite file to create afresh (default: <data dir>/demo.sqlite3).")
+    ] = None,
+) -> None:
+    """Run Chatcast on its embedded defaults: a fresh SQLite database loaded with the sample shop."""
+    settings = state(ctx).settings
+    path = database or settings.data_dir / "demo.sqlite3"
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    url = f"sqlite://{path.as_posix()}"
+    out.print(f"Creating {path} and importing the sample shop from {shop} ...")
+    print_summary(run(ctx, load_shop(url, shop, settings.timezone)))
+    out.print(f"Done. Explore it with: CHATCAST_DATABASE_URL={url} chatcast db status")
