@@ -26,9 +26,7 @@ campaign_app = typer.Typer(
     help="Campaigns from YAML: validate, preview, test-send, launch (arrives with the campaign engine).",
     no_args_is_help=True,
 )
-report_app = typer.Typer(
-    help="Reports: funnels, A/B results, feedback (arrives with analytics).", no_args_is_help=True
-)
+report_app = typer.Typer(help="Reports: funnels, A/B results, feedback (arrives with analytics).", no_args_is_help=True)
 
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")

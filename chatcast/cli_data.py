@@ -117,9 +117,7 @@ def _import(ctx: typer.Context, kind: str, path: Path, fmt: str | None, strict: 
 
 
 @import_app.command("customers")
-def import_customers(
-    ctx: typer.Context, file: FileArg, strict: StrictOpt = False, batch_size: BatchOpt = 2000
-) -> None:
+def import_customers(ctx: typer.Context, file: FileArg, strict: StrictOpt = False, batch_size: BatchOpt = 2000) -> None:
     """Customers by external_id; telegram_chat_id and slack_user columns link chat identities.
 
     Columns: external_id (required), name, email, phone, language, timezone, country, tags (a;b),
@@ -129,9 +127,7 @@ def import_customers(
 
 
 @import_app.command("products")
-def import_products(
-    ctx: typer.Context, file: FileArg, strict: StrictOpt = False, batch_size: BatchOpt = 2000
-) -> None:
+def import_products(ctx: typer.Context, file: FileArg, strict: StrictOpt = False, batch_size: BatchOpt = 2000) -> None:
     """Products by sku.
 
     Columns: sku, name, price (required), category, currency, url, stock, tags (a;b), description, active.

@@ -18,9 +18,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default=Path("data"), description="Where the SQLite file and caches live.")
-    database_url: str | None = Field(
-        default=None, description="Tortoise URL; default: a SQLite file under data_dir."
-    )
+    database_url: str | None = Field(default=None, description="Tortoise URL; default: a SQLite file under data_dir.")
 
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("CHATCAST_OPENAI_API_KEY", "OPENAI_API_KEY")

@@ -17,9 +17,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def upsert_sql(
-    dialect: str, table: str, columns: Sequence[str], conflict: Sequence[str], update: Sequence[str]
-) -> str:
+def upsert_sql(dialect: str, table: str, columns: Sequence[str], conflict: Sequence[str], update: Sequence[str]) -> str:
     """The ``INSERT ... ON CONFLICT`` statement for one table, in ``dialect``'s placeholder style."""
     if dialect == "postgres":
         marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
@@ -33,9 +31,7 @@ def upsert_sql(
         return sql + "DO NOTHING"
     sets = ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in update)
     if dialect == "postgres":
-        changed = " OR ".join(
-            f"{_quote(table)}.{_quote(c)} IS DISTINCT FROM excluded.{_quote(c)}" for c in update
-        )
+        changed = " OR ".join(f"{_quote(table)}.{_quote(c)} IS DISTINCT FROM excluded.{_quote(c)}" for c in update)
     else:
         changed = " OR ".join(f"NOT ({_quote(table)}.{_quote(c)} IS excluded.{_quote(c)})" for c in update)
     return sql + f"DO UPDATE SET {sets} WHERE {changed}"

@@ -7,9 +7,17 @@ from dataclasses import dataclass
 from tortoise import connections
 
 TABLES = (
-    "customer", "channel_identity", "product", "order", "order_item", "customer_features",
-    "campaign", "delivery", "event", "chat_message",
-)  # fmt: skip
+    "customer",
+    "channel_identity",
+    "product",
+    "order",
+    "order_item",
+    "customer_features",
+    "campaign",
+    "delivery",
+    "event",
+    "chat_message",
+)
 
 
 async def table_counts() -> dict[str, int]:
@@ -52,8 +60,7 @@ async def shop_summary() -> ShopSummary:
         return {str(r[0]): int(r[1]) for r in rows}
 
     customers, opted_in = await one(
-        "SELECT COUNT(*), COUNT(opted_in_at) - COUNT(CASE WHEN opted_out_at >= opted_in_at THEN 1 END)"
-        " FROM customer"
+        "SELECT COUNT(*), COUNT(opted_in_at) - COUNT(CASE WHEN opted_out_at >= opted_in_at THEN 1 END) FROM customer"
     )
     products, categories = await one("SELECT COUNT(*), COUNT(DISTINCT category) FROM product")
     orders, returns, revenue, first, last = await one(

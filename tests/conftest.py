@@ -20,15 +20,21 @@ import pytest
 
 from storage import db
 
-REFERENCE = Path(
-    os.environ.get("CHATCAST_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared" / "reference")
-)
+REFERENCE = Path(os.environ.get("CHATCAST_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared" / "reference"))
 PG_URL = os.environ.get("CHATCAST_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 BACKENDS = [b.strip() for b in os.environ.get("CHATCAST_TEST_DATABASES", "sqlite,postgres").split(",") if b]
 TABLES = (
-    "chat_message", "event", "delivery", "campaign", "customer_features", "order_item", "order",
-    "product", "channel_identity", "customer",
-)  # fmt: skip
+    "chat_message",
+    "event",
+    "delivery",
+    "campaign",
+    "customer_features",
+    "order_item",
+    "order",
+    "product",
+    "channel_identity",
+    "customer",
+)
 
 
 def reference_file(*parts: str) -> Path:

@@ -76,14 +76,33 @@ PROFILES: dict[str, tuple[float, tuple[int, int], tuple[int, int], int, float]] 
     "regular": (0.35, (1, 4), (10, 365), 365, 0.15),
 }
 CUSTOMER_COLUMNS = [
-    "external_id", "name", "email", "language", "timezone", "country", "tags", "opted_in_at",
-    "opted_out_at", "consent_source", "telegram_chat_id", "slack_user", "attr_loyalty_tier",
+    "external_id",
+    "name",
+    "email",
+    "language",
+    "timezone",
+    "country",
+    "tags",
+    "opted_in_at",
+    "opted_out_at",
+    "consent_source",
+    "telegram_chat_id",
+    "slack_user",
+    "attr_loyalty_tier",
     "attr_birthday_month",
-]  # fmt: skip
+]
 ORDER_COLUMNS = [
-    "order_id", "line", "customer_id", "ordered_at", "status", "currency", "discount_code", "sku",
-    "quantity", "unit_price",
-]  # fmt: skip
+    "order_id",
+    "line",
+    "customer_id",
+    "ordered_at",
+    "status",
+    "currency",
+    "discount_code",
+    "sku",
+    "quantity",
+    "unit_price",
+]
 
 
 def _ascii(text: str) -> str:
@@ -112,13 +131,16 @@ def products(rng: random.Random, count: int) -> list[dict[str, object]]:
         price = round(rng.uniform(low, high)) - 0.01 if cat != "gift-cards" else float(rng.choice([25, 50, 100, 200]))
         rows.append(
             {
-                "sku": sku, "name": f"{noun} {colour}" if cat != "gift-cards" else f"Gift Card {price:.0f}",
-                "category": cat, "price": f"{price:.2f}", "currency": "USD",
+                "sku": sku,
+                "name": f"{noun} {colour}" if cat != "gift-cards" else f"Gift Card {price:.0f}",
+                "category": cat,
+                "price": f"{price:.2f}",
+                "currency": "USD",
                 "url": f"https://shop.example.com/p/{sku.lower()}",
                 "stock": 0 if rng.random() < 0.06 else rng.randint(3, 400),
                 "tags": ";".join(sorted({cat.split("-")[0], "gift" if cat.startswith("gift") else "sport"})),
                 "description": f"{noun} in {colour.lower()}.",
-            }  # fmt: skip
+            }
         )
     return rows
 
@@ -147,9 +169,12 @@ def customers_and_orders(
         opted_in = joined + timedelta(hours=rng.randint(1, 500)) if opted else None
         opted_out = opted_in + timedelta(days=rng.randint(5, 200)) if opted_in and rng.random() < 0.05 else None
         customer = {
-            "external_id": f"C{n:06d}", "name": f"{first} {last}",
+            "external_id": f"C{n:06d}",
+            "name": f"{first} {last}",
             "email": _ascii(f"{first.lower()}.{last.lower()}{n}@example.com"),
-            "language": lang, "timezone": rng.choice(zones), "country": country,
+            "language": lang,
+            "timezone": rng.choice(zones),
+            "country": country,
             "tags": ";".join(t for t in ("newsletter" if opted else "", "club" if profile == "vip" else "") if t),
             "opted_in_at": opted_in.isoformat() if opted_in else "",
             "opted_out_at": opted_out.isoformat() if opted_out else "",
@@ -158,7 +183,7 @@ def customers_and_orders(
             "slack_user": f"T0SHOP01/U{n:08d}" if rng.random() < 0.2 else "",
             "attr_loyalty_tier": {"vip": "gold", "at_risk": "silver", "bargain": "bronze"}.get(profile, ""),
             "attr_birthday_month": rng.randint(1, 12) if rng.random() < 0.4 else "",
-        }  # fmt: skip
+        }
         lines: list[dict[str, object]] = []
         favourite = rng.choice(sport)
         for k in range(n_orders):
@@ -177,20 +202,29 @@ def customers_and_orders(
                 qty = rng.choice([1, 1, 1, 2]) if profile != "vip" else rng.choice([1, 2, 3])
                 lines.append(
                     {
-                        "order_id": f"O{order_no:07d}", "line": line, "customer_id": customer["external_id"],
-                        "ordered_at": when.isoformat(), "status": "delivered" if days_ago > 10 else "shipped",
-                        "currency": "USD", "discount_code": code, "sku": item["sku"], "quantity": qty,
+                        "order_id": f"O{order_no:07d}",
+                        "line": line,
+                        "customer_id": customer["external_id"],
+                        "ordered_at": when.isoformat(),
+                        "status": "delivered" if days_ago > 10 else "shipped",
+                        "currency": "USD",
+                        "discount_code": code,
+                        "sku": item["sku"],
+                        "quantity": qty,
                         "unit_price": f"{price:.2f}",
-                    }  # fmt: skip
+                    }
                 )
             if rng.random() < 0.03:  # a return of the first line, a week later
                 first_line = next(x for x in lines if x["order_id"] == f"O{order_no:07d}")
                 lines.append(
                     {
-                        **first_line, "order_id": f"R{order_no:07d}", "line": 1, "status": "returned",
+                        **first_line,
+                        "order_id": f"R{order_no:07d}",
+                        "line": 1,
+                        "status": "returned",
                         "ordered_at": min(when + timedelta(days=7), NOW).isoformat(),
                         "quantity": -int(str(first_line["quantity"])),
-                    }  # fmt: skip
+                    }
                 )
         yield customer, lines
 

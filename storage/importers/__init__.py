@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import tzinfo
 from pathlib import Path
+from typing import Any
 
 from storage.importers.kinds import CustomersKind, OnlineRetailKind, OrdersKind, ProductsKind
 from storage.importers.rows import RowError
 from storage.importers.runner import ImportAborted, ImportReport, Kind, Progress, run_import
 from storage.importers.sources import RowSource, SourceError
 
-KINDS: dict[str, type[CustomersKind] | type[ProductsKind] | type[OrdersKind]] = {
+KINDS: dict[str, Callable[[], Kind[Any]]] = {
     "customers": CustomersKind,
     "products": ProductsKind,
     "orders": OrdersKind,
@@ -42,6 +44,4 @@ async def import_file(
     if kind not in KINDS:
         raise SourceError(f"unknown import kind {kind!r} (choose from {', '.join(KINDS)})")
     source = RowSource(path, fmt)
-    return await run_import(
-        KINDS[kind](), source, strict=strict, batch_size=batch_size, tz=tz, on_progress=on_progress
-    )
+    return await run_import(KINDS[kind](), source, strict=strict, batch_size=batch_size, tz=tz, on_progress=on_progress)

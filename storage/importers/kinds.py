@@ -15,7 +15,7 @@ from storage.importers.rows import CustomerRow, OrderLineRow, ProductRow, RowPro
 from storage.importers.runner import Parsed
 from storage.importers.sources import RawRow
 
-Refusal = tuple[RawRow, str, str]
+Refusal = tuple[RawRow, str | None, str]
 
 CUSTOMER_COLUMNS = (
     "name",
@@ -63,7 +63,7 @@ class CustomersKind:
     """Customers keyed by ``external_id``; ``telegram_chat_id`` and ``slack_user`` link chat identities."""
 
     name = "customers"
-    tables = ("customer", "channel_identity")
+    tables: tuple[str, ...] = ("customer", "channel_identity")
 
     def check_columns(self, columns: Sequence[str]) -> str | None:
         return _header_problem(CustomerRow, columns)
@@ -93,9 +93,7 @@ class CustomersKind:
             }
             for c in (p.value for p in _last_wins(batch, "external_id"))
         ]
-        await bulk.upsert(
-            conn, "customer", rows, conflict=["external_id"], update=_present(columns, CUSTOMER_COLUMNS)
-        )
+        await bulk.upsert(conn, "customer", rows, conflict=["external_id"], update=_present(columns, CUSTOMER_COLUMNS))
         links = [(p.value, ch, addr) for p in batch for ch, addr in _addresses(p.value)]
         if links:
             ids = await bulk.id_map(conn, "customer", "external_id", (c.external_id for c, _, _ in links))
@@ -147,7 +145,7 @@ class ProductsKind:
     """Catalog items keyed by ``sku``."""
 
     name = "products"
-    tables = ("product",)
+    tables: tuple[str, ...] = ("product",)
 
     def check_columns(self, columns: Sequence[str]) -> str | None:
         return _header_problem(ProductRow, columns)
@@ -167,7 +165,7 @@ class OrdersKind:
     """Order lines; an order names a known customer and each line a known product, or the row is refused."""
 
     name = "orders"
-    tables = ("order", "order_item")
+    tables: tuple[str, ...] = ("order", "order_item")
 
     def check_columns(self, columns: Sequence[str]) -> str | None:
         return _header_problem(OrderLineRow, columns)
@@ -260,7 +258,7 @@ class OnlineRetailKind(OrdersKind):
     customers (id, country) and products (stock code, description, last unit price, GBP)."""
 
     name = "orders (online-retail)"
-    tables = ("customer", "product", "order", "order_item")
+    tables: tuple[str, ...] = ("customer", "product", "order", "order_item")
     SOURCE_COLUMN: ClassVar[dict[str, str]] = {
         "external_id": "CustomerID",
         "customer_id": "CustomerID",
@@ -320,9 +318,7 @@ class OnlineRetailKind(OrdersKind):
             column, reason = describe(exc, raw.get(part, {}))
             raise RowProblem(self.SOURCE_COLUMN.get(column or "", column), reason) from None
 
-    async def write(
-        self, conn: BaseDBAsyncClient, batch: list[Parsed[Any]], columns: Sequence[str]
-    ) -> list[Refusal]:
+    async def write(self, conn: BaseDBAsyncClient, batch: list[Parsed[Any]], columns: Sequence[str]) -> list[Refusal]:
         customers = {p.value.customer.external_id: p.value.customer for p in batch}
         await bulk.upsert(
             conn,

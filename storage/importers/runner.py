@@ -41,7 +41,7 @@ class Kind(Protocol[T]):
     """One kind of import: how to validate a row and how to write a batch of valid ones."""
 
     name: str
-    tables: Sequence[str]
+    tables: tuple[str, ...]
 
     def check_columns(self, columns: Sequence[str]) -> str | None: ...
 
@@ -49,7 +49,7 @@ class Kind(Protocol[T]):
 
     async def write(
         self, conn: BaseDBAsyncClient, batch: list[Parsed[T]], columns: Sequence[str]
-    ) -> list[tuple[RawRow, str, str]]: ...
+    ) -> list[tuple[RawRow, str | None, str]]: ...
 
 
 @dataclass

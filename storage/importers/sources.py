@@ -57,9 +57,9 @@ class RowSource:
 
     def _text(self) -> io.TextIOWrapper:
         self._raw = open(self.path, "rb")  # noqa: SIM115 - closed by the caller through __iter__
-        binary: IO[bytes] = (
-            gzip.GzipFile(fileobj=self._raw) if self.path.name.lower().endswith(".gz") else self._raw
-        )
+        binary: IO[bytes] | gzip.GzipFile = self._raw
+        if self.path.name.lower().endswith(".gz"):
+            binary = gzip.GzipFile(fileobj=self._raw)
         return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
 
     def __iter__(self) -> Iterator[RawRow]:
