@@ -20,7 +20,7 @@ from rich.table import Table
 from chatcast.console import UserError, err, out, run, state
 from chatcast.settings import redact_url
 from storage import db, stats
-from storage.importers import ImportReport, import_file
+from storage.importers import DEFAULT_BATCH, ImportReport, import_file
 
 db_app = typer.Typer(help="Create and upgrade the database schema; see what it holds.", no_args_is_help=True)
 import_app = typer.Typer(
@@ -117,7 +117,9 @@ def _import(ctx: typer.Context, kind: str, path: Path, fmt: str | None, strict: 
 
 
 @import_app.command("customers")
-def import_customers(ctx: typer.Context, file: FileArg, strict: StrictOpt = False, batch_size: BatchOpt = 2000) -> None:
+def import_customers(
+    ctx: typer.Context, file: FileArg, strict: StrictOpt = False, batch_size: BatchOpt = DEFAULT_BATCH
+) -> None:
     """Customers by external_id; telegram_chat_id and slack_user columns link chat identities.
 
     Columns: external_id (required), name, email, phone, language, timezone, country, tags (a;b),
@@ -127,7 +129,9 @@ def import_customers(ctx: typer.Context, file: FileArg, strict: StrictOpt = Fals
 
 
 @import_app.command("products")
-def import_products(ctx: typer.Context, file: FileArg, strict: StrictOpt = False, batch_size: BatchOpt = 2000) -> None:
+def import_products(
+    ctx: typer.Context, file: FileArg, strict: StrictOpt = False, batch_size: BatchOpt = DEFAULT_BATCH
+) -> None:
     """Products by sku.
 
     Columns: sku, name, price (required), category, currency, url, stock, tags (a;b), description, active.
@@ -147,7 +151,7 @@ def import_orders(
         ),
     ] = "chatcast",
     strict: StrictOpt = False,
-    batch_size: BatchOpt = 2000,
+    batch_size: BatchOpt = DEFAULT_BATCH,
 ) -> None:
     """Order lines, one per row; unknown customers or products are bad rows.
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from chatcast.cli_data import import_with_progress, print_report
 from chatcast.console import UserError, out, run, state
 from storage import db, stats
+from storage.importers import DEFAULT_BATCH
 
 SAMPLE_SHOP = Path(__file__).resolve().parent.parent / "examples" / "shop"
 IMPORT_ORDER = (("products", "products.csv"), ("customers", "customers.csv"), ("orders", "orders.csv"))
@@ -23,7 +24,9 @@ async def load_shop(url: str, shop: Path, tz: str) -> stats.ShopSummary:
         raise UserError(f"{shop}: not a shop folder (missing {', '.join(missing)})")
     async with db.database(url):
         for kind, name in IMPORT_ORDER:
-            report = await import_with_progress(kind, shop / name, fmt=None, strict=False, batch_size=2000, tz=tz)
+            report = await import_with_progress(
+                kind, shop / name, fmt=None, strict=False, batch_size=DEFAULT_BATCH, tz=tz
+            )
             print_report(report)
         return await stats.shop_summary()
 

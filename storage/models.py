@@ -87,7 +87,7 @@ class Order(Model):
 
     class Meta:
         table = "order"
-        indexes = (("customer_id", "ordered_at"), ("ordered_at",))
+        indexes = (("customer_id", "ordered_at"),)
 
 
 class OrderItem(Model):

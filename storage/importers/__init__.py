@@ -9,7 +9,7 @@ from typing import Any
 
 from storage.importers.kinds import CustomersKind, OnlineRetailKind, OrdersKind, ProductsKind
 from storage.importers.rows import RowError
-from storage.importers.runner import ImportAborted, ImportReport, Kind, Progress, run_import
+from storage.importers.runner import DEFAULT_BATCH, ImportAborted, ImportReport, Kind, Progress, run_import
 from storage.importers.sources import RowSource, SourceError
 
 KINDS: dict[str, Callable[[], Kind[Any]]] = {
@@ -20,6 +20,7 @@ KINDS: dict[str, Callable[[], Kind[Any]]] = {
 }
 
 __all__ = [
+    "DEFAULT_BATCH",
     "KINDS",
     "ImportAborted",
     "ImportReport",
@@ -36,7 +37,7 @@ async def import_file(
     *,
     fmt: str | None = None,
     strict: bool = False,
-    batch_size: int = 2000,
+    batch_size: int = DEFAULT_BATCH,
     tz: tzinfo | None = None,
     on_progress: Progress | None = None,
 ) -> ImportReport:

@@ -235,14 +235,17 @@ class OrdersKind:
 
 
 async def _recompute_totals(conn: BaseDBAsyncClient, order_ids: list[int]) -> None:
+    """Set each order's total to the sum of its lines (only where it changed), in one statement."""
     if not order_ids:
         return
-    marks = ", ".join(str(int(i)) for i in order_ids)
-    total = (
-        "COALESCE((SELECT ROUND(CAST(SUM(i.quantity * i.unit_price) AS NUMERIC), 4)"
-        ' FROM order_item i WHERE i.order_id = "order".id), 0)'
+    ids = ", ".join(str(int(i)) for i in order_ids)
+    differs = "IS DISTINCT FROM" if str(conn.capabilities.dialect) == "postgres" else "IS NOT"
+    await conn.execute_query(
+        'UPDATE "order" SET total = s.total FROM ('
+        "SELECT order_id, ROUND(CAST(SUM(quantity * unit_price) AS NUMERIC), 4) AS total"
+        f" FROM order_item WHERE order_id IN ({ids}) GROUP BY order_id) AS s"
+        f' WHERE "order".id = s.order_id AND "order".total {differs} s.total'
     )
-    await conn.execute_query(f'UPDATE "order" SET total = {total} WHERE id IN ({marks}) AND total <> {total}')
 
 
 class OnlineRetailRow(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from storage.importers.sources import RawRow, RowSource, SourceError
 T = TypeVar("T")
 Progress = Callable[[int, int, int], None]
 KEPT_ERRORS = 100
+YIELD_EVERY = 250
+DEFAULT_BATCH = 5000
 
 
 class ImportAborted(Exception):
@@ -91,7 +94,7 @@ async def run_import(
     source: RowSource,
     *,
     strict: bool = False,
-    batch_size: int = 2000,
+    batch_size: int = DEFAULT_BATCH,
     tz: tzinfo | None = None,
     on_progress: Progress | None = None,
 ) -> ImportReport:
@@ -114,41 +117,53 @@ async def run_import(
         report.imported += len(batch) - len(refused)
 
     async def loop(conn: BaseDBAsyncClient | None) -> None:
+        # Parsing and writing overlap: while one batch is written (the database works in its own thread or
+        # server), the next is parsed. One write is in flight at a time, so batches land in file order.
         batch: list[Parsed[Any]] = []
+        writing: asyncio.Task[None] | None = None
         checked = False
-        for raw in source:
-            if not checked and source.format == "csv":
-                checked = True
-                problem = kind.check_columns(source.columns)
-                if problem:
-                    raise SourceError(f"{name}: line 1 (header): {problem}")
-            report.rows += 1
-            if "__shape__" in raw.data:
-                got, want = raw.data["__shape__"]
-                refuse(raw, None, f"has {got} fields, the header has {want}")
-                continue
-            if "__json__" in raw.data:
-                refuse(raw, None, raw.data["__json__"])
-                continue
-            try:
-                value = kind.parse(raw.data, context)
-            except ValidationError as exc:
-                column, reason = describe(exc, raw.data)
-                refuse(raw, column, reason)
-                continue
-            except RowProblem as exc:
-                refuse(raw, exc.column, exc.reason)
-                continue
-            batch.append(Parsed(raw, value))
-            if len(batch) >= batch_size:
-                await _write(conn, batch)
-                batch = []
-                if on_progress:
-                    on_progress(source.bytes_read(), source.total_bytes, report.rows)
+        try:
+            for raw in source:
+                if not checked and source.format == "csv":
+                    checked = True
+                    problem = kind.check_columns(source.columns)
+                    if problem:
+                        raise SourceError(f"{name}: line 1 (header): {problem}")
+                report.rows += 1
+                if report.rows % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # let the writer issue its next statement
+                value = parse(raw)
+                if value is None:
+                    continue
+                batch.append(Parsed(raw, value))
+                if len(batch) >= batch_size:
+                    if writing is not None:
+                        await writing
+                    writing = asyncio.ensure_future(_write(conn, batch))
+                    batch = []
+                    if on_progress:
+                        on_progress(source.bytes_read(), source.total_bytes, report.rows)
+        finally:
+            if writing is not None:
+                await writing
         if batch:
             await _write(conn, batch)
         if on_progress:
             on_progress(source.total_bytes, source.total_bytes, report.rows)
+
+    def parse(raw: RawRow) -> Any:
+        if "__shape__" in raw.data:
+            got, want = raw.data["__shape__"]
+            return refuse(raw, None, f"has {got} fields, the header has {want}")
+        if "__json__" in raw.data:
+            return refuse(raw, None, raw.data["__json__"])
+        try:
+            return kind.parse(raw.data, context)
+        except ValidationError as exc:
+            column, reason = describe(exc, raw.data)
+            return refuse(raw, column, reason)
+        except RowProblem as exc:
+            return refuse(raw, exc.column, exc.reason)
 
     async def _write(conn: BaseDBAsyncClient | None, batch: list[Parsed[Any]]) -> None:
         if conn is not None:
@@ -159,12 +174,14 @@ async def run_import(
 
     async with in_transaction() as probe:
         before = {table: await bulk.count(probe, table) for table in kind.tables}
-    if strict:
-        async with in_transaction() as tx:
-            await loop(tx)
-    else:
-        await loop(None)
+    async with bulk.import_tuning():
+        if strict:
+            async with in_transaction() as tx:
+                await loop(tx)
+        else:
+            await loop(None)
     async with in_transaction() as probe:
         report.created = {table: await bulk.count(probe, table) - before[table] for table in kind.tables}
+    report.errors.sort(key=lambda e: e.row)
     report.seconds = time.perf_counter() - started
     return report

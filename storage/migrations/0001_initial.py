@@ -150,7 +150,7 @@ class Migration(migrations.Migration):
                 ('total', fields.FloatField(default=0)),
                 ('discount_code', fields.CharField(null=True, max_length=64)),
             ],
-            options={'table': 'order', 'app': 'models', 'indexes': [Index(fields=['customer_id', 'ordered_at']), Index(fields=['ordered_at'])], 'pk_attr': 'id', 'table_description': 'An order or a return (``is_return``: a cancellation whose lines have negative quantities).'},
+            options={'table': 'order', 'app': 'models', 'indexes': [Index(fields=['customer_id', 'ordered_at'])], 'pk_attr': 'id', 'table_description': 'An order or a return (``is_return``: a cancellation whose lines have negative quantities).'},
             bases=['Model'],
         ),
         ops.CreateModel(
