@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from chatcast import __version__
 from chatcast.cli_data import db_app, import_app
-from chatcast.console import State, fail, out, state
+from chatcast.console import State, err, fail, out, state
 from chatcast.demo import demo_command
 
 app = typer.Typer(
@@ -75,5 +77,11 @@ def serve(ctx: typer.Context) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="chatcast")
+    """Console-script entry point: the last net under every command, so no traceback reaches a user."""
+    try:
+        app(prog_name="chatcast")
+    except Exception as exc:
+        if "--debug" in sys.argv:
+            raise
+        err.print(f"[bold red]error:[/] unexpected {type(exc).__name__} (run with --debug for the traceback)")
+        sys.exit(1)

@@ -18,7 +18,9 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default=Path("data"), description="Where the SQLite file and caches live.")
-    database_url: str | None = Field(default=None, description="Tortoise URL; default: a SQLite file under data_dir.")
+    database_url: SecretStr | None = Field(
+        default=None, description="Tortoise URL (it may hold a password); default: a SQLite file under data_dir."
+    )
 
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("CHATCAST_OPENAI_API_KEY", "OPENAI_API_KEY")
@@ -53,8 +55,8 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         """The database URL to connect to, with the SQLite default filled in."""
-        if self.database_url:
-            return self.database_url
+        if self.database_url is not None and self.database_url.get_secret_value():
+            return self.database_url.get_secret_value()
         return f"sqlite://{(self.data_dir / 'chatcast.sqlite3').as_posix()}"
 
     def secret_values(self) -> list[str]:

@@ -59,17 +59,24 @@ def _last_wins(batch: list[Parsed[Any]], key: str) -> list[Parsed[Any]]:
     return list({getattr(p.value, key): p for p in batch}.values())
 
 
-class CustomersKind:
+class _ModelKind:
+    """A kind whose rows are validated by one pydantic model, whose fields are the file's columns."""
+
+    row_model: ClassVar[type[BaseModel]]
+
+    def check_columns(self, columns: Sequence[str]) -> str | None:
+        return _header_problem(self.row_model, columns)
+
+    def parse(self, data: dict[str, Any], context: dict[str, Any]) -> Any:
+        return self.row_model.model_validate(clean(data), context=context)
+
+
+class CustomersKind(_ModelKind):
     """Customers keyed by ``external_id``; ``telegram_chat_id`` and ``slack_user`` link chat identities."""
 
     name = "customers"
     tables: tuple[str, ...] = ("customer", "channel_identity")
-
-    def check_columns(self, columns: Sequence[str]) -> str | None:
-        return _header_problem(CustomerRow, columns)
-
-    def parse(self, data: dict[str, Any], context: dict[str, Any]) -> CustomerRow:
-        return CustomerRow.model_validate(clean(data), context=context)
+    row_model = CustomerRow
 
     async def write(
         self, conn: BaseDBAsyncClient, batch: list[Parsed[CustomerRow]], columns: Sequence[str]
@@ -141,17 +148,12 @@ def _product_dict(p: ProductRow) -> dict[str, Any]:
     }
 
 
-class ProductsKind:
+class ProductsKind(_ModelKind):
     """Catalog items keyed by ``sku``."""
 
     name = "products"
     tables: tuple[str, ...] = ("product",)
-
-    def check_columns(self, columns: Sequence[str]) -> str | None:
-        return _header_problem(ProductRow, columns)
-
-    def parse(self, data: dict[str, Any], context: dict[str, Any]) -> ProductRow:
-        return ProductRow.model_validate(clean(data), context=context)
+    row_model = ProductRow
 
     async def write(
         self, conn: BaseDBAsyncClient, batch: list[Parsed[ProductRow]], columns: Sequence[str]
@@ -161,17 +163,12 @@ class ProductsKind:
         return []
 
 
-class OrdersKind:
+class OrdersKind(_ModelKind):
     """Order lines; an order names a known customer and each line a known product, or the row is refused."""
 
     name = "orders"
     tables: tuple[str, ...] = ("order", "order_item")
-
-    def check_columns(self, columns: Sequence[str]) -> str | None:
-        return _header_problem(OrderLineRow, columns)
-
-    def parse(self, data: dict[str, Any], context: dict[str, Any]) -> Any:
-        return OrderLineRow.model_validate(clean(data), context=context)
+    row_model = OrderLineRow
 
     def line_of(self, item: Parsed[OrderLineRow]) -> int:
         """The line key: the file's ``line`` column, else the row's position in the file."""

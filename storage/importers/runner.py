@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from storage import bulk
-from storage.importers.rows import RowError, RowProblem, clean, describe
+from storage.importers.rows import RowError, RowProblem, describe
 from storage.importers.sources import RawRow, RowSource, SourceError
 
 T = TypeVar("T")
@@ -78,15 +78,6 @@ class ImportReport:
     def rows_per_second(self) -> float:
         """Throughput of the whole import."""
         return self.rows / self.seconds if self.seconds else 0.0
-
-
-def model_parser(model: type[BaseModel]) -> Callable[[dict[str, Any], dict[str, Any]], Any]:
-    """A ``parse`` function that validates cleaned data with ``model``."""
-
-    def parse(data: dict[str, Any], context: dict[str, Any]) -> Any:
-        return model.model_validate(clean(data), context=context)
-
-    return parse
 
 
 async def run_import(

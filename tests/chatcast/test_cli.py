@@ -1,0 +1,117 @@
+"""The command line: every command explains itself, errors are one line, imports and the demo work."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chatcast.cli import app
+
+runner = CliRunner()
+GROUPS = ("import", "db", "segments", "campaign", "serve", "demo", "report", "config")
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("CHATCAST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CHATCAST_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "200")
+    return tmp_path
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_help_lists_every_command_group() -> None:
+    code, output = invoke("--help")
+    assert code == 0
+    for group in GROUPS:
+        assert re.search(rf"^\W*{group}\s+\w", output, re.M), group
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["import"], ["import", "customers"], ["import", "products"], ["import", "orders"], ["db"],
+        ["db", "upgrade"], ["db", "status"], ["segments"], ["campaign"], ["report"], ["serve"], ["demo"],
+        ["config"], ["config", "show"],
+    ],
+)  # fmt: skip
+def test_every_command_has_help(command: list[str]) -> None:
+    code, output = invoke(*command, "--help")
+    assert code == 0
+    assert "Usage:" in output and len(output.strip().splitlines()) > 3
+
+
+def test_import_reports_rows_and_bad_rows(isolated: Path) -> None:
+    (isolated / "c.csv").write_text("external_id,name,email\nC1,Ada,ada@example.com\nC2,Bob,bob-at-example\n")
+    code, output = invoke("import", "customers", "c.csv")
+    assert code == 0
+    assert "2 rows read, 1 imported, 1 bad" in output
+    assert "c.csv row 2 (line 3), column 'email': 'bob-at-example' is not an email address" in output
+    code, output = invoke("db", "status")
+    assert code == 0 and re.search(r"customer\s+│\s+1\b", output)
+
+
+def test_strict_import_fails_with_one_line_and_writes_nothing(isolated: Path) -> None:
+    (isolated / "c.csv").write_text("external_id,language\nC1,en\nC2,??\n")
+    code, output = invoke("import", "customers", "c.csv", "--strict")
+    assert code == 1
+    assert "error: c.csv row 2 (line 3), column 'language'" in output
+    assert "Traceback" not in output
+    code, output = invoke("db", "status")
+    assert re.search(r"customer\s+│\s+0\b", output)
+
+
+def test_errors_are_one_clear_line_without_traceback(isolated: Path) -> None:
+    code, output = invoke("import", "customers", "missing.csv")
+    assert code == 1 and output.strip() == "error: missing.csv: no such file"
+    (isolated / "bad.csv").write_text("external_id,emial\nC1,x\n")
+    code, output = invoke("import", "customers", "bad.csv")
+    assert code == 1 and "line 1 (header): unknown column 'emial'" in output and "Traceback" not in output
+    code, output = invoke("import", "orders", "bad.csv", "--format", "excel")
+    assert code == 2 and "choose chatcast or online-retail" in output
+
+
+def test_a_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATCAST_TIMEZONE", "Nowhere/Special")
+    code, output = invoke("db", "upgrade")
+    assert code == 2
+    assert "configuration error: CHATCAST_TIMEZONE: unknown timezone 'Nowhere/Special'" in output
+
+
+def test_database_errors_hide_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATCAST_DATABASE_URL", "postgres://shop:pw-s3cret-value@127.0.0.1:1/shop")
+    code, output = invoke("db", "upgrade")
+    assert code == 1 and output.startswith("error:")
+    assert "pw-s3cret-value" not in output and "Traceback" not in output
+
+
+def test_config_show_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATCAST_SLACK_BOT_TOKEN", "xoxb-very-secret-token")
+    code, output = invoke("config", "show")
+    assert code == 0 and "xoxb-very-secret-token" not in output and "********" in output
+
+
+def test_serve_says_plainly_that_it_is_not_built_yet() -> None:
+    code, output = invoke("serve")
+    assert code == 1 and "not built yet" in output
+
+
+def test_demo_loads_the_sample_shop(isolated: Path) -> None:
+    code, output = invoke("demo")
+    assert code == 0, output
+    assert re.search(r"customers\s+│\s+5,000", output)
+    assert "products: 300 rows read, 300 imported, 0 bad" in output
+    assert (isolated / "data" / "demo.sqlite3").is_file()
+    code, again = invoke("demo")
+    assert code == 0 and re.search(r"customers\s+│\s+5,000", again)  # afresh, not doubled

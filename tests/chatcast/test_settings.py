@@ -1,0 +1,84 @@
+"""Settings come from the environment and .env, validated; secrets never show."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from chatcast.logs import SecretRedactor, configure_logging
+from chatcast.settings import Settings, redact_url
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("CHATCAST_"):
+            monkeypatch.delenv(name)
+
+
+def test_defaults_need_no_configuration() -> None:
+    settings = Settings()
+    assert settings.db_url == "sqlite://data/chatcast.sqlite3"
+    assert settings.openai_api_key is None and settings.timezone == "UTC"
+    assert settings.telegram_rate_per_second == 30
+
+
+def test_environment_and_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("CHATCAST_TIMEZONE=Europe/Berlin\nOPENAI_API_KEY=sk-from-dotenv-123\n")
+    monkeypatch.setenv("CHATCAST_DATA_DIR", str(tmp_path / "store"))
+    settings = Settings()
+    assert settings.timezone == "Europe/Berlin"
+    assert settings.openai_api_key is not None
+    assert settings.openai_api_key.get_secret_value() == "sk-from-dotenv-123"
+    assert settings.db_url == f"sqlite://{tmp_path / 'store' / 'chatcast.sqlite3'}"
+    monkeypatch.setenv("CHATCAST_TIMEZONE", "Asia/Tokyo")
+    assert Settings().timezone == "Asia/Tokyo"  # the environment wins over .env
+
+
+def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATCAST_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ValidationError, match="unknown timezone 'Mars/Olympus'"):
+        Settings()
+    monkeypatch.setenv("CHATCAST_TIMEZONE", "UTC")
+    monkeypatch.setenv("CHATCAST_TELEGRAM_RATE_PER_SECOND", "0")
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_secrets_are_masked_everywhere_they_could_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATCAST_TELEGRAM_BOT_TOKEN", "123456:telegram-secret-token")
+    monkeypatch.setenv("CHATCAST_SLACK_SIGNING_SECRET", "slack-signing-secret")
+    monkeypatch.setenv("CHATCAST_DATABASE_URL", "postgres://shop:db-password-9@db.example.com:5432/shop")
+    settings = Settings()
+    shown = " ".join([repr(settings), str(settings), str(settings.public_view())])
+    for secret in ("telegram-secret-token", "slack-signing-secret", "db-password-9"):
+        assert secret not in shown
+    assert settings.public_view()["database_url"] == "postgres://shop:***@db.example.com:5432/shop"
+    assert set(settings.secret_values()) >= {"123456:telegram-secret-token", "db-password-9"}
+
+
+def test_logs_never_carry_a_secret(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(["sk-live-abcdef", "hunter22"], level=logging.INFO)
+    log = logging.getLogger("chatcast.test")
+    log.warning("calling with key %s and password %s", "sk-live-abcdef", "hunter22")
+    try:
+        raise RuntimeError("token sk-live-abcdef rejected")
+    except RuntimeError:
+        log.exception("failed")
+    err = capsys.readouterr().err
+    assert "sk-live-abcdef" not in err and "hunter22" not in err
+    assert err.count("[redacted]") >= 3
+
+
+def test_redactor_prefers_longer_secrets_and_ignores_trivial_ones() -> None:
+    redactor = SecretRedactor(["abc", "secret", "secret-long"])
+    assert redactor.redact("secret-long secret abc") == "[redacted] [redacted] abc"
+    assert redact_url("sqlite://data/x.sqlite3") == "sqlite://data/x.sqlite3"
