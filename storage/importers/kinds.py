@@ -189,6 +189,10 @@ class OrdersKind(_ModelKind):
                 refused.append((item.raw, "sku", f"unknown product {line.sku!r}"))
             else:
                 good.append(item)
+        lines = {(p.value.order_id, self.line_of(p)): p.value for p in good}  # a repeated line: the last wins
+        totals: dict[str, float] = {}
+        for (order, _), line in lines.items():
+            totals[order] = totals.get(order, 0.0) + line.quantity * line.unit_price
         orders = {
             p.value.order_id: {
                 "external_id": p.value.order_id,
@@ -198,7 +202,8 @@ class OrdersKind(_ModelKind):
                 "is_return": p.value.returned,
                 "currency": p.value.currency,
                 "discount_code": p.value.discount_code,
-                "total": 0.0,
+                # right for an order whose lines are all in this batch; the UPDATE below corrects the rest
+                "total": round(totals[p.value.order_id], 4),
             }
             for p in good
         }
@@ -210,22 +215,18 @@ class OrdersKind(_ModelKind):
             update=["customer_id", "ordered_at", "status", "is_return", "currency", "discount_code"],
         )
         order_ids = await bulk.id_map(conn, "order", "external_id", orders)
-        items = {
-            (order_ids[p.value.order_id], self.line_of(p)): {
-                "order_id": order_ids[p.value.order_id],
-                "line": self.line_of(p),
-                "product_id": products[p.value.sku],
-                "quantity": p.value.quantity,
-                "unit_price": p.value.unit_price,
+        items = [
+            {
+                "order_id": order_ids[order],
+                "line": number,
+                "product_id": products[line.sku],
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
             }
-            for p in good
-        }
+            for (order, number), line in lines.items()
+        ]
         await bulk.upsert(
-            conn,
-            "order_item",
-            list(items.values()),
-            conflict=["order_id", "line"],
-            update=["product_id", "quantity", "unit_price"],
+            conn, "order_item", items, conflict=["order_id", "line"], update=["product_id", "quantity", "unit_price"]
         )
         await _recompute_totals(conn, list(order_ids.values()))
         return refused
@@ -235,13 +236,14 @@ async def _recompute_totals(conn: BaseDBAsyncClient, order_ids: list[int]) -> No
     """Set each order's total to the sum of its lines (only where it changed), in one statement."""
     if not order_ids:
         return
-    ids = ", ".join(str(int(i)) for i in order_ids)
-    differs = "IS DISTINCT FROM" if str(conn.capabilities.dialect) == "postgres" else "IS NOT"
+    postgres = str(conn.capabilities.dialect) == "postgres"
+    wanted = "= ANY($1::bigint[])" if postgres else f"IN ({', '.join(str(int(i)) for i in order_ids)})"
     await conn.execute_query(
         'UPDATE "order" SET total = s.total FROM ('
         "SELECT order_id, ROUND(CAST(SUM(quantity * unit_price) AS NUMERIC), 4) AS total"
-        f" FROM order_item WHERE order_id IN ({ids}) GROUP BY order_id) AS s"
-        f' WHERE "order".id = s.order_id AND "order".total {differs} s.total'
+        f" FROM order_item WHERE order_id {wanted} GROUP BY order_id) AS s"
+        f' WHERE "order".id = s.order_id AND "order".total {"IS DISTINCT FROM" if postgres else "IS NOT"} s.total',
+        [order_ids] if postgres else None,
     )
 
 
