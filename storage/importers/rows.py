@@ -73,8 +73,8 @@ class CustomerRow(_Row):
     language: str = "en"
     timezone: str | None = None
     country: Annotated[str, StringConstraints(max_length=64)] | None = None
-    tags: Tags = []
-    attributes: dict[str, Any] = {}
+    tags: Tags = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict)
     opted_in_at: datetime | None = None
     opted_out_at: datetime | None = None
     consent_source: Annotated[str, StringConstraints(max_length=64)] | None = None
@@ -129,7 +129,7 @@ class ProductRow(_Row):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
     url: Annotated[str, StringConstraints(max_length=500, pattern=r"^https?://\S+$")] | None = None
     stock: Annotated[int, Field(ge=0)] | None = None
-    tags: Tags = []
+    tags: Tags = Field(default_factory=list)
     description: str = ""
     active: Flag = True
 
@@ -210,19 +210,15 @@ def describe(exc: ValidationError, data: dict[str, Any]) -> tuple[str | None, st
 
 def clean(data: dict[str, Any]) -> dict[str, Any]:
     """Strip text, treat empty cells as absent, gather ``attr_*`` columns into ``attributes``."""
-    out: dict[str, Any] = {}
-    attributes: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, str):
-            value = value.strip()
-            if value == "":
-                continue
-        elif value is None:
-            continue
-        if key.startswith("attr_"):
-            attributes[key.removeprefix("attr_")] = value
-        else:
-            out[key] = value
+    # a hot path (once per imported row): comprehensions rather than a loop with branches
+    out: dict[str, Any] = {
+        key: value
+        for key, raw in data.items()
+        if (value := raw.strip() if type(raw) is str else raw) != "" and value is not None
+    }
+    attributes = [key for key in out if key.startswith("attr_")]
     if attributes:
-        out["attributes"] = {**out.get("attributes", {}), **attributes}
+        extra = {key.removeprefix("attr_"): out.pop(key) for key in attributes}
+        given: dict[str, Any] = out.get("attributes") or {}
+        out["attributes"] = {**given, **extra}
     return out
