@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from storage import bulk
 from storage.importers.rows import RowError, RowProblem, describe
-from storage.importers.sources import RawRow, RowSource, SourceError
+from storage.importers.sources import BAD, RawRow, RowSource, SourceError
 
 T = TypeVar("T")
 Progress = Callable[[int, int, int], None]
@@ -137,17 +137,16 @@ async def run_import(
         finally:
             if writing is not None:
                 await writing
+        if not checked and source.format == "csv" and (problem := kind.check_columns(source.columns)):
+            raise SourceError(f"{name}: line 1 (header): {problem}")  # a file with a header and no rows
         if batch:
             await _write(conn, batch)
         if on_progress:
             on_progress(source.total_bytes, source.total_bytes, report.rows)
 
     def parse(raw: RawRow) -> Any:
-        if "__shape__" in raw.data:
-            got, want = raw.data["__shape__"]
-            return refuse(raw, None, f"has {got} fields, the header has {want}")
-        if "__json__" in raw.data:
-            return refuse(raw, None, raw.data["__json__"])
+        if BAD in raw.data:
+            return refuse(raw, None, raw.data[BAD])
         try:
             return kind.parse(raw.data, context)
         except ValidationError as exc:

@@ -14,6 +14,19 @@ from typing import IO, Any
 FORMATS = ("csv", "jsonl")
 
 
+BAD = "__bad__"  # the key of a raw row that could not be read, holding the reason
+
+
+def _not_text(values: list[str]) -> str | None:
+    """Why ``values`` cannot be stored as text (undecodable bytes, kept as lone surrogates, or NUL), or None."""
+    joined = "".join(values)
+    try:
+        joined.encode("utf-8")
+    except UnicodeEncodeError:
+        return "not UTF-8 text"
+    return "contains a NUL character" if "\x00" in joined else None
+
+
 class SourceError(Exception):
     """A file that cannot be read at all (missing, unknown format, bad header)."""
 
@@ -60,7 +73,8 @@ class RowSource:
         binary: IO[bytes] | gzip.GzipFile = self._raw
         if self.path.name.lower().endswith(".gz"):
             binary = gzip.GzipFile(fileobj=self._raw)
-        return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        # Undecodable bytes survive as lone surrogates, so that one bad row is refused, not the whole file.
+        return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
     def __iter__(self) -> Iterator[RawRow]:
         text = self._text()
@@ -69,8 +83,8 @@ class RowSource:
                 yield from self._csv(text)
             else:
                 yield from self._jsonl(text)
-        except UnicodeDecodeError as exc:
-            raise SourceError(f"{self.path}: not UTF-8 text ({exc.reason})") from None
+        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+            raise SourceError(f"{self.path}: cannot read the file ({exc})") from None
         finally:
             text.close()
             if self._raw is not None:
@@ -83,7 +97,9 @@ class RowSource:
         except StopIteration:
             raise SourceError(f"{self.path}: the file is empty (a CSV needs a header line)") from None
         except csv.Error as exc:
-            raise SourceError(f"{self.path}: line 1: {exc}") from None
+            raise SourceError(f"{self.path}: line 1 (header): {exc}") from None
+        if problem := _not_text(header):
+            raise SourceError(f"{self.path}: line 1 (header): {problem}")
         self.columns = [name.strip() for name in header]
         row = 0
         while True:
@@ -92,14 +108,20 @@ class RowSource:
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise SourceError(f"{self.path}: line {reader.line_num}: {exc}") from None
+                row += 1
+                yield RawRow(row, reader.line_num, {BAD: f"unreadable CSV ({exc})"})
+                continue
             if not values or all(not v.strip() for v in values):
                 continue
             row += 1
             if len(values) != len(self.columns):
-                yield RawRow(row, reader.line_num, {"__shape__": (len(values), len(self.columns))})
-                continue
-            yield RawRow(row, reader.line_num, dict(zip(self.columns, values, strict=True)))
+                yield RawRow(
+                    row, reader.line_num, {BAD: f"has {len(values)} fields, the header has {len(self.columns)}"}
+                )
+            elif problem := _not_text(values):
+                yield RawRow(row, reader.line_num, {BAD: problem})
+            else:
+                yield RawRow(row, reader.line_num, dict(zip(self.columns, values, strict=True)))
 
     def _jsonl(self, text: io.TextIOWrapper) -> Iterator[RawRow]:
         row = 0
@@ -107,13 +129,17 @@ class RowSource:
             if not line.strip():
                 continue
             row += 1
+            # JSON may spell NUL as an escape, which neither database can store in text
+            if problem := _not_text([line.replace("\\u0000", "\x00")]):
+                yield RawRow(row, line_no, {BAD: problem})
+                continue
             try:
                 data = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield RawRow(row, line_no, {"__json__": f"not valid JSON ({exc.msg} at column {exc.colno})"})
+                yield RawRow(row, line_no, {BAD: f"not valid JSON ({exc.msg} at column {exc.colno})"})
                 continue
             if not isinstance(data, dict):
-                yield RawRow(row, line_no, {"__json__": "each line must be a JSON object"})
+                yield RawRow(row, line_no, {BAD: "each line must be a JSON object"})
                 continue
             for key in data:
                 if key not in self.columns:

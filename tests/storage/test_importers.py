@@ -136,9 +136,26 @@ async def test_bad_headers_and_files_are_clear_errors(database: str, tmp_path: P
         await import_file("customers", write(tmp_path / "c.xlsx", "x"))
     with pytest.raises(SourceError, match="empty"):
         await import_file("customers", write(tmp_path / "e.csv", ""))
-    (tmp_path / "latin1.csv").write_bytes("external_id,name\nC1,J\xfcrgen\n".encode("latin-1"))
-    with pytest.raises(SourceError, match="not UTF-8"):
-        await import_file("customers", tmp_path / "latin1.csv")
+    (tmp_path / "h.csv").write_bytes(b"external_id,n\xe4me\nC1,x\n")
+    with pytest.raises(SourceError, match=r"line 1 \(header\): not UTF-8"):
+        await import_file("customers", tmp_path / "h.csv")
+    (tmp_path / "broken.csv.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    with pytest.raises(SourceError, match="cannot read the file"):
+        await import_file("customers", tmp_path / "broken.csv.gz")
+
+
+async def test_a_broken_row_is_refused_and_the_rest_imported(database: str, tmp_path: Path) -> None:
+    text = "external_id,name\nC1,Ada\nC2,J\xfcrgen\nC3,Nul\x00Byte\nC4,Dee\n"
+    (tmp_path / "mixed.csv").write_bytes(text.encode("latin-1"))
+    report = await import_file("customers", tmp_path / "mixed.csv")
+    assert [(e.row, e.line, e.reason) for e in report.errors] == [
+        (2, 3, "not UTF-8 text"),
+        (3, 4, "contains a NUL character"),
+    ]
+    assert sorted(c.external_id for c in await Customer.all()) == ["C1", "C4"]
+    json_text = '{"external_id": "J1", "name": "a\\u0000b"}\n{"external_id": "J2"}\n'
+    report = await import_file("customers", write(tmp_path / "nul.jsonl", json_text))
+    assert report.bad == 1 and "NUL" in report.errors[0].reason
 
 
 PRODUCTS = "sku,name,category,price,stock\nS1,Shoe,shoes,99.90,5\nS2,Sock,socks,9.5,\n"
