@@ -115,3 +115,9 @@ def test_demo_loads_the_sample_shop(isolated: Path) -> None:
     assert (isolated / "data" / "demo.sqlite3").is_file()
     code, again = invoke("demo")
     assert code == 0 and re.search(r"customers\s+│\s+5,000", again)  # afresh, not doubled
+
+
+def test_debug_shows_the_real_exception() -> None:
+    result = runner.invoke(app, ["--debug", "import", "customers", "missing.csv"])
+    assert result.exit_code == 1
+    assert type(result.exception).__name__ == "UserError" and "no such file" in str(result.exception)
