@@ -26,10 +26,13 @@ class Customer(Model):
     opted_in_at = fields.DatetimeField(null=True)
     opted_out_at = fields.DatetimeField(null=True)
     consent_source = fields.CharField(max_length=64, null=True)
+    persona = fields.CharField(max_length=64, null=True, description="Assigned by segments refresh.")
+    persona_at = fields.DatetimeField(null=True, description="When the persona was last computed.")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "customer"
+        indexes = (("persona",),)
 
 
 class ChannelIdentity(Model):
@@ -135,6 +138,17 @@ class CustomerFeatures(Model):
 
     class Meta:
         table = "customer_features"
+
+
+class SystemState(Model):
+    """A small named JSON value the engine keeps between runs (watermarks, RFM cut points)."""
+
+    key = fields.CharField(max_length=100, primary_key=True)
+    value: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "system_state"
 
 
 class Campaign(Model):

@@ -208,6 +208,17 @@ def describe(exc: ValidationError, data: dict[str, Any]) -> tuple[str | None, st
     return column, message
 
 
+NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
+
+
+def attribute_value(value: Any) -> Any:
+    """A custom attribute as a rule compares it: text that is a plain number (``12``, ``4.5``, not ``007``)
+    becomes a number; anything else stays as given."""
+    if type(value) is str and NUMBER.fullmatch(value):
+        return float(value) if "." in value else int(value)
+    return value
+
+
 def clean(data: dict[str, Any]) -> dict[str, Any]:
     """Strip text, treat empty cells as absent, gather ``attr_*`` columns into ``attributes``."""
     # a hot path (once per imported row): comprehensions rather than a loop with branches
@@ -218,7 +229,7 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
     }
     attributes = [key for key in out if key.startswith("attr_")]
     if attributes:
-        extra = {key.removeprefix("attr_"): out.pop(key) for key in attributes}
+        extra = {key.removeprefix("attr_"): attribute_value(out.pop(key)) for key in attributes}
         given: dict[str, Any] = out.get("attributes") or {}
         out["attributes"] = {**given, **extra}
     return out
