@@ -8,6 +8,7 @@ import typer
 
 from chatcast import __version__
 from chatcast.cli_data import db_app, import_app
+from chatcast.cli_segments import segments_app
 from chatcast.console import State, err, fail, out, state
 from chatcast.demo import demo_command
 
@@ -20,10 +21,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 config_app = typer.Typer(help="Show the configuration Chatcast reads from the environment and .env.")
-segments_app = typer.Typer(
-    help="Personas and segments: validate, refresh, show and explain (arrives with the segments work).",
-    no_args_is_help=True,
-)
 campaign_app = typer.Typer(
     help="Campaigns from YAML: validate, preview, test-send, launch (arrives with the campaign engine).",
     no_args_is_help=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -9,16 +10,23 @@ import typer
 from rich.table import Table
 
 from chatcast.cli_data import import_with_progress, print_report
+from chatcast.cli_segments import print_counts
 from chatcast.console import UserError, out, run, state
+from segments import audience
+from segments.definitions import load
+from segments.refresh import refresh
 from storage import db, stats
 from storage.importers import DEFAULT_BATCH
+from storage.sql import fetch
 
 SAMPLE_SHOP = Path(__file__).resolve().parent.parent / "examples" / "shop"
 IMPORT_ORDER = (("products", "products.csv"), ("customers", "customers.csv"), ("orders", "orders.csv"))
 
 
-async def load_shop(url: str, shop: Path, tz: str) -> stats.ShopSummary:
-    """Create the database at ``url``, import the shop's CSV files into it and summarise what it holds."""
+async def load_shop(
+    url: str, shop: Path, tz: str
+) -> tuple[stats.ShopSummary, tuple[int, list[audience.Count]] | None, datetime | None]:
+    """Create the database at ``url``, import the shop's CSV files, assign personas; summarise it all."""
     missing = [name for _, name in IMPORT_ORDER if not (shop / name).is_file()]
     if missing:
         raise UserError(f"{shop}: not a shop folder (missing {', '.join(missing)})")
@@ -28,7 +36,17 @@ async def load_shop(url: str, shop: Path, tz: str) -> stats.ShopSummary:
                 kind, shop / name, fmt=None, strict=False, batch_size=DEFAULT_BATCH, tz=tz
             )
             print_report(report)
-        return await stats.shop_summary()
+        summary = await stats.shop_summary()
+        if not (shop / "segments.yaml").is_file():
+            return summary, None, None
+        defs = load(shop / "segments.yaml")
+        # the sample shop's history ends at its last order: evaluate "days since" and windows from there, so
+        # the demo shows the same personas whenever it runs
+        rows = await fetch('SELECT MAX(ordered_at) FROM "order"')
+        last = rows[0][0]
+        as_of = datetime.fromisoformat(last) if isinstance(last, str) else last or datetime.now(UTC)
+        await refresh(defs, dialect=db.dialect(), as_of=as_of)
+        return summary, await audience.counts(defs, db.dialect(), as_of), as_of
 
 
 def print_summary(summary: stats.ShopSummary) -> None:
@@ -60,5 +78,13 @@ def demo_command(
         stale.unlink(missing_ok=True)
     url = f"sqlite://{path.as_posix()}"
     out.print(f"Creating {path} and importing the sample shop from {shop} ...")
-    print_summary(run(ctx, load_shop(url, shop, settings.timezone)))
+    summary, counts, as_of = run(ctx, load_shop(url, shop, settings.timezone))
+    print_summary(summary)
+    if counts is not None and as_of is not None:
+        total, rows = counts
+        print_counts(total, rows, f"Personas and segments (as of the shop's last order, {as_of:%Y-%m-%d})")
+        out.print(
+            f"Explain one customer: CHATCAST_DATABASE_URL={url} chatcast segments explain C000001"
+            f" --file {shop / 'segments.yaml'} --as-of {as_of:%Y-%m-%d}"
+        )
     out.print(f"Done. Explore it with: CHATCAST_DATABASE_URL={url} chatcast db status")

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     slack_staff_channel: str | None = None
 
     timezone: str = Field(default="UTC", description="The shop's timezone (IANA name).")
+    segments_file: Path = Field(default=Path("segments.yaml"), description="Personas and segments (YAML).")
     telegram_rate_per_second: float = Field(default=30.0, gt=0)
     telegram_chat_rate_per_second: float = Field(default=1.0, gt=0)
     slack_channel_rate_per_second: float = Field(default=1.0, gt=0)

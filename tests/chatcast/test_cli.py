@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -13,17 +12,6 @@ from chatcast.cli import app
 
 runner = CliRunner()
 GROUPS = ("import", "db", "segments", "campaign", "serve", "demo", "report", "config")
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("CHATCAST_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CHATCAST_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("COLUMNS", "200")
-    return tmp_path
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -115,6 +103,8 @@ def test_demo_loads_the_sample_shop(isolated: Path) -> None:
     assert (isolated / "data" / "demo.sqlite3").is_file()
     code, again = invoke("demo")
     assert code == 0 and re.search(r"customers\s+│\s+5,000", again)  # afresh, not doubled
+    assert "Personas and segments (as of the shop's last order, 2026-11-01)" in again
+    assert re.search(r"persona\s+│\s+vip\s+│\s+\d", again) and re.search(r"segment\s+│\s+runners_90d", again)
 
 
 def test_debug_shows_the_real_exception() -> None:
