@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -46,23 +47,39 @@ def generate(folder: Path, customers: int, orders: int, products: int = 1000) ->
         for i in range(customers):
             opted = (start + timedelta(minutes=i)).isoformat() if i % 3 else ""
             w.writerow([f"C{i:07d}", f"Customer {i}", f"c{i}@example.com", LANGS[i % 6], ZONES[i % 6], "GB", opted])
-    with open(files["orders"], "w", newline="") as f:
+    write_orders(
+        files["orders"], orders, customers, products, rng, lambda r: start + timedelta(seconds=r.randint(0, 60_000_000))
+    )
+    return files
+
+
+def write_orders(
+    path: Path,
+    count: int,
+    customers: int,
+    products: int,
+    rng: random.Random,
+    when: Callable[[random.Random], datetime],
+    prefix: str = "O",
+) -> Path:
+    """Write ``count`` one-line paid orders of random customers and products, at the times ``when`` draws."""
+    with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["order_id", "customer_id", "ordered_at", "sku", "quantity", "unit_price", "status"])
-        for i in range(orders):
-            when = start + timedelta(seconds=rng.randint(0, 60_000_000))
+        for i in range(count):
+            at = when(rng)
             w.writerow(
                 [
-                    f"O{i:08d}",
+                    f"{prefix}{i:08d}",
                     f"C{rng.randrange(customers):07d}",
-                    when.isoformat(),
+                    at.isoformat(),
                     f"P{rng.randrange(products):05d}",
                     rng.randint(1, 3),
                     f"{rng.uniform(2, 300):.2f}",
                     "paid",
                 ]
             )
-    return files
+    return path
 
 
 def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float]:

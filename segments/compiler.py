@@ -97,8 +97,6 @@ class Compiler:
             )
         if cond.within_days is not None:
             return self._windowed(cond)
-        if cond.kind == "events" or (cond.field in ORDER_AGGREGATES and cond.kind != "days"):
-            return self._all_ops(COLUMNS[cond.field], cond)
         if cond.kind == "days":
             return " AND ".join(self._days(COLUMNS[cond.field], op, v) for op, v in cond.ops)
         if ATTRIBUTE.fullmatch(cond.field):

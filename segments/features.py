@@ -40,18 +40,22 @@ def features_sql(dialect: str, touched: bool) -> str:
         " GROUP BY customer_id"
     )
     empty = "'[]'::jsonb" if pg else "'[]'"
+    # sums rounded to the stored precision: float addition in another order (another plan) must not move a
+    # customer across an RFM cut point
+    average = "CAST(o.spend / o.n AS NUMERIC)" if pg else "o.spend / o.n"
+    round_sum = "CAST(ROUND(CAST(SUM(total) AS NUMERIC), 4) AS DOUBLE PRECISION)" if pg else "ROUND(SUM(total), 4)"
     return f"""
 INSERT INTO customer_features (customer_id, orders_count, returns_count, total_spend, avg_order_value,
     first_order_at, last_order_at, discount_orders, categories, clicks, replies, last_engaged_at, computed_at)
 SELECT c.id, COALESCE(o.n, 0), COALESCE(o.r, 0), COALESCE(o.spend, 0),
-    CASE WHEN o.n > 0 THEN o.spend / o.n ELSE 0 END, o.first_at, o.last_at, COALESCE(o.d, 0),
+    CASE WHEN o.n > 0 THEN ROUND({average}, 4) ELSE 0 END, o.first_at, o.last_at, COALESCE(o.d, 0),
     COALESCE(k.cats, {empty}), COALESCE(e.clicks, 0), COALESCE(e.replies, 0), e.last_at, {"$1" if pg else "?1"}
 FROM customer c
 LEFT JOIN (
     SELECT customer_id,
         COUNT(CASE WHEN NOT is_return THEN 1 END) AS n,
         COUNT(CASE WHEN is_return THEN 1 END) AS r,
-        {floor}(0, SUM(total)) AS spend,
+        {floor}(0, {round_sum}) AS spend,
         MIN(CASE WHEN NOT is_return THEN ordered_at END) AS first_at,
         MAX(CASE WHEN NOT is_return THEN ordered_at END) AS last_at,
         COUNT(CASE WHEN discount_code IS NOT NULL AND NOT is_return THEN 1 END) AS d

@@ -121,3 +121,14 @@ async def count(conn: BaseDBAsyncClient, table: str) -> int:
     """Number of rows in ``table``."""
     _, rows = await conn.execute_query(f"SELECT COUNT(*) FROM {_quote(table)}")
     return int(rows[0][0])
+
+
+async def analyze(tables: Iterable[str]) -> None:
+    """Refresh the planner's statistics after a bulk load (PostgreSQL; SQLite plans well without them).
+
+    Autovacuum analyzes a grown table only some time later (never, where it is off): until then the
+    planner knows nothing of the rows just loaded and may scan whole tables for an indexed lookup.
+    """
+    conn = connections.get("default")
+    if str(conn.capabilities.dialect) == "postgres":
+        await conn.execute_script("ANALYZE " + ", ".join(_quote(t) for t in tables))

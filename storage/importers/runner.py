@@ -172,6 +172,8 @@ async def run_import(
             await loop(None)
     async with in_transaction() as probe:
         report.created = {table: await bulk.count(probe, table) - before[table] for table in kind.tables}
+    if report.imported:
+        await bulk.analyze(kind.tables)
     report.errors.sort(key=lambda e: e.row)
     report.seconds = time.perf_counter() - started
     return report
