@@ -86,6 +86,8 @@ async def assign_personas(
         p.values,
         connection=conn,
     )
+    if dialect == "postgres":
+        await script("ANALYZE persona_new", conn)  # without statistics the joins below scan every customer
     data = (
         "jsonb_build_object('from', c.persona, 'to', n.persona)"
         if dialect == "postgres"
@@ -152,6 +154,7 @@ async def refresh(
         if touched:
             await script("DROP TABLE touched", conn)
         elif dialect == "postgres":
-            await script("ANALYZE customer_features", conn)
+            # every row changed: stale statistics (persona all NULL after an import) would mislead the planner
+            await script("ANALYZE customer_features, customer", conn)
         await state.put(WATERMARK_KEY, {"ids": marks, "as_of": as_of.isoformat()}, conn)
     return report
