@@ -1,0 +1,134 @@
+"""The contract between the engine and the chat channels: messages out, events in, and what can go wrong.
+
+An adapter (``bots/telegram``, ``bots/slack``) implements :class:`Channel`, maps its SDK's errors onto the
+:class:`ChannelError` tree and never retries by itself: whether and when to retry is the engine's rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol, runtime_checkable
+
+InboundKind = Literal["start", "stop", "text", "click", "language"]
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button under a message: a link (``url``) or an action the channel reports back (``action``)."""
+
+    text: str
+    url: str | None = None
+    action: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One message to one chat address; ``idempotency_key`` names it for the engine's exactly-once rule."""
+
+    address: str
+    text: str
+    buttons: tuple[Button, ...] = ()
+    image_url: str | None = None
+    campaign_id: int | None = None
+    step: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class SendReceipt:
+    """What the channel answered: its id for the message (or ids, when the text was split)."""
+
+    message_ids: tuple[str, ...]
+    sent_at: datetime
+    address: str
+
+    @property
+    def message_id(self) -> str:
+        """The id of the first (or only) message."""
+        return self.message_ids[0]
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """Something a customer did in a chat: started, stopped, wrote text, pressed a button, chose a language."""
+
+    channel: str
+    address: str
+    kind: InboundKind
+    text: str = ""
+    payload: dict[str, str] = field(default_factory=dict)
+    user_name: str | None = None
+    language: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the engine answers a customer in the chat they wrote from (empty text: nothing to say)."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+class InboundHandler(Protocol):
+    """The engine side of a chat: takes what a customer did, returns what to answer."""
+
+    async def handle(self, event: InboundEvent) -> Reply | None:
+        """Record ``event`` and decide the answer."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChannelLimits:
+    """What a channel accepts: message sizes and send rates."""
+
+    text_max: int
+    caption_max: int | None
+    button_data_max_bytes: int | None
+    messages_per_second: float
+    per_chat_per_second: float
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """A chat platform the engine can send through."""
+
+    name: str
+    limits: ChannelLimits
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        """Deliver ``message`` or raise a :class:`ChannelError`."""
+        ...
+
+
+class ChannelError(Exception):
+    """A send failed; the subclass says what the engine should do about it."""
+
+
+class RateLimited(ChannelError):
+    """The platform asked us to slow down: retry after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float, message: str = "rate limited") -> None:
+        super().__init__(f"{message} (retry after {retry_after:g}s)")
+        self.retry_after = retry_after
+
+
+class RecipientUnreachable(ChannelError):
+    """The customer blocked the bot, left, or the address no longer exists: stop sending to it."""
+
+
+class TransientChannelError(ChannelError):
+    """A network error, a timeout or a server error: retrying later may work."""
+
+
+class PermanentChannelError(ChannelError):
+    """The platform refused this message as it is: retrying the same message will not help."""
+
+
+class AddressMigrated(PermanentChannelError):
+    """The chat moved to a new address (Telegram group upgraded to a supergroup): resend there."""
+
+    def __init__(self, new_address: str) -> None:
+        super().__init__(f"the chat moved to {new_address}")
+        self.new_address = new_address
