@@ -8,6 +8,7 @@ import typer
 
 from chatcast import __version__
 from chatcast.cli_data import db_app, import_app
+from chatcast.cli_sandbox import sandbox_app
 from chatcast.cli_segments import segments_app
 from chatcast.console import State, err, fail, out, state
 from chatcast.demo import demo_command
@@ -33,6 +34,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(segments_app, name="segments")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(report_app, name="report")
+app.add_typer(sandbox_app, name="sandbox")
 app.command("demo")(demo_command)
 
 

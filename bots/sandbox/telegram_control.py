@@ -1,0 +1,77 @@
+"""A small HTTP API to play the customers of a standalone sandbox (``chatcast sandbox telegram``).
+
+``GET /sandbox`` (chats, violations), ``GET /sandbox/chats/{id}`` (the transcript), and ``POST`` to
+``/sandbox/chats/{id}/messages`` ``{"text": ...}``, ``/presses`` ``{"message_id": ..., "data": ...}`` and
+``/block`` ``{"how": "blocked"}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from bots.sandbox.telegram import TelegramSandbox
+
+
+def _chat_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["chat_id"])
+    except ValueError:
+        raise web.HTTPBadRequest(text="the chat id must be an integer") from None
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except ValueError:
+        raise web.HTTPBadRequest(text="the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="the body must be a JSON object")
+    return body
+
+
+def control_routes(sandbox: TelegramSandbox) -> list[web.RouteDef]:
+    """The routes that let a person or a script play the sandbox's customers over HTTP."""
+
+    async def summary(request: web.Request) -> web.Response:
+        chats = {chat_id: len(messages) for chat_id, messages in sandbox.transcripts.items()}
+        return web.json_response({"chats": chats, "violations": sandbox.violations, "errors": sandbox.errors})
+
+    async def transcript(request: web.Request) -> web.Response:
+        messages = sandbox.transcripts.get(_chat_id(request), [])
+        fields = ("message_id", "chat_id", "from_bot", "text", "caption", "photo", "reply_markup", "parse_mode", "date")
+        return web.json_response([{key: asdict(m)[key] for key in fields} for m in messages])
+
+    async def message(request: web.Request) -> web.Response:
+        body = await _body(request)
+        if not isinstance(body.get("text"), str):
+            raise web.HTTPBadRequest(text='"text" must be a string')
+        options = {key: body[key] for key in ("first_name", "language_code") if key in body}
+        return web.json_response(await sandbox.user_sends(_chat_id(request), body["text"], **options))
+
+    async def press(request: web.Request) -> web.Response:
+        body = await _body(request)
+        try:
+            update = await sandbox.user_presses(_chat_id(request), int(body["message_id"]), str(body["data"]))
+        except (KeyError, ValueError, LookupError) as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        return web.json_response(update)
+
+    async def block(request: web.Request) -> web.Response:
+        body = await _body(request)
+        try:
+            sandbox.block(_chat_id(request), body.get("how", "blocked"))
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        return web.json_response({"ok": True})
+
+    return [
+        web.get("/sandbox", summary),
+        web.get("/sandbox/chats/{chat_id}", transcript),
+        web.post("/sandbox/chats/{chat_id}/messages", message),
+        web.post("/sandbox/chats/{chat_id}/presses", press),
+        web.post("/sandbox/chats/{chat_id}/block", block),
+    ]

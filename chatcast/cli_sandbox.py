@@ -1,0 +1,36 @@
+"""``chatcast sandbox``: the loopback platform servers, standalone, for development, demos and benchmarks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bots.sandbox import serve
+from chatcast.console import run
+
+sandbox_app = typer.Typer(help="Loopback Telegram (and later Slack) API servers for development and tests.")
+
+
+@sandbox_app.command("telegram")
+def telegram(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8081,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    spec: Annotated[
+        Path | None,
+        typer.Option(help="Bot API spec JSON (telegram_bot_api_10.1.json) to validate every request against."),
+    ] = None,
+    token: Annotated[str, typer.Option(help="The bot token the sandbox accepts.")] = "123456:SANDBOX",
+    rate_limits: Annotated[bool, typer.Option(help="Answer 429 past 30 messages/s overall or 1/s per chat.")] = False,
+    fault_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of calls that fail on purpose.")] = 0.0,
+    fault: Annotated[str, typer.Option(help="What a fault is: 5xx or timeout.")] = "5xx",
+) -> None:
+    """Run a Telegram Bot API sandbox: point a bot at it with CHATCAST_TELEGRAM_API_URL."""
+    if spec is not None and not spec.is_file():
+        raise typer.BadParameter(f"{spec}: no such file", param_hint="--spec")
+    if fault not in ("5xx", "timeout"):
+        raise typer.BadParameter("choose 5xx or timeout", param_hint="--fault")
+    options = {"token": token, "rate_limits": rate_limits, "fault_rate": fault_rate, "fault": fault}
+    run(ctx, serve(port, spec, host=host, **options))
