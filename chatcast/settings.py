@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_url: str | None = Field(default=None, description="Bot API server; default: Telegram's.")
+    telegram_allow_paid_broadcast: bool = Field(
+        default=False, description="Send broadcasts with allow_paid_broadcast (up to 1000 msg/s, paid in Stars)."
+    )
+    link_secret: SecretStr | None = Field(
+        default=None, description="Signs the deep-link tokens that link a chat to a shop customer."
+    )
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -71,6 +77,7 @@ class Settings(BaseSettings):
                 self.slack_bot_token,
                 self.slack_signing_secret,
                 self.slack_app_token,
+                self.link_secret,
             )
             if secret is not None and secret.get_secret_value()
         ]

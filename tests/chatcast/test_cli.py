@@ -30,7 +30,8 @@ def test_help_lists_every_command_group() -> None:
     "command",
     [
         ["import"], ["import", "customers"], ["import", "products"], ["import", "orders"], ["db"],
-        ["db", "upgrade"], ["db", "status"], ["segments"], ["campaign"], ["report"], ["serve"], ["demo"],
+        ["db", "upgrade"], ["db", "status"], ["segments"], ["segments", "validate"], ["segments", "refresh"],
+        ["segments", "show"], ["segments", "explain"], ["campaign"], ["report"], ["serve"], ["demo"],
         ["config"], ["config", "show"],
     ],
 )  # fmt: skip

@@ -1,0 +1,53 @@
+"""Building the bot: the aiogram ``Bot`` and ``Dispatcher``, long polling, and the webhook (aiohttp)."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from bots.telegram.handlers import chat, clicks, consent, help, language
+from bots.telegram.handlers.help import COMMANDS
+from campaigns.ports import InboundHandler
+
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+def build_bot(token: str, *, api_url: str | None = None, timeout: float = 30.0) -> Bot:
+    """A ``Bot`` talking to Telegram, or to ``api_url`` (a Bot API server such as the sandbox)."""
+    api = TelegramAPIServer.from_base(api_url) if api_url else None
+    session = AiohttpSession(api=api, timeout=timeout) if api else AiohttpSession(timeout=timeout)
+    return Bot(token, session=session)
+
+
+def build_dispatcher(inbound: InboundHandler) -> Dispatcher:
+    """The dispatcher with every feature's router; handlers receive ``inbound`` by name."""
+    dispatcher = Dispatcher(inbound=inbound)
+    # order matters: commands before the catch-all text handler
+    dispatcher.include_routers(*(m.build_router() for m in (consent, help, language, clicks, chat)))
+    return dispatcher
+
+
+async def set_commands(bot: Bot) -> None:
+    """Show the bot's commands in Telegram's menu."""
+    await bot.set_my_commands(list(COMMANDS))
+
+
+async def run_polling(bot: Bot, dispatcher: Dispatcher) -> None:
+    """Receive updates by long polling (no public URL needed) until cancelled."""
+    await bot.delete_webhook(drop_pending_updates=False)
+    await dispatcher.start_polling(bot, handle_signals=False)
+
+
+def add_webhook(app: web.Application, bot: Bot, dispatcher: Dispatcher, secret: str, path: str = WEBHOOK_PATH) -> None:
+    """Serve Telegram's webhook at ``path`` in ``app``; a request without ``secret`` gets 401 and changes nothing."""
+    if not secret:
+        raise ValueError("a webhook needs a secret token (CHATCAST_TELEGRAM_WEBHOOK_SECRET)")
+    SimpleRequestHandler(dispatcher, bot, handle_in_background=False, secret_token=secret).register(app, path=path)
+
+
+async def register_webhook(bot: Bot, url: str, secret: str) -> None:
+    """Tell Telegram where to post updates, with the secret it must send back."""
+    await bot.set_webhook(url, secret_token=secret, allowed_updates=["message", "callback_query"])

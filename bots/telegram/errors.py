@@ -1,0 +1,47 @@
+"""aiogram's errors mapped onto the engine's ``ChannelError`` tree (the engine decides about retries)."""
+
+from __future__ import annotations
+
+from aiogram.exceptions import (
+    RestartingTelegram,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+
+from campaigns.ports import (
+    AddressMigrated,
+    ChannelError,
+    PermanentChannelError,
+    RateLimited,
+    RecipientUnreachable,
+    TransientChannelError,
+)
+
+UNREACHABLE = ("chat not found", "user not found", "peer_id_invalid", "have no rights to send", "not enough rights")
+
+
+def channel_error(exc: Exception) -> ChannelError:
+    """The ``ChannelError`` that says what ``exc`` means for the engine."""
+    text = getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, TelegramRetryAfter):
+        return RateLimited(float(exc.retry_after), "Telegram: too many requests")
+    if isinstance(exc, TelegramMigrateToChat):
+        return AddressMigrated(str(exc.migrate_to_chat_id))
+    if isinstance(exc, TelegramForbiddenError):
+        return RecipientUnreachable(f"Telegram: {text}")
+    if isinstance(exc, TelegramBadRequest | TelegramNotFound) and any(m in text.lower() for m in UNREACHABLE):
+        return RecipientUnreachable(f"Telegram: {text}")
+    if isinstance(exc, TelegramServerError | RestartingTelegram | TelegramNetworkError | TimeoutError | OSError):
+        return TransientChannelError(f"Telegram: {text or type(exc).__name__}")
+    if isinstance(exc, TelegramUnauthorizedError):
+        return PermanentChannelError(f"Telegram: the bot token was refused ({text})")
+    if isinstance(exc, TelegramAPIError):
+        return PermanentChannelError(f"Telegram: {text}")
+    return TransientChannelError(f"Telegram: {type(exc).__name__}: {text}")

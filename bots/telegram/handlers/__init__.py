@@ -1,0 +1,1 @@
+"""The bot's features, one router each, joined in ``build_dispatcher``."""
