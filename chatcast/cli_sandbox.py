@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from bots.sandbox import serve
+from bots.sandbox import serve, serve_slack
 from chatcast.console import run
 
-sandbox_app = typer.Typer(help="Loopback Telegram (and later Slack) API servers for development and tests.")
+sandbox_app = typer.Typer(help="Loopback Telegram and Slack API servers for development and tests.")
 
 
 @sandbox_app.command("telegram")
@@ -34,3 +34,37 @@ def telegram(
         raise typer.BadParameter("choose 5xx or timeout", param_hint="--fault")
     options = {"token": token, "rate_limits": rate_limits, "fault_rate": fault_rate, "fault": fault}
     run(ctx, serve(port, spec, host=host, **options))
+
+
+@sandbox_app.command("slack")
+def slack(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8082,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    spec: Annotated[
+        Path | None,
+        typer.Option(help="Web API OpenAPI v2 spec (slack_web_openapi_v2.json) to validate every request against."),
+    ] = None,
+    signing_secret: Annotated[
+        str, typer.Option(help="The secret requests to the app are signed with.")
+    ] = "sandbox-signing-secret",
+    app_url: Annotated[
+        str | None, typer.Option(help="The app's request URL for events, interactivity and commands.")
+    ] = None,
+    rate_limits: Annotated[bool, typer.Option(help="Answer 429 past about 1 message/s per channel.")] = False,
+    fault_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of calls that fail on purpose.")] = 0.0,
+    fault: Annotated[str, typer.Option(help="What a fault is: 5xx, timeout or disconnect.")] = "5xx",
+) -> None:
+    """Run a Slack Web API sandbox: point the app's AsyncWebClient at it with base_url."""
+    if spec is not None and not spec.is_file():
+        raise typer.BadParameter(f"{spec}: no such file", param_hint="--spec")
+    if fault not in ("5xx", "timeout", "disconnect"):
+        raise typer.BadParameter("choose 5xx, timeout or disconnect", param_hint="--fault")
+    options = {
+        "signing_secret": signing_secret,
+        "app_url": app_url,
+        "rate_limits": rate_limits,
+        "fault_rate": fault_rate,
+        "fault": fault,
+    }
+    run(ctx, serve_slack(port, spec, host=host, **options))
