@@ -151,6 +151,21 @@ class SystemState(Model):
         table = "system_state"
 
 
+class Installation(Model):
+    """A chat platform's credentials for one workspace (Slack's OAuth installation), as the platform gave them."""
+
+    id = fields.BigIntField(primary_key=True)
+    channel = fields.CharField(max_length=16)
+    workspace = fields.CharField(max_length=64, description="enterprise id and team id, as 'E:T'")
+    data: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
+    installed_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "installation"
+        unique_together = (("channel", "workspace"),)
+
+
 class Campaign(Model):
     """A campaign as launched: its YAML snapshot and hash, and where it stands."""
 
