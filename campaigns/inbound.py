@@ -16,6 +16,7 @@ from storage import identities
 from storage.models import ChannelIdentity, Customer
 
 UNSUBSCRIBE = Button(text="Unsubscribe", action="stop")
+SUBSCRIBE = Button(text="Subscribe", action="start")
 _HOW_TO_STOP = "Send /stop or press Unsubscribe at any time and we'll stop."
 WELCOME = f"Welcome! You'll get news and offers from us in this chat. {_HOW_TO_STOP}"
 LINKED = f"Welcome! This chat is now linked to your account with us. {_HOW_TO_STOP}"
@@ -23,6 +24,8 @@ BAD_LINK = (
     "Welcome! The link you followed could not be used (it may have expired), so this chat is not linked "
     f"to an account; ask us for a new link. You'll get news and offers from us here. {_HOW_TO_STOP}"
 )
+HOME_SUBSCRIBED = "You're subscribed to news and offers from us here. Unsubscribe at any time."
+HOME_UNSUBSCRIBED = "You're not subscribed. Subscribe to get news and offers from us here; you can stop at any time."
 STOPPED = "You're unsubscribed: we won't send you news or offers any more. Send /start to subscribe again."
 START_FIRST = "Please send /start first, then choose your language."
 LANGUAGE_SET = "Done: we'll write to you in {language} from now on."
@@ -53,6 +56,7 @@ class Inbound:
             "click": self._click,
             "language": self._language,
             "text": self._text,
+            "home": self._home,
         }
 
     async def handle(self, event: InboundEvent) -> Reply | None:
@@ -127,12 +131,24 @@ class Inbound:
         await identities.set_language(identity.customer.id, language)
         return Reply(LANGUAGE_SET.format(language=language))
 
+    async def _home(self, event: InboundEvent, now: datetime) -> Reply:
+        # only reads: opening a home screen is not consent, and makes no customer
+        identity = await identities.find(event.channel, event.address)
+        if identity is not None and _subscribed(identity.customer):
+            return Reply(HOME_SUBSCRIBED, (UNSUBSCRIBE,))
+        return Reply(HOME_UNSUBSCRIBED, (SUBSCRIBE,))
+
     async def _text(self, event: InboundEvent, now: datetime) -> None:
         # a chat that writes before /start becomes a customer, without consent: consent needs /start
         identity = await identities.find(event.channel, event.address) or await self._new_customer(event)
         customer_id = identity.customer.id
         await identities.add_chat_message(customer_id, channel=event.channel, role="customer", text=event.text, at=now)
         await identities.add_event("replied", at=now, customer_id=customer_id, data={"channel": event.channel})
+
+
+def _subscribed(customer: Customer) -> bool:
+    given, out = customer.opted_in_at, customer.opted_out_at
+    return given is not None and (out is None or given > out)
 
 
 def _opted_out(customer: Customer) -> bool:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
-InboundKind = Literal["start", "stop", "text", "click", "language"]
+InboundKind = Literal["start", "stop", "text", "click", "language", "home"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,10 @@ class SendReceipt:
 
 @dataclass(frozen=True)
 class InboundEvent:
-    """Something a customer did in a chat: started, stopped, wrote text, pressed a button, chose a language."""
+    """Something a customer did in a chat: started, stopped, wrote, pressed, chose a language, opened the app's home.
+
+    ``home`` asks only for the chat's subscription state (Slack's App Home): the reply's buttons say it.
+    """
 
     channel: str
     address: str
@@ -76,6 +79,30 @@ class InboundHandler(Protocol):
 
     async def handle(self, event: InboundEvent) -> Reply | None:
         """Record ``event`` and decide the answer."""
+        ...
+
+
+class WorkspaceStore(Protocol):
+    """Where credentials a platform issues per workspace are kept (Slack's OAuth installations): storage's job."""
+
+    async def save(self, channel: str, workspace: str, data: dict[str, Any]) -> None:
+        """Keep ``data`` for ``workspace``, replacing what was there."""
+        ...
+
+    async def load(self, channel: str, workspace: str) -> dict[str, Any] | None:
+        """What was saved for ``workspace``, or None."""
+        ...
+
+    async def delete(self, channel: str, workspace: str) -> None:
+        """Forget ``workspace``."""
+        ...
+
+
+class StaffAlerts(Protocol):
+    """Where the engine and the assistant tell the shop's people something: alerts and hand-offs."""
+
+    async def alert(self, text: str, *, link: str | None = None) -> None:
+        """Post ``text`` (plain text, escaped by the channel) to the staff, with an optional link."""
         ...
 
 
