@@ -41,8 +41,16 @@ class Settings(BaseSettings):
     )
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = None
-    slack_staff_channel: str | None = None
+    slack_app_token: SecretStr | None = Field(default=None, description="xapp- token: Socket Mode instead of HTTP.")
+    slack_client_id: str | None = Field(default=None, description="OAuth: install in many workspaces.")
+    slack_client_secret: SecretStr | None = None
+    slack_redirect_uri: str | None = Field(default=None, description="OAuth redirect URL, .../slack/oauth_redirect.")
+    slack_api_url: str | None = Field(default=None, description="Web API base URL; default: Slack's.")
+    slack_command: str = Field(default="/shop", pattern=r"^/[a-z0-9_-]{1,31}$", description="The slash command.")
+    slack_staff_channel: str | None = Field(
+        default=None, description="Channel for alerts and hand-offs: C123, or T123:C123 with OAuth."
+    )
+    shop_name: str = Field(default="our shop", description="How the bots name the shop to customers.")
 
     timezone: str = Field(default="UTC", description="The shop's timezone (IANA name).")
     segments_file: Path = Field(default=Path("segments.yaml"), description="Personas and segments (YAML).")
@@ -77,6 +85,7 @@ class Settings(BaseSettings):
                 self.slack_bot_token,
                 self.slack_signing_secret,
                 self.slack_app_token,
+                self.slack_client_secret,
                 self.link_secret,
             )
             if secret is not None and secret.get_secret_value()

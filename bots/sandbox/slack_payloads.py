@@ -136,7 +136,8 @@ class Payloads:
             raise LookupError(f"no button {action_id!r}" + (f" with value {value!r}" if value is not None else ""))
         index, button = found
         block = blocks[index]
-        block_id = block.get("block_id") or slack_id("", message.ts if message else api_view["id"], str(index))[:5]
+        where = message.ts if message else str(api_view.get("id", "home"))  # a view a test built has no id
+        block_id = block.get("block_id") or slack_id("", where, str(index))[:5]
         action = {
             "action_id": action_id,
             "block_id": block_id,

@@ -1,0 +1,1 @@
+"""The Slack channel: a slack_sdk/slack-bolt adapter (Block Kit sending, errors, events and App Home)."""

@@ -1,0 +1,97 @@
+"""slack_sdk's failures mapped onto the engine's ``ChannelError`` tree (the engine decides about retries).
+
+The client is built with ``retry_handlers=[]``, so a 429 or a 5xx reaches us as a ``SlackApiError`` whose
+``response`` carries the HTTP status and headers, and a dropped connection as aiohttp's own error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackClientNotConnectedError
+
+from campaigns.ports import (
+    ChannelError,
+    PermanentChannelError,
+    RateLimited,
+    RecipientUnreachable,
+    TransientChannelError,
+)
+
+RETRY_AFTER_DEFAULT = 1.0
+RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
+UNREACHABLE = frozenset(
+    {
+        "account_inactive",
+        "user_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+    }
+)
+SERVER = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+# the workspace's problem, not the customer's: every send to that workspace fails until it reinstalls the app
+TOKEN_REFUSED = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+        "not_allowed_token_type",
+        "team_access_not_granted",
+    }
+)
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The Slack error code of a ``SlackApiError`` (``channel_not_found``); None for any other failure."""
+    data = getattr(getattr(exc, "response", None), "data", None) if isinstance(exc, SlackApiError) else None
+    code = data.get("error") if isinstance(data, dict) else None
+    return str(code) if code else None
+
+
+def retry_after(headers: Mapping[str, Any] | None) -> float:
+    """The seconds in a ``Retry-After`` header (any case), or the default of one second."""
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            try:
+                return max(float(value), 0.0)
+            except (TypeError, ValueError):
+                break
+    return RETRY_AFTER_DEFAULT
+
+
+def _api_error(exc: SlackApiError) -> ChannelError:
+    """The meaning of an answer from Slack: its HTTP status first, then its error code."""
+    response = exc.response
+    # a SlackResponse has status_code; a body that was not JSON leaves aiohttp's response, which has status
+    status = int(getattr(response, "status_code", None) or getattr(response, "status", None) or 0)
+    code = error_code(exc)
+    what = code or f"HTTP {status}"
+    if status == 429 or code in RATE_LIMITED:
+        return RateLimited(retry_after(getattr(response, "headers", None)), f"Slack: {what}")
+    if code in UNREACHABLE:
+        return RecipientUnreachable(f"Slack: {code}")
+    if status >= 500 or code in SERVER:
+        return TransientChannelError(f"Slack: {what}")
+    if code in TOKEN_REFUSED:
+        return PermanentChannelError(f"Slack: the workspace's bot token was refused ({code}): reinstall the app")
+    return PermanentChannelError(f"Slack: {what}")
+
+
+def channel_error(exc: BaseException) -> ChannelError:
+    """The ``ChannelError`` that says what ``exc`` means for the engine."""
+    if isinstance(exc, ChannelError):
+        return exc
+    if isinstance(exc, SlackApiError):
+        return _api_error(exc)
+    if isinstance(exc, SlackClientNotConnectedError | aiohttp.ClientError | TimeoutError | OSError):
+        return TransientChannelError(f"Slack: {type(exc).__name__}: {exc}".rstrip(": "))
+    if isinstance(exc, SlackClientError):  # the SDK refused the request before sending it: it will again
+        return PermanentChannelError(f"Slack: {type(exc).__name__}: {exc}".rstrip(": "))
+    return TransientChannelError(f"Slack: {type(exc).__name__}: {exc}".rstrip(": "))

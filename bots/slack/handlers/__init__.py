@@ -1,0 +1,1 @@
+"""The app's listeners, one module per feature; each has ``register(app, inbound)``."""

@@ -1,0 +1,92 @@
+"""slack_sdk's installation store on the engine's ``WorkspaceStore``: bot tokens per workspace, in our database.
+
+One deployment serves many workspaces: the OAuth flow saves each installation here, bolt's authorization
+finds the workspace's bot token here for every incoming request, and the channel finds it here to send.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+
+from campaigns.ports import WorkspaceStore
+
+CHANNEL = "slack"
+_log = logging.getLogger(__name__)
+
+
+def workspace_key(enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False) -> str:
+    """The key of a workspace: ``E:T`` (an org-wide install is keyed by its enterprise alone, ``E:``)."""
+    if is_enterprise_install:
+        team_id = None
+    return f"{enterprise_id or ''}:{team_id or ''}"
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe: datetimes as Unix seconds (whole seconds for expiry times, as slack_sdk reads them)."""
+    plain: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            value = int(value.timestamp()) if key.endswith("expires_at") else value.timestamp()
+        plain[key] = value
+    return plain
+
+
+class DatabaseInstallationStore(AsyncInstallationStore):
+    """Installations kept through a :class:`~campaigns.ports.WorkspaceStore` (the latest one per workspace)."""
+
+    def __init__(self, store: WorkspaceStore) -> None:
+        self._store = store
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The logger slack_sdk expects a store to have."""
+        return _log
+
+    async def async_save(self, installation: Installation) -> None:
+        """Keep the workspace's installation (a reinstall replaces it, bringing new tokens and scopes)."""
+        key = workspace_key(installation.enterprise_id, installation.team_id, installation.is_enterprise_install)
+        await self._store.save(CHANNEL, key, _plain(installation.to_dict_for_copying()))
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        """Saved with its installation by :meth:`async_save`."""
+
+    async def async_find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        """The workspace's installation; an org-wide one serves every team of its enterprise."""
+        data = await self._store.load(CHANNEL, workspace_key(enterprise_id, team_id, is_enterprise_install))
+        if data is None and enterprise_id and not is_enterprise_install:
+            data = await self._store.load(CHANNEL, workspace_key(enterprise_id, None, True))
+        if data is None:
+            return None
+        return Installation(**data)
+
+    async def async_find_bot(
+        self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
+    ) -> Bot | None:
+        """The workspace's bot (its token), or None where the app is not installed."""
+        installation = await self.async_find_installation(
+            enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install
+        )
+        return installation.to_bot() if installation and installation.bot_token else None
+
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """Forget the workspace's installation (tokens_revoked or app_uninstalled)."""
+        await self._store.delete(CHANNEL, workspace_key(enterprise_id, team_id))
+
+    async def async_delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        """Forget the workspace's installation; a single user's revocation leaves the bot in place."""
+        if user_id is None:
+            await self._store.delete(CHANNEL, workspace_key(enterprise_id, team_id))
