@@ -206,12 +206,29 @@ class Delivery(Model):
     sent_at = fields.DatetimeField(null=True)
     provider_message_id = fields.CharField(max_length=128, null=True)
     error = fields.TextField(null=True)
+    copy_source = fields.CharField(
+        max_length=16, null=True, description="Who wrote the text: template, model, or fallback (model refused)."
+    )
+    note = fields.TextField(null=True, description="Why: the writer's fallback reason, or why the row was skipped.")
+    claimed_by = fields.CharField(max_length=64, null=True, description="The dispatcher sending it now.")
+    claimed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "delivery"
         unique_together = (("campaign", "step", "customer"),)
         indexes = (("status", "due_at"), ("customer_id",), ("campaign_id", "status"))
+
+
+class CopyCache(Model):
+    """Text a writer produced, by the hash of everything it was given: a re-plan or a preview costs nothing twice."""
+
+    key = fields.CharField(max_length=64, primary_key=True)
+    value: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "copy_cache"
 
 
 class Event(Model):
