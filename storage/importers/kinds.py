@@ -129,7 +129,8 @@ def _addresses(customer: CustomerRow) -> list[tuple[str, str]]:
     if customer.telegram_chat_id is not None:
         found.append(("telegram", str(customer.telegram_chat_id)))
     if customer.slack_user is not None:
-        found.append(("slack", customer.slack_user))
+        # the file's TEAM/USER is the Slack channel's address TEAM:USER
+        found.append(("slack", customer.slack_user.replace("/", ":", 1)))
     return found
 
 
