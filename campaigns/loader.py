@@ -1,0 +1,185 @@
+"""Campaign files: YAML -> :class:`~campaigns.definition.Campaign`, every mistake named by file, line and field."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
+from campaigns.definition import Campaign
+from campaigns.templates import available, template_problems
+from campaigns.wording import Loc, explain, unknown
+from segments.definitions import Definitions
+from segments.rules import Problem, item_line, key_line
+
+MAX_VALUES = 100_000  # YAML aliases can repeat a block exponentially ("billion laughs"): refuse, do not expand
+
+
+class CampaignError(Exception):
+    """A campaign file with mistakes; ``problems`` lists each with its file, line and field."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{problems[0]}{more}")
+
+
+def load_campaign(
+    path: Path,
+    *,
+    definitions: Definitions | None = None,
+    skus: Collection[str] | None = None,
+    categories: Collection[str] | None = None,
+) -> Campaign:
+    """Read and check a campaign file; raise :class:`CampaignError` naming every mistake (OSError if unreadable)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CampaignError([Problem(str(path), 1, "file", f"not UTF-8 text ({exc.reason})")]) from None
+    return parse_campaign(text, str(path), definitions=definitions, skus=skus, categories=categories)
+
+
+def parse_campaign(
+    text: str,
+    file: str = "campaign.yaml",
+    *,
+    definitions: Definitions | None = None,
+    skus: Collection[str] | None = None,
+    categories: Collection[str] | None = None,
+) -> Campaign:
+    """Check the YAML ``text`` of a campaign; the references are checked against what is given."""
+    try:
+        doc = YAML(typ="rt").load(text)
+    except YAMLError as exc:
+        mark, context = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        if context and mark and context.line != mark.line:  # where the unclosed thing began
+            problem += f" ({getattr(exc, 'context', None) or 'started'} on line {context.line + 1})"
+        line = mark.line + 1 if mark else 1
+        raise CampaignError([Problem(file, line, "file", f"not valid YAML: {problem}")]) from None
+    if not isinstance(doc, dict):
+        raise CampaignError([Problem(file, 1, "file", "expected a mapping: a campaign with id, name, message")])
+    try:
+        data = _plain(doc, [MAX_VALUES])
+    except ValueError as exc:
+        raise CampaignError([Problem(file, 1, "file", str(exc))]) from None
+    problems: list[Problem] = []
+    campaign = None
+    try:
+        campaign = Campaign.model_validate(data)
+    except ValidationError as exc:
+        problems += [Problem(file, _line(doc, e["loc"]), _path(e["loc"]), explain(e)) for e in exc.errors()]
+    seen = {p.path for p in problems}  # a value the model refused is not checked again
+    for loc, offset, message in [*_references(data, definitions, skus, categories), *_templates(data)]:
+        if _path(loc) not in seen:
+            problems.append(Problem(file, _line(doc, loc, offset), _path(loc), message))
+    if problems or campaign is None:
+        raise CampaignError(sorted(problems, key=lambda p: p.line))
+    return campaign
+
+
+def _plain(node: Any, left: list[int]) -> Any:
+    """Plain Python values from ruamel's round-trip ones (pydantic wants dicts, lists, str, datetime)."""
+    left[0] -= 1
+    if left[0] < 0:
+        raise ValueError(f"more than {MAX_VALUES:,} values: is an alias repeating a block?")
+    if isinstance(node, dict):
+        return {k: _plain(v, left) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v, left) for v in node]
+    if isinstance(node, datetime):
+        return datetime.combine(node.date(), node.timetz())
+    return next((kind(node) for kind in (bool, str, int, float) if isinstance(node, kind)), node)
+
+
+def _path(loc: Loc) -> str:
+    text = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+    return text or "campaign"
+
+
+def _line(doc: Any, loc: Loc, offset: int | None = None) -> int:
+    """The line of the key or item at ``loc`` (its parent's if it is missing); ``offset``: a line of its text."""
+    node, line = doc, 1
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            line, node = key_line(node, part, line), node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            line, node = item_line(node, part, line), node[part]
+        else:
+            return line
+    if offset is None:
+        return line
+    block = isinstance(node, LiteralScalarString | FoldedScalarString)  # its text starts below the key
+    return line + offset - (0 if block else 1)
+
+
+def _get(data: Any, *loc: int | str) -> Any:
+    for part in loc:
+        ok = isinstance(data, dict) or (isinstance(data, list) and isinstance(part, int) and part < len(data))
+        data = data.get(part) if isinstance(data, dict) else data[part] if ok else None
+    return data
+
+
+def _items(data: Any, *loc: int | str) -> list[tuple[int, Any]]:
+    found = _get(data, *loc)
+    return list(enumerate(found)) if isinstance(found, list) else []
+
+
+def _messages(data: Any) -> Iterator[Loc]:
+    yield ("message",)
+    yield from (("follow_ups", i, "message") for i, _ in _items(data, "follow_ups"))
+
+
+def _references(
+    data: Any, definitions: Definitions | None, skus: Collection[str] | None, categories: Collection[str] | None
+) -> Iterator[tuple[Loc, int | None, str]]:
+    """Personas, segments, SKUs and categories that do not exist; step and variant ids used twice."""
+    if definitions is not None:
+        known = {"persona": definitions.persona_ids(), "segment": list(definitions.segments)}
+        for key in ("personas", "exclude_personas", "segments", "exclude_segments"):
+            what = key.removeprefix("exclude_").removesuffix("s")
+            for i, ident in _items(data, "audience", key):
+                if isinstance(ident, str) and ident not in known[what]:
+                    yield ("audience", key, i), None, unknown(what, ident, known[what])
+        for loc in _messages(data):
+            tones = _get(data, *loc, "tone")
+            for persona in tones if isinstance(tones, dict) else []:
+                if persona not in known["persona"]:
+                    yield (*loc, "tone", persona), None, unknown("persona", persona, known["persona"])
+    for i, sku in _items(data, "products", "skus"):
+        if skus is not None and isinstance(sku, str) and sku not in skus:
+            yield ("products", "skus", i), None, unknown("SKU", sku, skus)
+    category = _get(data, "products", "recommend", "category")
+    if categories is not None and isinstance(category, str) and category not in categories:
+        yield ("products", "recommend", "category"), None, unknown("category", category, sorted(categories))
+    for key, what in (("variants", "variant"), ("follow_ups", "step")):
+        first: dict[Any, int] = {"main": -1} if key == "follow_ups" else {}
+        for i, item in _items(data, key):
+            ident = _get(item, "id")
+            if ident in first:
+                where = "the first step" if first[ident] < 0 else f"{key}[{first[ident]}]"
+                yield (key, i, "id"), None, f"{what} id {ident!r} is already taken by {where}"
+            elif isinstance(ident, str):
+                first[ident] = i
+
+
+def _sources(data: Any) -> Iterator[Loc]:
+    for loc in _messages(data):
+        yield (*loc, "template")
+        yield from ((*loc, "buttons", i, "url") for i, _ in _items(data, *loc, "buttons"))
+    yield from (("variants", i, "template") for i, _ in _items(data, "variants"))
+
+
+def _templates(data: Any) -> Iterator[tuple[Loc, int | None, str]]:
+    """Templates that do not compile, or use variables (or their fields) that this campaign's messages lack."""
+    names = available(_get(data, "offer") is not None, _get(data, "products") is not None)
+    for loc in _sources(data):
+        source = _get(data, *loc)
+        for line, message in template_problems(source, names) if isinstance(source, str) else []:
+            yield loc, line, message

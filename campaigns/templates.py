@@ -1,0 +1,70 @@
+"""Campaign templates (Jinja2): the variables a message has, the shared sandbox, and checks of a template's source."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+PRODUCT_FIELDS = frozenset({"sku", "name", "price", "currency", "url"})
+TEMPLATE_VARIABLES: dict[str, frozenset[str] | None] = {
+    "customer": frozenset({"name", "first_name", "language"}),
+    "products": None,  # a list of products, each with PRODUCT_FIELDS
+    "product": PRODUCT_FIELDS,  # the first of them
+    "offer": frozenset({"code", "discount", "expires"}),
+    "shop": frozenset({"name", "url"}),
+    "unsubscribe": None,  # the hint text: how to stop these messages
+}
+ALWAYS = frozenset({"customer", "shop", "unsubscribe"})
+
+
+def template_env() -> SandboxedEnvironment:
+    """The sandbox for campaign templates: strict about undefined names, no autoescape (channel adapters escape)."""
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
+
+
+def available(has_offer: bool, has_products: bool) -> frozenset[str]:
+    """The variables a campaign's templates can use: ``offer`` and ``product(s)`` only when it has them."""
+    return ALWAYS | ({"offer"} if has_offer else set()) | ({"product", "products"} if has_products else set())
+
+
+def template_problems(source: str, names: Collection[str] = TEMPLATE_VARIABLES.keys()) -> list[tuple[int, str]]:
+    """Mistakes in a template, each with its line in ``source``: syntax, unknown variables or fields."""
+    env = template_env()
+    try:
+        tree = env.parse(source)
+        env.compile(tree)  # also finds unknown filters and tests
+    except TemplateSyntaxError as exc:
+        return [(exc.lineno, f"template syntax error: {exc.message}")]
+    undeclared = meta.find_undeclared_variables(tree)
+    problems, seen = [], set()
+    for node in tree.find_all(nodes.Name):
+        if node.name not in undeclared or node.name in seen:
+            continue
+        seen.add(node.name)
+        if node.name in TEMPLATE_VARIABLES and node.name not in names:
+            block = "products" if node.name.startswith("product") else node.name
+            problems.append((node.lineno, f"the template uses {node.name!r} but the campaign has no {block}"))
+        elif node.name not in TEMPLATE_VARIABLES:
+            hint = _hint(node.name, list(TEMPLATE_VARIABLES))
+            problems.append((node.lineno, f"unknown template variable {node.name!r} {hint}"))
+    loops = {  # {% for p in products %}: p is a product
+        loop.target.name
+        for loop in tree.find_all(nodes.For)
+        if isinstance(loop.iter, nodes.Name) and loop.iter.name == "products" and isinstance(loop.target, nodes.Name)
+    }
+    for attr in tree.find_all(nodes.Getattr):
+        if isinstance(attr.node, nodes.Name):
+            name = attr.node.name
+            fields = PRODUCT_FIELDS if name in loops else TEMPLATE_VARIABLES.get(name) if name in undeclared else None
+            if fields is not None and attr.attr not in fields:
+                hint = _hint(attr.attr, sorted(fields))
+                problems.append((attr.lineno, f"{name} has no field {attr.attr!r} {hint}"))
+    return sorted(problems)
+
+
+def _hint(value: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(value, known, n=1)
+    return f"(did you mean {close[0]!r}?)" if close else f"(known: {', '.join(known)})"

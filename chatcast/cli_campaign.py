@@ -1,0 +1,106 @@
+"""``chatcast campaign``: check campaign files and export their JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from campaigns.definition import Campaign, campaign_schema
+from campaigns.loader import CampaignError, load_campaign
+from chatcast.console import err, fail, out, state
+from segments.definitions import Definitions, DefinitionsError, load
+
+campaign_app = typer.Typer(
+    help="Campaigns from YAML: validate, preview, test-send, launch.", no_args_is_help=True, rich_markup_mode="rich"
+)
+SegmentsOption = Annotated[
+    Path | None,
+    typer.Option("--segments", "-s", help="Personas and segments to check against (default: CHATCAST_SEGMENTS_FILE)."),
+]
+
+
+def shop_definitions(ctx: typer.Context, path: Path | None) -> Definitions | None:
+    """The segments file to check references against; None (with a warning) when the default one is missing."""
+    chosen = path or state(ctx).settings.segments_file
+    if not chosen.is_file():
+        if path is not None:
+            fail(f"no segments file {path}")
+        err.print(
+            f"[yellow]warning:[/] no segments file {escape(str(chosen))}: personas and segments are not checked"
+            " (pass --segments or set CHATCAST_SEGMENTS_FILE)"
+        )
+        return None
+    try:
+        return load(chosen)
+    except DefinitionsError as exc:
+        for problem in exc.problems:
+            err.print(f"[bold red]error:[/] {escape(str(problem))}")
+        fail(f"{chosen} has mistakes: fix it before checking campaigns against it")
+
+
+def summary(campaign: Campaign) -> str:
+    """One line about a campaign: its steps, variants and audience."""
+    steps = 1 + len(campaign.follow_ups)
+    parts = [f"{steps} step{'s' if steps > 1 else ''}"]
+    if campaign.variants:
+        parts.append(f"{len(campaign.variants)} variants")
+    a = campaign.audience
+    audience = _ids(personas=a.personas, segments=a.segments, join=" + ") or "every persona"
+    excluded = _ids(personas=a.exclude_personas, segments=a.exclude_segments, join=" and ")
+    audience += f", minus {excluded}" if excluded else ""
+    audience += f", holdout {a.holdout:.0%}" if a.holdout else ""
+    return f"{', '.join(parts)}, audience: {audience}"
+
+
+def _ids(*, join: str, **groups: list[str]) -> str:
+    return join.join(f"{kind} {', '.join(ids)}" for kind, ids in groups.items() if ids)
+
+
+@campaign_app.command("validate")
+def validate(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="Campaign files (YAML) to check.")],
+    segments: SegmentsOption = None,
+) -> None:
+    """Check campaign files: every mistake is printed with its file, line and field."""
+    definitions = shop_definitions(ctx, segments)
+    bad = 0
+    for file in files:
+        try:
+            campaign = load_campaign(file, definitions=definitions)
+        except CampaignError as exc:
+            bad += 1
+            for problem in exc.problems:
+                err.print(f"[bold red]error:[/] {escape(str(problem))}", soft_wrap=True)
+            continue
+        except OSError as exc:
+            bad += 1
+            err.print(f"[bold red]error:[/] {escape(str(file))}: cannot read it ({escape(exc.strerror or str(exc))})")
+            continue
+        out.print(f"[green]✓[/] {escape(str(file))}: {campaign.id} — {escape(summary(campaign))}", soft_wrap=True)
+    if bad:
+        if len(files) > 1:
+            err.print(f"{bad} of {len(files)} files have mistakes")
+        raise typer.Exit(1)
+
+
+@campaign_app.command("schema")
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the schema to this file instead of printing it.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of campaign files, for editors that autocomplete and check YAML."""
+    text = json.dumps(campaign_schema(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    out.print(f"wrote {escape(str(output))}")
