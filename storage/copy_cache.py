@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -17,10 +18,8 @@ async def get(key: str) -> dict[str, Any] | None:
 
 async def put(key: str, value: dict[str, Any]) -> None:
     """Cache ``value`` under ``key``; a concurrent writer of the same key wins, since both wrote the same inputs."""
-    try:
+    with contextlib.suppress(IntegrityError):
         await CopyCache.create(key=key, value=value)
-    except IntegrityError:
-        pass
 
 
 async def clear() -> int:

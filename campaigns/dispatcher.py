@@ -1,0 +1,228 @@
+"""The dispatcher: claims due deliveries, sends them through their channel at its pace, records what happened.
+
+A row is ``sending`` (the claim) before its request and ``sent`` after it; rows a dead dispatcher left in
+``sending`` become ``unknown`` on the next start and are never resent: a duplicate is worse than a miss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from campaigns.limits import Throttle
+from campaigns.ports import Button, Channel, OutboundMessage
+from campaigns.retry import Backoff, verdict
+from storage import outbox
+from storage.outbox import Claimed
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class DispatchStats:
+    """What a dispatcher did so far."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    requeued: int = 0
+    unknown: int = 0
+    rate_limited: int = 0  # 429 answers
+    waits: int = 0  # sends held back by a channel's pause after a 429
+    paused: list[int] = field(default_factory=list)  # campaigns paused by the error ceiling
+
+
+@dataclass
+class _Results:
+    """One channel batch's outcomes, recorded together."""
+
+    sent: list[tuple[int, str, datetime]] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    unknown: list[tuple[int, str]] = field(default_factory=list)
+    retry: list[tuple[int, datetime, str]] = field(default_factory=list)
+    limited: list[tuple[int, datetime, str]] = field(default_factory=list)
+    unreachable: list[tuple[Claimed, str]] = field(default_factory=list)
+    failing: set[int] = field(default_factory=set)  # campaigns with a failure in the batch
+
+    def fail(self, row: Claimed, error: str) -> None:
+        """Record a row that will not be retried."""
+        self.failed.append((row.id, error))
+        self.failing.add(row.campaign_id)
+
+
+class Dispatcher:
+    """Sends the outbox through ``channels`` (by name) as ``worker``; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        channels: Mapping[str, Channel],
+        *,
+        worker: str,
+        batch: int = 64,
+        max_attempts: int = 5,
+        backoff_base: float = 2.0,
+        backoff_max: float = 300.0,
+        error_ceiling: float = 0.2,
+        error_min: int = 50,
+        rates: Mapping[str, float] | None = None,
+        poll_interval: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.channels, self.worker, self.batch = dict(channels), worker, batch
+        self.max_attempts, self.backoff = max_attempts, Backoff(backoff_base, backoff_max)
+        self.error_ceiling, self.error_min, self.poll_interval = error_ceiling, error_min, poll_interval
+        self.clock, self.sleep, self.rng = clock, sleep, rng or random.Random()
+        self.throttles = {
+            name: Throttle.for_channel(name, ch.limits, rates, clock=clock, sleep=sleep)
+            for name, ch in self.channels.items()
+        }
+        self.stats = DispatchStats()
+        self._started = False
+
+    async def start(self) -> int:
+        """Mark this worker's rows left in ``sending`` by a previous life ``unknown``; how many (once per instance)."""
+        if self._started:
+            return 0
+        self._started = True
+        leftovers = await outbox.recover(worker=self.worker)
+        if leftovers:
+            log.warning(
+                "dispatcher %s: %d deliveries were in flight at its last stop: now unknown", self.worker, leftovers
+            )
+        self.stats.unknown += leftovers
+        return leftovers
+
+    async def run_once(self) -> int:
+        """Claim one batch per channel, send them, record the results; how many rows were handled."""
+        await self.start()
+        handled = await asyncio.gather(*(self._dispatch(name) for name in self.channels))
+        return sum(handled)
+
+    async def drain(self) -> DispatchStats:
+        """Burst mode: send until nothing is due (waiting out retries of due rows), finish campaigns, return."""
+        while True:
+            if await self.run_once():
+                continue
+            now = self.clock()
+            wake = await outbox.next_due(now, self.channels, retries_only=True)
+            if wake is None:
+                break
+            await self.sleep(max((wake - now).total_seconds(), 0.0))
+        await outbox.finish_campaigns(self.clock())
+        return self.stats
+
+    async def run(self, stop: asyncio.Event) -> DispatchStats:
+        """Service loop until ``stop`` is set: send what is due, else wait for the next due row or the poll."""
+        while not stop.is_set():
+            if await self.run_once():
+                continue
+            now = self.clock()
+            await outbox.finish_campaigns(now)
+            wake = await outbox.next_due(now, self.channels)
+            timeout = self.poll_interval if wake is None else (wake - now).total_seconds()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), min(max(timeout, 0.0), self.poll_interval))
+        return self.stats
+
+    async def _dispatch(self, name: str) -> int:
+        # a limited channel claims about a second's worth: rows wait in ``sending`` no longer than that
+        rate = self.throttles[name].overall_rate
+        limit = min(self.batch, max(1, int(rate))) if rate else self.batch
+        rows = await outbox.claim(self.worker, limit, self.clock(), [name])
+        todo = [row for row in rows if row.skipped is None]
+        self.stats.skipped += len(rows) - len(todo)
+        results = _Results()
+        await asyncio.gather(*(self._send(name, row, results) for row in todo))
+        await self._record(name, results)
+        return len(rows)
+
+    async def _send(self, name: str, row: Claimed, results: _Results) -> None:
+        try:
+            message = _message(row)
+        except (TypeError, ValueError) as exc:
+            results.fail(row, str(exc))
+            return
+        throttle = self.throttles[name]
+        waits = await throttle.acquire(message.address)
+        self.stats.waits += waits
+        try:
+            receipt = await self.channels[name].send(message)
+        except Exception as exc:
+            self._handle(name, row, exc, results)
+        else:
+            results.sent.append((row.id, receipt.message_id, receipt.sent_at))
+
+    def _handle(self, name: str, row: Claimed, exc: Exception, results: _Results) -> None:
+        what = verdict(exc, row.attempts, self.max_attempts, self.backoff, self.rng)
+        later = self.clock() + timedelta(seconds=what.delay)
+        if what.action == "rate_limited":
+            self.stats.rate_limited += 1
+            self.throttles[name].pause(what.delay)
+            results.limited.append((row.id, later, what.error))
+        elif what.action == "retry":
+            results.retry.append((row.id, later, what.error))
+        elif what.action == "migrated":
+            results.unreachable.append((row, f"migrated:{what.new_address}"))
+        elif what.action == "unreachable":
+            results.unreachable.append((row, what.error))
+        elif what.action == "unknown":
+            log.error("dispatcher %s: delivery %d: unexpected %s", self.worker, row.id, what.error)
+            results.unknown.append((row.id, what.error))
+        else:
+            results.fail(row, what.error)
+
+    async def _record(self, name: str, results: _Results) -> None:
+        # each count is awaited before it is added: ``x += await f()`` would lose another channel's update
+        now = self.clock()
+        sent = await outbox.mark_sent(results.sent)
+        failed = await outbox.mark_failed(results.failed)
+        unknown = await outbox.mark_unknown(results.unknown)
+        requeued = await outbox.requeue(results.retry) + await outbox.requeue(results.limited, refund=True)
+        skipped = 0
+        for row, error in results.unreachable:
+            if error.startswith("migrated:") and row.address:
+                await outbox.move_address(name, row.address, error.removeprefix("migrated:"))
+                requeued += await outbox.requeue([(row.id, now, error)], refund=True)
+                continue
+            await outbox.mark_unreachable(name, row.address or "", error)
+            skipped += await outbox.skip([(row.id, "unreachable")])
+            skipped += await outbox.skip_customer(row.customer_id, name, "unreachable")
+        stats = self.stats
+        stats.sent, stats.failed, stats.unknown = stats.sent + sent, stats.failed + failed, stats.unknown + unknown
+        stats.requeued, stats.skipped = stats.requeued + requeued, stats.skipped + skipped
+        await self._check_ceiling(results.failing, now)
+
+    async def _check_ceiling(self, campaign_ids: set[int], now: datetime) -> None:
+        for campaign_id in sorted(campaign_ids):
+            counts = await outbox.campaign_counts(campaign_id)
+            failed, done = counts.get("failed", 0), counts.get("failed", 0) + counts.get("sent", 0)
+            if done < self.error_min or failed / done <= self.error_ceiling:
+                continue
+            reason = f"error ceiling: {failed} of {done} sends failed (> {self.error_ceiling:.0%})"
+            if await outbox.pause_campaign(campaign_id, reason, now):
+                log.warning("dispatcher %s: campaign %d paused: %s", self.worker, campaign_id, reason)
+                self.stats.paused.append(campaign_id)
+
+
+def _message(row: Claimed) -> OutboundMessage:
+    """The message a claimed row sends."""
+    if not row.address:
+        raise ValueError("the delivery has no address")
+    if not row.text:
+        raise ValueError("the delivery has no text")
+    buttons = tuple(Button(**button) for button in row.buttons)
+    return OutboundMessage(
+        row.address, row.text, buttons, campaign_id=row.campaign_id, step=row.step, idempotency_key=f"delivery:{row.id}"
+    )

@@ -1,0 +1,89 @@
+"""Send rates per channel: overall and per chat (aiolimiter's leaky buckets), and the pauses a 429 asks for."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+
+from aiolimiter import AsyncLimiter
+
+from campaigns.ports import ChannelLimits
+
+CHAT_MARGIN = 1.1  # a chat allows one message per second: keep a tenth of a second apart for network jitter
+PRUNE_AT = 4096
+
+
+def _bucket(rate: float, burst: float) -> AsyncLimiter:
+    """A leaky bucket letting ``burst`` through at once, then ``rate`` per second."""
+    return AsyncLimiter(burst, burst / rate)
+
+
+def _rate(value: float | None) -> float | None:
+    """A rate in messages per second, or None for no limit (0, negative, infinite)."""
+    return value if value is not None and 0 < value < math.inf else None
+
+
+class Throttle:
+    """One channel's pace: an overall rate, a rate per chat address, and a pause all sends wait out."""
+
+    def __init__(
+        self,
+        overall: float | None,
+        per_chat: float | None,
+        *,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], Awaitable[object]],
+    ) -> None:
+        self.overall_rate, self.chat_rate = _rate(overall), _rate(per_chat)
+        # a small burst (a tenth of a second's worth) and then an even pace: the platform's own bucket stays full
+        self.overall = _bucket(self.overall_rate, max(1.0, self.overall_rate / 10)) if self.overall_rate else None
+        self.clock, self.sleep = clock, sleep
+        self.paused_until: datetime | None = None
+        self._chats: dict[str, AsyncLimiter] = {}
+        self._prune_at = PRUNE_AT
+
+    @classmethod
+    def for_channel(
+        cls,
+        name: str,
+        limits: ChannelLimits,
+        rates: Mapping[str, float] | None,
+        *,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], Awaitable[object]],
+    ) -> Throttle:
+        """The channel's limits, overridden by ``rates[name]`` (overall) and ``rates[name + '/chat']`` (per chat)."""
+        rates = rates or {}
+        overall = rates.get(name, limits.messages_per_second)
+        per_chat = rates.get(f"{name}/chat", limits.per_chat_per_second)
+        return cls(overall, per_chat, clock=clock, sleep=sleep)
+
+    async def acquire(self, address: str) -> int:
+        """Wait until a send to ``address`` is allowed; how many times it waited out a pause."""
+        if self.chat_rate:
+            await self._chat(address).acquire()
+        if self.overall:
+            await self.overall.acquire()
+        waits = 0
+        while self.paused_until is not None and (left := (self.paused_until - self.clock()).total_seconds()) > 0:
+            waits += 1
+            await self.sleep(left)
+        return waits
+
+    def pause(self, seconds: float) -> None:
+        """Hold every send of the channel for ``seconds`` from now (the platform said: retry after)."""
+        until = self.clock() + timedelta(seconds=max(seconds, 0.0))
+        if self.paused_until is None or until > self.paused_until:
+            self.paused_until = until
+
+    def _chat(self, address: str) -> AsyncLimiter:
+        limiter = self._chats.get(address)
+        if limiter is None:
+            if len(self._chats) >= self._prune_at:
+                # forget the chats whose bucket has drained: a new bucket for them starts empty, as theirs is now
+                self._chats = {a: b for a, b in self._chats.items() if not b.has_capacity(b.max_rate)}
+                self._prune_at = max(PRUNE_AT, 2 * len(self._chats))
+            assert self.chat_rate is not None
+            limiter = self._chats[address] = _bucket(self.chat_rate / CHAT_MARGIN, 1.0)
+        return limiter

@@ -1,0 +1,232 @@
+"""The outbox: claiming due deliveries for a dispatcher and recording what their sends did, in set-based SQL.
+
+A claim is one ``UPDATE ... RETURNING`` (with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; one statement is atomic
+on SQLite): the row is ``sending`` before its request. Every recorder takes a whole batch in one statement.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage import identities
+from storage.db import dialect
+from storage.models import Event
+from storage.sql import Params, conn, execute, fetch, transaction
+
+FINAL = ("sent", "failed", "unknown", "skipped", "holdout")
+_PG_TYPES = {int: "bigint", str: "text", datetime: "timestamptz"}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row a dispatcher now owns: what its send needs; ``skipped`` names why the claim skipped it instead."""
+
+    id: int
+    campaign_id: int
+    step: str
+    customer_id: int
+    channel: str
+    address: str | None
+    text: str | None
+    buttons: list[dict[str, str]]
+    attempts: int
+    skipped: str | None = None
+
+
+def _clean(value: str) -> str:
+    return value.replace("\x00", "\ufffd")
+
+
+def _rows(q: Params, rows: Sequence[tuple[Any, ...]]) -> str:
+    """A ``FROM`` source ``v`` of ``rows`` with columns ``column1``..: unnest() of arrays on PostgreSQL, else VALUES."""
+    if q.dialect == "postgres":
+        columns = list(zip(*rows, strict=True))
+        arrays = ", ".join(f"{q.add(list(c))}::{_PG_TYPES[type(rows[0][i])]}[]" for i, c in enumerate(columns))
+        names = ", ".join(f"column{i + 1}" for i in range(len(columns)))
+        return f"unnest({arrays}) AS v({names})"
+    return "(VALUES " + ", ".join("(" + ", ".join(q.add(x) for x in row) + ")" for row in rows) + ") AS v"
+
+
+async def claim(worker: str, limit: int, now: datetime, channels: Collection[str]) -> list[Claimed]:
+    """Move up to ``limit`` due rows of running campaigns to ``sending`` for ``worker`` (opted-out or unreachable
+    customers' rows to ``skipped`` instead, returned with ``skipped`` set), oldest due first."""
+    if limit <= 0 or not channels:
+        return []
+    q = Params(dialect())
+    who, at, chans = q.text(worker), q.moment(now), q.texts(sorted(channels))
+    lock = " FOR UPDATE OF d SKIP LOCKED" if q.dialect == "postgres" else ""
+    skip = "pick.opted_out OR pick.unreachable"
+    sql = (
+        "UPDATE delivery SET "
+        f"status = CASE WHEN {skip} THEN 'skipped' ELSE 'sending' END, "
+        "note = CASE WHEN pick.opted_out THEN 'opted_out' WHEN pick.unreachable THEN 'unreachable' "
+        "ELSE delivery.note END, "
+        f"attempts = delivery.attempts + CASE WHEN {skip} THEN 0 ELSE 1 END, claimed_by = {who}, claimed_at = {at}, "
+        "address = COALESCE(delivery.address, (SELECT i.address FROM channel_identity i "
+        "WHERE i.customer_id = delivery.customer_id AND i.channel = delivery.channel ORDER BY i.id LIMIT 1)) "
+        "FROM (SELECT d.id, "
+        "EXISTS (SELECT 1 FROM customer c WHERE c.id = d.customer_id AND c.opted_out_at IS NOT NULL) AS opted_out, "
+        "EXISTS (SELECT 1 FROM channel_identity i WHERE i.channel = d.channel AND i.address = d.address "
+        "AND NOT i.reachable) AS unreachable "
+        f"FROM delivery d WHERE d.status = 'queued' AND d.channel IN {chans} "
+        f"AND (d.due_at IS NULL OR d.due_at <= {at}) AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= {at}) "
+        "AND d.campaign_id IN (SELECT c.id FROM campaign c WHERE c.status = 'running') "
+        f"ORDER BY d.due_at, d.id LIMIT {q.add(limit)}{lock}) AS pick "
+        "WHERE delivery.id = pick.id RETURNING delivery.id, delivery.campaign_id, delivery.step, "
+        "delivery.customer_id, delivery.channel, delivery.address, delivery.text, delivery.buttons, "
+        "delivery.attempts, delivery.status, delivery.note"
+    )
+    claimed = [_claimed(row) for row in await _returning(sql, q.values)]
+    return sorted(claimed, key=lambda c: c.id)
+
+
+async def _returning(sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a statement's ``RETURNING`` (tortoise's execute_query drops them for an UPDATE on PostgreSQL)."""
+    return [tuple(row.values()) for row in await conn().execute_query_dict(sql, values)]
+
+
+def _claimed(r: tuple[Any, ...]) -> Claimed:
+    buttons = json.loads(r[7]) if isinstance(r[7], str | bytes) else list(r[7] or ())
+    skipped = r[10] if r[9] == "skipped" else None
+    return Claimed(int(r[0]), int(r[1]), r[2], int(r[3]), r[4], r[5], r[6], buttons, int(r[8]), skipped)
+
+
+async def _update(sets: str, rows: Sequence[tuple[Any, ...]], guard: str = "sending") -> int:
+    """``UPDATE delivery SET <sets> FROM v`` for the rows whose id is ``v.column1`` and whose status is ``guard``."""
+    if not rows:
+        return 0
+    q = Params(dialect())
+    source = _rows(q, rows)
+    sql = f"UPDATE delivery SET {sets} FROM {source} WHERE delivery.id = v.column1 AND delivery.status = '{guard}'"
+    return await execute(sql, q.values)
+
+
+async def mark_sent(results: Sequence[tuple[int, str, datetime]]) -> int:
+    """Record receipts: (id, provider message id, sent at) for each row sent."""
+    sets = "status = 'sent', provider_message_id = v.column2, sent_at = v.column3, next_attempt_at = NULL"
+    return await _update(sets, [(i, _clean(m), at) for i, m, at in results])
+
+
+async def mark_failed(failures: Sequence[tuple[int, str]]) -> int:
+    """Record rows that will not be retried: (id, error)."""
+    return await _update("status = 'failed', error = v.column2", [(i, _clean(e)) for i, e in failures])
+
+
+async def requeue(retries: Sequence[tuple[int, datetime, str]], *, refund: bool = False) -> int:
+    """Put rows back in the queue until ``next_attempt_at``: (id, next attempt at, error); ``refund`` un-counts
+    the attempt (a rate limit is not the message's fault)."""
+    less = " - 1" if refund else ""
+    sets = f"status = 'queued', next_attempt_at = v.column2, error = v.column3, attempts = delivery.attempts{less}"
+    return await _update(sets, [(i, at, _clean(e)) for i, at, e in retries])
+
+
+async def skip(rows: Sequence[tuple[int, str]]) -> int:
+    """Mark claimed rows ``skipped``: (id, note)."""
+    return await _update("status = 'skipped', note = v.column2", rows)
+
+
+async def mark_unknown(rows: Sequence[tuple[int, str]]) -> int:
+    """Mark claimed rows whose send may or may not have happened ``unknown`` (never resent): (id, error)."""
+    return await _update("status = 'unknown', error = v.column2", [(i, _clean(e)) for i, e in rows])
+
+
+async def skip_customer(customer_id: int, channel: str, reason: str) -> int:
+    """Skip the customer's other queued rows on ``channel``, noting ``reason``."""
+    q = Params(dialect())
+    sql = (
+        f"UPDATE delivery SET status = 'skipped', note = {q.text(reason)} WHERE customer_id = {q.add(customer_id)} "
+        f"AND channel = {q.text(channel)} AND status = 'queued'"
+    )
+    return await execute(sql, q.values)
+
+
+async def mark_unreachable(channel: str, address: str, error: str) -> bool:
+    """Stop sending to a chat address (blocked, deactivated, gone); False when the address is unknown."""
+    return await identities.mark_unreachable(channel, address, error)
+
+
+async def move_address(channel: str, old: str, new: str) -> None:
+    """Follow a migrated chat: its identity and its unsent rows move to ``new``."""
+    async with transaction():
+        await identities.move_address(channel, old, new)
+        q = Params(dialect())
+        sql = (
+            f"UPDATE delivery SET address = {q.text(new)} WHERE channel = {q.text(channel)} "
+            f"AND address = {q.text(old)} AND status IN ('planned', 'queued', 'sending')"
+        )
+        await execute(sql, q.values)
+
+
+async def recover(worker: str | None = None, older_than: datetime | None = None) -> int:
+    """Rows a dead dispatcher left in ``sending`` become ``unknown`` (never resent): ``worker``'s, or those claimed
+    before ``older_than``; how many."""
+    if worker is None and older_than is None:
+        raise ValueError("recover needs a worker or a cutoff")
+    q = Params(dialect())
+    which = [f"claimed_by = {q.text(worker)}"] if worker is not None else []
+    which += [f"claimed_at < {q.moment(older_than)}"] if older_than is not None else []
+    sql = (
+        "UPDATE delivery SET status = 'unknown', error = 'the dispatcher stopped while sending' "
+        f"WHERE status = 'sending' AND ({' OR '.join(which)})"
+    )
+    return await execute(sql, q.values)
+
+
+async def campaign_counts(campaign_id: int) -> dict[str, int]:
+    """How many rows of the campaign are in each status."""
+    q = Params(dialect())
+    sql = f"SELECT status, COUNT(*) FROM delivery WHERE campaign_id = {q.add(campaign_id)} GROUP BY status"
+    return {str(status): int(n) for status, n in await fetch(sql, q.values)}
+
+
+async def pause_campaign(campaign_id: int, reason: str, at: datetime) -> bool:
+    """Pause a running campaign and record a ``campaign_paused`` event saying why; False if it was not running."""
+    async with transaction():
+        q = Params(dialect())
+        sql = (
+            f"UPDATE campaign SET status = 'paused', updated_at = {q.moment(at)} "
+            f"WHERE id = {q.add(campaign_id)} AND status = 'running'"
+        )
+        if not await execute(sql, q.values):
+            return False
+        await Event.create(type="campaign_paused", campaign_id=campaign_id, at=at, data={"reason": reason})
+        return True
+
+
+async def finish_campaigns(at: datetime) -> list[int]:
+    """Running campaigns that have rows and whose rows are all final become ``done``; their ids."""
+    q = Params(dialect())
+    final = ", ".join(f"'{s}'" for s in FINAL)
+    sql = (
+        f"UPDATE campaign SET status = 'done', updated_at = {q.moment(at)} WHERE status = 'running' "
+        "AND EXISTS (SELECT 1 FROM delivery d WHERE d.campaign_id = campaign.id) "
+        f"AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.campaign_id = campaign.id AND d.status NOT IN ({final})) "
+        "RETURNING id"
+    )
+    return sorted(int(r[0]) for r in await _returning(sql, q.values))
+
+
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def next_due(now: datetime, channels: Collection[str], *, retries_only: bool = False) -> datetime | None:
+    """When the next queued row of a running campaign falls due after ``now`` (``retries_only``: only rows
+    already due that wait for a retry), or None."""
+    if not channels:
+        return None
+    q = Params(dialect())
+    at, chans = q.moment(now), q.texts(sorted(channels))
+    base = (
+        f"FROM delivery d WHERE d.status = 'queued' AND d.channel IN {chans} "
+        "AND d.campaign_id IN (SELECT c.id FROM campaign c WHERE c.status = 'running')"
+    )
+    retry = f"SELECT MIN(d.next_attempt_at) {base} AND (d.due_at IS NULL OR d.due_at <= {at})"
+    later = f"SELECT MIN(d.due_at) {base} AND d.due_at > {at}"
+    found = [_moment(r[0]) for sql in ([retry] if retries_only else [retry, later]) for r in await fetch(sql, q.values)]
+    moments = [m for m in found if m is not None]
+    return min(moments) if moments else None
