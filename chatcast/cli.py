@@ -7,7 +7,9 @@ import sys
 import typer
 
 from chatcast import __version__
+from chatcast.cli_campaign import campaign_app
 from chatcast.cli_data import db_app, import_app
+from chatcast.cli_engine import register as register_engine_commands
 from chatcast.cli_sandbox import sandbox_app
 from chatcast.cli_segments import segments_app
 from chatcast.console import State, err, fail, out, state
@@ -22,16 +24,13 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 config_app = typer.Typer(help="Show the configuration Chatcast reads from the environment and .env.")
-campaign_app = typer.Typer(
-    help="Campaigns from YAML: validate, preview, test-send, launch (arrives with the campaign engine).",
-    no_args_is_help=True,
-)
 report_app = typer.Typer(help="Reports: funnels, A/B results, feedback (arrives with analytics).", no_args_is_help=True)
 
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(segments_app, name="segments")
+register_engine_commands(campaign_app)
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(report_app, name="report")
 app.add_typer(sandbox_app, name="sandbox")

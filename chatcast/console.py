@@ -13,6 +13,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
+from campaigns.launch import CampaignStateError
+from campaigns.planner import PlanError
 from chatcast.logs import SecretRedactor, configure_logging
 from chatcast.settings import Settings
 from storage.importers import ImportAborted, SourceError
@@ -26,7 +28,7 @@ class UserError(Exception):
     """A mistake the person at the keyboard can fix; printed as one line, no traceback."""
 
 
-USER_ERRORS = (UserError, OSError, SourceError, ImportAborted)
+USER_ERRORS = (UserError, OSError, SourceError, ImportAborted, PlanError, CampaignStateError)
 
 
 @dataclass

@@ -12,6 +12,8 @@ from rich.table import Table
 from chatcast.cli_data import import_with_progress, print_report
 from chatcast.cli_segments import print_counts
 from chatcast.console import UserError, out, run, state
+from chatcast.demo_campaign import DemoRun, run_demo_campaign
+from chatcast.engine import build_writer
 from segments import audience
 from segments.definitions import load
 from segments.refresh import refresh
@@ -20,6 +22,7 @@ from storage.importers import DEFAULT_BATCH
 from storage.sql import fetch
 
 SAMPLE_SHOP = Path(__file__).resolve().parent.parent / "examples" / "shop"
+DEMO_CAMPAIGN = SAMPLE_SHOP / "campaigns" / "spring-sale.yaml"
 IMPORT_ORDER = (("products", "products.csv"), ("customers", "customers.csv"), ("orders", "orders.csv"))
 
 
@@ -70,8 +73,10 @@ def demo_command(
     database: Annotated[
         Path | None, typer.Option(help="SQLite file to create afresh (default: <data dir>/demo.sqlite3).")
     ] = None,
+    campaign: Annotated[Path, typer.Option(help="The campaign to launch through the sandboxes.")] = DEMO_CAMPAIGN,
+    send: Annotated[bool, typer.Option("--send/--no-send", help="Launch the campaign (or only load the shop).")] = True,
 ) -> None:
-    """Run Chatcast on its embedded defaults: a fresh SQLite database loaded with the sample shop."""
+    """Run Chatcast on its defaults: the sample shop in a fresh SQLite file, a campaign through both sandboxes."""
     settings = state(ctx).settings
     path = database or settings.data_dir / "demo.sqlite3"
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
@@ -87,4 +92,31 @@ def demo_command(
             f"Explain one customer: CHATCAST_DATABASE_URL={url} chatcast segments explain C000001"
             f" --file {shop / 'segments.yaml'} --as-of {as_of:%Y-%m-%d}"
         )
-    out.print(f"Done. Explore it with: CHATCAST_DATABASE_URL={url} chatcast db status")
+    if send and as_of is not None and (shop / "segments.yaml").is_file():
+        run_campaign(ctx, url, shop, campaign, as_of)
+    out.print(f"Done. Explore it with: CHATCAST_DATABASE_URL={url} chatcast campaign status {DEMO_CAMPAIGN.stem}")
+
+
+def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of: datetime) -> None:
+    """Launch the demo campaign through both sandboxes and print its funnel."""
+    settings = state(ctx).settings
+    defs = load(shop / "segments.yaml")
+    writer = build_writer(settings)
+    mode = f"the model {settings.openai_model}" if settings.openai_api_key else "the template writer"
+    out.print(f"Launching {campaign.name} through the Telegram and Slack sandboxes, written by {mode} ...")
+
+    async def go() -> DemoRun:
+        async with db.database(url):
+            return await run_demo_campaign(campaign, defs, writer, as_of=as_of, shop_name=settings.shop_name)
+
+    result = run(ctx, go())
+    out.print(
+        f"{result.opted_in} customers opted in through the shop's links; {result.blocked} had blocked the bot;"
+        f" readers pressed {result.clicked} buttons."
+    )
+    table = Table("stage", "customers", title=f"Funnel of {result.campaign}", title_justify="left")
+    order = ["targeted", "holdout", "sent", "failed", "unknown", "clicked", "opted_out"]
+    for key in order + sorted(k for k in result.funnel if k not in order):
+        if key in result.funnel:
+            table.add_row(key, f"{result.funnel[key]:,}")
+    out.print(table)

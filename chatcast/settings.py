@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +27,13 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("CHATCAST_OPENAI_API_KEY", "OPENAI_API_KEY")
     )
     openai_model: str = "gpt-4o-mini"
+    writer_mode: Literal["persona", "recipient"] = Field(
+        default="persona", description="persona: a model call per persona, variant and language; recipient: one each."
+    )
+    llm_token_budget: int | None = Field(
+        default=None, gt=0, description="Tokens a campaign may spend (recipient mode)."
+    )
+    banned_phrases: list[str] = Field(default_factory=list, description="Phrases no message may contain (JSON list).")
     openai_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("CHATCAST_OPENAI_BASE_URL", "OPENAI_BASE_URL")
     )

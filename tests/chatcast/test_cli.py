@@ -31,7 +31,9 @@ def test_help_lists_every_command_group() -> None:
     [
         ["import"], ["import", "customers"], ["import", "products"], ["import", "orders"], ["db"],
         ["db", "upgrade"], ["db", "status"], ["segments"], ["segments", "validate"], ["segments", "refresh"],
-        ["segments", "show"], ["segments", "explain"], ["campaign"], ["report"], ["serve"], ["demo"],
+        ["segments", "show"], ["segments", "explain"], ["campaign"], ["campaign", "validate"], ["campaign", "schema"],
+        ["campaign", "preview"], ["campaign", "test-send"], ["campaign", "launch"], ["campaign", "pause"],
+        ["campaign", "resume"], ["campaign", "cancel"], ["campaign", "status"], ["report"], ["serve"], ["demo"],
         ["config"], ["config", "show"],
     ],
 )  # fmt: skip
@@ -96,16 +98,23 @@ def test_serve_says_plainly_that_it_is_not_built_yet() -> None:
     assert code == 1 and "not built yet" in output
 
 
-def test_demo_loads_the_sample_shop(isolated: Path) -> None:
+def test_demo_loads_the_sample_shop_and_sends_a_campaign_through_both_sandboxes(isolated: Path) -> None:
     code, output = invoke("demo")
     assert code == 0, output
     assert re.search(r"customers\s+│\s+5,000", output)
     assert "products: 300 rows read, 300 imported, 0 bad" in output
     assert (isolated / "data" / "demo.sqlite3").is_file()
-    code, again = invoke("demo")
+    assert "40 customers opted in through the shop's links" in output
+    funnel = dict(re.findall(r"│ ([a-z_:]+(?: [a-z_]+)?)\s+│ ([\d,]+)\s+│", output))
+    targeted, held, sent = (int(funnel[k].replace(",", "")) for k in ("targeted", "holdout", "sent"))
+    assert targeted > 50 and 0 < held < targeted / 4 and sent > 0
+    assert targeted == held + sent + int(funnel.get("skipped: unreachable", "0")) + int(funnel.get("failed", "0"))
+    assert int(funnel["clicked"]) > 0
+    code, again = invoke("demo", "--no-send")
     assert code == 0 and re.search(r"customers\s+│\s+5,000", again)  # afresh, not doubled
     assert "Personas and segments (as of the shop's last order, 2026-11-01)" in again
     assert re.search(r"persona\s+│\s+vip\s+│\s+\d", again) and re.search(r"segment\s+│\s+runners_90d", again)
+    assert "Funnel" not in again
 
 
 def test_debug_shows_the_real_exception() -> None:

@@ -1,0 +1,117 @@
+"""A campaign's life from the marketer's side: launch (register, plan, write, send), pause, resume, cancel, status.
+
+Channels, the writer and the shop's definitions are given by the caller (the composition root): this module
+only orders the engine's steps, each of which is safe to run again after a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from campaigns.compose import WriteResult, write_copy
+from campaigns.definition import Campaign
+from campaigns.dispatcher import Dispatcher, DispatchStats
+from campaigns.loader import load_campaign
+from campaigns.planner import PlanResult, plan, register
+from campaigns.ports import Channel
+from campaigns.writer import CopyWriter
+from segments.definitions import Definitions
+from storage import campaigns as campaign_rows
+
+
+class CampaignStateError(Exception):
+    """The campaign cannot do that from where it stands (e.g. resume a cancelled one)."""
+
+
+@dataclass
+class Prepared:
+    """A campaign registered, planned and written: ready to send."""
+
+    campaign: Campaign
+    campaign_id: int
+    plan: PlanResult
+    write: WriteResult
+
+
+async def prepare(
+    path: Path,
+    definitions: Definitions,
+    writer: CopyWriter,
+    *,
+    as_of: datetime,
+    shop_name: str = "our shop",
+    progress: Callable[[int], None] | None = None,
+    on_planned: Callable[[PlanResult], None] | None = None,
+) -> Prepared:
+    """Load and check the file, register it, plan its audience, and write every planned row's copy."""
+    skus = await campaign_rows.known_skus()
+    categories = await campaign_rows.known_categories()
+    campaign = load_campaign(path, definitions=definitions, skus=skus, categories=categories)
+    offer = campaign.offer
+    if offer is not None and offer.expires is not None and offer.expires < as_of.date():
+        raise CampaignStateError(
+            f"{path}: the offer {offer.code} expired on {offer.expires:%Y-%m-%d}: change offer.expires to launch"
+        )
+    campaign_id = await register(campaign, path.read_text(encoding="utf-8"))
+    planned = await plan(campaign, campaign_id, definitions, as_of=as_of, due_at=_start(campaign, as_of))
+    if on_planned:
+        on_planned(planned)
+    written = await write_copy(
+        campaign, campaign_id, definitions, writer, as_of=as_of, shop_name=shop_name, progress=progress
+    )
+    return Prepared(campaign, campaign_id, planned, written)
+
+
+def _start(campaign: Campaign, as_of: datetime) -> datetime | None:
+    start = campaign.schedule.start_at if campaign.schedule else None
+    return start if start is not None and start > as_of else None
+
+
+def capped(
+    channels: Mapping[str, Channel], rates: Mapping[str, float] | None, send_rate: float | None
+) -> dict[str, float]:
+    """The overall rate per channel (settings over the adapter's limits), capped by a campaign's ``send_rate``."""
+    out = dict(rates or {})
+    if send_rate:
+        for name, channel in channels.items():
+            rate = out.get(name, channel.limits.messages_per_second)
+            out[name] = min(rate, send_rate) if rate and rate > 0 else send_rate
+    return out
+
+
+async def send(
+    campaign_id: int,
+    channels: Mapping[str, Channel],
+    *,
+    worker: str,
+    rates: Mapping[str, float] | None = None,
+    send_rate: float | None = None,
+) -> DispatchStats:
+    """Start the campaign and send what is due now at no more than ``send_rate`` a second on each channel, then
+    return (what is due later waits for ``serve``)."""
+    await set_status(campaign_id, "running")
+    dispatcher = Dispatcher(channels, worker=worker, rates=capped(channels, rates, send_rate))
+    return await dispatcher.drain()
+
+
+_MOVES = {
+    "running": {"planned", "paused", "draft"},
+    "paused": {"running", "planned"},
+    "cancelled": {"draft", "planned", "running", "paused"},
+}
+
+
+async def set_status(campaign_id: int, status: str) -> str:
+    """Move the campaign to ``status`` if it may go there; cancelling skips every row not yet sent."""
+    current = await campaign_rows.status(campaign_id)
+    if current == status:
+        return current
+    if current not in _MOVES.get(status, set()):
+        raise CampaignStateError(f"the campaign is {current}: it cannot become {status}")
+    await campaign_rows.set_status(campaign_id, status)
+    if status == "cancelled":
+        await campaign_rows.skip_unsent(campaign_id, "cancelled")
+    return status

@@ -1,0 +1,259 @@
+"""``chatcast campaign preview | test-send | launch | pause | resume | cancel | status``: the engine's commands."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from campaigns import launch as engine
+from campaigns.compose import MAIN, Briefs, product_fact
+from campaigns.definition import Campaign
+from campaigns.dispatcher import DispatchStats
+from campaigns.loader import CampaignError, load_campaign
+from campaigns.planner import PlanResult
+from campaigns.ports import OutboundMessage
+from campaigns.preview import previews
+from campaigns.recommend import products_by_sku
+from campaigns.writer import Recipient
+from chatcast.cli_segments import definitions
+from chatcast.console import UserError, err, fail, out, run, state
+from chatcast.engine import build_writer, open_channels, rates
+from segments.definitions import Definitions
+from storage import campaigns as campaign_rows
+from storage import db
+
+SegmentsOption = Annotated[
+    Path | None, typer.Option("--segments", help="The segments file (default: CHATCAST_SEGMENTS_FILE).")
+]
+
+
+def load(path: Path, defs: Definitions | None) -> Campaign:
+    """The campaign file, checked; every mistake printed with its file, line and field."""
+    try:
+        return load_campaign(path, definitions=defs)
+    except CampaignError as exc:
+        for problem in exc.problems:
+            err.print(f"[bold red]error:[/] {escape(str(problem))}")
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror or exc}")
+
+
+def preview_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The campaign file.")],
+    persona: Annotated[list[str] | None, typer.Option("--persona", help="Only this persona (repeatable).")] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="Preview for this customer (shop id).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=50, help="Customers per persona.")] = 1,
+    segments: SegmentsOption = None,
+) -> None:
+    """Show every persona's message as the channel will show it, with the guardrails' verdicts. Sends nothing."""
+    settings = state(ctx).settings
+    defs = definitions(ctx, segments)
+    campaign = load(file, defs)
+    writer = build_writer(settings)
+
+    async def go() -> list:
+        async with db.database(settings.db_url):
+            return await previews(
+                campaign,
+                defs,
+                writer,
+                as_of=datetime.now(UTC),
+                personas=persona or (),
+                customer=customer,
+                limit=limit,
+                shop_name=settings.shop_name,
+            )
+
+    shown = run(ctx, go())
+    if not shown:
+        fail("no customer to preview with: import customers and run `chatcast segments refresh` first")
+    for p in shown:
+        verdicts = "\n".join(
+            f"{'✓' if v.ok else '✗'} {v.rule}{': ' + v.detail if v.detail else ''}" for v in p.verdicts
+        )
+        buttons = "  ".join(f"[{b.text}]" for b in p.copy.buttons)
+        body = f"{escape(p.copy.text)}\n\n{escape(buttons)}\n\n[dim]{escape(verdicts)}[/]"
+        title = f"{p.persona} · variant {p.variant} · {p.channel} · {p.customer} · {p.copy.source}"
+        out.print(Panel(body, title=escape(title), title_align="left"))
+        if p.copy.note:
+            out.print(f"[yellow]note:[/] {escape(p.copy.note)}")
+
+
+def test_send_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The campaign file.")],
+    to: Annotated[str, typer.Option("--to", help="telegram:CHAT_ID or slack:TEAM/USER")],
+    persona: Annotated[str | None, typer.Option(help="Write it as for this persona (default: the first).")] = None,
+    segments: SegmentsOption = None,
+) -> None:
+    """Send the campaign's message to yourself, as one persona would get it (marked as a test)."""
+    settings = state(ctx).settings
+    defs = definitions(ctx, segments)
+    campaign = load(file, defs)
+    channel_name, _, target = to.partition(":")
+    if channel_name not in ("telegram", "slack") or not target:
+        fail("--to: give telegram:CHAT_ID or slack:TEAM/USER")
+    address = target.replace("/", ":") if channel_name == "slack" else target
+    writer = build_writer(settings)
+    who = persona or (campaign.audience.personas or defs.persona_ids())[0]
+
+    async def go() -> str:
+        async with db.database(settings.db_url), open_channels(settings) as channels:
+            channel = channels.get(channel_name)
+            if channel is None:
+                raise UserError(f"{channel_name} is not configured: set its token (see `chatcast config show`)")
+            fixed = []
+            if campaign.products and campaign.products.skus:
+                fixed = [product_fact(r) for r in await products_by_sku(campaign.products.skus)]
+            briefs = Briefs(campaign, defs, MAIN, fixed, settings.shop_name)
+            variant = campaign.variants[0].id if campaign.variants else "a"
+            language = campaign.message.language if campaign.message.language != "customer" else "en"
+            brief = briefs.get(who, variant, language, channel_name)
+            copy = await writer.compose(brief, Recipient(0, "Test", language, tuple(fixed)))
+            receipt = await channel.send(
+                OutboundMessage(address=address, text=f"[TEST {campaign.id}] {copy.text}", buttons=copy.buttons)
+            )
+            return receipt.message_id
+
+    message_id = run(ctx, go())
+    out.print(f"sent a test of {campaign.id} ({who}) to {to}: message {message_id}")
+
+
+def launch_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The campaign file.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and write, then stop before sending.")] = False,
+    segments: SegmentsOption = None,
+) -> None:
+    """Plan the audience, write every message (with a progress bar), then send what is due now."""
+    settings = state(ctx).settings
+    defs = definitions(ctx, segments)
+    load(file, defs)  # located errors before anything touches the database
+    writer = build_writer(settings)
+
+    async def go() -> tuple[engine.Prepared, DispatchStats | None, int]:
+        async with db.database(settings.db_url):
+            with Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+            ) as bar:
+                task = bar.add_task("writing messages", total=None)
+
+                def planned(result: PlanResult) -> None:
+                    bar.update(task, total=result.planned)
+
+                prepared = await engine.prepare(
+                    file,
+                    defs,
+                    writer,
+                    as_of=datetime.now(UTC),
+                    shop_name=settings.shop_name,
+                    progress=lambda n: bar.update(task, advance=n),
+                    on_planned=planned,
+                )
+            if dry_run:
+                return prepared, None, 0
+            async with open_channels(settings) as channels:
+                missing = sorted(set(prepared.campaign.channels) - set(channels))
+                if missing and not channels:
+                    raise UserError(
+                        f"no channel is configured ({', '.join(missing)}): set their tokens, or try `chatcast demo`"
+                    )
+                worker = f"cli-{socket.gethostname()}"
+                stats = await engine.send(
+                    prepared.campaign_id,
+                    channels,
+                    worker=worker,
+                    rates=rates(settings),
+                    send_rate=prepared.campaign.send_rate,
+                )
+            counts = await campaign_rows.counts(prepared.campaign_id)
+            return prepared, stats, sum(n for (_, status), n in counts.items() if status == "queued")
+
+    prepared, stats, waiting = run(ctx, go())
+    p = prepared.plan
+    out.print(
+        f"{prepared.campaign.id}: {p.planned:,} planned, {p.holdout:,} held out, {p.no_consent:,} without consent,"
+        f" {p.unreachable:,} unreachable; {prepared.write.written:,} messages written"
+        f" ({', '.join(f'{k} {v:,}' for k, v in sorted(prepared.write.by_source.items())) or 'none new'})"
+    )
+    if stats is None:
+        out.print(
+            "dry run: nothing sent. Preview with `chatcast campaign preview`, send with `chatcast campaign launch`."
+        )
+    else:
+        out.print(f"sent {stats.sent:,}, failed {stats.failed:,}, skipped {stats.skipped:,}, unknown {stats.unknown:,}")
+        if waiting:
+            out.print(
+                f"{waiting:,} messages wait for their time (the schedule) or for a channel that is not configured:"
+                " `chatcast serve` sends them when they are due."
+            )
+
+
+def _move(ctx: typer.Context, key: str, status: str) -> None:
+    settings = state(ctx).settings
+
+    async def go() -> str:
+        async with db.database(settings.db_url):
+            row = await campaign_rows.by_key(key)
+            if row is None:
+                raise UserError(f"no campaign {key!r} (launch it first)")
+            try:
+                return await engine.set_status(row.id, status)
+            except engine.CampaignStateError as exc:
+                raise UserError(f"{key}: {exc}") from None
+
+    out.print(f"{key}: {run(ctx, go())}")
+
+
+def pause_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="The campaign id.")]) -> None:
+    """Stop sending (rows wait; resume picks them up)."""
+    _move(ctx, campaign, "paused")
+
+
+def resume_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="The campaign id.")]) -> None:
+    """Send again what a pause held back."""
+    _move(ctx, campaign, "running")
+
+
+def cancel_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="The campaign id.")]) -> None:
+    """Stop for good: every row not yet sent is skipped."""
+    _move(ctx, campaign, "cancelled")
+
+
+def status_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="The campaign id.")]) -> None:
+    """Where the campaign stands: its status and its rows by step and status."""
+    settings = state(ctx).settings
+
+    async def go() -> tuple[str, dict[tuple[str, str], int]]:
+        async with db.database(settings.db_url):
+            row = await campaign_rows.by_key(campaign)
+            if row is None:
+                raise UserError(f"no campaign {campaign!r} (launch it first)")
+            return row.status, await campaign_rows.counts(row.id)
+
+    status, counts = run(ctx, go())
+    table = Table("step", "status", "rows", title=f"{campaign}: {status}", title_justify="left")
+    for (step, row_status), n in sorted(counts.items()):
+        table.add_row(step, row_status, f"{n:,}")
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the engine's commands to the ``campaign`` group."""
+    app.command("preview")(preview_command)
+    app.command("test-send")(test_send_command)
+    app.command("launch")(launch_command)
+    app.command("pause")(pause_command)
+    app.command("resume")(resume_command)
+    app.command("cancel")(cancel_command)
+    app.command("status")(status_command)

@@ -1,0 +1,73 @@
+"""Wiring the engine from settings: the writer (template, or the model with a key) and the chat channels."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import aiohttp
+from openai import AsyncOpenAI
+
+from bots.slack.app import SlackConfig, build_slack
+from bots.slack.channel import shared_session
+from bots.telegram.app import build_bot
+from bots.telegram.channel import TelegramChannel
+from campaigns.inbound import Inbound
+from campaigns.ports import Channel
+from campaigns.writer import CopyWriter, OpenAIWriter
+from chatcast.settings import Settings
+from storage.installations import InstallationStore
+
+
+def secret(value: object) -> str | None:
+    """The plain value of an optional secret setting."""
+    getter = getattr(value, "get_secret_value", None)
+    text = getter() if getter else value
+    return str(text) if text else None
+
+
+def build_writer(settings: Settings, client: AsyncOpenAI | None = None) -> CopyWriter:
+    """The template writer, or the model's when an OpenAI key (or a client) is given."""
+    key = secret(settings.openai_api_key)
+    if client is None and key:
+        client = AsyncOpenAI(api_key=key, base_url=settings.openai_base_url, max_retries=2)
+    writer = OpenAIWriter(client, settings.openai_model) if client is not None else None
+    return CopyWriter(
+        writer, mode=settings.writer_mode, banned=settings.banned_phrases, token_budget=settings.llm_token_budget
+    )
+
+
+def rates(settings: Settings) -> dict[str, float]:
+    """The send rates the settings ask for, per channel."""
+    return {
+        "telegram": settings.telegram_rate_per_second,
+        "telegram/chat": settings.telegram_chat_rate_per_second,
+        "slack/chat": settings.slack_channel_rate_per_second,
+    }
+
+
+@asynccontextmanager
+async def open_channels(settings: Settings) -> AsyncIterator[dict[str, Channel]]:
+    """The channels the settings configure (none without tokens), open for the block and closed after it."""
+    channels: dict[str, Channel] = {}
+    async with AsyncExitStack() as stack:
+        token = secret(settings.telegram_bot_token)
+        if token:
+            bot = build_bot(token, api_url=settings.telegram_api_url)
+            stack.push_async_callback(bot.session.close)
+            channels["telegram"] = TelegramChannel(bot, allow_paid_broadcast=settings.telegram_allow_paid_broadcast)
+        signing = secret(settings.slack_signing_secret)
+        slack_token = secret(settings.slack_bot_token)
+        if signing and (slack_token or settings.slack_client_id):
+            session: aiohttp.ClientSession = shared_session()
+            stack.push_async_callback(session.close)
+            config = SlackConfig(
+                signing_secret=signing,
+                bot_token=slack_token,
+                client_id=settings.slack_client_id,
+                client_secret=secret(settings.slack_client_secret),
+                api_url=settings.slack_api_url,
+            )
+            slack = build_slack(config, Inbound(secret(settings.link_secret)), InstallationStore(), session=session)
+            channels["slack"] = slack.channel
+        yield channels

@@ -1,0 +1,78 @@
+"""Campaign rows: their status, lookups by key, and the counts a marketer asks for."""
+
+from __future__ import annotations
+
+from tortoise.functions import Count
+
+from storage.models import Campaign, Customer, Delivery, Event, Product
+
+UNSENT = ("planned", "queued")
+
+
+async def known_skus() -> set[str]:
+    """Every SKU in the catalog (for checking campaign files)."""
+    return set(await Product.all().values_list("sku", flat=True))  # type: ignore[arg-type]
+
+
+async def known_categories() -> set[str]:
+    """Every product category in the catalog."""
+    return {c for c in await Product.all().distinct().values_list("category", flat=True) if c}  # type: ignore[misc]
+
+
+async def by_key(key: str) -> Campaign | None:
+    """The campaign registered under ``key``."""
+    return await Campaign.get_or_none(key=key)
+
+
+async def status(campaign_id: int) -> str:
+    """Where the campaign stands."""
+    return (await Campaign.get(id=campaign_id)).status
+
+
+async def set_status(campaign_id: int, status: str) -> None:
+    """Move the campaign to ``status``."""
+    await Campaign.filter(id=campaign_id).update(status=status)
+
+
+async def skip_unsent(campaign_id: int, reason: str) -> int:
+    """Skip every row of the campaign not yet sent (cancelled); how many."""
+    return await Delivery.filter(campaign_id=campaign_id, status__in=UNSENT).update(status="skipped", note=reason)
+
+
+async def counts(campaign_id: int) -> dict[tuple[str, str], int]:
+    """Rows per (step, status)."""
+    rows = (
+        await Delivery.filter(campaign_id=campaign_id)
+        .annotate(n=Count("id"))
+        .group_by("step", "status")
+        .values("step", "status", "n")
+    )
+    return {(r["step"], r["status"]): int(r["n"]) for r in rows}
+
+
+async def sample_customers(persona: str | None, limit: int, external_id: str | None = None) -> list[Customer]:
+    """Customers to preview a message with: one by its shop id, or the first ``limit`` of a persona."""
+    if external_id is not None:
+        return list(await Customer.filter(external_id=external_id))
+    query = Customer.filter(persona=persona) if persona else Customer.all()
+    return list(await query.order_by("id").limit(limit))
+
+
+async def funnel(campaign_id: int) -> dict[str, int]:
+    """Targeted, held out, sent, failed, unknown, skipped by reason, clicked and opted out, for one campaign."""
+    rows = (
+        await Delivery.filter(campaign_id=campaign_id)
+        .annotate(n=Count("id"))
+        .group_by("status", "note")
+        .values("status", "note", "n")
+    )
+    out: dict[str, int] = {"targeted": 0}
+    for r in rows:
+        n = int(r["n"])
+        out["targeted"] += n
+        key = f"skipped: {r['note'] or 'other'}" if r["status"] == "skipped" else r["status"]
+        out[key] = out.get(key, 0) + n
+    for kind in ("clicked", "opted_out"):
+        people = await Event.filter(campaign_id=campaign_id, type=kind).distinct().values_list("customer_id", flat=True)
+        out[kind] = len(set(people))
+    return out

@@ -1,0 +1,168 @@
+"""``chatcast campaign preview | test-send | launch | pause | resume | cancel | status`` from the command line.
+
+The shop is a small SQLite database made here; the Telegram sandbox runs on loopback in a thread of its own,
+validating every request the real aiogram code sends against the official Bot API spec.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bots.sandbox import TelegramSandbox
+from chatcast.cli import app
+from storage import db
+from storage.models import ChannelIdentity, Customer, Delivery, Product
+from tests.conftest import reference_file
+
+SEGMENTS = Path(__file__).resolve().parents[2] / "examples" / "shop" / "segments.yaml"
+CAMPAIGN = """\
+id: june-shoes
+name: June shoes
+channels: [telegram]
+audience:
+  personas: [everyone, bargain_hunter]
+  holdout: 0.1
+offer: {code: JUNE15, discount: 15%, expires: 2099-06-30}
+products:
+  recommend: {rule: bestsellers, category: running-shoes, count: 2}
+message:
+  brief: Fifteen percent off running shoes in June.
+  template: |
+    Hi {{ customer.first_name }}: {{ offer.discount }} off with {{ offer.code }}.
+    {% for p in products %}- {{ p.name }}: {{ p.price }} {{ p.currency }}
+    {% endfor %}{{ unsubscribe }}
+  buttons:
+    - {text: Shop, url: "https://shop.example/p/{{ product.sku }}"}
+variants:
+  - {id: a, weight: 1}
+  - {id: b, weight: 1}
+"""
+CUSTOMERS = 30
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, result.output
+
+
+async def _shop(url: str) -> None:
+    now = datetime.now(UTC)
+    async with db.database(url):
+        for n in range(3):
+            await Product.create(
+                sku=f"RUN-{n}", name=f"Runner {n}", category="running-shoes", price=80 + n, currency="EUR", stock=5
+            )
+        for n in range(CUSTOMERS):
+            customer = await Customer.create(
+                external_id=f"C{n:03d}",
+                name=f"Person{n} Test",
+                persona="everyone" if n % 2 else "bargain_hunter",
+                opted_in_at=now - timedelta(days=3),
+            )
+            await ChannelIdentity.create(customer=customer, channel="telegram", address=str(7000 + n))
+
+
+async def _rows(url: str) -> dict[str, int]:
+    async with db.database(url):
+        statuses = await Delivery.all().values_list("status", flat=True)
+    return {s: statuses.count(s) for s in set(statuses)}
+
+
+@pytest.fixture
+def shop(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A small shop in the default database; the campaign file's path."""
+    (isolated / "data").mkdir()
+    asyncio.run(_shop(f"sqlite://{isolated / 'data' / 'chatcast.sqlite3'}"))
+    monkeypatch.setenv("CHATCAST_SEGMENTS_FILE", str(SEGMENTS))
+    path = isolated / "june-shoes.yaml"
+    path.write_text(CAMPAIGN)
+    return path
+
+
+@pytest.fixture
+def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramSandbox]:
+    """The Bot API sandbox, served from a thread, configured as the bot's API."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    sandbox = TelegramSandbox(spec=reference_file("telegram", "telegram_bot_api_10.1.json"))
+    asyncio.run_coroutine_threadsafe(sandbox.start(), loop).result(30)
+    monkeypatch.setenv("CHATCAST_TELEGRAM_BOT_TOKEN", sandbox.token)
+    monkeypatch.setenv("CHATCAST_TELEGRAM_API_URL", sandbox.base_url)
+    try:
+        yield sandbox
+        assert sandbox.violations == []
+    finally:
+        asyncio.run_coroutine_threadsafe(sandbox.stop(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+def test_preview_shows_each_persona_and_variant_with_verdicts_and_sends_nothing(shop: Path) -> None:
+    code, output = invoke("campaign", "preview", str(shop), "--limit", "2")
+    assert code == 0, output
+    titles = re.findall(r"(everyone|bargain_hunter) · variant ([ab]) · telegram · (C\d{3}) · template", output)
+    assert {(p, v) for p, v, _ in titles} == {(p, v) for p in ("everyone", "bargain_hunter") for v in "ab"}
+    assert len({c for _, _, c in titles}) == 4  # two customers of each persona
+    assert "15% off with JUNE15" in output and "Runner 0: 80" in output and "[Shop]" in output
+    assert "✓ length" in output and "✗" not in output
+    code, output = invoke("campaign", "preview", str(shop), "--customer", "C003")
+    assert code == 0 and "Hi Person3:" in output
+    assert set(re.findall(r"· (C\d{3}) ·", output)) == {"C003"}
+    assert _rows_now(shop) == {}
+
+
+def _rows_now(shop: Path) -> dict[str, int]:
+    return asyncio.run(_rows(f"sqlite://{shop.parent / 'data' / 'chatcast.sqlite3'}"))
+
+
+def test_dry_run_then_pause_resume_cancel_and_status(shop: Path) -> None:
+    code, output = invoke("campaign", "launch", str(shop), "--dry-run")
+    assert code == 0, output
+    planned = int(re.search(r"june-shoes: (\d+) planned", output).group(1))  # type: ignore[union-attr]
+    held = int(re.search(r"(\d+) held out", output).group(1))  # type: ignore[union-attr]
+    assert planned + held == CUSTOMERS and "dry run: nothing sent" in output
+    assert _rows_now(shop) == {"queued": planned, "holdout": held}
+    code, output = invoke("campaign", "status", "june-shoes")
+    assert code == 0 and "june-shoes: planned" in output and re.search(rf"main\s+│\s+queued\s+│\s+{planned}", output)
+    assert invoke("campaign", "pause", "june-shoes") == (0, "june-shoes: paused\n")
+    assert invoke("campaign", "pause", "june-shoes") == (0, "june-shoes: paused\n")  # already
+    assert invoke("campaign", "cancel", "june-shoes") == (0, "june-shoes: cancelled\n")
+    code, output = invoke("campaign", "resume", "june-shoes")
+    assert code == 1 and output.startswith("error: june-shoes: the campaign is cancelled")
+    assert _rows_now(shop) == {"skipped": planned, "holdout": held}
+    assert invoke("campaign", "status", "nope")[1] == "error: no campaign 'nope' (launch it first)\n"
+
+
+def test_launch_without_a_configured_channel_says_so(shop: Path) -> None:
+    code, output = invoke("campaign", "launch", str(shop))
+    assert code == 1 and "no channel is configured (telegram)" in output
+
+
+def test_launch_sends_through_telegram_and_test_send_marks_the_test(shop: Path, telegram: TelegramSandbox) -> None:
+    code, output = invoke("campaign", "test-send", str(shop), "--to", "telegram:424242")
+    assert code == 0, output
+    [test] = telegram.sent(424242)
+    assert test.text and test.text.startswith("[TEST june-shoes] Hi Test: 15% off with JUNE15.")
+    code, output = invoke("campaign", "launch", str(shop))
+    assert code == 0, output
+    sent = int(re.search(r"sent (\d+), failed 0, skipped 0, unknown 0", output).group(1))  # type: ignore[union-attr]
+    received = {n: telegram.sent(7000 + n) for n in range(CUSTOMERS)}
+    assert sum(len(m) for m in received.values()) == sent and max(len(m) for m in received.values()) == 1
+    assert all(m[0].text and m[0].text.startswith(f"Hi Person{n}:") for n, m in received.items() if m)
+    assert _rows_now(shop)["sent"] == sent
+    assert invoke("campaign", "status", "june-shoes")[1].startswith("june-shoes: done")
+    code, output = invoke("campaign", "launch", str(shop))  # again: refused, nobody gets it twice
+    assert code == 1 and output.endswith("\nerror: campaign 'june-shoes' is done: nobody more can be planned\n")
+    assert sum(len(telegram.sent(7000 + n)) for n in range(CUSTOMERS)) == sent
