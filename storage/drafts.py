@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
+from storage.db import dialect
 from storage.models import Delivery
+from storage.sql import Params, execute, transaction, values_source
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,23 @@ async def planned_batch(campaign_id: int, step: str, *, after: int, limit: int) 
     ]
 
 
-async def queue_written(written: list[Written]) -> None:
-    """Store each row's copy and queue it for sending (a row that is no longer planned is left alone)."""
-    async with in_transaction():
-        for w in written:
-            await Delivery.filter(id=w.id, status="planned").update(
-                text=w.text, buttons=w.buttons, copy_source=w.source, note=w.note, status="queued"
+async def queue_written(written: list[Written], *, chunk: int = 1000) -> int:
+    """Store each row's copy and queue it for sending, a statement per ``chunk`` rows (a row that is no longer
+    planned is left alone); how many rows were queued."""
+    queued = 0
+    async with transaction() as connection:
+        for start in range(0, len(written), chunk):
+            rows = [
+                (w.id, w.text.replace("\x00", "\ufffd"), json.dumps(w.buttons), w.source, w.note)
+                for w in written[start : start + chunk]
+            ]
+            q = Params(dialect())
+            source = values_source(q, rows, ["bigint", "text", "text", "text", "text"])
+            buttons = "CAST(v.column3 AS JSONB)" if q.dialect == "postgres" else "v.column3"
+            sql = (
+                f"UPDATE delivery SET status = 'queued', text = v.column2, buttons = {buttons}, "
+                f"copy_source = v.column4, note = v.column5 FROM {source} "
+                "WHERE delivery.id = v.column1 AND delivery.status = 'planned'"
             )
+            queued += await execute(sql, q.values, connection)
+    return queued

@@ -15,7 +15,7 @@ from typing import Any
 from storage import identities
 from storage.db import dialect
 from storage.models import Event
-from storage.sql import Params, conn, execute, fetch, transaction
+from storage.sql import Params, conn, execute, fetch, transaction, values_source
 
 FINAL = ("sent", "failed", "unknown", "skipped", "holdout")
 _PG_TYPES = {int: "bigint", str: "text", datetime: "timestamptz"}
@@ -42,13 +42,8 @@ def _clean(value: str) -> str:
 
 
 def _rows(q: Params, rows: Sequence[tuple[Any, ...]]) -> str:
-    """A ``FROM`` source ``v`` of ``rows`` with columns ``column1``..: unnest() of arrays on PostgreSQL, else VALUES."""
-    if q.dialect == "postgres":
-        columns = list(zip(*rows, strict=True))
-        arrays = ", ".join(f"{q.add(list(c))}::{_PG_TYPES[type(rows[0][i])]}[]" for i, c in enumerate(columns))
-        names = ", ".join(f"column{i + 1}" for i in range(len(columns)))
-        return f"unnest({arrays}) AS v({names})"
-    return "(VALUES " + ", ".join("(" + ", ".join(q.add(x) for x in row) + ")" for row in rows) + ") AS v"
+    """A ``FROM`` source ``v`` of ``rows`` (typed by their first row's values)."""
+    return values_source(q, rows, [_PG_TYPES[type(x)] for x in rows[0]])
 
 
 async def claim(worker: str, limit: int, now: datetime, channels: Collection[str]) -> list[Claimed]:
@@ -56,6 +51,7 @@ async def claim(worker: str, limit: int, now: datetime, channels: Collection[str
     customers' rows to ``skipped`` instead, returned with ``skipped`` set), oldest due first."""
     if limit <= 0 or not channels:
         return []
+    await _date_undated(now)
     q = Params(dialect())
     who, at, chans = q.text(worker), q.moment(now), q.texts(sorted(channels))
     lock = " FOR UPDATE OF d SKIP LOCKED" if q.dialect == "postgres" else ""
@@ -73,7 +69,7 @@ async def claim(worker: str, limit: int, now: datetime, channels: Collection[str
         "EXISTS (SELECT 1 FROM channel_identity i WHERE i.channel = d.channel AND i.address = d.address "
         "AND NOT i.reachable) AS unreachable "
         f"FROM delivery d WHERE d.status = 'queued' AND d.channel IN {chans} "
-        f"AND (d.due_at IS NULL OR d.due_at <= {at}) AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= {at}) "
+        f"AND d.due_at <= {at} AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= {at}) "
         "AND d.campaign_id IN (SELECT c.id FROM campaign c WHERE c.status = 'running') "
         f"ORDER BY d.due_at, d.id LIMIT {q.add(limit)}{lock}) AS pick "
         "WHERE delivery.id = pick.id RETURNING delivery.id, delivery.campaign_id, delivery.step, "
@@ -82,6 +78,14 @@ async def claim(worker: str, limit: int, now: datetime, channels: Collection[str
     )
     claimed = [_claimed(row) for row in await _returning(sql, q.values)]
     return sorted(claimed, key=lambda c: c.id)
+
+
+async def _date_undated(now: datetime) -> None:
+    """Queued rows without a due time are due now: give them that time, so that the claim reads the (status,
+    due_at) index in order instead of sorting every queued row (an ``OR due_at IS NULL`` would)."""
+    q = Params(dialect())
+    sql = f"UPDATE delivery SET due_at = {q.moment(now)} WHERE status = 'queued' AND due_at IS NULL"
+    await execute(sql, q.values)
 
 
 async def _returning(sql: str, values: list[Any]) -> list[tuple[Any, ...]]:

@@ -48,6 +48,17 @@ class Params:
         return "(" + ", ".join(self.text(v) for v in values) + ")"
 
 
+def values_source(q: Params, rows: Sequence[tuple[Any, ...]], types: Sequence[str]) -> str:
+    """A ``FROM`` source ``v`` of ``rows``, with columns ``column1``..: ``unnest()`` of one array per column on
+    PostgreSQL (``types`` names their element types, e.g. bigint, text, timestamptz), ``VALUES`` on SQLite."""
+    if q.dialect == "postgres":
+        columns = list(zip(*rows, strict=True))
+        arrays = ", ".join(f"{q.add(list(c))}::{t}[]" for c, t in zip(columns, types, strict=True))
+        names = ", ".join(f"column{i + 1}" for i in range(len(types)))
+        return f"unnest({arrays}) AS v({names})"
+    return "(VALUES " + ", ".join("(" + ", ".join(q.add(x) for x in row) + ")" for row in rows) + ") AS v"
+
+
 def conn(connection: BaseDBAsyncClient | None = None) -> BaseDBAsyncClient:
     """The connection to use: the one given (inside a transaction) or the default."""
     return connection or connections.get("default")
