@@ -13,18 +13,15 @@ built from the facts alone (never from the brief, which is instructions, not cop
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any, Literal
 
-from jinja2 import StrictUndefined, Template
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2 import Template
 
 from campaigns.ports import Button
-
-MAX_OUTPUT = 20_000  # characters a rendered template may produce; beyond it something is looping
+from campaigns.templates import MAX_OUTPUT, template_env
 
 
 @dataclass(frozen=True)
@@ -128,25 +125,7 @@ class _Shop:
     url: str | None
 
 
-class _Environment(SandboxedEnvironment):
-    """The sandbox, also refusing the arithmetic that allocates without bound ('x' * 10**9, 9**9**9)."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
-        """Multiply or raise to a power within small bounds."""
-        if operator_ == "**":
-            if isinstance(right, int | float) and abs(right) > 64:
-                raise SecurityError("exponent too large")
-            return operator.pow(left, right)
-        sizes = [len(x) for x in (left, right) if isinstance(x, str | list | tuple)]
-        factors = [x for x in (left, right) if isinstance(x, int)]
-        if sizes and factors and sizes[0] * max(factors[0], 0) > MAX_OUTPUT:
-            raise SecurityError("repetition too large")
-        return operator.mul(left, right)
-
-
-_ENV = _Environment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
+_ENV = template_env()
 
 
 @lru_cache(maxsize=512)

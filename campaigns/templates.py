@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import operator
 from collections.abc import Collection
+from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-PRODUCT_FIELDS = frozenset({"sku", "name", "price", "currency", "url"})
+MAX_OUTPUT = 20_000  # characters a rendered template may produce; beyond it something is looping
+PRODUCT_FIELDS = frozenset({"sku", "name", "price", "currency", "url", "category"})
 TEMPLATE_VARIABLES: dict[str, frozenset[str] | None] = {
     "customer": frozenset({"name", "first_name", "language"}),
     "products": None,  # a list of products, each with PRODUCT_FIELDS
@@ -20,9 +23,31 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str] | None] = {
 ALWAYS = frozenset({"customer", "shop", "unsubscribe"})
 
 
+class _Environment(SandboxedEnvironment):
+    """The sandbox, also refusing the arithmetic that allocates without bound ('x' * 10**9, 9**9**9)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        """Multiply or raise to a power within small bounds."""
+        if operator_ == "**":
+            if isinstance(right, int | float) and abs(right) > 64:
+                raise SecurityError("exponent too large")
+            return operator.pow(left, right)
+        sizes = [len(x) for x in (left, right) if isinstance(x, str | list | tuple)]
+        factors = [x for x in (left, right) if isinstance(x, int)]
+        if sizes and factors and sizes[0] * max(factors[0], 0) > MAX_OUTPUT:
+            raise SecurityError("repetition too large")
+        return operator.mul(left, right)
+
+
+_ENV = _Environment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
+
+
 def template_env() -> SandboxedEnvironment:
-    """The sandbox for campaign templates: strict about undefined names, no autoescape (channel adapters escape)."""
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
+    """The sandbox campaign templates are checked and rendered in: strict about undefined names, no autoescape
+    (channel adapters escape), no unbounded arithmetic; one instance, shared."""
+    return _ENV
 
 
 def available(has_offer: bool, has_products: bool) -> frozenset[str]:
