@@ -134,6 +134,7 @@ class Dispatcher:
             timeout = self.poll_interval if wake is None else (wake - now).total_seconds()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), min(max(timeout, 0.0), self.poll_interval))
+        await outbox.finish_campaigns(self.clock())  # what the last batches completed
         return self.stats
 
     async def _dispatch(self, name: str) -> int:

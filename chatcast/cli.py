@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
 import sys
+from typing import Annotated
 
 import typer
 
@@ -12,7 +16,7 @@ from chatcast.cli_data import db_app, import_app
 from chatcast.cli_engine import register as register_engine_commands
 from chatcast.cli_sandbox import sandbox_app
 from chatcast.cli_segments import segments_app
-from chatcast.console import State, err, fail, out, state
+from chatcast.console import State, err, out, run, state
 from chatcast.demo import demo_command
 
 app = typer.Typer(
@@ -68,10 +72,34 @@ def config_show(ctx: typer.Context) -> None:
 
 
 @app.command("serve")
-def serve(ctx: typer.Context) -> None:
-    """Run bots, scheduler, dispatcher and HTTP endpoints in one process (arrives with scheduling, #7)."""
-    state(ctx).settings  # noqa: B018 - a bad configuration is reported before anything else
-    fail("chatcast serve is not built yet: it arrives with the scheduling and scale-out work (issue #7)")
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free one).")] = 8080,
+    worker: Annotated[
+        str | None, typer.Option(help="This process's claim name (default: serve-HOSTNAME); unique per process.")
+    ] = None,
+    public_url: Annotated[
+        str | None, typer.Option(help="The public https URL of this server: Telegram then posts to its webhook.")
+    ] = None,
+    log_json: Annotated[bool, typer.Option("--log-json", help="Log one JSON object per line.")] = False,
+) -> None:
+    """Run the bots, the dispatcher, the scheduler and the HTTP endpoints (/health, webhooks) until SIGTERM."""
+    from chatcast.logs import configure_logging
+    from chatcast.serve import run_service
+
+    st = state(ctx)
+    settings = st.settings
+    configure_logging(settings.secret_values(), level=logging.DEBUG if st.debug else logging.INFO, json_lines=log_json)
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await run_service(settings, host=host, port=port, stop=stop, worker=worker, public_url=public_url)
+
+    run(ctx, go())
 
 
 def main() -> None:

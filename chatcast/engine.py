@@ -5,11 +5,13 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 
 import aiohttp
+from aiogram import Bot
 from openai import AsyncOpenAI
 
-from bots.slack.app import SlackConfig, build_slack
+from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.channel import shared_session
 from bots.telegram.app import build_bot
 from bots.telegram.channel import TelegramChannel
@@ -64,16 +66,29 @@ def rates(settings: Settings) -> dict[str, float]:
     }
 
 
+@dataclass
+class Bots:
+    """The configured chat platforms: their channels (for sending) and what receives their updates."""
+
+    inbound: Inbound
+    channels: dict[str, Channel] = field(default_factory=dict)
+    telegram: Bot | None = None
+    slack: SlackBot | None = None
+
+
 @asynccontextmanager
-async def open_channels(settings: Settings) -> AsyncIterator[dict[str, Channel]]:
-    """The channels the settings configure (none without tokens), open for the block and closed after it."""
-    channels: dict[str, Channel] = {}
+async def open_bots(settings: Settings) -> AsyncIterator[Bots]:
+    """The bots the settings configure (none without tokens), open for the block and closed after it."""
+    bots = Bots(Inbound(secret(settings.link_secret)))
     async with AsyncExitStack() as stack:
         token = secret(settings.telegram_bot_token)
         if token:
             bot = build_bot(token, api_url=settings.telegram_api_url)
             stack.push_async_callback(bot.session.close)
-            channels["telegram"] = TelegramChannel(bot, allow_paid_broadcast=settings.telegram_allow_paid_broadcast)
+            bots.telegram = bot
+            bots.channels["telegram"] = TelegramChannel(
+                bot, allow_paid_broadcast=settings.telegram_allow_paid_broadcast
+            )
         signing = secret(settings.slack_signing_secret)
         slack_token = secret(settings.slack_bot_token)
         if signing and (slack_token or settings.slack_client_id):
@@ -84,8 +99,19 @@ async def open_channels(settings: Settings) -> AsyncIterator[dict[str, Channel]]
                 bot_token=slack_token,
                 client_id=settings.slack_client_id,
                 client_secret=secret(settings.slack_client_secret),
+                redirect_uri=settings.slack_redirect_uri,
                 api_url=settings.slack_api_url,
+                command=settings.slack_command,
+                shop_name=settings.shop_name,
+                staff_channel=settings.slack_staff_channel,
             )
-            slack = build_slack(config, Inbound(secret(settings.link_secret)), InstallationStore(), session=session)
-            channels["slack"] = slack.channel
-        yield channels
+            bots.slack = build_slack(config, bots.inbound, InstallationStore(), session=session)
+            bots.channels["slack"] = bots.slack.channel
+        yield bots
+
+
+@asynccontextmanager
+async def open_channels(settings: Settings) -> AsyncIterator[dict[str, Channel]]:
+    """The channels the settings configure (none without tokens), open for the block and closed after it."""
+    async with open_bots(settings) as bots:
+        yield bots.channels

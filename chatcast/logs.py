@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 MASK = "[redacted]"
 
@@ -32,11 +34,29 @@ class SecretRedactor(logging.Filter):
         return True
 
 
-def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO) -> SecretRedactor:
-    """Install one stderr handler whose output never contains ``secrets``."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, and the exception if any."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO, json_lines: bool = False) -> SecretRedactor:
+    """Install one stderr handler whose output never contains ``secrets`` (``json_lines``: one JSON object each)."""
     redactor = SecretRedactor(secrets)
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    formatter = JsonFormatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler.setFormatter(formatter)
     handler.addFilter(redactor)
     root = logging.getLogger()
     for old in list(root.handlers):

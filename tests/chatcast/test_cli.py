@@ -93,9 +93,11 @@ def test_config_show_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert code == 0 and "xoxb-very-secret-token" not in output and "********" in output
 
 
-def test_serve_says_plainly_that_it_is_not_built_yet() -> None:
-    code, output = invoke("serve")
-    assert code == 1 and "not built yet" in output
+def test_serve_with_an_unreachable_database_fails_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATCAST_DATABASE_URL", "postgres://shop:pw-s3cret-value@127.0.0.1:1/shop")
+    code, output = invoke("serve", "--port", "0")
+    assert code == 1 and output.startswith("error:") and len(output.strip().splitlines()) == 1, output
+    assert "pw-s3cret-value" not in output and "Traceback" not in output
 
 
 def test_demo_loads_the_sample_shop_and_sends_a_campaign_through_both_sandboxes(isolated: Path) -> None:

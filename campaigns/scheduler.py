@@ -1,0 +1,74 @@
+"""The scheduler: APScheduler 3.11 (the stable line), behind this one module.
+
+``AsyncIOScheduler`` with the memory job store: its jobs are module-level functions taking plain values, and
+they are rebuilt at every start. The database stays the source of truth for what is due (``delivery.due_at``,
+read by the dispatcher's claims), so a restart loses nothing; a job whose time passed while the process was
+down fires once at start (``coalesce`` with a generous ``misfire_grace_time``).
+
+Jobs now: housekeeping, every ``housekeeping_seconds`` - claims older than ``claim_timeout`` whose dispatcher
+is gone become ``unknown`` (never resent), and campaigns whose rows are all final become ``done``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from storage import outbox
+
+log = logging.getLogger(__name__)
+
+MISFIRE_GRACE = 3600  # seconds: a job missed while the process was down still runs, once, at start
+
+
+async def housekeeping(claim_timeout_seconds: float) -> dict[str, int]:
+    """Expire dead claims and close finished campaigns; what it did."""
+    now = datetime.now(UTC)
+    stale = await outbox.recover(older_than=now - timedelta(seconds=claim_timeout_seconds))
+    if stale:
+        log.warning("housekeeping: %d deliveries claimed by a dispatcher that stopped answering are now unknown", stale)
+    done = await outbox.finish_campaigns(now)
+    if done:
+        log.info("housekeeping: campaigns %s are done", ", ".join(map(str, done)))
+    return {"unknown": stale, "done": len(done)}
+
+
+class Scheduler:
+    """The process's scheduler and its jobs."""
+
+    def __init__(self, *, claim_timeout: timedelta = timedelta(minutes=10), housekeeping_seconds: float = 30.0) -> None:
+        self.claim_timeout, self.housekeeping_seconds = claim_timeout, housekeeping_seconds
+        self._scheduler = AsyncIOScheduler(
+            timezone=UTC, job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE, "max_instances": 1}
+        )
+
+    def start(self) -> None:
+        """Add the jobs (afresh: the memory store starts empty) and start; the first housekeeping runs now."""
+        self._scheduler.add_job(
+            housekeeping,
+            IntervalTrigger(seconds=self.housekeeping_seconds, timezone=UTC),
+            args=[self.claim_timeout.total_seconds()],
+            id="housekeeping",
+            next_run_time=datetime.now(UTC),
+            replace_existing=True,
+        )
+        self._scheduler.start()
+
+    def shutdown(self) -> None:
+        """Stop without waiting for running jobs (their work is idempotent and re-runs at the next start)."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    def describe(self) -> dict[str, Any]:
+        """The jobs and when each runs next, for /health."""
+        return {
+            "running": self._scheduler.running,
+            "jobs": {
+                job.id: job.next_run_time.isoformat() if job.next_run_time else None
+                for job in self._scheduler.get_jobs()
+            },
+        }

@@ -1,0 +1,196 @@
+"""``chatcast serve``: the long-running process. The bots (Telegram by polling or webhook, Slack over HTTP or
+Socket Mode), the dispatcher, the scheduler's housekeeping and the HTTP endpoints (health, webhooks) on one
+aiohttp server, until SIGTERM or SIGINT: then the dispatcher finishes the batch in flight, nothing new is
+claimed, and every connection is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from bots.telegram.app import add_webhook, build_dispatcher, register_webhook, run_polling
+from campaigns.dispatcher import Dispatcher, DispatchStats
+from campaigns.scheduler import Scheduler
+from chatcast.engine import Bots, open_bots, rates, secret
+from chatcast.settings import Settings
+from storage import db
+from storage.sql import fetch
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+@dataclass
+class ServiceState:
+    """What ``/health`` reports."""
+
+    worker: str
+    started_at: datetime
+    channels: list[str] = field(default_factory=list)
+    telegram: str = "off"  # off, polling, webhook
+    slack: str = "off"  # off, http, socket
+    url: str = ""
+    dispatcher: Dispatcher | None = None
+    scheduler: Scheduler | None = None
+
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        """Whether the service is well, and what it says about itself."""
+        try:
+            await fetch("SELECT 1")
+            database = "ok"
+        except Exception as exc:  # the health check reports, it does not fail
+            database = f"error: {type(exc).__name__}"
+        stats = self.dispatcher.stats if self.dispatcher else DispatchStats()
+        body = {
+            "status": "ok" if database == "ok" else "degraded",
+            "worker": self.worker,
+            "started_at": self.started_at.isoformat(),
+            "database": database,
+            "channels": self.channels,
+            "telegram": self.telegram,
+            "slack": self.slack,
+            "scheduler": self.scheduler.describe() if self.scheduler else None,
+            "dispatcher": {
+                "sent": stats.sent,
+                "failed": stats.failed,
+                "skipped": stats.skipped,
+                "requeued": stats.requeued,
+                "unknown": stats.unknown,
+                "rate_limited": stats.rate_limited,
+                "paused_campaigns": stats.paused,
+            },
+        }
+        return database == "ok", body
+
+
+def default_worker() -> str:
+    """This process's claim name: the host name (give each of several workers on one host its own)."""
+    return f"serve-{socket.gethostname()}"
+
+
+async def run_service(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    worker: str | None = None,
+    public_url: str | None = None,
+    ready: Callable[[ServiceState], None] | None = None,
+    claim_timeout: timedelta = timedelta(minutes=10),
+    housekeeping_seconds: float = 30.0,
+) -> DispatchStats:
+    """Serve until ``stop`` is set; the dispatcher's totals. ``public_url`` (https://host) makes Telegram post
+    to the webhook instead of being polled."""
+    state = ServiceState(worker=worker or default_worker(), started_at=datetime.now(UTC))
+    async with db.database(settings.db_url), open_bots(settings) as bots:
+        state.channels = sorted(bots.channels)
+        app = web.Application()
+        app.router.add_get("/health", _health(state))
+        tasks: list[asyncio.Task[Any]] = []
+        telegram_stop = _telegram(app, bots, settings, state, public_url, tasks)
+        slack_handler = await _slack(app, bots, settings, state)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        state.url = f"http://{host}:{runner.addresses[0][1]}"
+        if state.telegram == "webhook" and bots.telegram and public_url:
+            await register_webhook(bots.telegram, public_url.rstrip("/") + WEBHOOK_PATH, _webhook_secret(settings))
+        dispatcher = Dispatcher(bots.channels, worker=state.worker, rates=rates(settings))
+        scheduler = Scheduler(claim_timeout=claim_timeout, housekeeping_seconds=housekeeping_seconds)
+        state.dispatcher, state.scheduler = dispatcher, scheduler
+        scheduler.start()
+        sending = asyncio.create_task(dispatcher.run(stop), name="dispatcher")
+        log.info("serving on %s as %s: channels %s", state.url, state.worker, ", ".join(state.channels) or "none")
+        if ready:
+            ready(state)
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping: finishing the sends in flight")
+            stats = await sending  # returns after the batch in flight is recorded
+            scheduler.shutdown()
+            if telegram_stop:
+                await telegram_stop()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if slack_handler is not None:
+                await slack_handler.close_async()
+            await runner.cleanup()
+        log.info("stopped: %s", stats)
+        return stats
+
+
+def _health(state: ServiceState) -> Callable[[web.Request], Any]:
+    async def health(request: web.Request) -> web.Response:
+        ok, body = await state.health()
+        return web.json_response(body, status=200 if ok else 503)
+
+    return health
+
+
+def _webhook_secret(settings: Settings) -> str:
+    value = secret(settings.telegram_webhook_secret)
+    if not value:
+        raise ValueError("a Telegram webhook needs CHATCAST_TELEGRAM_WEBHOOK_SECRET")
+    return value
+
+
+def _telegram(
+    app: web.Application,
+    bots: Bots,
+    settings: Settings,
+    state: ServiceState,
+    public_url: str | None,
+    tasks: list[asyncio.Task[Any]],
+) -> Callable[[], Any] | None:
+    """Receive Telegram updates: by webhook with a public URL (the secret token checked), else by polling."""
+    if bots.telegram is None:
+        return None
+    dispatcher = build_dispatcher(bots.inbound)
+    if public_url:
+        add_webhook(app, bots.telegram, dispatcher, _webhook_secret(settings), path=WEBHOOK_PATH)
+        state.telegram = "webhook"
+        return None
+    tasks.append(asyncio.create_task(run_polling(bots.telegram, dispatcher), name="telegram-polling"))
+    state.telegram = "polling"
+
+    async def stop_polling() -> None:
+        with contextlib.suppress(RuntimeError):  # not polling yet
+            await dispatcher.stop_polling()
+
+    return stop_polling
+
+
+async def _slack(app: web.Application, bots: Bots, settings: Settings, state: ServiceState) -> Any:
+    """Receive Slack events: Socket Mode with an app token, else HTTP routes under /slack (signatures checked)."""
+    if bots.slack is None:
+        return None
+    app_token = secret(settings.slack_app_token)
+    if app_token:
+        handler = bots.slack.socket_mode(app_token)
+        await handler.connect_async()
+        state.slack = "socket"
+        return handler
+    bots.slack.add_routes(app)
+    state.slack = "http"
+    return None
+
+
+def pid_worker() -> str:
+    """A claim name unique to this process (for tests and ad-hoc runs)."""
+    return f"serve-{socket.gethostname()}-{os.getpid()}"
