@@ -10,16 +10,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from campaigns.compose import WriteResult, write_copy
+from campaigns.compose import MAIN, WriteResult, write_copy
 from campaigns.definition import Campaign
 from campaigns.dispatcher import Dispatcher, DispatchStats
+from campaigns.due import Span, set_due_times
 from campaigns.loader import load_campaign
 from campaigns.planner import PlanResult, plan, register
 from campaigns.ports import Channel
 from campaigns.writer import CopyWriter
 from segments.definitions import Definitions
 from storage import campaigns as campaign_rows
+
+UTC_ZONE = ZoneInfo("UTC")
 
 
 class CampaignStateError(Exception):
@@ -45,8 +49,11 @@ async def prepare(
     shop_name: str = "our shop",
     progress: Callable[[int], None] | None = None,
     on_planned: Callable[[PlanResult], None] | None = None,
+    shop_zone: ZoneInfo = UTC_ZONE,
+    quiet: Span | None = None,
 ) -> Prepared:
-    """Load and check the file, register it, plan its audience, and write every planned row's copy."""
+    """Load and check the file, register it, plan its audience, give each row its due time (schedule, local
+    time, window, ``quiet`` hours in the customer's zone, else ``shop_zone``), and write every row's copy."""
     skus = await campaign_rows.known_skus()
     categories = await campaign_rows.known_categories()
     campaign = load_campaign(path, definitions=definitions, skus=skus, categories=categories)
@@ -57,6 +64,7 @@ async def prepare(
         )
     campaign_id = await register(campaign, path.read_text(encoding="utf-8"))
     planned = await plan(campaign, campaign_id, definitions, as_of=as_of, due_at=_start(campaign, as_of))
+    await set_due_times(campaign, campaign_id, MAIN, now=as_of, shop_zone=shop_zone, quiet=quiet)
     if on_planned:
         on_planned(planned)
     written = await write_copy(

@@ -159,6 +159,8 @@ def launch_command(
                     shop_name=settings.shop_name,
                     progress=lambda n: bar.update(task, advance=n),
                     on_planned=planned,
+                    shop_zone=settings.zone,
+                    quiet=settings.quiet_span,
                 )
             if dry_run:
                 return prepared, None, 0

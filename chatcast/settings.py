@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -62,6 +63,11 @@ class Settings(BaseSettings):
 
     timezone: str = Field(default="UTC", description="The shop's timezone (IANA name).")
     segments_file: Path = Field(default=Path("segments.yaml"), description="Personas and segments (YAML).")
+    quiet_hours: str | None = Field(
+        default=None,
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+        description="No marketing message in these local hours of each customer, e.g. 21:00-08:00.",
+    )
     telegram_rate_per_second: float = Field(default=30.0, gt=0)
     telegram_chat_rate_per_second: float = Field(default=1.0, gt=0)
     slack_channel_rate_per_second: float = Field(default=1.0, gt=0)
@@ -74,6 +80,19 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Berlin)") from None
         return value
+
+    @property
+    def quiet_span(self) -> tuple[time, time] | None:
+        """``quiet_hours`` as (start, end) times, or None."""
+        if not self.quiet_hours:
+            return None
+        start, end = self.quiet_hours.split("-")
+        return time.fromisoformat(start), time.fromisoformat(end)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The shop's timezone."""
+        return ZoneInfo(self.timezone)
 
     @property
     def db_url(self) -> str:
