@@ -6,7 +6,9 @@ read by the dispatcher's claims), so a restart loses nothing; a job whose time p
 down fires once at start (``coalesce`` with a generous ``misfire_grace_time``).
 
 Jobs now: housekeeping, every ``housekeeping_seconds`` - claims older than ``claim_timeout`` whose dispatcher
-is gone become ``unknown`` (never resent), and campaigns whose rows are all final become ``done``.
+is gone become ``unknown`` (never resent), and campaigns whose rows are all final become ``done``; and, when
+a writer is given, follow-ups every ``follow_up_seconds`` - each running campaign's follow-up steps are swept
+(:mod:`campaigns.followups`) and their new rows written and queued for the dispatcher.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from campaigns.compose import write_copy
+from campaigns.followups import sweep
+from campaigns.loader import CampaignError, parse_campaign
+from campaigns.writer import CopyWriter
+from segments.definitions import Definitions
 from storage import outbox
+from storage.models import Campaign as CampaignRow
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +45,46 @@ async def housekeeping(claim_timeout_seconds: float) -> dict[str, int]:
     return {"unknown": stale, "done": len(done)}
 
 
+async def follow_ups(writer: CopyWriter, definitions: Definitions, shop_name: str) -> dict[str, int]:
+    """Sweep every running campaign's follow-ups and write the rows planned; rows planned per campaign key."""
+    now = datetime.now(UTC)
+    planned: dict[str, int] = {}
+    for row in await CampaignRow.filter(status="running").order_by("id"):
+        try:
+            campaign = parse_campaign(row.yaml, f"{row.key}.yaml")
+        except CampaignError as exc:  # registered YAML was valid when launched; say so rather than stop the job
+            log.error("follow-ups: campaign %s no longer parses: %s", row.key, exc)
+            continue
+        if not campaign.follow_ups:
+            continue
+        result = await sweep(campaign, int(row.id), now=now)
+        for step_id, count in result.planned.items():
+            if count:
+                await write_copy(
+                    campaign, int(row.id), definitions, writer, as_of=now, step=step_id, shop_name=shop_name
+                )
+        if result.total:
+            log.info("follow-ups: campaign %s: %s", row.key, result.planned)
+        planned[row.key] = result.total
+    return planned
+
+
 class Scheduler:
     """The process's scheduler and its jobs."""
 
-    def __init__(self, *, claim_timeout: timedelta = timedelta(minutes=10), housekeeping_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        claim_timeout: timedelta = timedelta(minutes=10),
+        housekeeping_seconds: float = 30.0,
+        writer: CopyWriter | None = None,
+        definitions: Definitions | None = None,
+        shop_name: str = "our shop",
+        follow_up_seconds: float = 60.0,
+    ) -> None:
         self.claim_timeout, self.housekeeping_seconds = claim_timeout, housekeeping_seconds
+        self.writer, self.definitions, self.shop_name = writer, definitions, shop_name
+        self.follow_up_seconds = follow_up_seconds
         self._scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE, "max_instances": 1}
         )
@@ -56,6 +99,15 @@ class Scheduler:
             next_run_time=datetime.now(UTC),
             replace_existing=True,
         )
+        if self.writer is not None and self.definitions is not None:
+            self._scheduler.add_job(
+                follow_ups,
+                IntervalTrigger(seconds=self.follow_up_seconds, timezone=UTC),
+                args=[self.writer, self.definitions, self.shop_name],
+                id="follow_ups",
+                next_run_time=datetime.now(UTC),
+                replace_existing=True,
+            )
         self._scheduler.start()
 
     def shutdown(self) -> None:

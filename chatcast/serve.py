@@ -21,8 +21,10 @@ from aiohttp import web
 from bots.telegram.app import add_webhook, build_dispatcher, register_webhook, run_polling
 from campaigns.dispatcher import Dispatcher, DispatchStats
 from campaigns.scheduler import Scheduler
-from chatcast.engine import Bots, open_bots, rates, secret
+from chatcast.engine import Bots, build_writer, open_bots, rates, secret
 from chatcast.settings import Settings
+from segments.definitions import Definitions
+from segments.definitions import load as load_definitions
 from storage import db
 from storage.sql import fetch
 
@@ -108,7 +110,13 @@ async def run_service(
         if state.telegram == "webhook" and bots.telegram and public_url:
             await register_webhook(bots.telegram, public_url.rstrip("/") + WEBHOOK_PATH, _webhook_secret(settings))
         dispatcher = Dispatcher(bots.channels, worker=state.worker, rates=rates(settings))
-        scheduler = Scheduler(claim_timeout=claim_timeout, housekeeping_seconds=housekeeping_seconds)
+        scheduler = Scheduler(
+            claim_timeout=claim_timeout,
+            housekeeping_seconds=housekeeping_seconds,
+            writer=build_writer(settings),
+            definitions=_definitions(settings),
+            shop_name=settings.shop_name,
+        )
         state.dispatcher, state.scheduler = dispatcher, scheduler
         scheduler.start()
         sending = asyncio.create_task(dispatcher.run(stop), name="dispatcher")
@@ -133,6 +141,14 @@ async def run_service(
             await runner.cleanup()
         log.info("stopped: %s", stats)
         return stats
+
+
+def _definitions(settings: Settings) -> Definitions:
+    """The shop's personas and segments (their tones go to the writer), or none when the file is absent."""
+    if settings.segments_file.is_file():
+        return load_definitions(settings.segments_file)
+    log.warning("no segments file at %s: follow-ups are written without persona tones", settings.segments_file)
+    return Definitions(file=str(settings.segments_file), personas=(), segments={})
 
 
 def _health(state: ServiceState) -> Callable[[web.Request], Any]:

@@ -1,0 +1,139 @@
+"""The follow-up sweep: delay since the previous step was sent, every condition, stop_when, idempotence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from campaigns.definition import Campaign, FollowUp, Message
+from campaigns.followups import sweep
+from storage.models import Campaign as CampaignRow
+from storage.models import Customer, Delivery, Event, Order
+
+NOW = datetime(2027, 4, 10, 12, tzinfo=UTC)
+SENT = NOW - timedelta(days=3)
+
+
+def campaign(*follow_ups: FollowUp, stop_when: list[str] | None = None) -> Campaign:
+    return Campaign(
+        id="spring",
+        name="Spring",
+        channels=["telegram"],
+        message=Message(brief="b", template="t"),
+        follow_ups=list(follow_ups),
+        stop_when=stop_when or [],  # type: ignore[arg-type]
+    )
+
+
+def step(step_id: str, after: str, *when: str) -> FollowUp:
+    return FollowUp(id=step_id, after=after, when=list(when), message=Message(brief="b", template="t"))  # type: ignore[arg-type]
+
+
+async def journey(
+    key: str, campaign_id: int, *, sent_at: datetime | None = SENT, did: tuple[str, ...] = (), status: str = "sent"
+) -> None:
+    """A customer who got the main step at ``sent_at`` and then did each of ``did`` a day later."""
+    customer = await Customer.create(external_id=key, name=key, opted_in_at=SENT - timedelta(days=30))
+    await Delivery.create(
+        campaign_id=campaign_id, step="main", customer=customer, channel="telegram", address=key,
+        status=status, sent_at=sent_at, text="t",
+    )  # fmt: skip
+    later = (sent_at or SENT) + timedelta(days=1)
+    for action in did:
+        if action == "purchased":
+            await Order.create(external_id=f"o-{key}", customer=customer, ordered_at=later, total=10, currency="EUR")
+        elif action == "opted_out":
+            customer.opted_out_at = later
+            await customer.save()
+        else:
+            await Event.create(type=action, customer=customer, campaign_id=campaign_id, at=later)
+
+
+async def planned(campaign_id: int, step_id: str) -> set[str]:
+    rows = Delivery.filter(campaign_id=campaign_id, step=step_id, status="planned")
+    return set(await rows.values_list("customer__external_id", flat=True))
+
+
+async def test_a_reminder_goes_to_those_who_did_not_click_once_its_delay_has_passed(database: str) -> None:
+    row = await CampaignRow.create(key="spring", name="Spring", yaml="", yaml_hash="", status="running")
+    definition = campaign(step("reminder", "2d", "not_clicked"), stop_when=["purchased", "opted_out"])
+    await journey("ignored", row.id)
+    await journey("clicked", row.id, did=("clicked",))
+    await journey("bought", row.id, did=("purchased",))
+    await journey("left", row.id, did=("opted_out",))
+    await journey("replied", row.id, did=("replied",))
+    await journey("recent", row.id, sent_at=NOW - timedelta(days=1))
+    await journey("holdout", row.id, sent_at=None, status="holdout")
+    await journey("failed", row.id, sent_at=None, status="failed")
+    result = await sweep(definition, row.id, now=NOW)
+    assert result.planned == {"reminder": 2}
+    assert await planned(row.id, "reminder") == {"ignored", "replied"}
+    again = await sweep(definition, row.id, now=NOW + timedelta(days=2))  # later, and again: nobody twice
+    assert again.planned == {"reminder": 1} and await planned(row.id, "reminder") == {"ignored", "replied", "recent"}
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        (("clicked",), {"clicked", "clicked_replied"}),
+        (("clicked", "not_replied"), {"clicked"}),
+        (("replied",), {"replied", "clicked_replied"}),
+        (("not_replied",), {"nothing", "clicked", "bought"}),
+        (("purchased",), {"bought"}),
+        (("not_purchased", "not_clicked"), {"nothing", "replied"}),
+        ((), {"nothing", "clicked", "replied", "clicked_replied", "bought"}),
+    ],
+)
+async def test_every_condition(database: str, when: tuple[str, ...], expected: set[str]) -> None:
+    row = await CampaignRow.create(key="spring", name="Spring", yaml="", yaml_hash="", status="running")
+    await journey("nothing", row.id)
+    await journey("clicked", row.id, did=("clicked",))
+    await journey("replied", row.id, did=("replied",))
+    await journey("clicked_replied", row.id, did=("clicked", "replied"))
+    await journey("bought", row.id, did=("purchased",))
+    await sweep(campaign(step("next", "1d", *when)), row.id, now=NOW)
+    assert await planned(row.id, "next") == expected
+
+
+async def test_the_second_follow_up_waits_for_the_first_to_be_sent(database: str) -> None:
+    row = await CampaignRow.create(key="spring", name="Spring", yaml="", yaml_hash="", status="running")
+    definition = campaign(step("reminder", "1d"), step("last-call", "1d", "not_clicked"))
+    await journey("ann", row.id)
+    assert (await sweep(definition, row.id, now=NOW)).planned == {"reminder": 1, "last-call": 0}
+    await Delivery.filter(step="reminder").update(status="sent", sent_at=NOW)
+    assert (await sweep(definition, row.id, now=NOW + timedelta(hours=23))).planned == {"reminder": 0, "last-call": 0}
+    assert (await sweep(definition, row.id, now=NOW + timedelta(days=1))).planned == {"reminder": 0, "last-call": 1}
+
+
+YAML = """\
+id: spring
+name: Spring
+channels: [telegram]
+message: {brief: b, template: "Hi {{ customer.first_name }} {{ unsubscribe }}"}
+follow_ups:
+  - id: reminder
+    after: 2d
+    when: [not_clicked]
+    message: {brief: b, template: "Still thinking, {{ customer.first_name }}? {{ unsubscribe }}"}
+"""
+
+
+async def test_the_scheduler_job_sweeps_running_campaigns_and_queues_written_rows(database: str) -> None:
+    from campaigns.scheduler import follow_ups
+    from campaigns.writer import CopyWriter
+    from segments.definitions import parse
+
+    definitions = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")
+    row = await CampaignRow.create(key="spring", name="Spring", yaml=YAML, yaml_hash="", status="running")
+    paused = await CampaignRow.create(key="paused", name="P", yaml=YAML.replace("spring", "paused"), yaml_hash="")
+    paused.status = "paused"
+    await paused.save()
+    three_days_ago = datetime.now(UTC) - timedelta(days=3)
+    await journey("Ann", row.id, sent_at=three_days_ago)
+    await journey("Bob", paused.id, sent_at=three_days_ago)
+    assert await follow_ups(CopyWriter(), definitions, "the shop") == {"spring": 1}
+    [reminder] = await Delivery.filter(step="reminder").values("status", "text", "copy_source", "campaign_id")
+    assert reminder["status"] == "queued" and reminder["campaign_id"] == row.id
+    assert reminder["text"].startswith("Still thinking, Ann?") and reminder["copy_source"] == "template"
+    assert await follow_ups(CopyWriter(), definitions, "the shop") == {"spring": 0}
