@@ -8,12 +8,11 @@ from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 
 import aiohttp
-from aiogram import Bot
 from openai import AsyncOpenAI
 
 from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.channel import shared_session
-from bots.telegram.app import build_bot
+from bots.telegram.app import Bot, build_bot
 from bots.telegram.channel import TelegramChannel
 from campaigns.inbound import Inbound
 from campaigns.ports import Channel
