@@ -212,6 +212,16 @@ class FollowUp(Strict):
     message: Message
 
 
+class FrequencyCap(Strict):
+    """At most so many marketing messages per customer, across all campaigns (the shop's settings by default)."""
+
+    day: int | None = Field(default=None, ge=1, description="Messages per customer in any 24 hours.")
+    week: int | None = Field(default=None, ge=1, description="Messages per customer in any 7 days.")
+    action: Literal["wait", "skip"] = Field(
+        default="wait", description="wait: send once the customer is under the cap again; skip: do not send."
+    )
+
+
 class Campaign(Strict):
     """One campaign file."""
 
@@ -228,6 +238,7 @@ class Campaign(Strict):
     follow_ups: list[FollowUp] = Field(default_factory=list)
     stop_when: list[Literal["purchased", "opted_out", "replied"]] = Field(default_factory=list)
     attribution_days: int = Field(default=7, ge=1, le=90)
+    frequency_cap: FrequencyCap | None = Field(default=None, description="Overrides the shop's frequency cap.")
 
 
 def campaign_schema() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from campaigns.caps import Capped, Caps
 from campaigns.limits import Throttle
 from campaigns.ports import Button, Channel, OutboundMessage
 from campaigns.retry import Backoff, verdict
@@ -39,6 +40,7 @@ class DispatchStats:
     unknown: int = 0
     rate_limited: int = 0  # 429 answers
     waits: int = 0  # sends held back by a channel's pause after a 429
+    capped: int = 0  # rows held back or skipped by a frequency cap
     paused: list[int] = field(default_factory=list)  # campaigns paused by the error ceiling
 
 
@@ -79,6 +81,7 @@ class Dispatcher:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
+        caps: Caps | None = None,
     ) -> None:
         self.channels, self.worker, self.batch = dict(channels), worker, batch
         self.max_attempts, self.backoff = max_attempts, Backoff(backoff_base, backoff_max)
@@ -88,6 +91,7 @@ class Dispatcher:
             name: Throttle.for_channel(name, ch.limits, rates, clock=clock, sleep=sleep)
             for name, ch in self.channels.items()
         }
+        self.caps = caps
         self.stats = DispatchStats()
         self._started = False
 
@@ -144,6 +148,9 @@ class Dispatcher:
         rows = await outbox.claim(self.worker, limit, self.clock(), [name])
         todo = [row for row in rows if row.skipped is None]
         self.stats.skipped += len(rows) - len(todo)
+        if self.caps is not None and todo:
+            todo, held = await self.caps.split(todo, self.clock())
+            await self._hold(held)
         results = _Results()
         await asyncio.gather(*(self._send(name, row, results) for row in todo))
         await self._record(name, results)
@@ -164,6 +171,17 @@ class Dispatcher:
             self._handle(name, row, exc, results)
         else:
             results.sent.append((row.id, receipt.message_id, receipt.sent_at))
+
+    async def _hold(self, held: list[Capped]) -> None:
+        """Requeue (wait) or skip the rows a frequency cap holds back; the attempt is not counted."""
+        if not held:
+            return
+        waiting = [(c.row.id, c.until, "frequency cap") for c in held if c.until is not None]
+        skipping = [(c.row.id, "frequency_cap") for c in held if c.until is None]
+        requeued = await outbox.requeue(waiting, refund=True)
+        skipped = await outbox.skip(skipping)
+        self.stats.capped += len(held)
+        self.stats.requeued, self.stats.skipped = self.stats.requeued + requeued, self.stats.skipped + skipped
 
     def _handle(self, name: str, row: Claimed, exc: Exception, results: _Results) -> None:
         what = verdict(exc, row.attempts, self.max_attempts, self.backoff, self.rng)

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from campaigns.caps import Caps
 from campaigns.compose import MAIN, WriteResult, write_copy
 from campaigns.definition import Campaign
 from campaigns.dispatcher import Dispatcher, DispatchStats
@@ -97,11 +98,12 @@ async def send(
     worker: str,
     rates: Mapping[str, float] | None = None,
     send_rate: float | None = None,
+    caps: Caps | None = None,
 ) -> DispatchStats:
     """Start the campaign and send what is due now at no more than ``send_rate`` a second on each channel, then
     return (what is due later waits for ``serve``)."""
     await set_status(campaign_id, "running")
-    dispatcher = Dispatcher(channels, worker=worker, rates=capped(channels, rates, send_rate))
+    dispatcher = Dispatcher(channels, worker=worker, rates=capped(channels, rates, send_rate), caps=caps)
     return await dispatcher.drain()
 
 

@@ -25,7 +25,7 @@ from campaigns.recommend import products_by_sku
 from campaigns.writer import Recipient
 from chatcast.cli_segments import definitions
 from chatcast.console import UserError, err, fail, out, run, state
-from chatcast.engine import build_writer, open_channels, rates, tuned_gc
+from chatcast.engine import build_writer, caps, open_channels, rates, tuned_gc
 from segments.definitions import Definitions
 from storage import campaigns as campaign_rows
 from storage import db
@@ -178,6 +178,7 @@ def launch_command(
                         worker=worker,
                         rates=rates(settings),
                         send_rate=prepared.campaign.send_rate,
+                        caps=caps(settings),
                     )
             counts = await campaign_rows.counts(prepared.campaign_id)
             return prepared, stats, sum(n for (_, status), n in counts.items() if status == "queued")

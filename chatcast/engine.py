@@ -14,6 +14,7 @@ from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.channel import shared_session
 from bots.telegram.app import Bot, build_bot
 from bots.telegram.channel import TelegramChannel
+from campaigns.caps import Cap, Caps
 from campaigns.inbound import Inbound
 from campaigns.ports import Channel
 from campaigns.writer import CopyWriter, OpenAIWriter
@@ -54,6 +55,11 @@ def tuned_gc() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+
+
+def caps(settings: Settings) -> Caps:
+    """The shop's frequency cap (campaigns may set their own)."""
+    return Caps(Cap(settings.frequency_cap_day, settings.frequency_cap_week, settings.frequency_cap_action))
 
 
 def rates(settings: Settings) -> dict[str, float]:

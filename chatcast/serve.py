@@ -21,7 +21,7 @@ from aiohttp import web
 from bots.telegram.app import add_webhook, build_dispatcher, register_webhook, run_polling
 from campaigns.dispatcher import Dispatcher, DispatchStats
 from campaigns.scheduler import Scheduler
-from chatcast.engine import Bots, build_writer, open_bots, rates, secret
+from chatcast.engine import Bots, build_writer, caps, open_bots, rates, secret
 from chatcast.settings import Settings
 from segments.definitions import Definitions
 from segments.definitions import load as load_definitions
@@ -109,7 +109,7 @@ async def run_service(
         state.url = f"http://{host}:{runner.addresses[0][1]}"
         if state.telegram == "webhook" and bots.telegram and public_url:
             await register_webhook(bots.telegram, public_url.rstrip("/") + WEBHOOK_PATH, _webhook_secret(settings))
-        dispatcher = Dispatcher(bots.channels, worker=state.worker, rates=rates(settings))
+        dispatcher = Dispatcher(bots.channels, worker=state.worker, rates=rates(settings), caps=caps(settings))
         scheduler = Scheduler(
             claim_timeout=claim_timeout,
             housekeeping_seconds=housekeeping_seconds,

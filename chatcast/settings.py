@@ -68,6 +68,11 @@ class Settings(BaseSettings):
         pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
         description="No marketing message in these local hours of each customer, e.g. 21:00-08:00.",
     )
+    frequency_cap_day: int | None = Field(default=None, ge=1, description="Marketing messages per customer a day.")
+    frequency_cap_week: int | None = Field(default=None, ge=1, description="Marketing messages per customer a week.")
+    frequency_cap_action: Literal["wait", "skip"] = Field(
+        default="wait", description="A capped message waits until the customer is under the cap, or is skipped."
+    )
     telegram_rate_per_second: float = Field(default=30.0, gt=0)
     telegram_chat_rate_per_second: float = Field(default=1.0, gt=0)
     slack_channel_rate_per_second: float = Field(default=1.0, gt=0)

@@ -180,6 +180,31 @@ async def recover(worker: str | None = None, older_than: datetime | None = None)
     return await execute(sql, q.values)
 
 
+async def campaign_yaml(campaign_id: int) -> str | None:
+    """The campaign file a campaign was registered with."""
+    q = Params(dialect())
+    rows = await fetch(f"SELECT yaml FROM campaign WHERE id = {q.add(campaign_id)}", q.values)
+    return str(rows[0][0]) if rows and rows[0][0] else None
+
+
+async def recent_sends(customer_ids: Sequence[int], since: datetime) -> dict[int, list[datetime]]:
+    """When each customer was sent campaign messages after ``since``."""
+    if not customer_ids:
+        return {}
+    q = Params(dialect())
+    ids = ", ".join(q.add(int(i)) for i in customer_ids)
+    sql = (
+        f"SELECT customer_id, sent_at FROM delivery WHERE customer_id IN ({ids}) AND status = 'sent' "
+        f"AND sent_at > {q.moment(since)}"
+    )
+    out: dict[int, list[datetime]] = {}
+    for customer_id, sent_at in await fetch(sql, q.values):
+        moment = _moment(sent_at)
+        if moment is not None:
+            out.setdefault(int(customer_id), []).append(moment)
+    return out
+
+
 async def campaign_counts(campaign_id: int) -> dict[str, int]:
     """How many rows of the campaign are in each status."""
     q = Params(dialect())
