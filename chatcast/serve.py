@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import os
 import socket
@@ -19,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from bots.telegram.app import add_webhook, build_dispatcher, register_webhook, run_polling
+from campaigns.attribution import attribute
 from campaigns.dispatcher import Dispatcher, DispatchStats
 from campaigns.scheduler import Scheduler
 from chatcast.engine import Bots, build_writer, caps, open_bots, rates, secret
@@ -26,6 +28,7 @@ from chatcast.settings import Settings
 from segments.definitions import Definitions
 from segments.definitions import load as load_definitions
 from storage import db
+from storage.orders import OrderRejected, upsert_order
 from storage.sql import fetch
 
 log = logging.getLogger(__name__)
@@ -100,6 +103,9 @@ async def run_service(
         state.channels = sorted(bots.channels)
         app = web.Application()
         app.router.add_get("/health", _health(state))
+        hook_secret = secret(settings.order_webhook_secret)
+        if hook_secret:
+            app.router.add_post("/hooks/orders", _orders_hook(hook_secret))
         tasks: list[asyncio.Task[Any]] = []
         telegram_stop = _telegram(app, bots, settings, state, public_url, tasks)
         slack_handler = await _slack(app, bots, settings, state)
@@ -149,6 +155,31 @@ def _definitions(settings: Settings) -> Definitions:
         return load_definitions(settings.segments_file)
     log.warning("no segments file at %s: follow-ups are written without persona tones", settings.segments_file)
     return Definitions(file=str(settings.segments_file), personas=(), segments={})
+
+
+def _orders_hook(shared: str) -> Callable[[web.Request], Any]:
+    """``POST /hooks/orders``: a shop's order as JSON, authenticated by the shared secret; stored, then attributed."""
+
+    async def orders(request: web.Request) -> web.Response:
+        given = request.headers.get("X-Chatcast-Secret", "")
+        if not hmac.compare_digest(given.encode(), shared.encode()):
+            return web.json_response({"error": "missing or wrong X-Chatcast-Secret"}, status=401)
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"error": "the body is not JSON"}, status=400)
+        if not isinstance(body, dict):
+            return web.json_response({"error": "the body must be a JSON object (an order)"}, status=400)
+        try:
+            order_id = await upsert_order(body)
+        except OrderRejected as exc:
+            return web.json_response({"error": str(exc), "field": exc.field}, status=422)
+        credit = await attribute(order_id)
+        log.info("order %s stored; attributed to %s", order_id, credit or "no campaign")
+        credited = None if credit is None else {"campaign": credit.campaign_key, "step": credit.step}
+        return web.json_response({"order": order_id, "attributed_to": credited})
+
+    return orders
 
 
 def _health(state: ServiceState) -> Callable[[web.Request], Any]:

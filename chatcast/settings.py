@@ -63,6 +63,9 @@ class Settings(BaseSettings):
 
     timezone: str = Field(default="UTC", description="The shop's timezone (IANA name).")
     segments_file: Path = Field(default=Path("segments.yaml"), description="Personas and segments (YAML).")
+    order_webhook_secret: SecretStr | None = Field(
+        default=None, description="Shared secret of POST /hooks/orders (header X-Chatcast-Secret); unset: no hook."
+    )
     quiet_hours: str | None = Field(
         default=None,
         pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",

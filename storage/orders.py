@@ -1,0 +1,55 @@
+"""One order from a shop's webhook, upserted like an imported one (by order id; lines by position)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from storage.importers.kinds import OrdersKind
+from storage.importers.rows import OrderLineRow, describe
+from storage.importers.runner import Parsed
+from storage.importers.sources import RawRow
+from storage.sql import transaction
+
+
+class OrderRejected(ValueError):
+    """The order cannot be stored: the field and the reason."""
+
+    def __init__(self, field: str | None, reason: str) -> None:
+        super().__init__(f"{field}: {reason}" if field else reason)
+        self.field, self.reason = field, reason
+
+
+def _lines(order: dict[str, Any]) -> list[dict[str, Any]]:
+    common = {k: v for k, v in order.items() if k != "lines"}
+    lines = order.get("lines")
+    if not isinstance(lines, list) or not lines:
+        raise OrderRejected("lines", "an order needs a list of lines (sku, quantity, unit_price)")
+    out = []
+    for number, line in enumerate(lines, start=1):
+        if not isinstance(line, dict):
+            raise OrderRejected(f"lines[{number - 1}]", "a line is an object with sku, quantity, unit_price")
+        out.append({**common, "line": number, **line})
+    return out
+
+
+async def upsert_order(order: dict[str, Any]) -> str:
+    """Store ``order`` (``order_id``, ``customer_id``, ``ordered_at``, ``lines`` ...); its id. Raises OrderRejected
+    naming the field at fault: a bad value, an unknown customer or product."""
+    kind = OrdersKind()
+    parsed: list[Parsed[OrderLineRow]] = []
+    for number, data in enumerate(_lines(order), start=1):
+        try:
+            parsed.append(Parsed(RawRow(number, number, data), OrderLineRow.model_validate(data)))
+        except ValidationError as exc:
+            column, reason = describe(exc, data)
+            where = f"lines[{number - 1}].{column}" if column in ("sku", "quantity", "unit_price", "line") else column
+            raise OrderRejected(where, reason) from None
+    async with transaction() as conn:
+        refused: Sequence[tuple[RawRow, str | None, str]] = await kind.write(conn, parsed, list(parsed[0].raw.data))
+        if refused:
+            raw, column, reason = refused[0]
+            raise OrderRejected(f"lines[{raw.row - 1}].{column}" if column == "sku" else column, reason)
+    return parsed[0].value.order_id
