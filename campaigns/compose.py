@@ -44,7 +44,7 @@ def button_rows(copy: Copy) -> list[dict[str, Any]]:
 
 def message_for(campaign: Campaign, step: str) -> Message:
     """The message of ``step``: the campaign's own, or a follow-up's."""
-    if step == MAIN:
+    if step == MAIN or step.startswith("run-"):  # a recurring campaign's runs send its main message
         return campaign.message
     for follow_up in campaign.follow_ups:
         if follow_up.id == step:

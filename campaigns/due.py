@@ -46,12 +46,20 @@ def needs_zones(schedule: Schedule | None, quiet: Span | None) -> bool:
 
 
 async def set_due_times(
-    campaign: Campaign, campaign_id: int, step: str, *, now: datetime, shop_zone: ZoneInfo, quiet: Span | None = None
+    campaign: Campaign,
+    campaign_id: int,
+    step: str,
+    *,
+    now: datetime,
+    shop_zone: ZoneInfo,
+    quiet: Span | None = None,
+    run_start: datetime | None = None,
 ) -> DueResult:
-    """Give the step's planned rows their due time (see the module docstring)."""
+    """Give the step's planned rows their due time (see the module docstring); ``run_start``: the moment of a
+    recurring campaign's run, which replaces ``start_at``."""
     schedule = campaign.schedule
     zone = ZoneInfo(schedule.timezone) if schedule and schedule.timezone else shop_zone
-    start = aware(schedule.start_at, zone) if schedule else None
+    start = run_start or (aware(schedule.start_at, zone) if schedule else None)
     end = aware(schedule.end_at, zone) if schedule else None
     window = (schedule.window.start, schedule.window.end) if schedule and schedule.window else None
     local_time = schedule.local_time if schedule else None

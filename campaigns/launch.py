@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from campaigns import recurring
 from campaigns.caps import Caps
 from campaigns.compose import MAIN, WriteResult, write_copy
 from campaigns.definition import Campaign
@@ -39,6 +40,8 @@ class Prepared:
     campaign_id: int
     plan: PlanResult
     write: WriteResult
+    recurring: bool = False  # a cron campaign: ``serve`` plans each run at its time
+    next_run: datetime | None = None
 
 
 async def prepare(
@@ -64,6 +67,9 @@ async def prepare(
             f"{path}: the offer {offer.code} expired on {offer.expires:%Y-%m-%d}: change offer.expires to launch"
         )
     campaign_id = await register(campaign, path.read_text(encoding="utf-8"))
+    if campaign.schedule is not None and campaign.schedule.cron:
+        first = await recurring.start(campaign, campaign_id, now=as_of, shop_zone=shop_zone)
+        return Prepared(campaign, campaign_id, PlanResult(), WriteResult(), recurring=True, next_run=first)
     planned = await plan(campaign, campaign_id, definitions, as_of=as_of, due_at=_start(campaign, as_of))
     await set_due_times(campaign, campaign_id, MAIN, now=as_of, shop_zone=shop_zone, quiet=quiet)
     if on_planned:

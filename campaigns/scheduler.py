@@ -16,11 +16,14 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from campaigns import recurring
 from campaigns.compose import write_copy
+from campaigns.due import Span
 from campaigns.followups import sweep
 from campaigns.loader import CampaignError, parse_campaign
 from campaigns.writer import CopyWriter
@@ -69,6 +72,30 @@ async def follow_ups(writer: CopyWriter, definitions: Definitions, shop_name: st
     return planned
 
 
+async def recurring_runs(
+    writer: CopyWriter, definitions: Definitions, shop_name: str, shop_zone: ZoneInfo, quiet: Span | None
+) -> dict[str, str]:
+    """Plan and write every due run of the running recurring campaigns; the step planned per campaign key."""
+    now = datetime.now(UTC)
+    done: dict[str, str] = {}
+    for row in await CampaignRow.filter(status="running", next_run_at__lte=now).order_by("id"):
+        try:
+            campaign = parse_campaign(row.yaml, f"{row.key}.yaml")
+        except CampaignError as exc:
+            log.error("recurring: campaign %s no longer parses: %s", row.key, exc)
+            continue
+        ran = await recurring.run_due(
+            campaign, int(row.id), definitions, writer, now=now, shop_zone=shop_zone, quiet=quiet, shop_name=shop_name
+        )
+        if ran:
+            step, planned, written = ran
+            log.info(
+                "recurring: campaign %s run %s: %d planned, %d written", row.key, step, planned.planned, written.written
+            )
+            done[row.key] = step
+    return done
+
+
 class Scheduler:
     """The process's scheduler and its jobs."""
 
@@ -81,7 +108,11 @@ class Scheduler:
         definitions: Definitions | None = None,
         shop_name: str = "our shop",
         follow_up_seconds: float = 60.0,
+        shop_zone: ZoneInfo | None = None,
+        quiet: Span | None = None,
+        recurring_seconds: float = 15.0,
     ) -> None:
+        self.shop_zone, self.quiet, self.recurring_seconds = shop_zone or ZoneInfo("UTC"), quiet, recurring_seconds
         self.claim_timeout, self.housekeeping_seconds = claim_timeout, housekeeping_seconds
         self.writer, self.definitions, self.shop_name = writer, definitions, shop_name
         self.follow_up_seconds = follow_up_seconds
@@ -105,6 +136,14 @@ class Scheduler:
                 IntervalTrigger(seconds=self.follow_up_seconds, timezone=UTC),
                 args=[self.writer, self.definitions, self.shop_name],
                 id="follow_ups",
+                next_run_time=datetime.now(UTC),
+                replace_existing=True,
+            )
+            self._scheduler.add_job(
+                recurring_runs,
+                IntervalTrigger(seconds=self.recurring_seconds, timezone=UTC),
+                args=[self.writer, self.definitions, self.shop_name, self.shop_zone, self.quiet],
+                id="recurring",
                 next_run_time=datetime.now(UTC),
                 replace_existing=True,
             )

@@ -164,6 +164,11 @@ def launch_command(
                 )
             if dry_run:
                 return prepared, None, 0
+            if prepared.recurring:
+                if prepared.next_run is None:
+                    raise UserError(f"{prepared.campaign.id}: its schedule has no run left before end_at")
+                await engine.set_status(prepared.campaign_id, "running")
+                return prepared, None, 0
             async with open_channels(settings) as channels:
                 missing = sorted(set(prepared.campaign.channels) - set(channels))
                 if missing and not channels:
@@ -184,6 +189,15 @@ def launch_command(
             return prepared, stats, sum(n for (_, status), n in counts.items() if status == "queued")
 
     prepared, stats, waiting = run(ctx, go())
+    if prepared.recurring:
+        when = f"{prepared.next_run:%Y-%m-%d %H:%M %Z}" if prepared.next_run else "none left"
+        state_word = "registered (dry run: not started)" if dry_run else "running"
+        cron = prepared.campaign.schedule.cron if prepared.campaign.schedule else ""
+        out.print(
+            f"{prepared.campaign.id}: recurring ({cron}), {state_word}; first run {when}."
+            " `chatcast serve` plans, writes and sends each run at its time."
+        )
+        return
     p = prepared.plan
     out.print(
         f"{prepared.campaign.id}: {p.planned:,} planned, {p.holdout:,} held out, {p.no_consent:,} without consent,"

@@ -122,6 +122,8 @@ async def run_service(
             writer=build_writer(settings),
             definitions=_definitions(settings),
             shop_name=settings.shop_name,
+            shop_zone=settings.zone,
+            quiet=settings.quiet_span,
         )
         state.dispatcher, state.scheduler = dispatcher, scheduler
         scheduler.start()

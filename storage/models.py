@@ -175,6 +175,7 @@ class Campaign(Model):
     yaml = fields.TextField()
     yaml_hash = fields.CharField(max_length=64)
     status = fields.CharField(max_length=16, default="draft")
+    next_run_at = fields.DatetimeField(null=True, description="The next run of a recurring (cron) campaign, or None")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

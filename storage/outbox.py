@@ -232,6 +232,7 @@ async def finish_campaigns(at: datetime) -> list[int]:
     final = ", ".join(f"'{s}'" for s in FINAL)
     sql = (
         f"UPDATE campaign SET status = 'done', updated_at = {q.moment(at)} WHERE status = 'running' "
+        "AND next_run_at IS NULL "
         "AND EXISTS (SELECT 1 FROM delivery d WHERE d.campaign_id = campaign.id) "
         f"AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.campaign_id = campaign.id AND d.status NOT IN ({final})) "
         "RETURNING id"

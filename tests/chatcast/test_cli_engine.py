@@ -166,3 +166,15 @@ def test_launch_sends_through_telegram_and_test_send_marks_the_test(shop: Path, 
     code, output = invoke("campaign", "launch", str(shop))  # again: refused, nobody gets it twice
     assert code == 1 and output.endswith("\nerror: campaign 'june-shoes' is done: nobody more can be planned\n")
     assert sum(len(telegram.sent(7000 + n)) for n in range(CUSTOMERS)) == sent
+
+
+def test_launching_a_recurring_campaign_starts_it_for_serve(shop: Path) -> None:
+    weekly = shop.parent / "weekly.yaml"
+    text = CAMPAIGN.replace("id: june-shoes", "id: weekly")
+    weekly.write_text(text + "schedule: {cron: '0 9 * * 1', timezone: Europe/Berlin}\n")
+    code, output = invoke("campaign", "launch", str(weekly))
+    assert code == 0, output
+    assert re.search(r"weekly: recurring \(0 9 \* \* 1\), running; first run 20\d\d-\d\d-\d\d 0[78]:00 UTC\.", output)
+    assert "`chatcast serve` plans, writes and sends each run" in output
+    assert _rows_now(shop) == {}  # nothing planned until the first run
+    assert invoke("campaign", "status", "weekly")[1].startswith("weekly: running")
