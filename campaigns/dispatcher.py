@@ -82,13 +82,14 @@ class Dispatcher:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
         caps: Caps | None = None,
+        shared_limits: str | None = None,
     ) -> None:
         self.channels, self.worker, self.batch = dict(channels), worker, batch
         self.max_attempts, self.backoff = max_attempts, Backoff(backoff_base, backoff_max)
         self.error_ceiling, self.error_min, self.poll_interval = error_ceiling, error_min, poll_interval
         self.clock, self.sleep, self.rng = clock, sleep, rng or random.Random()
         self.throttles = {
-            name: Throttle.for_channel(name, ch.limits, rates, clock=clock, sleep=sleep)
+            name: Throttle.for_channel(name, ch.limits, rates, clock=clock, sleep=sleep, shared=shared_limits)
             for name, ch in self.channels.items()
         }
         self.caps = caps

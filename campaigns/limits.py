@@ -1,12 +1,22 @@
-"""Send rates per channel: overall and per chat (aiolimiter's leaky buckets), and the pauses a 429 asks for."""
+"""Send rates per channel: overall and per chat, and the pauses a 429 asks for.
+
+In one process, aiolimiter's leaky buckets keep the pace. Several processes sending for the same bot share
+its limits through Redis instead (:class:`SharedThrottle`: the ``limits`` library's moving windows, so no
+second ever holds more than the rate's sends, whichever process made them).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from aiolimiter import AsyncLimiter
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 from campaigns.ports import ChannelLimits
 
@@ -52,11 +62,15 @@ class Throttle:
         *,
         clock: Callable[[], datetime],
         sleep: Callable[[float], Awaitable[object]],
+        shared: str | None = None,
     ) -> Throttle:
-        """The channel's limits, overridden by ``rates[name]`` (overall) and ``rates[name + '/chat']`` (per chat)."""
+        """The channel's limits, overridden by ``rates[name]`` (overall) and ``rates[name + '/chat']`` (per chat);
+        ``shared``: a Redis URL whose counters every process sending on this channel shares."""
         rates = rates or {}
         overall = rates.get(name, limits.messages_per_second)
         per_chat = rates.get(f"{name}/chat", limits.per_chat_per_second)
+        if shared:
+            return SharedThrottle(name, overall, per_chat, shared, clock=clock, sleep=sleep)
         return cls(overall, per_chat, clock=clock, sleep=sleep)
 
     async def acquire(self, address: str) -> int:
@@ -87,3 +101,55 @@ class Throttle:
             assert self.chat_rate is not None
             limiter = self._chats[address] = _bucket(self.chat_rate / CHAT_MARGIN, 1.0)
         return limiter
+
+
+class SharedThrottle(Throttle):
+    """A channel's pace shared by every process through Redis: moving windows of one second, overall and per
+    chat (the ``limits`` library; a send waits until its windows have room, never past the rate)."""
+
+    def __init__(
+        self,
+        name: str,
+        overall: float | None,
+        per_chat: float | None,
+        url: str,
+        *,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], Awaitable[object]],
+    ) -> None:
+        super().__init__(overall, per_chat, clock=clock, sleep=sleep)
+        self.overall = None  # the shared windows replace the local buckets
+        self._chats = {}
+        storage = storage_from_string(_async_url(url))
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._name = f"chatcast:{name}"
+        # one send fewer than the rate per one-second window: the platform's bucket (rate tokens, refilled at the
+        # rate) then accepts every window's sends even when network delays shift them by up to half a second
+        rate = self.overall_rate
+        self._overall_item = RateLimitItemPerSecond(max(1, math.ceil(rate) - 1)) if rate else None
+        self._turn = asyncio.Lock()  # this process's sends take the shared slots one after another, in order
+        # a chat's one message a second, with room for jitter: one per two seconds of window, two a window
+        self._chat_item = RateLimitItemPerSecond(1, 2) if self.chat_rate else None
+
+    async def _take(self, item: RateLimitItem, key: str) -> None:
+        while not await self._limiter.hit(item, self._name, key):
+            stats = await self._limiter.get_window_stats(item, self._name, key)
+            await self.sleep(max(stats.reset_time - time.time(), 0.005))
+
+    async def acquire(self, address: str) -> int:
+        """Wait until this send is allowed by the shared windows (and any pause); how many pauses it waited."""
+        if self._chat_item is not None:
+            await self._take(self._chat_item, f"chat:{address}")
+        if self._overall_item is not None:
+            async with self._turn:
+                await self._take(self._overall_item, "all")
+        waits = 0
+        while self.paused_until is not None and (left := (self.paused_until - self.clock()).total_seconds()) > 0:
+            waits += 1
+            await self.sleep(left)
+        return waits
+
+
+def _async_url(url: str) -> str:
+    """``redis://host`` as the ``limits`` library's asyncio storage URL."""
+    return url if url.startswith("async+") else f"async+{url}"

@@ -116,12 +116,23 @@ class Scheduler:
         self.claim_timeout, self.housekeeping_seconds = claim_timeout, housekeeping_seconds
         self.writer, self.definitions, self.shop_name = writer, definitions, shop_name
         self.follow_up_seconds = follow_up_seconds
-        self._scheduler = AsyncIOScheduler(
+        self._started = False
+        self._scheduler = self._new()
+
+    @staticmethod
+    def _new() -> AsyncIOScheduler:
+        return AsyncIOScheduler(
             timezone=UTC, job_defaults={"coalesce": True, "misfire_grace_time": MISFIRE_GRACE, "max_instances": 1}
         )
 
     def start(self) -> None:
-        """Add the jobs (afresh: the memory store starts empty) and start; the first housekeeping runs now."""
+        """Add the jobs (afresh: the memory store starts empty) and start; the first housekeeping runs now.
+        After a shutdown it starts a fresh APScheduler (theirs cannot start twice)."""
+        if self._scheduler.running:
+            return
+        if self._started:
+            self._scheduler = self._new()
+        self._started = True
         self._scheduler.add_job(
             housekeeping,
             IntervalTrigger(seconds=self.housekeeping_seconds, timezone=UTC),
@@ -148,6 +159,11 @@ class Scheduler:
                 replace_existing=True,
             )
         self._scheduler.start()
+
+    @property
+    def running(self) -> bool:
+        """Whether its jobs are running in this process."""
+        return bool(self._scheduler.running)
 
     def shutdown(self) -> None:
         """Stop without waiting for running jobs (their work is idempotent and re-runs at the next start)."""

@@ -16,7 +16,7 @@ from chatcast.cli_data import db_app, import_app
 from chatcast.cli_engine import register as register_engine_commands
 from chatcast.cli_sandbox import sandbox_app
 from chatcast.cli_segments import segments_app
-from chatcast.console import State, err, out, run, state
+from chatcast.console import State, err, fail, out, run, state
 from chatcast.demo import demo_command
 
 app = typer.Typer(
@@ -83,11 +83,16 @@ def serve(
         str | None, typer.Option(help="The public https URL of this server: Telegram then posts to its webhook.")
     ] = None,
     log_json: Annotated[bool, typer.Option("--log-json", help="Log one JSON object per line.")] = False,
+    role: Annotated[
+        str, typer.Option(help="all: bots, hooks and sending; worker: sending only (run several on PostgreSQL).")
+    ] = "all",
 ) -> None:
     """Run the bots, the dispatcher, the scheduler and the HTTP endpoints (/health, webhooks) until SIGTERM."""
     from chatcast.logs import configure_logging
-    from chatcast.serve import run_service
+    from chatcast.serve import ROLES, run_service
 
+    if role not in ROLES:
+        fail(f"--role: {role!r} is not a role (all or worker)", code=2)
     st = state(ctx)
     settings = st.settings
     configure_logging(settings.secret_values(), level=logging.DEBUG if st.debug else logging.INFO, json_lines=log_json)
@@ -97,7 +102,7 @@ def serve(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await run_service(settings, host=host, port=port, stop=stop, worker=worker, public_url=public_url)
+        await run_service(settings, host=host, port=port, stop=stop, worker=worker, public_url=public_url, role=role)
 
     run(ctx, go())
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 
 from bots.telegram.app import add_webhook, build_dispatcher, register_webhook, run_polling
@@ -28,12 +29,14 @@ from chatcast.settings import Settings
 from segments.definitions import Definitions
 from segments.definitions import load as load_definitions
 from storage import db
+from storage.lease import Lease
 from storage.orders import OrderRejected, upsert_order
 from storage.sql import fetch
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
+ROLES = ("all", "worker")
 
 
 @dataclass
@@ -46,8 +49,10 @@ class ServiceState:
     telegram: str = "off"  # off, polling, webhook
     slack: str = "off"  # off, http, socket
     url: str = ""
+    role: str = "all"
     dispatcher: Dispatcher | None = None
     scheduler: Scheduler | None = None
+    lease: Lease | None = None
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
         """Whether the service is well, and what it says about itself."""
@@ -65,7 +70,9 @@ class ServiceState:
             "channels": self.channels,
             "telegram": self.telegram,
             "slack": self.slack,
+            "role": self.role,
             "scheduler": self.scheduler.describe() if self.scheduler else None,
+            "lease": bool(self.lease and self.lease.held),
             "dispatcher": {
                 "sent": stats.sent,
                 "failed": stats.failed,
@@ -93,32 +100,45 @@ async def run_service(
     worker: str | None = None,
     public_url: str | None = None,
     ready: Callable[[ServiceState], None] | None = None,
-    claim_timeout: timedelta = timedelta(minutes=10),
-    housekeeping_seconds: float = 30.0,
+    role: str = "all",
+    lease_poll_seconds: float = 2.0,
 ) -> DispatchStats:
     """Serve until ``stop`` is set; the dispatcher's totals. ``public_url`` (https://host) makes Telegram post
-    to the webhook instead of being polled."""
-    state = ServiceState(worker=worker or default_worker(), started_at=datetime.now(UTC))
+    to the webhook instead of being polled. ``role`` "worker" only sends (no bots receiving, no hooks): run
+    several on PostgreSQL, with ``CHATCAST_REDIS_URL`` so that they share the bots' rate limits. Whatever the
+    role, one process at a time runs the scheduler: the holder of the lease."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r} (all or worker)")
+    claim_timeout = timedelta(seconds=settings.claim_timeout_seconds)
+    state = ServiceState(worker=worker or default_worker(), started_at=datetime.now(UTC), role=role)
     async with db.database(settings.db_url), open_bots(settings) as bots:
         state.channels = sorted(bots.channels)
         app = web.Application()
         app.router.add_get("/health", _health(state))
         hook_secret = secret(settings.order_webhook_secret)
-        if hook_secret:
-            app.router.add_post("/hooks/orders", _orders_hook(hook_secret))
         tasks: list[asyncio.Task[Any]] = []
-        telegram_stop = _telegram(app, bots, settings, state, public_url, tasks)
-        slack_handler = await _slack(app, bots, settings, state)
+        telegram_stop, slack_handler = None, None
+        if role == "all":
+            if hook_secret:
+                app.router.add_post("/hooks/orders", _orders_hook(hook_secret))
+            telegram_stop = _telegram(app, bots, settings, state, public_url, tasks)
+            slack_handler = await _slack(app, bots, settings, state)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         state.url = f"http://{host}:{runner.addresses[0][1]}"
         if state.telegram == "webhook" and bots.telegram and public_url:
             await register_webhook(bots.telegram, public_url.rstrip("/") + WEBHOOK_PATH, _webhook_secret(settings))
-        dispatcher = Dispatcher(bots.channels, worker=state.worker, rates=rates(settings), caps=caps(settings))
+        dispatcher = Dispatcher(
+            bots.channels,
+            worker=state.worker,
+            rates=rates(settings),
+            caps=caps(settings),
+            shared_limits=settings.redis_url,
+        )
         scheduler = Scheduler(
             claim_timeout=claim_timeout,
-            housekeeping_seconds=housekeeping_seconds,
+            housekeeping_seconds=settings.housekeeping_seconds,
             writer=build_writer(settings),
             definitions=_definitions(settings),
             shop_name=settings.shop_name,
@@ -126,7 +146,13 @@ async def run_service(
             quiet=settings.quiet_span,
         )
         state.dispatcher, state.scheduler = dispatcher, scheduler
-        scheduler.start()
+        state.lease = Lease(settings.db_url)
+        if await state.lease.try_acquire():  # at once, so that a lone process schedules from its first moment
+            log.info("scheduler lease taken by %s: this process runs the scheduler", state.worker)
+            scheduler.start()
+        leading = asyncio.create_task(
+            _lead(scheduler, state.lease, stop, lease_poll_seconds, state.worker), name="lease"
+        )
         sending = asyncio.create_task(dispatcher.run(stop), name="dispatcher")
         log.info("serving on %s as %s: channels %s", state.url, state.worker, ", ".join(state.channels) or "none")
         if ready:
@@ -136,7 +162,7 @@ async def run_service(
         finally:
             log.info("stopping: finishing the sends in flight")
             stats = await sending  # returns after the batch in flight is recorded
-            scheduler.shutdown()
+            await leading
             if telegram_stop:
                 await telegram_stop()
             for task in tasks:
@@ -157,6 +183,28 @@ def _definitions(settings: Settings) -> Definitions:
         return load_definitions(settings.segments_file)
     log.warning("no segments file at %s: follow-ups are written without persona tones", settings.segments_file)
     return Definitions(file=str(settings.segments_file), personas=(), segments={})
+
+
+async def _lead(scheduler: Scheduler, lease: Lease, stop: asyncio.Event, poll: float, worker: str) -> None:
+    """Run the scheduler while this process holds the lease; wait for it otherwise; give it up at the stop."""
+    try:
+        while not stop.is_set():
+            try:
+                held = await lease.try_acquire() if not lease.held else await lease.alive()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("scheduler lease: %s", exc)
+                held = False
+            if held and not scheduler.running:
+                log.info("scheduler lease taken by %s: this process runs the scheduler", worker)
+                scheduler.start()
+            elif not held and scheduler.running:
+                log.warning("scheduler lease lost: the scheduler stops here")
+                scheduler.shutdown()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll)
+    finally:
+        scheduler.shutdown()
+        await lease.release()
 
 
 def _orders_hook(shared: str) -> Callable[[web.Request], Any]:

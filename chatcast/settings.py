@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     order_webhook_secret: SecretStr | None = Field(
         default=None, description="Shared secret of POST /hooks/orders (header X-Chatcast-Secret); unset: no hook."
     )
+    redis_url: str | None = Field(
+        default=None, description="Redis, e.g. redis://127.0.0.1:6379/0: workers share the bots' rate limits there."
+    )
+    claim_timeout_seconds: float = Field(
+        default=600.0, gt=0, description="A claim older than this, of a dispatcher that stopped, becomes unknown."
+    )
+    housekeeping_seconds: float = Field(default=30.0, gt=0, description="How often serve expires dead claims.")
     quiet_hours: str | None = Field(
         default=None,
         pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",

@@ -31,8 +31,8 @@ BLOCKED = 25
 class CountingSandbox(TelegramSandbox):
     """The sandbox, telling whoever awaits it when the bot's messages reach a number."""
 
-    def __init__(self) -> None:
-        super().__init__(token=TOKEN)
+    def __init__(self, **options: Any) -> None:
+        super().__init__(token=TOKEN, **options)
         self.delivered = 0
         self._marks: list[tuple[int, asyncio.Future[None]]] = []
 
