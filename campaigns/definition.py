@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 ChannelName = Literal["telegram", "slack"]
 SLUG = r"^[a-z][a-z0-9_-]{0,63}$"
@@ -203,12 +203,29 @@ def _cron_value(text: str, low: int, names: list[str]) -> int | None:
 Condition = Literal["clicked", "not_clicked", "replied", "not_replied", "purchased", "not_purchased"]
 
 
+class AnyOf(Strict):
+    """Conditions of which at least one must hold (``{any: [clicked, replied]}``)."""
+
+    any: list[Condition] = Field(min_length=2)
+
+
+def _when_kind(value: Any) -> str:
+    return "any_of" if isinstance(value, dict | AnyOf) else "condition"
+
+
+# a tagged union: a mistake is reported once, against what the item looks like (a name, or an {any: ...} map)
+When = Annotated[Annotated[Condition, Tag("condition")] | Annotated[AnyOf, Tag("any_of")], Discriminator(_when_kind)]
+
+
 class FollowUp(Strict):
     """A later step: after a delay since the previous step, when its condition holds."""
 
     id: Slug
     after: str = Field(pattern=r"^\d+\s*(m|h|d)$", description="e.g. 30m, 24h, 3d")
-    when: list[Condition] = Field(default_factory=list, description="All must hold; empty: always.")
+    when: list[When] = Field(
+        default_factory=list,
+        description="All must hold (and); an item {any: [...]} holds when one of its conditions does (or); not_: not.",
+    )
     message: Message
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from campaigns.definition import Campaign
+from campaigns.definition import AnyOf, Campaign
 from campaigns.timing import parse_delay
 from storage.db import dialect
 from storage.sql import Params, execute
@@ -56,13 +56,21 @@ def _since(kind: str, q: Params, campaign_id: str, moment: str) -> str:
     raise ValueError(f"unknown condition {kind!r}")
 
 
-def condition_sql(when: Sequence[str], q: Params, campaign_id: str) -> str:
-    """SQL over ``d`` (the previous step's sent row) for ``when``: all conditions hold since it was sent."""
+def _one(condition: str, q: Params, campaign_id: str) -> str:
+    negated = condition.startswith("not_")
+    test = _since(condition.removeprefix("not_"), q, campaign_id, "d.sent_at")
+    return f"NOT {test}" if negated else test
+
+
+def condition_sql(when: Sequence[str | AnyOf], q: Params, campaign_id: str) -> str:
+    """SQL over ``d`` (the previous step's sent row) for ``when``, since it was sent: every item holds (and); an
+    ``any`` item when one of its conditions does (or); ``not_`` negates."""
     parts = []
-    for condition in when:
-        negated = condition.startswith("not_")
-        test = _since(condition.removeprefix("not_"), q, campaign_id, "d.sent_at")
-        parts.append(f"NOT {test}" if negated else test)
+    for item in when:
+        if isinstance(item, AnyOf):
+            parts.append("(" + " OR ".join(_one(c, q, campaign_id) for c in item.any) + ")")
+        else:
+            parts.append(_one(item, q, campaign_id))
     return " AND ".join(parts) or "TRUE"
 
 

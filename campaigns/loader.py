@@ -18,6 +18,7 @@ from campaigns.wording import Loc, explain, unknown
 from segments.definitions import Definitions
 from segments.rules import Problem, item_line, key_line
 
+UNION_TAGS = frozenset({"condition", "any_of"})  # the tags of follow_ups[].when items (see definition.When)
 MAX_VALUES = 100_000  # YAML aliases can repeat a block exponentially ("billion laughs"): refuse, do not expand
 
 
@@ -74,7 +75,9 @@ def parse_campaign(
     try:
         campaign = Campaign.model_validate(data)
     except ValidationError as exc:
-        problems += [Problem(file, _line(doc, e["loc"]), _path(e["loc"]), explain(e)) for e in exc.errors()]
+        for e in exc.errors():
+            loc = tuple(part for part in e["loc"] if part not in UNION_TAGS)  # a tagged union's tag is no field
+            problems.append(Problem(file, _line(doc, loc), _path(loc), explain(e)))
     seen = {p.path for p in problems}  # a value the model refused is not checked again
     for loc, offset, message in [*_references(data, definitions, skus, categories), *_templates(data)]:
         if _path(loc) not in seen:

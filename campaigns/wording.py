@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 from collections.abc import Collection
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -93,7 +94,9 @@ def explain(error: ErrorDetails) -> str:
         return unknown("field", loc[-1], getattr(parent, "model_fields", None))
     if kind == "literal_error":
         tp = type_at(loc)
-        return unknown("value", value, [str(a) for a in get_args(tp)] if get_origin(tp) is Literal else [])
+        if get_origin(tp) is Literal:
+            return unknown("value", value, [str(a) for a in get_args(tp)])
+        return unknown("value", value, re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))  # a union member
     if kind == "string_pattern_mismatch":
         return f"{PATTERNS.get(ctx['pattern'], 'does not have the expected form')}, got {value!r}"
     if kind == "string_too_short":

@@ -404,3 +404,14 @@ def test_the_template_environment_is_sandboxed_strict_and_not_escaping() -> None
         env.from_string("{{ f.__globals__ }}").render(
             f=test_the_template_environment_is_sandboxed_strict_and_not_escaping
         )
+
+
+def test_follow_up_conditions_combine_with_and_or_not(definitions: Definitions) -> None:
+    text = edit("when: [not_clicked]", "when: [{any: [clicked, purchased]}, not_replied]")
+    [follow_up] = parse_campaign(text, definitions=definitions).follow_ups
+    assert [getattr(item, "any", item) for item in follow_up.when] == [["clicked", "purchased"], "not_replied"]
+    bad = edit("when: [not_clicked]", "when: [{any: [clicked, opened]}]")
+    known = "clicked, not_clicked, replied, not_replied, purchased, not_purchased"
+    assert problems(bad) == [
+        f"spring.yaml:{line_of(bad, 'when:')}: follow_ups[0].when[0].any[1]: unknown value 'opened' (known: {known})"
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ def campaign(*follow_ups: FollowUp, stop_when: list[str] | None = None) -> Campa
     )
 
 
-def step(step_id: str, after: str, *when: str) -> FollowUp:
+def step(step_id: str, after: str, *when: Any) -> FollowUp:
     return FollowUp(id=step_id, after=after, when=list(when), message=Message(brief="b", template="t"))  # type: ignore[arg-type]
 
 
@@ -83,9 +84,11 @@ async def test_a_reminder_goes_to_those_who_did_not_click_once_its_delay_has_pas
         (("purchased",), {"bought"}),
         (("not_purchased", "not_clicked"), {"nothing", "replied"}),
         ((), {"nothing", "clicked", "replied", "clicked_replied", "bought"}),
+        (({"any": ["clicked", "purchased"]},), {"clicked", "clicked_replied", "bought"}),
+        (({"any": ["replied", "purchased"]}, "not_clicked"), {"replied", "bought"}),
     ],
 )
-async def test_every_condition(database: str, when: tuple[str, ...], expected: set[str]) -> None:
+async def test_every_condition(database: str, when: tuple[Any, ...], expected: set[str]) -> None:
     row = await CampaignRow.create(key="spring", name="Spring", yaml="", yaml_hash="", status="running")
     await journey("nothing", row.id)
     await journey("clicked", row.id, did=("clicked",))
