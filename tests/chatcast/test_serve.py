@@ -117,3 +117,26 @@ async def test_the_webhook_takes_updates_with_the_secret_and_refuses_them_withou
     finally:
         stop.set()
         await asyncio.wait_for(task, 60)
+
+
+async def test_rows_that_fell_due_while_it_was_down_go_out_once_at_start(
+    database: str, telegram: CountingSandbox, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    chats = ["7001", "7002"]
+    customers = await add_customers("telegram", chats, first_id=2000)
+    campaign = await add_campaign()
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    await add_deliveries(campaign, "telegram", list(zip(customers, chats, strict=True)), due_at=an_hour_ago)
+    _, stop, task = await start(settings_for(database, telegram, tmp_path), port=0)
+    try:
+        await asyncio.wait_for(telegram.reached(2), 30)  # at once, without waiting for any schedule
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 60)
+    _, stop2, task2 = await start(settings_for(database, telegram, tmp_path), port=0)  # and a restart
+    stop2.set()
+    assert (await asyncio.wait_for(task2, 60)).sent == 0
+    assert [len(telegram.sent(int(c))) for c in chats] == [1, 1]
+    assert await Delivery.filter(status="sent").count() == 2
