@@ -255,20 +255,24 @@ def _telegram(
     public_url: str | None,
     tasks: list[asyncio.Task[Any]],
 ) -> Callable[[], Any] | None:
-    """Receive Telegram updates: by webhook with a public URL (the secret token checked), else by polling."""
+    """Receive Telegram updates: by webhook with a public URL (the secret token checked), else by polling; the
+    coroutine function that stops receiving and closes the FSM storage."""
     if bots.telegram is None:
         return None
-    dispatcher = build_dispatcher(bots.inbound)
+    dispatcher = build_dispatcher(bots.inbound, redis_url=settings.redis_url)
+    polling = not public_url
     if public_url:
         add_webhook(app, bots.telegram, dispatcher, _webhook_secret(settings), path=WEBHOOK_PATH)
         state.telegram = "webhook"
-        return None
-    tasks.append(asyncio.create_task(run_polling(bots.telegram, dispatcher), name="telegram-polling"))
-    state.telegram = "polling"
+    else:
+        tasks.append(asyncio.create_task(run_polling(bots.telegram, dispatcher), name="telegram-polling"))
+        state.telegram = "polling"
 
     async def stop_polling() -> None:
-        with contextlib.suppress(RuntimeError):  # not polling yet
-            await dispatcher.stop_polling()
+        if polling:
+            with contextlib.suppress(RuntimeError):  # not polling yet
+                await dispatcher.stop_polling()
+        await dispatcher.storage.close()
 
     return stop_polling
 

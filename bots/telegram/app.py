@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -22,9 +24,14 @@ def build_bot(token: str, *, api_url: str | None = None, timeout: float = 30.0) 
     return Bot(token, session=session)
 
 
-def build_dispatcher(inbound: InboundHandler) -> Dispatcher:
-    """The dispatcher with every feature's router; handlers receive ``inbound`` by name."""
-    dispatcher = Dispatcher(inbound=inbound)
+def build_dispatcher(inbound: InboundHandler, *, redis_url: str | None = None) -> Dispatcher:
+    """The dispatcher with every feature's router; handlers receive ``inbound`` by name. With ``redis_url`` its
+    FSM storage (conversation state, and the locks aiogram takes per chat) lives in Redis, so that several
+    processes receiving webhooks behind one address share it; without, in this process's memory."""
+    storage = (
+        RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(prefix="chatcast:fsm")) if redis_url else None
+    )
+    dispatcher = Dispatcher(storage=storage, inbound=inbound) if storage else Dispatcher(inbound=inbound)
     # order matters: commands before the catch-all text handler
     dispatcher.include_routers(*(m.build_router() for m in (consent, help, language, clicks, chat)))
     return dispatcher
