@@ -105,6 +105,9 @@ async def sweep(campaign: Campaign, campaign_id: int, *, now: datetime) -> Sweep
             f" SELECT d.campaign_id, {step}, d.customer_id, d.channel, d.address, d.variant, d.persona, '[]', {at},"
             f" 'planned', 0, {at} FROM delivery d WHERE d.campaign_id = {cid} AND d.step = {prev}"
             f" AND d.status = 'sent' AND d.sent_at <= {cutoff}"
+            # already planned (an earlier sweep): skip before any condition is evaluated
+            f" AND NOT EXISTS (SELECT 1 FROM delivery f WHERE f.campaign_id = d.campaign_id AND f.step = {step}"
+            " AND f.customer_id = d.customer_id)"
             f" AND {condition_sql(follow_up.when, q, cid)} AND NOT {stop_sql(campaign.stop_when, q, cid)}"
             " ON CONFLICT (campaign_id, step, customer_id) DO NOTHING"
         )
