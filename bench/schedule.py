@@ -178,11 +178,6 @@ def workers_bench(count: int, rows: int, folder: Path) -> dict[str, float]:
     """``count`` worker processes draining ``rows`` to the sandbox; deliveries/s from the first send."""
     helper = _dispatch_bench()
 
-    async def seed(url_holder: list[str]) -> None:
-        async with helper.database("postgres", folder, PG_URL) as url:
-            await helper.seed(rows)
-            url_holder.append(url)
-
     with helper.sandbox(False, folder / f"sandbox-{count}.log") as api:
         name = f"chatcast_bench_sched_{count}_{os.getpid()}"
         url = PG_URL.rsplit("/", 1)[0] + "/" + name

@@ -22,7 +22,7 @@ class Credit:
     delivery_id: int
 
 
-async def _window(campaign: Campaign) -> timedelta:
+def _window(campaign: Campaign) -> timedelta:
     try:
         return timedelta(days=parse_campaign(campaign.yaml).attribution_days)
     except CampaignError:
@@ -47,7 +47,7 @@ async def attribute(order_external_id: str) -> Credit | None:
     )
     for delivery in sent:
         campaign = delivery.campaign
-        if delivery.sent_at is None or order.ordered_at - delivery.sent_at > await _window(campaign):
+        if delivery.sent_at is None or order.ordered_at - delivery.sent_at > _window(campaign):
             continue
         credit = Credit(int(campaign.id), campaign.key, delivery.step, int(delivery.id))
         data = {"order": order.external_id, "total": order.total, "currency": order.currency, "step": delivery.step}

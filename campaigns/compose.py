@@ -20,6 +20,7 @@ from storage import drafts
 
 TEXT_LIMITS = {"telegram": 4096, "slack": 3000 * 10}  # Slack: ten full sections read as one message at most
 MAIN = "main"
+RUN_PREFIX = "run-"  # the steps of a recurring campaign's runs: run-20270111T0800Z
 
 
 @dataclass
@@ -44,7 +45,7 @@ def button_rows(copy: Copy) -> list[dict[str, Any]]:
 
 def message_for(campaign: Campaign, step: str) -> Message:
     """The message of ``step``: the campaign's own, or a follow-up's."""
-    if step == MAIN or step.startswith("run-"):  # a recurring campaign's runs send its main message
+    if step == MAIN or step.startswith(RUN_PREFIX):  # a recurring campaign's runs send its main message
         return campaign.message
     for follow_up in campaign.follow_ups:
         if follow_up.id == step:

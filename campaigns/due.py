@@ -86,7 +86,7 @@ async def set_due_times(
 
 
 async def _apply(
-    rows: str, base: list[object], dialect_name: str, zone_name: str | None, moment: datetime | None,
+    rows: str, base: list[object], dialect_name: str, zone_name: str | None, moment: datetime,
     end: datetime | None, *, zones: int,
 ) -> DueResult:  # fmt: skip
     """Set ``moment`` on the rows (of customers in ``zone_name`` when given: a str, or None for no zone)."""
@@ -99,10 +99,8 @@ async def _apply(
             if zone_name is None
             else f" AND customer_id IN (SELECT id FROM customer WHERE timezone = {q.text(str(zone_name))})"
         )
-    if end is not None and moment is not None and moment > end:
+    if end is not None and moment > end:
         skipped = await execute(f"UPDATE delivery SET status = 'skipped', note = 'after_end' WHERE {where}", q.values)
         return DueResult(0, zones, skipped)
-    if moment is None:  # pragma: no cover - every caller gives one
-        return DueResult(0, zones, 0)
     changed = await execute(f"UPDATE delivery SET due_at = {q.moment(moment)} WHERE {where}", q.values)
     return DueResult(changed, zones, 0)

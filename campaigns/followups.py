@@ -36,7 +36,7 @@ class SweepResult:
         return sum(self.planned.values())
 
 
-def _since(kind: str, q: Params, campaign_id: str, moment: str) -> str:
+def _since(kind: str, campaign_id: str, moment: str) -> str:
     """SQL: the customer of ``d`` did ``kind`` at or after ``moment`` (an SQL expression)."""
     if kind == "clicked":
         return (
@@ -56,25 +56,25 @@ def _since(kind: str, q: Params, campaign_id: str, moment: str) -> str:
     raise ValueError(f"unknown condition {kind!r}")
 
 
-def _one(condition: str, q: Params, campaign_id: str) -> str:
+def _one(condition: str, campaign_id: str) -> str:
     negated = condition.startswith("not_")
-    test = _since(condition.removeprefix("not_"), q, campaign_id, "d.sent_at")
+    test = _since(condition.removeprefix("not_"), campaign_id, "d.sent_at")
     return f"NOT {test}" if negated else test
 
 
-def condition_sql(when: Sequence[str | AnyOf], q: Params, campaign_id: str) -> str:
+def condition_sql(when: Sequence[str | AnyOf], campaign_id: str) -> str:
     """SQL over ``d`` (the previous step's sent row) for ``when``, since it was sent: every item holds (and); an
     ``any`` item when one of its conditions does (or); ``not_`` negates."""
     parts = []
     for item in when:
         if isinstance(item, AnyOf):
-            parts.append("(" + " OR ".join(_one(c, q, campaign_id) for c in item.any) + ")")
+            parts.append("(" + " OR ".join(_one(c, campaign_id) for c in item.any) + ")")
         else:
-            parts.append(_one(item, q, campaign_id))
+            parts.append(_one(item, campaign_id))
     return " AND ".join(parts) or "TRUE"
 
 
-def stop_sql(stop_when: Sequence[str], q: Params, campaign_id: str) -> str:
+def stop_sql(stop_when: Sequence[str], campaign_id: str) -> str:
     """SQL over ``d``: the customer's journey has ended (``stop_when``) since the campaign first reached them."""
     first = (
         f"(SELECT MIN(f.sent_at) FROM delivery f WHERE f.campaign_id = {campaign_id} AND f.customer_id = d.customer_id)"
@@ -84,7 +84,7 @@ def stop_sql(stop_when: Sequence[str], q: Params, campaign_id: str) -> str:
         if reason == "opted_out":
             parts.append("EXISTS (SELECT 1 FROM customer c WHERE c.id = d.customer_id AND c.opted_out_at IS NOT NULL)")
         else:
-            parts.append(_since(reason, q, campaign_id, first))
+            parts.append(_since(reason, campaign_id, first))
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
 
@@ -108,7 +108,7 @@ async def sweep(campaign: Campaign, campaign_id: int, *, now: datetime) -> Sweep
             # already planned (an earlier sweep): skip before any condition is evaluated
             f" AND NOT EXISTS (SELECT 1 FROM delivery f WHERE f.campaign_id = d.campaign_id AND f.step = {step}"
             " AND f.customer_id = d.customer_id)"
-            f" AND {condition_sql(follow_up.when, q, cid)} AND NOT {stop_sql(campaign.stop_when, q, cid)}"
+            f" AND {condition_sql(follow_up.when, cid)} AND NOT {stop_sql(campaign.stop_when, cid)}"
             " ON CONFLICT (campaign_id, step, customer_id) DO NOTHING"
         )
         result.planned[follow_up.id] = await execute(sql, q.values)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from campaigns.compose import WriteResult, write_copy
+from campaigns.compose import RUN_PREFIX, WriteResult, write_copy
 from campaigns.definition import Campaign
 from campaigns.due import Span, aware, set_due_times
 from campaigns.planner import PlanResult, plan
@@ -22,18 +22,12 @@ from campaigns.writer import CopyWriter
 from segments.definitions import Definitions
 from storage.models import Campaign as CampaignRow
 
-PREFIX = "run-"
 HORIZON = timedelta(days=400)  # a cron fires at least once a year
 
 
 def run_step(moment: datetime) -> str:
     """The step name of the run at ``moment``."""
-    return PREFIX + run_id(moment)
-
-
-def is_run(step: str) -> bool:
-    """Whether ``step`` is a run of a recurring campaign."""
-    return step.startswith(PREFIX)
+    return RUN_PREFIX + run_id(moment)
 
 
 def _zone(campaign: Campaign, shop_zone: ZoneInfo) -> ZoneInfo:

@@ -14,6 +14,7 @@ a writer is given, follow-ups every ``follow_up_seconds`` - each running campaig
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from campaigns import recurring
 from campaigns.compose import write_copy
+from campaigns.definition import Campaign
 from campaigns.due import Span
 from campaigns.followups import sweep
 from campaigns.loader import CampaignError, parse_campaign
@@ -48,16 +50,22 @@ async def housekeeping(claim_timeout_seconds: float) -> dict[str, int]:
     return {"unknown": stale, "done": len(done)}
 
 
+async def _running(job: str, **filters: Any) -> AsyncIterator[tuple[CampaignRow, Campaign]]:
+    """The running campaigns (``filters`` narrow them) with their registered files, in id order."""
+    for row in await CampaignRow.filter(status="running", **filters).order_by("id"):
+        try:
+            campaign = parse_campaign(row.yaml, f"{row.key}.yaml")
+        except CampaignError as exc:  # registered YAML was valid when launched; say so rather than stop the job
+            log.error("%s: campaign %s no longer parses: %s", job, row.key, exc)
+            continue
+        yield row, campaign
+
+
 async def follow_ups(writer: CopyWriter, definitions: Definitions, shop_name: str) -> dict[str, int]:
     """Sweep every running campaign's follow-ups and write the rows planned; rows planned per campaign key."""
     now = datetime.now(UTC)
     planned: dict[str, int] = {}
-    for row in await CampaignRow.filter(status="running").order_by("id"):
-        try:
-            campaign = parse_campaign(row.yaml, f"{row.key}.yaml")
-        except CampaignError as exc:  # registered YAML was valid when launched; say so rather than stop the job
-            log.error("follow-ups: campaign %s no longer parses: %s", row.key, exc)
-            continue
+    async for row, campaign in _running("follow-ups"):
         if not campaign.follow_ups:
             continue
         result = await sweep(campaign, int(row.id), now=now)
@@ -78,12 +86,7 @@ async def recurring_runs(
     """Plan and write every due run of the running recurring campaigns; the step planned per campaign key."""
     now = datetime.now(UTC)
     done: dict[str, str] = {}
-    for row in await CampaignRow.filter(status="running", next_run_at__lte=now).order_by("id"):
-        try:
-            campaign = parse_campaign(row.yaml, f"{row.key}.yaml")
-        except CampaignError as exc:
-            log.error("recurring: campaign %s no longer parses: %s", row.key, exc)
-            continue
+    async for row, campaign in _running("recurring", next_run_at__lte=now):
         ran = await recurring.run_due(
             campaign, int(row.id), definitions, writer, now=now, shop_zone=shop_zone, quiet=quiet, shop_name=shop_name
         )

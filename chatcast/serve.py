@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -190,7 +189,7 @@ async def _lead(scheduler: Scheduler, lease: Lease, stop: asyncio.Event, poll: f
     try:
         while not stop.is_set():
             try:
-                held = await lease.try_acquire() if not lease.held else await lease.alive()
+                held = await lease.try_acquire()  # keeps a lease it holds while its connection lives
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("scheduler lease: %s", exc)
                 held = False
@@ -290,8 +289,3 @@ async def _slack(app: web.Application, bots: Bots, settings: Settings, state: Se
     bots.slack.add_routes(app)
     state.slack = "http"
     return None
-
-
-def pid_worker() -> str:
-    """A claim name unique to this process (for tests and ad-hoc runs)."""
-    return f"serve-{socket.gethostname()}-{os.getpid()}"
