@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -109,3 +110,14 @@ async def database(backend: str) -> AsyncIterator[str]:
         yield backend
     finally:
         await db.close()
+
+
+REDIS_URL = os.environ.get("CHATCAST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_up() -> bool:
+    """Whether the tests' Redis (``CHATCAST_TEST_REDIS_URL``) accepts connections."""
+    host, port = REDIS_URL.removeprefix("redis://").split("/")[0].split(":")
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex((host, int(port))) == 0

@@ -13,7 +13,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import sys
 from collections import Counter
 from pathlib import Path
@@ -23,19 +22,12 @@ import pytest
 from storage.models import Delivery
 from tests.campaigns.dispatch_worker import TOKEN, add_campaign, add_customers, add_deliveries
 from tests.campaigns.test_crash import CountingSandbox
+from tests.conftest import REDIS_URL, redis_up
 
 ROWS = int(os.environ.get("CHATCAST_SCALE_ROWS", "600"))
 WORKERS = 3
-REDIS = os.environ.get("CHATCAST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 FIRST_CHAT = 20_000_000
 RATE = 30
-
-
-def redis_up() -> bool:
-    host, port = REDIS.removeprefix("redis://").split("/")[0].split(":")
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex((host, int(port))) == 0
 
 
 async def worker(n: int, database: str, api_url: str, log: Path) -> asyncio.subprocess.Process:
@@ -44,7 +36,7 @@ async def worker(n: int, database: str, api_url: str, log: Path) -> asyncio.subp
         "CHATCAST_DATABASE_URL": database,
         "CHATCAST_TELEGRAM_BOT_TOKEN": TOKEN,
         "CHATCAST_TELEGRAM_API_URL": api_url,
-        "CHATCAST_REDIS_URL": REDIS,
+        "CHATCAST_REDIS_URL": REDIS_URL,
         "CHATCAST_CLAIM_TIMEOUT_SECONDS": "15",  # longer than a batch takes
         "CHATCAST_HOUSEKEEPING_SECONDS": "1",
         "CHATCAST_SEGMENTS_FILE": str(log.parent / "no-segments.yaml"),
@@ -71,7 +63,7 @@ async def test_three_workers_share_the_limit_and_survive_a_kill(database: str, t
     if not database.startswith("postgres"):
         pytest.skip("scale-out runs on PostgreSQL (SKIP LOCKED claims); SQLite serves one process")
     if not redis_up():
-        pytest.skip(f"Redis is not reachable at {REDIS}")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
     chats = [str(FIRST_CHAT + i) for i in range(ROWS)]
     customers = await add_customers("telegram", chats)
     campaign = await add_campaign()

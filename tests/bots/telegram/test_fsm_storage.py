@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import uuid
 
 import pytest
@@ -13,15 +11,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 
 from bots.telegram.app import build_dispatcher
 from campaigns.inbound import Inbound
-
-REDIS = os.environ.get("CHATCAST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def redis_up() -> bool:
-    host, port = REDIS.removeprefix("redis://").split("/")[0].split(":")
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex((host, int(port))) == 0
+from tests.conftest import REDIS_URL, redis_up
 
 
 def test_without_redis_the_state_stays_in_this_process() -> None:
@@ -30,8 +20,8 @@ def test_without_redis_the_state_stays_in_this_process() -> None:
 
 async def test_two_processes_dispatchers_share_conversation_state_through_redis() -> None:
     if not redis_up():
-        pytest.skip(f"Redis is not reachable at {REDIS}")
-    first, second = (build_dispatcher(Inbound(None), redis_url=REDIS) for _ in range(2))
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    first, second = (build_dispatcher(Inbound(None), redis_url=REDIS_URL) for _ in range(2))
     assert isinstance(first.storage, RedisStorage)
     chat = int(uuid.uuid4().int % 10**9)
     key = StorageKey(bot_id=123456, chat_id=chat, user_id=chat)
