@@ -75,7 +75,10 @@ async def follow_ups(writer: CopyWriter, definitions: Definitions, shop_name: st
                     campaign, int(row.id), definitions, writer, as_of=now, step=step_id, shop_name=shop_name
                 )
         if result.total:
-            log.info("follow-ups: campaign %s: %s", row.key, result.planned)
+            log.info(
+                "follow-ups: campaign %s: %s in %d slices, longest %.2f s",
+                row.key, result.planned, result.slices, result.longest,
+            )  # fmt: skip
         planned[row.key] = result.total
     return planned
 

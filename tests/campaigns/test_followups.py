@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from campaigns.definition import Campaign, FollowUp, Message
+from campaigns import followups
 from campaigns.followups import sweep
 from storage.models import Campaign as CampaignRow
 from storage.models import Customer, Delivery, Event, Order
@@ -72,6 +73,20 @@ async def test_a_reminder_goes_to_those_who_did_not_click_once_its_delay_has_pas
     assert await planned(row.id, "reminder") == {"ignored", "replied"}
     again = await sweep(definition, row.id, now=NOW + timedelta(days=2))  # later, and again: nobody twice
     assert again.planned == {"reminder": 1} and await planned(row.id, "reminder") == {"ignored", "replied", "recent"}
+
+
+async def test_the_sweep_plans_in_slices_of_customers_and_misses_nobody_between_them(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(followups, "CHUNK", 2)
+    row = await CampaignRow.create(key="spring", name="Spring", yaml="", yaml_hash="", status="running")
+    definition = campaign(step("reminder", "2d", "not_clicked"))
+    for n in range(7):
+        await journey(f"c{n}", row.id, did=("clicked",) if n == 3 else ())
+        await Customer.create(external_id=f"gap{n}", name="")  # ids between the campaign's customers
+    result = await sweep(definition, row.id, now=NOW)
+    assert result.planned == {"reminder": 6} and result.slices == 4
+    assert await planned(row.id, "reminder") == {f"c{n}" for n in range(7) if n != 3}
 
 
 @pytest.mark.parametrize(
