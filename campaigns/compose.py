@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from campaigns.definition import Campaign, Message
-from campaigns.recommend import ProductRow, products_by_sku, recommend
 from campaigns.writer import Brief, ButtonFact, Copy, CopyWriter, OfferFact, ProductFact, Recipient
 from segments.definitions import Definitions
+from segments.recommend import ProductRow, products_by_sku, recommend
 from storage import drafts
 
 TEXT_LIMITS = {"telegram": 4096, "slack": 3000 * 10}  # Slack: ten full sections read as one message at most

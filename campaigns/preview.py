@@ -8,9 +8,9 @@ from datetime import datetime
 
 from campaigns.compose import MAIN, Briefs, product_fact
 from campaigns.definition import Campaign
-from campaigns.recommend import products_by_sku, recommend
 from campaigns.writer import Copy, CopyWriter, Recipient
 from segments.definitions import Definitions
+from segments.recommend import products_by_sku, recommend
 from storage import campaigns as campaign_rows
 
 

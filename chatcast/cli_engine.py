@@ -21,12 +21,12 @@ from campaigns.loader import CampaignError, load_campaign
 from campaigns.planner import PlanResult
 from campaigns.ports import OutboundMessage
 from campaigns.preview import previews
-from campaigns.recommend import products_by_sku
 from campaigns.writer import Recipient
 from chatcast.cli_segments import definitions
 from chatcast.console import UserError, err, fail, out, run, state
 from chatcast.engine import build_writer, caps, open_channels, rates, tuned_gc
 from segments.definitions import Definitions
+from segments.recommend import products_by_sku
 from storage import campaigns as campaign_rows
 from storage import db
 

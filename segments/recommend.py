@@ -14,9 +14,8 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, Protocol
 
-from campaigns.definition import Recommend
 from storage import db
 from storage.sql import Params, fetch
 
@@ -24,6 +23,26 @@ WINDOW_DAYS = 90
 BATCH = 5_000
 _LAST = float("inf")  # sorts after every rank: bisect past all products at exactly the average price
 _COLUMNS = "p.id, p.sku, p.name, p.price, p.currency, p.url, p.category, p.stock"
+
+
+class Rule(Protocol):
+    """How to pick: a rule, an optional category, how many (a campaign's ``recommend`` block satisfies it)."""
+
+    @property
+    def rule(self) -> Literal["cross_sell", "upsell", "bestsellers"]: ...
+    @property
+    def category(self) -> str | None: ...
+    @property
+    def count(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A rule given in code (the assistant's): cross-sell and upsell from the purchase history, or bestsellers."""
+
+    rule: Literal["cross_sell", "upsell", "bestsellers"] = "cross_sell"
+    category: str | None = None
+    count: int = 3
 
 
 @dataclass(frozen=True)
@@ -69,7 +88,7 @@ class _History:
 class Recommender:
     """Picks by one rule for any number of batches of customers; the catalog is ranked once, on first use."""
 
-    def __init__(self, rule: Recommend, *, as_of: datetime, limit: int | None = None) -> None:
+    def __init__(self, rule: Rule, *, as_of: datetime, limit: int | None = None) -> None:
         self.rule, self.as_of, self.count = rule, as_of, limit or rule.count
         self._ranked: list[tuple[int, ProductRow]] | None = None
         self._by_category: dict[str, list[int]] = {}  # category -> ranks, best first
@@ -164,7 +183,7 @@ async def _histories(customer_ids: Sequence[int]) -> dict[int, _History]:
 
 
 async def recommend(
-    rule: Recommend, customer_ids: Sequence[int], *, as_of: datetime, limit: int | None = None
+    rule: Rule, customer_ids: Sequence[int], *, as_of: datetime, limit: int | None = None
 ) -> dict[int, list[ProductRow]]:
     """Products for each customer by ``rule`` (``limit`` overrides its count); one-off: reuse a Recommender."""
     return await Recommender(rule, as_of=as_of, limit=limit).pick(customer_ids)

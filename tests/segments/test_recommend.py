@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from campaigns.definition import Recommend
-from campaigns.recommend import Recommender, products_by_sku, recommend
+from segments.recommend import Recommender, products_by_sku, recommend
 from storage.models import Customer, Order, OrderItem, Product
 
 AS_OF = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
