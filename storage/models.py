@@ -87,6 +87,7 @@ class Order(Model):
     currency = fields.CharField(max_length=3, default="USD")
     total = fields.FloatField(default=0)
     discount_code = fields.CharField(max_length=64, null=True)
+    feedback_asked_at = fields.DatetimeField(null=True, description="When the customer was asked about this order.")
 
     class Meta:
         table = "order"
@@ -270,3 +271,49 @@ class ChatMessage(Model):
     class Meta:
         table = "chat_message"
         indexes = (("customer_id", "at"),)
+
+
+class Conversation(Model):
+    """A customer's conversation with the shop: its rolling summary, and who answers (the assistant or a person)."""
+
+    id = fields.BigIntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="conversations", on_delete=fields.CASCADE, unique=True
+    )
+    channel = fields.CharField(max_length=16, description="Where the customer last wrote from.")
+    address = fields.CharField(max_length=128)
+    summary = fields.TextField(default="", description="What was said before the messages the assistant rereads.")
+    summarised_until = fields.DatetimeField(null=True)
+    holder = fields.CharField(max_length=16, default="assistant", description="assistant, or human after a hand-off.")
+    handoff_reason = fields.CharField(max_length=32, null=True, description="asked, unanswered, or negative.")
+    handoff_at = fields.DatetimeField(null=True)
+    staff_thread = fields.CharField(max_length=160, null=True, db_index=True, description="The staff's thread on it.")
+    failures = fields.IntField(default=0, description="Customer messages in a row the assistant could not answer.")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "conversation"
+
+
+class Feedback(Model):
+    """What a customer said about an order's products or a campaign, with its sentiment and themes."""
+
+    id = fields.BigIntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="feedback", on_delete=fields.CASCADE
+    )
+    order: fields.ForeignKeyNullableRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="feedback", on_delete=fields.SET_NULL, null=True
+    )
+    campaign: fields.ForeignKeyNullableRelation[Campaign] = fields.ForeignKeyField(
+        "models.Campaign", related_name="feedback", on_delete=fields.SET_NULL, null=True
+    )
+    products: fields.Field[list[str]] = fields.JSONField(default=list, description="SKUs the feedback is about.")
+    text = fields.TextField()
+    sentiment = fields.FloatField()
+    themes: fields.Field[list[str]] = fields.JSONField(default=list)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "feedback"
+        indexes = (("campaign_id",), ("at",))
