@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from campaigns.links import read_token
-from campaigns.ports import Button, InboundEvent, Reply
-from storage import identities
+from campaigns.optout import is_opt_out
+from campaigns.ports import Button, InboundEvent, Reply, Responder
+from storage import conversations, identities
 from storage.models import ChannelIdentity, Customer
 
 UNSUBSCRIBE = Button(text="Unsubscribe", action="stop")
@@ -31,6 +33,8 @@ START_FIRST = "Please send /start first, then choose your language."
 LANGUAGE_SET = "Done: we'll write to you in {language} from now on."
 LANGUAGE_UNKNOWN = "Sorry, that is not a language code we know (for example en, de or pt-BR)."
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}")
+_T = TypeVar("_T")
+REPLY_DAYS = 7  # a customer's words within this long of a campaign message are a reply to it
 
 
 def _language(code: str | None) -> str | None:
@@ -46,11 +50,13 @@ class Inbound:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         *,
         link_max_age: timedelta = timedelta(days=30),
+        responder: Responder | None = None,
     ) -> None:
         self._link_secret = link_secret
         self._clock = clock
         self._link_max_age = link_max_age
-        self._handlers: dict[str, Callable[[InboundEvent, datetime], Awaitable[Reply | None]]] = {
+        self.responder = responder  # the shop assistant: answers words, hears staff replies (set by the root)
+        self._handlers: dict[str, Callable[[InboundEvent, datetime], Awaitable[Any]]] = {
             "start": self._start,
             "stop": self._stop,
             "click": self._click,
@@ -61,10 +67,27 @@ class Inbound:
 
     async def handle(self, event: InboundEvent) -> Reply | None:
         """Record what ``event`` means, in one transaction; the reply for the chat, or None for none."""
+        if event.kind == "staff":
+            if self.responder is not None:
+                await self.responder.staff_reply(event)
+            return None
+        if event.kind == "text" and is_opt_out(event.text):
+            event = InboundEvent(event.channel, event.address, "stop", event.text, event.payload, event.user_name,
+                                 event.language, event.at)  # fmt: skip
         handler = self._handlers.get(event.kind)
         if handler is None:
             return None
         now = self._clock()
+        if event.kind == "text":
+            customer_id, message_id = await self._recorded(self._text, event, now)
+            if self.responder is None:
+                return None
+            return await self.responder.respond(event, customer_id, message_id)  # outside the transaction: slow
+        return await self._recorded(handler, event, now)
+
+    async def _recorded(self, handler: Callable[[InboundEvent, datetime], Awaitable[_T]], event: InboundEvent,
+                        now: datetime) -> _T:  # fmt: skip
+        """``handler``'s work in one transaction, run again when another did the same chat at the same moment."""
         try:
             async with identities.transaction():
                 return await handler(event, now)
@@ -138,12 +161,22 @@ class Inbound:
             return Reply(HOME_SUBSCRIBED, (UNSUBSCRIBE,))
         return Reply(HOME_UNSUBSCRIBED, (SUBSCRIBE,))
 
-    async def _text(self, event: InboundEvent, now: datetime) -> None:
+    async def _text(self, event: InboundEvent, now: datetime) -> tuple[int, int]:
+        """Keep the words and a ``replied`` event (on the campaign message they answer, if any); the ids."""
         # a chat that writes before /start becomes a customer, without consent: consent needs /start
         identity = await identities.find(event.channel, event.address) or await self._new_customer(event)
         customer_id = identity.customer.id
-        await identities.add_chat_message(customer_id, channel=event.channel, role="customer", text=event.text, at=now)
-        await identities.add_event("replied", at=now, customer_id=customer_id, data={"channel": event.channel})
+        message = await identities.add_chat_message(
+            customer_id, channel=event.channel, role="customer", text=event.text, at=now
+        )
+        answered = await conversations.last_campaign_message(
+            customer_id, event.channel, now - timedelta(days=REPLY_DAYS)
+        )
+        await identities.add_event(
+            "replied", at=now, customer_id=customer_id, data={"channel": event.channel},
+            campaign_id=answered.campaign_id if answered else None, delivery_id=answered.id if answered else None,
+        )  # fmt: skip
+        return customer_id, message.id
 
 
 def _subscribed(customer: Customer) -> bool:

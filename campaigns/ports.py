@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
-InboundKind = Literal["start", "stop", "text", "click", "language", "home"]
+InboundKind = Literal["start", "stop", "text", "click", "language", "home", "staff"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class InboundEvent:
     """Something a customer did in a chat: started, stopped, wrote, pressed, chose a language, opened the app's home.
 
     ``home`` asks only for the chat's subscription state (Slack's App Home): the reply's buttons say it.
+    ``staff`` is a person of the shop writing in a hand-off thread (``payload["thread"]`` names it), not a customer.
     """
 
     channel: str
@@ -101,8 +102,25 @@ class WorkspaceStore(Protocol):
 class StaffAlerts(Protocol):
     """Where the engine and the assistant tell the shop's people something: alerts and hand-offs."""
 
-    async def alert(self, text: str, *, link: str | None = None) -> None:
-        """Post ``text`` (plain text, escaped by the channel) to the staff, with an optional link."""
+    async def alert(self, text: str, *, link: str | None = None) -> str | None:
+        """Post ``text`` (plain text, escaped by the channel) to the staff, with an optional link; the reference of
+        the thread it starts (where staff replies arrive as ``staff`` events), if the channel has threads."""
+        ...
+
+    async def post(self, thread: str, text: str) -> None:
+        """Add ``text`` to a thread that :meth:`alert` started."""
+        ...
+
+
+class Responder(Protocol):
+    """Who answers customers' words and staff replies: the shop assistant."""
+
+    async def respond(self, event: InboundEvent, customer_id: int, message_id: int) -> Reply | None:
+        """The answer to a customer's text (already recorded as chat message ``message_id``), or None."""
+        ...
+
+    async def staff_reply(self, event: InboundEvent) -> None:
+        """A person of the shop wrote in a hand-off thread."""
         ...
 
 

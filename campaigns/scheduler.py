@@ -14,7 +14,8 @@ a writer is given, follow-ups every ``follow_up_seconds`` - each running campaig
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -102,6 +103,16 @@ async def recurring_runs(
     return done
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job the root adds (the assistant's): a module-level coroutine function, its interval and arguments."""
+
+    id: str
+    func: Callable[..., Awaitable[Any]]
+    seconds: float
+    args: tuple[Any, ...] = ()
+
+
 class Scheduler:
     """The process's scheduler and its jobs."""
 
@@ -117,7 +128,9 @@ class Scheduler:
         shop_zone: ZoneInfo | None = None,
         quiet: Span | None = None,
         recurring_seconds: float = 15.0,
+        extra_jobs: Sequence[PeriodicJob] = (),
     ) -> None:
+        self.extra_jobs = tuple(extra_jobs)
         self.shop_zone, self.quiet, self.recurring_seconds = shop_zone or ZoneInfo("UTC"), quiet, recurring_seconds
         self.claim_timeout, self.housekeeping_seconds = claim_timeout, housekeeping_seconds
         self.writer, self.definitions, self.shop_name = writer, definitions, shop_name
@@ -161,6 +174,15 @@ class Scheduler:
                 IntervalTrigger(seconds=self.recurring_seconds, timezone=UTC),
                 args=[self.writer, self.definitions, self.shop_name, self.shop_zone, self.quiet],
                 id="recurring",
+                next_run_time=datetime.now(UTC),
+                replace_existing=True,
+            )
+        for job in self.extra_jobs:
+            self._scheduler.add_job(
+                job.func,
+                IntervalTrigger(seconds=job.seconds, timezone=UTC),
+                args=list(job.args),
+                id=job.id,
                 next_run_time=datetime.now(UTC),
                 replace_existing=True,
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -10,16 +11,25 @@ from dataclasses import dataclass, field
 import aiohttp
 from openai import AsyncOpenAI
 
+from assistant.feedback import ask_for_feedback
+from assistant.knowledge import Knowledge, Shop
+from assistant.knowledge import load as load_knowledge_file
+from assistant.llm import OpenAIAssistant
+from assistant.sentiment import LexiconSentiment, OpenAISentiment
+from assistant.service import Assistant, AssistantConfig, release_stale_handoffs
 from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.channel import shared_session
 from bots.telegram.app import Bot, build_bot
 from bots.telegram.channel import TelegramChannel
 from campaigns.caps import Cap, Caps
 from campaigns.inbound import Inbound
-from campaigns.ports import Channel
+from campaigns.ports import Channel, StaffAlerts
+from campaigns.scheduler import PeriodicJob
 from campaigns.writer import CopyWriter, OpenAIWriter
 from chatcast.settings import Settings
 from storage.installations import InstallationStore
+
+log = logging.getLogger(__name__)
 
 
 def secret(value: object) -> str | None:
@@ -29,11 +39,15 @@ def secret(value: object) -> str | None:
     return str(text) if text else None
 
 
+def openai_client(settings: Settings) -> AsyncOpenAI | None:
+    """The OpenAI client the settings' key makes, or None without a key."""
+    key = secret(settings.openai_api_key)
+    return AsyncOpenAI(api_key=key, base_url=settings.openai_base_url, max_retries=2) if key else None
+
+
 def build_writer(settings: Settings, client: AsyncOpenAI | None = None) -> CopyWriter:
     """The template writer, or the model's when an OpenAI key (or a client) is given."""
-    key = secret(settings.openai_api_key)
-    if client is None and key:
-        client = AsyncOpenAI(api_key=key, base_url=settings.openai_base_url, max_retries=2)
+    client = client or openai_client(settings)
     writer = OpenAIWriter(client, settings.openai_model) if client is not None else None
     return CopyWriter(
         writer, mode=settings.writer_mode, banned=settings.banned_phrases, token_budget=settings.llm_token_budget
@@ -71,19 +85,56 @@ def rates(settings: Settings) -> dict[str, float]:
     }
 
 
+def load_knowledge(settings: Settings) -> Knowledge:
+    """The shop's knowledge file, or none (the shop's name only) where it is absent."""
+    if settings.knowledge_file.is_file():
+        return load_knowledge_file(settings.knowledge_file)
+    log.warning("no knowledge file at %s: the assistant has no policies to quote", settings.knowledge_file)
+    return Knowledge(shop=Shop(name=settings.shop_name))
+
+
+def build_assistant(
+    settings: Settings,
+    channels: dict[str, Channel],
+    staff: StaffAlerts | None,
+    *,
+    client: AsyncOpenAI | None = None,
+    public_url: str | None = None,
+) -> Assistant:
+    """The shop assistant: the model's with an OpenAI key (or client), else the offline one; VADER sentiment
+    offline, the model's with a key."""
+    knowledge = load_knowledge(settings)
+    client = client or openai_client(settings)
+    name = knowledge.shop.name if settings.knowledge_file.is_file() else settings.shop_name
+    model = OpenAIAssistant(client, settings.openai_model, shop=name) if client is not None else None
+    sentiment = OpenAISentiment(client, settings.openai_model) if client is not None else LexiconSentiment()
+    config = AssistantConfig(shop_name=name, public_url=public_url)
+    return Assistant(knowledge, model=model, sentiment=sentiment, staff=staff, channels=channels, config=config)
+
+
+def assistant_jobs(settings: Settings, channels: dict[str, Channel]) -> list[PeriodicJob]:
+    """The assistant's scheduled work: feedback questions after orders, stale hand-offs given back."""
+    jobs = [PeriodicJob("handoffs", release_stale_handoffs, 600, (settings.handoff_release_hours,))]
+    if settings.feedback_after_days is not None:
+        jobs.append(PeriodicJob("feedback", ask_for_feedback, 3600, (channels, settings.feedback_after_days)))
+    return jobs
+
+
 @dataclass
 class Bots:
-    """The configured chat platforms: their channels (for sending) and what receives their updates."""
+    """The configured chat platforms: their channels (for sending), what receives their updates, the assistant."""
 
     inbound: Inbound
     channels: dict[str, Channel] = field(default_factory=dict)
     telegram: Bot | None = None
     slack: SlackBot | None = None
+    assistant: Assistant | None = None
 
 
 @asynccontextmanager
-async def open_bots(settings: Settings) -> AsyncIterator[Bots]:
-    """The bots the settings configure (none without tokens), open for the block and closed after it."""
+async def open_bots(settings: Settings, *, public_url: str | None = None) -> AsyncIterator[Bots]:
+    """The bots the settings configure (none without tokens), open for the block and closed after it; customers'
+    words go to the assistant."""
     bots = Bots(Inbound(secret(settings.link_secret)))
     async with AsyncExitStack() as stack:
         token = secret(settings.telegram_bot_token)
@@ -112,6 +163,9 @@ async def open_bots(settings: Settings) -> AsyncIterator[Bots]:
             )
             bots.slack = build_slack(config, bots.inbound, InstallationStore(), session=session)
             bots.channels["slack"] = bots.slack.channel
+        staff = bots.slack.staff if bots.slack else None
+        bots.assistant = build_assistant(settings, bots.channels, staff, public_url=public_url)
+        bots.inbound.responder = bots.assistant
         yield bots
 
 

@@ -23,7 +23,7 @@ from bots.telegram.app import add_webhook, build_dispatcher, register_webhook, r
 from campaigns.attribution import attribute
 from campaigns.dispatcher import Dispatcher, DispatchStats
 from campaigns.scheduler import Scheduler
-from chatcast.engine import Bots, build_writer, caps, open_bots, rates, secret
+from chatcast.engine import Bots, assistant_jobs, build_writer, caps, open_bots, rates, secret
 from chatcast.settings import Settings
 from segments.definitions import Definitions
 from segments.definitions import load as load_definitions
@@ -110,7 +110,7 @@ async def run_service(
         raise ValueError(f"unknown role {role!r} (all or worker)")
     claim_timeout = timedelta(seconds=settings.claim_timeout_seconds)
     state = ServiceState(worker=worker or default_worker(), started_at=datetime.now(UTC), role=role)
-    async with db.database(settings.db_url), open_bots(settings) as bots:
+    async with db.database(settings.db_url), open_bots(settings, public_url=public_url) as bots:
         state.channels = sorted(bots.channels)
         app = web.Application()
         app.router.add_get("/health", _health(state))
@@ -143,6 +143,7 @@ async def run_service(
             shop_name=settings.shop_name,
             shop_zone=settings.zone,
             quiet=settings.quiet_span,
+            extra_jobs=assistant_jobs(settings, bots.channels) if role == "all" else (),
         )
         state.dispatcher, state.scheduler = dispatcher, scheduler
         state.lease = Lease(settings.db_url)

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
 
     timezone: str = Field(default="UTC", description="The shop's timezone (IANA name).")
     segments_file: Path = Field(default=Path("segments.yaml"), description="Personas and segments (YAML).")
+    knowledge_file: Path = Field(
+        default=Path("knowledge.yaml"), description="The shop's policies the assistant quotes (YAML)."
+    )
+    feedback_after_days: float | None = Field(
+        default=7.0, gt=0, description="Ask about an order this many days after it (unset: never ask)."
+    )
+    handoff_release_hours: float = Field(
+        default=24.0, gt=0, description="A hand-off no person touched for this long goes back to the assistant."
+    )
     order_webhook_secret: SecretStr | None = Field(
         default=None, description="Shared secret of POST /hooks/orders (header X-Chatcast-Secret); unset: no hook."
     )

@@ -191,6 +191,7 @@ class Delivery(Model):
     campaign: fields.ForeignKeyRelation[Campaign] = fields.ForeignKeyField(
         "models.Campaign", related_name="deliveries", on_delete=fields.CASCADE
     )
+    campaign_id: int
     step = fields.CharField(max_length=64)
     customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
         "models.Customer", related_name="deliveries", on_delete=fields.CASCADE
@@ -280,6 +281,7 @@ class Conversation(Model):
     customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
         "models.Customer", related_name="conversations", on_delete=fields.CASCADE, unique=True
     )
+    customer_id: int
     channel = fields.CharField(max_length=16, description="Where the customer last wrote from.")
     address = fields.CharField(max_length=128)
     summary = fields.TextField(default="", description="What was said before the messages the assistant rereads.")

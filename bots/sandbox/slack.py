@@ -206,6 +206,14 @@ class SlackSandbox:
         """The user writes to the app in their DM: a ``message`` event (``channel_type: im``); the app's answer."""
         return await self.link.deliver("events_api", self.payloads.message(team_id, user_id, text))
 
+    async def thread_reply(
+        self, team_id: str, user_id: str, channel_id: str, thread_ts: str, text: str
+    ) -> tuple[int, Any]:
+        """A member replies in a thread of a public channel (the staff answering a hand-off); the app's answer."""
+        return await self.link.deliver(
+            "events_api", self.payloads.thread_reply(team_id, user_id, channel_id, thread_ts, text)
+        )
+
     async def slash_command(
         self, team_id: str, user_id: str, command: str = "/shop", text: str = ""
     ) -> tuple[int, Any]:

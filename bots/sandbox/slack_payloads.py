@@ -99,6 +99,26 @@ class Payloads:
         }
         return self.event_callback(team, event)
 
+    def thread_reply(self, team_id: str, user_id: str, channel: str, thread_ts: str, text: str) -> dict[str, Any]:
+        """A member writes in a thread of a public channel: the message joins the transcript; the event_callback."""
+        team, user = self.member(team_id, user_id)
+        message = self.workspace.post(
+            SlackMessage(channel, self.workspace.stamp(), text, [], team.id, user.id, False, thread_ts=thread_ts)
+        )
+        event = {
+            "client_msg_id": str(uuid.uuid4()),
+            "type": "message",
+            "text": text,
+            "user": user.id,
+            "ts": message.ts,
+            "thread_ts": thread_ts,
+            "team": team.id,
+            "channel": channel,
+            "event_ts": message.ts,
+            "channel_type": "channel",
+        }
+        return self.event_callback(team, event)
+
     def slash_command(self, team_id: str, user_id: str, command: str, text: str) -> dict[str, str]:
         """The user runs a slash command in the app's DM: the form fields Slack posts."""
         team, user = self.member(team_id, user_id)

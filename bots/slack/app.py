@@ -27,7 +27,7 @@ from bots.slack.oauth import SignedStateStore
 from bots.slack.staff import SlackStaffAlerts
 from campaigns.ports import InboundHandler, WorkspaceStore
 
-SCOPES = ("chat:write", "im:write", "im:history", "commands", "users:read")
+SCOPES = ("chat:write", "im:write", "im:history", "channels:history", "groups:history", "commands", "users:read")
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def build_slack(
     home.register(app, inbound, config.shop_name)
     actions.register(app, inbound, config.shop_name)
     commands.register(app, inbound, config.command)
-    messages.register(app, inbound)
-    ignored.register(app)
     staff = SlackStaffAlerts.from_setting(config.staff_channel, workspaces.client) if config.staff_channel else None
+    messages.register(app, inbound, staff)
+    ignored.register(app)
     return SlackBot(app=app, channel=SlackChannel(workspaces.client), workspaces=workspaces, staff=staff)

@@ -72,19 +72,29 @@ def build_client(
     )
 
 
-async def post(client: AsyncWebClient, channel: str, blocks: list[dict[str, object]], text: str) -> str:
-    """Post one message to a conversation id; its id, ``channel:ts``. SDK failures pass through unmapped."""
+async def post(
+    client: AsyncWebClient, channel: str, blocks: list[dict[str, object]], text: str, thread_ts: str | None = None
+) -> str:
+    """Post one message to a conversation id (in a thread, given its ``thread_ts``); its id, ``channel:ts``. SDK
+    failures pass through unmapped."""
     response = await client.chat_postMessage(
-        channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+        channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False, thread_ts=thread_ts
     )
     return f"{response.get('channel') or channel}:{response.get('ts')}"
 
 
-async def post_to_channel(client: AsyncWebClient, channel_id: str, text: str, buttons: tuple[Button, ...] = ()) -> str:
-    """Post a staff alert to a channel (text escaped and split like any message); its id, ``channel:ts``."""
+async def post_to_channel(
+    client: AsyncWebClient,
+    channel_id: str,
+    text: str,
+    buttons: tuple[Button, ...] = (),
+    *,
+    thread_ts: str | None = None,
+) -> str:
+    """Post a staff alert to a channel or one of its threads (text escaped like any message); its id, ``channel:ts``."""
     blocks, fallback = message_blocks(text, tuple(buttons))
     try:
-        return await post(client, channel_id, blocks, fallback)
+        return await post(client, channel_id, blocks, fallback, thread_ts)
     except Exception as exc:
         raise channel_error(exc) from exc
 

@@ -1,4 +1,8 @@
-"""The staff channel: alerts and hand-offs from the engine and the assistant, posted to a Slack channel."""
+"""The staff channel: alerts and hand-offs from the engine and the assistant, posted to a Slack channel.
+
+An alert starts a thread; its reference is ``TEAM:CHANNEL:TS``. What a person writes in that thread comes back
+to the engine as a ``staff`` event (see :mod:`bots.slack.handlers.messages`).
+"""
 
 from __future__ import annotations
 
@@ -25,12 +29,28 @@ class SlackStaffAlerts:
             raise ValueError(f"the staff channel {setting!r} is not a channel id (C..., or T...:C...)")
         return cls(clients, team_id, channel_id)
 
-    async def alert(self, text: str, *, link: str | None = None) -> None:
-        """Post ``text`` to the staff channel; a failure is a :class:`~campaigns.ports.ChannelError`."""
-        buttons = (Button(text="Open", url=link),) if link else ()
+    async def alert(self, text: str, *, link: str | None = None) -> str:
+        """Post ``text`` to the staff channel; the reference of its thread. A failure is a ``ChannelError``."""
+        buttons = (Button(text="Open the conversation", url=link),) if link else ()
+        message_id = await self._post(text, buttons, None)
+        return f"{self.team_id}:{message_id}"
+
+    async def post(self, thread: str, text: str) -> None:
+        """Add ``text`` to the thread ``thread`` (``TEAM:CHANNEL:TS``) of an alert."""
+        _team, _, rest = thread.partition(":")
+        channel_id, _, ts = rest.partition(":")
+        await self._post(text, (), ts or None, channel_id or self.channel_id)
+
+    def is_staff_channel(self, team_id: str, channel_id: str) -> bool:
+        """Whether a message was written in the staff channel."""
+        return channel_id == self.channel_id and (not self.team_id or team_id == self.team_id)
+
+    async def _post(
+        self, text: str, buttons: tuple[Button, ...], thread_ts: str | None, channel_id: str | None = None
+    ) -> str:
         try:
             client = await self._clients(self.team_id)
-            await post_to_channel(client, self.channel_id, text, buttons)
+            return await post_to_channel(client, channel_id or self.channel_id, text, buttons, thread_ts=thread_ts)
         except ChannelError:
             raise
         except Exception as exc:

@@ -33,11 +33,22 @@ class Answer:
     tokens: int = 100
     finish_reason: str = "stop"
     headers: dict[str, str] = field(default_factory=dict)
+    tool_calls: tuple[tuple[str, dict[str, Any] | str], ...] = ()  # (function name, arguments) the model calls
 
 
 def draft(text: str, labels: list[str] | tuple[str, ...] = (), tokens: int = 100) -> Answer:
     """A normal structured answer: the copy's text template and button labels."""
     return Answer(content=json.dumps({"text": text, "button_labels": list(labels)}), tokens=tokens)
+
+
+def calls(*tool_calls: tuple[str, dict[str, Any] | str]) -> Answer:
+    """The model calls tools (arguments as an object, or as raw text to send malformed JSON)."""
+    return Answer(tool_calls=tool_calls, finish_reason="tool_calls", tokens=60)
+
+
+def said(text: str) -> Answer:
+    """The model's plain answer."""
+    return Answer(content=text, tokens=80)
 
 
 def refusal(reason: str = "I'm sorry, I can't help with that.") -> Answer:
@@ -110,6 +121,15 @@ class FakeOpenAI:
             "refusal": answer.refusal,
             "annotations": [],
         }
+        if answer.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": f"call_{next(self._ids)}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)},
+                }
+                for name, args in answer.tool_calls
+            ]
         prompt = answer.tokens * 3 // 4
         return {
             "id": f"chatcmpl-fake{next(self._ids)}",

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from campaigns.definition import Campaign, FollowUp, Message
 from campaigns import followups
+from campaigns.definition import Campaign, FollowUp, Message
 from campaigns.followups import sweep
 from storage.models import Campaign as CampaignRow
 from storage.models import Customer, Delivery, Event, Order

@@ -1,4 +1,5 @@
-"""Direct messages to the app: free text for the assistant; a bare STOP or START acts on consent."""
+"""Direct messages to the app: free text for the assistant; a bare STOP or START acts on consent. Replies of the
+shop's people in a hand-off thread of the staff channel go to the engine as ``staff`` events."""
 
 from __future__ import annotations
 
@@ -8,18 +9,23 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.handlers.common import chat_event, say_reply, team_of
-from campaigns.ports import InboundHandler
+from bots.slack.staff import SlackStaffAlerts
+from campaigns.ports import InboundEvent, InboundHandler
 
 KEYWORDS = {"stop": "stop", "unsubscribe": "stop", "start": "start", "subscribe": "start"}
 
 
-def register(app: AsyncApp, inbound: InboundHandler) -> None:
-    """Listen for messages in the app's DMs; edits, bot posts and channel chatter are ignored."""
+def register(app: AsyncApp, inbound: InboundHandler, staff: SlackStaffAlerts | None = None) -> None:
+    """Listen for messages in the app's DMs and in the staff channel's threads; edits, bot posts and other channel
+    chatter are ignored."""
 
     async def direct(
         event: dict[str, Any], body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        if event.get("subtype") or event.get("bot_id"):
+            return
+        if event.get("channel_type") != "im":
+            await _staff_reply(event, team_of(body, context))
             return
         user_id, text = str(event.get("user") or ""), str(event.get("text") or "")
         if not user_id or not text.strip():
@@ -33,5 +39,18 @@ def register(app: AsyncApp, inbound: InboundHandler) -> None:
         else:
             reply = await inbound.handle(chat_event(team_id, user_id, "text", text=text))
         await say_reply(client, str(event.get("channel") or user_id), reply)
+
+    async def _staff_reply(event: dict[str, Any], team_id: str) -> None:
+        channel, thread = str(event.get("channel") or ""), str(event.get("thread_ts") or "")
+        text, user = str(event.get("text") or ""), str(event.get("user") or "")
+        if staff is None or not thread or not text.strip() or not staff.is_staff_channel(team_id, channel):
+            return
+        reference = f"{staff.team_id}:{channel}:{thread}"
+        await inbound.handle(
+            InboundEvent(
+                channel="slack", address=f"{team_id}:{user}", kind="staff", text=text,
+                payload={"thread": reference, "user": user},
+            )
+        )  # fmt: skip
 
     app.event("message")(direct)
