@@ -46,6 +46,8 @@ class Facts:
     """What this turn's tools returned and the policies hold: the only figures, codes and links an answer may use."""
 
     numbers: set[str] = field(default_factory=set)
+    amounts: set[str] = field(default_factory=set)  # money: prices, totals, the policies' fees
+    percents: set[str] = field(default_factory=set)
     codes: set[str] = field(default_factory=set)
     orders: set[str] = field(default_factory=set)
     emails: set[str] = field(default_factory=set)
@@ -54,6 +56,8 @@ class Facts:
     def add_text(self, text: str) -> None:
         """Every number, email and link in a text the customer may be told (a policy, a product name)."""
         self.numbers.update(_num(n) for n in _NUMBER.findall(text))
+        self.amounts.update(_num(m.group(1) or m.group(2)) for m in _MONEY.finditer(text))
+        self.percents.update(_num(p) for p in _PERCENT.findall(text))
         self.emails.update(e.casefold() for e in _EMAIL.findall(text))
         self.urls.update(u.rstrip(".,;:!?") for u in _URL.findall(text))
 
@@ -68,13 +72,19 @@ class Facts:
         elif isinstance(value, bool) or value is None:
             return
         elif isinstance(value, int | float):
-            self.numbers.add(_num(f"{value:.2f}" if isinstance(value, float) else str(value)))
+            number = _num(f"{value:.2f}" if isinstance(value, float) else str(value))
+            self.numbers.add(number)
+            if key in ("price", "total", "amount", "unit_price"):
+                self.amounts.add(number)
         else:
             text = str(value)
             if key in ("code", "sku", "order"):
                 (self.orders if key == "order" else self.codes).add(text.casefold())
             if key == "url":
                 self.urls.add(text)
+            if key == "discount":  # an offer's "20%" or "10 EUR"
+                number = text.strip().partition(" ")[0]
+                (self.percents if text.strip().endswith("%") else self.amounts).add(_num(number.rstrip("%")))
             self.add_text(text)
 
 
@@ -85,10 +95,10 @@ def problems(answer: str, facts: Facts, *, instructions: str = "", canary: str =
         found.append("repeats its instructions")
     for match in _MONEY.finditer(answer):
         amount = _num(match.group(1) or match.group(2))
-        if amount not in facts.numbers:
+        if amount not in facts.amounts:
             found.append(f"price {match.group(0).strip()} that no tool returned")
     for match in _PERCENT.finditer(answer):
-        if _num(match.group(1)) not in facts.numbers:
+        if _num(match.group(1)) not in facts.percents:
             found.append(f"percentage {match.group(0)} that no tool returned")
     known = facts.codes | facts.orders
     for code in {*_CODE_AFTER.findall(answer), *_CODE_LIKE.findall(answer)}:
