@@ -48,9 +48,11 @@ async def capture(customer_id: int, channel: str, text: str, score: float, now: 
     )
 
 
-async def ask_for_feedback(channels: Mapping[str, Channel], after_days: float, *, limit: int = 500) -> int:
+async def ask_for_feedback(
+    channels: Mapping[str, Channel], after_days: float, *, limit: int = 500, now: datetime | None = None
+) -> int:
     """Ask the customers of orders placed ``after_days`` ago how they like them: a scheduled job; how many asked."""
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     due = await conversations.orders_to_ask(
         ordered_after=now - timedelta(days=after_days + ASK_WINDOW_DAYS),
         ordered_before=now - timedelta(days=after_days),

@@ -14,6 +14,7 @@ from chatcast import __version__
 from chatcast.cli_campaign import campaign_app
 from chatcast.cli_data import db_app, import_app
 from chatcast.cli_engine import register as register_engine_commands
+from chatcast.cli_report import report_app
 from chatcast.cli_sandbox import sandbox_app
 from chatcast.cli_segments import segments_app
 from chatcast.console import State, err, fail, out, run, state
@@ -28,7 +29,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 config_app = typer.Typer(help="Show the configuration Chatcast reads from the environment and .env.")
-report_app = typer.Typer(help="Reports: funnels, A/B results, feedback (arrives with analytics).", no_args_is_help=True)
 
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")

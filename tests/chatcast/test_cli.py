@@ -33,7 +33,8 @@ def test_help_lists_every_command_group() -> None:
         ["db", "upgrade"], ["db", "status"], ["segments"], ["segments", "validate"], ["segments", "refresh"],
         ["segments", "show"], ["segments", "explain"], ["campaign"], ["campaign", "validate"], ["campaign", "schema"],
         ["campaign", "preview"], ["campaign", "test-send"], ["campaign", "launch"], ["campaign", "pause"],
-        ["campaign", "resume"], ["campaign", "cancel"], ["campaign", "status"], ["report"], ["serve"], ["demo"],
+        ["campaign", "resume"], ["campaign", "cancel"], ["campaign", "status"], ["report"], ["report", "feedback"],
+        ["serve"], ["demo"],
         ["config"], ["config", "show"],
     ],
 )  # fmt: skip
