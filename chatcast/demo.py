@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from chatcast.cli_data import import_with_progress, print_report
 from chatcast.cli_segments import print_counts
 from chatcast.console import UserError, out, run, state
 from chatcast.demo_campaign import DemoRun, run_demo_campaign
-from chatcast.engine import build_writer
+from chatcast.engine import build_assistant, build_writer
 from segments import audience
 from segments.definitions import load
 from segments.refresh import refresh
@@ -105,9 +106,15 @@ def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of
     mode = f"the model {settings.openai_model}" if settings.openai_api_key else "the template writer"
     out.print(f"Launching {campaign.name} through the Telegram and Slack sandboxes, written by {mode} ...")
 
+    knowledge = shop / "knowledge.yaml"
+    shop_settings = settings.model_copy(update={"knowledge_file": knowledge}) if knowledge.is_file() else settings
+
     async def go() -> DemoRun:
         async with db.database(url):
-            return await run_demo_campaign(campaign, defs, writer, as_of=as_of, shop_name=settings.shop_name)
+            assistant = build_assistant(shop_settings, {}, None)
+            return await run_demo_campaign(
+                campaign, defs, writer, as_of=as_of, shop_name=settings.shop_name, assistant=assistant
+            )
 
     result = run(ctx, go())
     out.print(
@@ -120,3 +127,9 @@ def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of
         if key in result.funnel:
             table.add_row(key, f"{result.funnel[key]:,}")
     out.print(table)
+    if result.chat:
+        kind = f"the model {settings.openai_model}" if settings.openai_api_key else "offline"
+        out.print(f"A customer chats with the shop assistant ({kind}) on Telegram:")
+        for question, answer in result.chat:
+            out.print(f"  [bold]customer:[/] {escape(question)}")
+            out.print(f"  [bold]shop:[/] {escape(answer)}".replace("\n", "\n        "))

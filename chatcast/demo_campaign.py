@@ -2,7 +2,8 @@
 
 Customers opt in by the shop's deep links (Telegram ``/start TOKEN``, Slack ``/shop subscribe TOKEN``), a few
 have blocked the bot, the campaign is planned, written and sent through the real aiogram and slack-sdk code,
-and some readers press its buttons. What happened is read back from the database as a funnel.
+and some readers press its buttons. What happened is read back from the database as a funnel. Then a customer
+chats with the shop assistant (offline, or the model with a key) about their order, ideas, returns, and stops.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bots.telegram.channel import TelegramChannel
 from campaigns import launch as engine
 from campaigns.inbound import Inbound
 from campaigns.links import make_token
-from campaigns.ports import Channel, InboundEvent, InboundHandler, Reply
+from campaigns.ports import Channel, InboundEvent, InboundHandler, Reply, Responder
 from campaigns.writer import CopyWriter
 from segments.definitions import Definitions
 from storage import campaigns as campaign_rows
@@ -67,6 +68,10 @@ class DemoRun:
     blocked: int = 0
     clicked: int = 0
     funnel: dict[str, int] = field(default_factory=dict)
+    chat: list[tuple[str, str]] = field(default_factory=list)  # (what the customer wrote, what the bot answered)
+
+
+QUESTIONS = ("Hi! Where is my order?", "What do you recommend for me?", "Can I return shoes I ran in?", "stop")
 
 
 async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
@@ -77,11 +82,19 @@ async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
 
 
 async def run_demo_campaign(
-    campaign_file: Path, definitions: Definitions, writer: CopyWriter, *, as_of: datetime, shop_name: str, seed: int = 7
+    campaign_file: Path,
+    definitions: Definitions,
+    writer: CopyWriter,
+    *,
+    as_of: datetime,
+    shop_name: str,
+    seed: int = 7,
+    assistant: Responder | None = None,
 ) -> DemoRun:
-    """Start the sandboxes and bots, let customers opt in, launch ``campaign_file``, let readers click."""
+    """Start the sandboxes and bots, let customers opt in, launch ``campaign_file``, let readers click, and let
+    one customer chat with ``assistant``."""
     rng = random.Random(seed)
-    inbound = Tally(Inbound(LINK_SECRET))
+    inbound = Tally(Inbound(LINK_SECRET, responder=assistant))
     async with TelegramSandbox() as telegram, SlackSandbox() as slack, shared_session() as session:
         slack_token = slack.add_team(SLACK_TEAM, name=shop_name)
         slack_users = [
@@ -115,10 +128,26 @@ async def run_demo_campaign(
             run.clicked = await _click(telegram, slack, rng)
             await inbound.reached("click", before + run.clicked)
             run.funnel = await campaign_rows.funnel(prepared.campaign_id)
+            if assistant is not None:
+                run.chat = await _chat(telegram)
             return run
         finally:
             await runner.cleanup()
             await bot.session.close()
+
+
+async def _chat(telegram: TelegramSandbox) -> list[tuple[str, str]]:
+    """A Telegram customer who has ordered asks the assistant a few things; the questions and the answers."""
+    chats = [int(str(a)) for a in await ChannelIdentity.filter(channel="telegram", reachable=True,
+                                                              customer__orders__id__not_isnull=True)
+             .order_by("id").limit(1).values_list("address", flat=True)]  # fmt: skip
+    said: list[tuple[str, str]] = []
+    for chat_id in chats:
+        for question in QUESTIONS:
+            before = len(telegram.sent(chat_id))
+            await telegram.user_sends(chat_id, question)  # the webhook answers once the engine is done
+            said.append((question, "\n".join(m.text or "" for m in telegram.sent(chat_id)[before:])))
+    return said
 
 
 async def _opt_in(telegram: TelegramSandbox, slack: SlackSandbox) -> int:

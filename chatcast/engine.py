@@ -132,9 +132,11 @@ class Bots:
 
 
 @asynccontextmanager
-async def open_bots(settings: Settings, *, public_url: str | None = None) -> AsyncIterator[Bots]:
+async def open_bots(
+    settings: Settings, *, public_url: str | None = None, assistant: bool = True
+) -> AsyncIterator[Bots]:
     """The bots the settings configure (none without tokens), open for the block and closed after it; customers'
-    words go to the assistant."""
+    words go to the assistant (unless ``assistant`` is False: sending only)."""
     bots = Bots(Inbound(secret(settings.link_secret)))
     async with AsyncExitStack() as stack:
         token = secret(settings.telegram_bot_token)
@@ -163,14 +165,15 @@ async def open_bots(settings: Settings, *, public_url: str | None = None) -> Asy
             )
             bots.slack = build_slack(config, bots.inbound, InstallationStore(), session=session)
             bots.channels["slack"] = bots.slack.channel
-        staff = bots.slack.staff if bots.slack else None
-        bots.assistant = build_assistant(settings, bots.channels, staff, public_url=public_url)
-        bots.inbound.responder = bots.assistant
+        if assistant:
+            staff = bots.slack.staff if bots.slack else None
+            bots.assistant = build_assistant(settings, bots.channels, staff, public_url=public_url)
+            bots.inbound.responder = bots.assistant
         yield bots
 
 
 @asynccontextmanager
 async def open_channels(settings: Settings) -> AsyncIterator[dict[str, Channel]]:
     """The channels the settings configure (none without tokens), open for the block and closed after it."""
-    async with open_bots(settings) as bots:
+    async with open_bots(settings, assistant=False) as bots:
         yield bots.channels

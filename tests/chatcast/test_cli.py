@@ -113,6 +113,9 @@ def test_demo_loads_the_sample_shop_and_sends_a_campaign_through_both_sandboxes(
     assert targeted > 50 and 0 < held < targeted / 4 and sent > 0
     assert targeted == held + sent + int(funnel.get("skipped: unreachable", "0")) + int(funnel.get("failed", "0"))
     assert int(funnel["clicked"]) > 0
+    chat = output.split("A customer chats with the shop assistant (offline) on Telegram:", 1)[1]
+    assert re.search(r"shop: Your orders:\s+• Order O\d+", chat) and "Picked for you" in chat
+    assert '"run them in"' in chat and "You're unsubscribed" in chat
     code, again = invoke("demo", "--no-send")
     assert code == 0 and re.search(r"customers\s+│\s+5,000", again)  # afresh, not doubled
     assert "Personas and segments (as of the shop's last order, 2026-11-01)" in again
