@@ -23,6 +23,7 @@ from bots.telegram.app import add_webhook, build_dispatcher, register_webhook, r
 from campaigns.attribution import attribute
 from campaigns.dispatcher import Dispatcher, DispatchStats
 from campaigns.scheduler import Scheduler
+from chatcast.dashboard import add_dashboard
 from chatcast.engine import Bots, assistant_jobs, build_writer, caps, open_bots, rates, secret
 from chatcast.settings import Settings
 from segments.definitions import Definitions
@@ -120,6 +121,8 @@ async def run_service(
         if role == "all":
             if hook_secret:
                 app.router.add_post("/hooks/orders", _orders_hook(hook_secret))
+            if add_dashboard(app, settings.dashboard_user, secret(settings.dashboard_password)):
+                log.info("dashboard at /dashboard (basic auth as %s)", settings.dashboard_user)
             telegram_stop = _telegram(app, bots, settings, state, public_url, tasks)
             slack_handler = await _slack(app, bots, settings, state)
         runner = web.AppRunner(app, access_log=None)

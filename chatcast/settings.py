@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     feedback_after_days: float | None = Field(
         default=7.0, gt=0, description="Ask about an order this many days after it (unset: never ask)."
     )
+    dashboard_user: str = Field(default="admin", description="The dashboard's login name.")
+    dashboard_password: SecretStr | None = Field(
+        default=None, description="The dashboard's password (HTTP basic auth); unset: no dashboard is served."
+    )
     handoff_release_hours: float = Field(
         default=24.0, gt=0, description="A hand-off no person touched for this long goes back to the assistant."
     )
@@ -127,19 +131,12 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every configured secret, for the log redactor."""
-        values = [
-            secret.get_secret_value()
-            for secret in (
-                self.openai_api_key,
-                self.telegram_bot_token,
-                self.telegram_webhook_secret,
-                self.slack_bot_token,
-                self.slack_signing_secret,
-                self.slack_app_token,
-                self.slack_client_secret,
-                self.link_secret,
-            )
-            if secret is not None and secret.get_secret_value()
+        values = [  # every secret setting, whatever is added later (the database URL: its password, below)
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if name != "database_url"
+            and isinstance(value := getattr(self, name), SecretStr)
+            and value.get_secret_value()
         ]
         password = urlsplit(self.db_url).password
         if password:

@@ -276,3 +276,16 @@ async def orders_to_ask(*, ordered_after: datetime, ordered_before: datetime, li
 async def claim_feedback_ask(order_id: int, at: datetime) -> bool:
     """Mark the order asked about; False when another run did first (each order is asked once at most)."""
     return bool(await Order.filter(id=order_id, feedback_asked_at=None).update(feedback_asked_at=at))
+
+
+async def transcript(
+    customer_id: int, *, limit: int = 200
+) -> tuple[Customer, Conversation | None, list[ChatMessage]] | None:
+    """A customer, their conversation state and their last ``limit`` messages, oldest first (for staff); None for
+    no such customer."""
+    customer = await Customer.get_or_none(id=customer_id)
+    if customer is None:
+        return None
+    chat = await Conversation.get_or_none(customer_id=customer_id)
+    rows = await ChatMessage.filter(customer_id=customer_id).order_by("-at", "-id").limit(limit)
+    return customer, chat, list(reversed(rows))

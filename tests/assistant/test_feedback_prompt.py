@@ -51,7 +51,7 @@ async def test_an_unreachable_chat_or_an_old_order_is_not_asked(database: str) -
     assert [m.address for m in outbox.sent] == ["7002"]
 
 
-async def test_the_scheduler_runs_the_roots_extra_jobs_at_start(database: str) -> None:
+async def test_the_scheduler_runs_the_roots_extra_jobs_at_start() -> None:
     ran: list[str] = []
     done = asyncio.Event()
 
