@@ -22,7 +22,8 @@ class Credit:
     delivery_id: int
 
 
-def _window(campaign: Campaign) -> timedelta:
+def window(campaign: Campaign) -> timedelta:
+    """The campaign's attribution window (its file's attribution_days; 7 days when the snapshot cannot be read)."""
     try:
         return timedelta(days=parse_campaign(campaign.yaml).attribution_days)
     except CampaignError:
@@ -47,7 +48,7 @@ async def attribute(order_external_id: str) -> Credit | None:
     )
     for delivery in sent:
         campaign = delivery.campaign
-        if delivery.sent_at is None or order.ordered_at - delivery.sent_at > _window(campaign):
+        if delivery.sent_at is None or order.ordered_at - delivery.sent_at > window(campaign):
             continue
         credit = Credit(int(campaign.id), campaign.key, delivery.step, int(delivery.id))
         data = {"order": order.external_id, "total": order.total, "currency": order.currency, "step": delivery.step}

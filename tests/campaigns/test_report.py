@@ -1,0 +1,108 @@
+"""The campaign report against a scenario whose every event is known, on SQLite and PostgreSQL: each funnel number,
+the breakdowns, the daily series, the A/B statistics and the lift over the holdout."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from campaigns.report import Funnel, build, compare, rate
+from storage.models import Campaign, Customer, Delivery, Event, Order
+
+T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)
+YAML = "id: june\nname: June\nattribution_days: 7\n"
+
+
+async def _delivery(campaign: Campaign, n: int, **fields: object) -> Delivery:
+    customer = await Customer.create(external_id=f"c{n}", name=f"C {n}")
+    defaults = {"step": "main", "channel": "telegram", "variant": "A", "persona": "runner", "status": "sent"}
+    values = defaults | fields
+    if values["status"] == "sent" and "sent_at" not in values:
+        values["sent_at"] = T0 + timedelta(hours=n % 30)
+    return await Delivery.create(campaign=campaign, customer=customer, address=str(n), **values)
+
+
+async def _event(kind: str, d: Delivery, at: datetime, **data: object) -> None:
+    await Event.create(type=kind, customer_id=d.customer_id, campaign_id=d.campaign_id, delivery=d, at=at, data=data)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def scenario(database: str) -> Campaign:
+    """10 sent A (runner, telegram), 8 sent B (vip, slack), 3 held out, 2 failed, 1 unknown, 3 skipped (2 opted
+    out, 1 capped), 1 planned; 4 reminders sent. A: 3 clicked (one twice), 2 replied, 2 converted (50 + 30);
+    B: 1 converted (100); one A customer opted out after the message, one B customer before the campaign."""
+    campaign = await Campaign.create(key="june", name="June", yaml=YAML, yaml_hash="h", status="running")
+    a = [await _delivery(campaign, n) for n in range(10)]
+    b = [await _delivery(campaign, 10 + n, variant="B", persona="vip", channel="slack") for n in range(8)]
+    held = [await _delivery(campaign, 20 + n, status="holdout") for n in range(3)]
+    for n, (status, note) in enumerate(
+        [("failed", None), ("failed", None), ("unknown", None), ("skipped", "opted_out"), ("skipped", "opted_out"),
+         ("skipped", "frequency_cap"), ("planned", None)]
+    ):  # fmt: skip
+        await _delivery(campaign, 30 + n, status=status, note=note, variant="B", persona="vip", channel="slack")
+    for n in range(4):
+        await Delivery.create(campaign=campaign, customer_id=a[n].customer_id, address=str(n), step="reminder",  # type: ignore[attr-defined]
+                              channel="telegram", variant="A", persona="runner", status="sent",
+                              sent_at=T0 + timedelta(days=2))  # fmt: skip
+    later = T0 + timedelta(days=1)
+    for d in (a[0], a[1], a[2], a[2]):
+        await _event("clicked", d, later)
+    for d in (a[3], a[4]):
+        await _event("replied", d, later)
+    await _event("converted", a[0], later, total=50.0, order="o1")
+    await _event("converted", a[1], later + timedelta(days=1), total=30.0, order="o2")
+    await _event("converted", b[0], later, total=100.0, order="o3")
+    await Event.create(type="opted_out", customer_id=a[5].customer_id, at=T0 + timedelta(days=3), data={})  # type: ignore[attr-defined]
+    await Event.create(type="opted_out", customer_id=b[1].customer_id, at=T0 - timedelta(days=30), data={})  # type: ignore[attr-defined]
+    # orders for the lift: 3 sent customers bought in the window, 1 held-out customer did; one after the window
+    for n, d in enumerate((a[0], a[1], b[0], held[0], held[1])):
+        at = later if n < 4 else T0 + timedelta(days=30)
+        await Order.create(external_id=f"o{n + 1}", customer_id=d.customer_id, ordered_at=at, total=10)  # type: ignore[attr-defined]
+    return campaign
+
+
+async def test_every_funnel_number(scenario: Campaign) -> None:
+    report = await build(scenario)
+    f = report.total
+    assert (f.targeted, f.holdout, f.planned, f.sent, f.failed, f.unknown, f.skipped) == (32, 3, 1, 22, 2, 1, 3)
+    assert f.skipped_by == {"opted_out": 2, "frequency_cap": 1}
+    assert (f.clicked, f.replied, f.converted, f.revenue, f.opted_out) == (3, 2, 3, 180.0, 1)
+    assert f.rates["conversion_rate"] == pytest.approx(3 / 22) and f.rates["revenue_per_message"] == pytest.approx(
+        180 / 22
+    )
+    steps, variants = report.by["step"], report.by["variant"]
+    assert (steps["main"].sent, steps["reminder"].sent, steps["reminder"].targeted) == (18, 4, 4)
+    assert (variants["A"].sent, variants["A"].converted, variants["A"].revenue) == (14, 2, 80.0)
+    assert (variants["B"].sent, variants["B"].converted, variants["B"].failed, variants["B"].skipped) == (8, 1, 2, 3)
+    assert report.by["channel"]["slack"].targeted == 15 and report.by["persona"]["runner"].holdout == 3
+    assert report.daily == [("2027-05-03", 15, 0, 0.0), ("2027-05-04", 3, 2, 150.0), ("2027-05-05", 4, 1, 30.0)]
+
+
+async def test_variants_and_lift_over_the_holdout(scenario: Campaign) -> None:
+    report = await build(scenario)
+    assert (report.variants["A"].successes, report.variants["A"].trials) == (2, 10)  # the first step only
+    assert (report.variants["B"].successes, report.variants["B"].trials) == (1, 8)
+    (ab,) = report.ab
+    assert ab.a == "A" and ab.b == "B" and ab.verdict == "too small to call"
+    assert report.treated and (report.treated.successes, report.treated.trials) == (3, 18)
+    assert report.held and (report.held.successes, report.held.trials) == (1, 3)
+    assert report.lift and report.lift.verdict == "too small to call"
+    assert report.lift.difference == pytest.approx(3 / 18 - 1 / 3)
+    data = report.as_dict()
+    assert data["funnel"]["sent"] == 22 and data["lift_over_holdout"]["verdict"] == "too small to call"
+
+
+def test_the_statistics_are_statsmodels_and_call_a_clear_winner() -> None:
+    a, b = rate(100, 1000), rate(160, 1000)
+    assert a.low == pytest.approx(0.0829, abs=1e-4) and a.high == pytest.approx(0.1202, abs=1e-4)  # Wilson
+    result = compare("A", a, "B", b)
+    assert result.verdict == "B is better" and result.p_value is not None and result.p_value < 0.001
+    assert result.lift == pytest.approx(0.6) and result.low is not None and 0.02 < result.low < result.difference  # type: ignore[operator]
+    same = compare("A", rate(100, 1000), "B", rate(104, 1000))
+    assert same.verdict == "no significant difference" and same.p_value is not None and same.p_value > 0.5
+    assert compare("A", rate(0, 0), "B", rate(1, 5)).verdict == "too small to call"
+
+
+def test_an_empty_funnel_has_no_rates() -> None:
+    assert Funnel().rates["click_rate"] is None
