@@ -26,8 +26,19 @@ from storage.reports import FunnelCell
 ALPHA = 0.05
 MIN_GROUP = 100  # customers per group before a difference is called
 MIN_EVENTS = 10  # conversions in the two groups together before a difference is called
-STAGES = ("targeted", "holdout", "planned", "sent", "failed", "unknown", "skipped", "clicked", "replied", "converted",
-          "opted_out")  # fmt: skip
+STAGES = (
+    "targeted",
+    "holdout",
+    "planned",
+    "sent",
+    "failed",
+    "unknown",
+    "skipped",
+    "clicked",
+    "replied",
+    "converted",
+    "opted_out",
+)
 DIMENSIONS = ("step", "variant", "persona", "channel")
 
 
@@ -68,9 +79,12 @@ class Funnel:
         """Per message sent: click, reply, conversion and opt-out rates; revenue per message."""
         per = (lambda n: n / self.sent) if self.sent else (lambda n: None)
         return {
-            "click_rate": per(self.clicked), "reply_rate": per(self.replied), "conversion_rate": per(self.converted),
-            "opt_out_rate": per(self.opted_out), "revenue_per_message": per(self.revenue),
-        }  # fmt: skip
+            "click_rate": per(self.clicked),
+            "reply_rate": per(self.replied),
+            "conversion_rate": per(self.converted),
+            "opt_out_rate": per(self.opted_out),
+            "revenue_per_message": per(self.revenue),
+        }
 
     def as_dict(self) -> dict[str, Any]:
         """For JSON."""
@@ -122,15 +136,19 @@ class Report:
     def as_dict(self) -> dict[str, Any]:
         """For ``--json`` and the HTML page."""
         return {
-            "campaign": self.key, "name": self.name, "status": self.status, "funnel": self.total.as_dict(),
+            "campaign": self.key,
+            "name": self.name,
+            "status": self.status,
+            "funnel": self.total.as_dict(),
             "by": {dim: {k: f.as_dict() for k, f in groups.items()} for dim, groups in self.by.items()},
             "variants": {k: asdict(v) for k, v in self.variants.items()},
-            "ab": [asdict(c) for c in self.ab], "lift_over_holdout": asdict(self.lift) if self.lift else None,
+            "ab": [asdict(c) for c in self.ab],
+            "lift_over_holdout": asdict(self.lift) if self.lift else None,
             "treated": asdict(self.treated) if self.treated else None,
             "holdout": asdict(self.held) if self.held else None,
             "daily": [{"day": d, "sent": s, "converted": c, "revenue": r} for d, s, c, r in self.daily],
             "attribution_days": self.attribution_days,
-        }  # fmt: skip
+        }
 
 
 def rate(successes: int, trials: int) -> Rate:
@@ -150,8 +168,9 @@ def compare(a_name: str, a: Rate, b_name: str, b: Rate) -> Comparison:
     events = a.successes + b.successes
     if events == 0 or events == a.trials + b.trials:
         return Comparison(a_name, b_name, difference, None, None, lift, None, "too small to call")
-    low, high = confint_proportions_2indep(b.successes, b.trials, a.successes, a.trials, method="newcomb",
-                                           compare="diff", alpha=ALPHA)  # fmt: skip
+    low, high = confint_proportions_2indep(
+        b.successes, b.trials, a.successes, a.trials, method="newcomb", compare="diff", alpha=ALPHA
+    )
     _, p = proportions_ztest([b.successes, a.successes], [b.trials, a.trials])
     p_value = float(p) if not math.isnan(float(p)) else None
     if min(a.trials, b.trials) < MIN_GROUP or events < MIN_EVENTS or p_value is None:
@@ -187,6 +206,16 @@ async def build(row: CampaignRow, *, first_step: str = "main") -> Report:
     held = rate(groups.holdout_bought, groups.holdout) if groups.holdout else None
     lift = compare("holdout", held, "treated", treated) if treated and held else None
     return Report(
-        key=row.key, name=row.name or row.key, status=row.status, total=total, by=by, variants=variants, ab=ab,
-        lift=lift, treated=treated, held=held, daily=await reports.daily(int(row.id)), attribution_days=span.days,
-    )  # fmt: skip
+        key=row.key,
+        name=row.name or row.key,
+        status=row.status,
+        total=total,
+        by=by,
+        variants=variants,
+        ab=ab,
+        lift=lift,
+        treated=treated,
+        held=held,
+        daily=await reports.daily(int(row.id)),
+        attribution_days=span.days,
+    )
