@@ -13,9 +13,14 @@ from typing import Any
 
 from assistant.tools import Toolbox
 
+_WHO = r"(a |an |the |some |real |live |your )*(human|person|agent|someone|somebody|staff|representative|operator|team)"
 _HUMAN = re.compile(
-    r"\b(human|person|people|agent|someone|somebody|staff|representative|operator|support team|real person|"
-    r"talk to|speak to|speak with|talk with|call me)\b"
+    rf"\b(talk|speak|chat)( to| with)? {_WHO}\b|^\W*(human|agent|operator|representative|a person)( please)?\W*$|"
+    rf"\b(real|live) (person|human|agent)\b|\b(want|need|like|get) {_WHO}\b|\bcall me\b|\bhuman please\b"
+)
+_UNSUBSCRIBE = re.compile(
+    r"\b(unsubscribe|opt( me)? out|stop (sending|messaging|texting)|no more (messages|offers|promotions)|"
+    r"don'?t (want|send) (your |any )?(messages|offers|promotions|newsletters?))\b"
 )
 _ORDER = re.compile(r"\b(orders?|package|parcel|tracking|track|shipment|where is my|where's my|wheres my)\b|#\s?\w*\d")
 _OFFER = re.compile(r"\b(offer|deal|promo|promotion|coupon|voucher|my code|discount code|the code|sale)\b")
@@ -120,6 +125,9 @@ class OfflineAssistant:
     async def answer(self, text: str, tools: Toolbox, history: list[Any] | None = None) -> Answer:
         """The answer to ``text`` for the customer ``tools`` is bound to."""
         said = " ".join(text.casefold().split())
+        if _UNSUBSCRIBE.search(said):
+            await tools.call("unsubscribe", {})
+            return Answer("Done: you won't get news or offers from us any more.")
         if _HUMAN.search(said):
             await tools.call("hand_off", {"reason": "asked"})
             return Answer("Of course: I've asked a person from our team to join this chat. They'll answer here.")

@@ -105,8 +105,11 @@ class Assistant:
             answer = await self.model.answer(text, tools, history, chat.summary)
         except Exception as exc:  # an API error, a refusal, nonsense: the customer still gets an answer
             log.warning("assistant model failed (%s): the offline assistant answers", type(exc).__name__)
-            return await self.offline.answer(text, Toolbox(tools.customer_id, tools.channel, self.knowledge,
-                                                           tools.now)), False  # fmt: skip
+            fresh = Toolbox(tools.customer_id, tools.channel, self.knowledge, tools.now)
+            self._policy_facts(fresh)
+            answer = await self.offline.answer(text, fresh)
+            tools.handoff, tools.unsubscribed = tools.handoff or fresh.handoff, tools.unsubscribed or fresh.unsubscribed
+            return answer, False
         found = guard.problems(answer.text, tools.facts, instructions=self.model.instructions, canary=self.model.canary)
         if found:
             log.warning("assistant answer withheld: %s", "; ".join(found))
@@ -116,8 +119,7 @@ class Assistant:
             fresh = Toolbox(tools.customer_id, tools.channel, self.knowledge, tools.now)
             self._policy_facts(fresh)
             offline = await self.offline.answer(text, fresh)
-            if fresh.handoff:
-                tools.handoff = fresh.handoff
+            tools.handoff, tools.unsubscribed = tools.handoff or fresh.handoff, tools.unsubscribed or fresh.unsubscribed
             if not offline.understood or guard.problems(offline.text, fresh.facts):
                 return Answer(FALLBACK, understood=False), True
             return offline, True
@@ -162,7 +164,8 @@ class Assistant:
             log.warning("hand-off (%s) for customer %s, but no staff channel is set", reason, chat.customer_id)
             contact = self.knowledge.policies.get("contact")
             return f"A person from our team can help. {contact.text}" if contact else FALLBACK
-        await conversations.hand_to_human(chat.id, reason, now)
+        if not await conversations.hand_to_human(chat.id, reason, now):
+            return HANDED_OFF  # a person took it a moment ago (two messages at once): one alert, one thread
         await identities.add_event("handoff", at=now, customer_id=chat.customer_id, data={"reason": reason})
         customer = await conversations.customer(chat.customer_id)
         lines = await conversations.recent(chat.customer_id, after=None, limit=6)
@@ -185,37 +188,51 @@ class Assistant:
         return HANDED_OFF
 
     async def _to_staff(self, chat: Conversation, text: str) -> None:
-        if self.staff is not None and chat.staff_thread:
-            try:
-                await self.staff.post(chat.staff_thread, text)
-            except ChannelError as exc:
-                log.warning("a customer message could not reach the staff thread: %s", exc)
+        if chat.staff_thread:
+            await self._post(chat.staff_thread, text)
         await conversations.touch(chat.id)
 
+    async def _post(self, thread: str, text: str) -> None:
+        """Post in a staff thread; a failure is logged (the staff channel being down must not fail a customer)."""
+        if self.staff is None:
+            return
+        try:
+            await self.staff.post(thread, text)
+        except ChannelError as exc:
+            log.warning("could not post in the staff thread: %s", exc)
+
     async def staff_reply(self, event: InboundEvent) -> None:
-        """A person wrote in a hand-off thread: to the customer on their channel, or ``done`` hands back."""
+        """A person wrote in a hand-off thread: to the customer on their channel, or ``done`` hands back. A reply in
+        the thread of a hand-off that was handed back takes the chat again."""
         thread = event.payload.get("thread", "")
         chat = await conversations.by_staff_thread(thread) if thread else None
         if chat is None or self.staff is None:
             return
         now = self.clock()
         if event.text.strip().casefold().rstrip(".!") in BACK_WORDS:
-            await conversations.hand_back(chat.id)
-            await self.staff.post(thread, "Handed back: the assistant answers this customer again.")
+            if await conversations.hand_back(chat.id):
+                await self._post(thread, "Handed back: the assistant answers this customer again.")
             return
         channel = self.channels.get(chat.channel)
         if channel is None:
-            await self.staff.post(thread, f"Not sent: the {chat.channel} channel is not configured here.")
+            await self._post(thread, f"Not sent: the {chat.channel} channel is not configured here.")
             return
-        message = OutboundMessage(address=chat.address, text=guard.fit(event.text, channel.limits.text_max))
+        if chat.holder != "human":
+            await conversations.hand_to_human(chat.id, "staff", now)
+        message = OutboundMessage(address=chat.address, text=guard.fit(slack_text(event.text), channel.limits.text_max))
         try:
             await channel.send(message)
         except ChannelError as exc:
-            await self.staff.post(thread, f"Not delivered to the customer: {exc}")
+            await self._post(thread, f"Not delivered to the customer: {exc}")
             return
         await identities.add_chat_message(chat.customer_id, channel=chat.channel, role="staff", text=message.text,
                                           at=now)  # fmt: skip
         await conversations.touch(chat.id)
+
+
+def slack_text(text: str) -> str:
+    """A Slack message's text as plain text (Slack escapes &, < and > in what it sends)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def offline_summary(summary: str, lines: list[conversations.Line]) -> str:

@@ -83,7 +83,7 @@ async def note_answered(conversation_id: int, answered: bool) -> int:
 
 
 async def hand_to_human(conversation_id: int, reason: str, at: datetime) -> bool:
-    """A person takes the chat; False when one already holds it."""
+    """A person takes the chat (its staff thread, if any, stays); False when one already holds it."""
     changed = await Conversation.filter(id=conversation_id, holder="assistant").update(
         holder="human", handoff_reason=reason, handoff_at=at, failures=0
     )
@@ -103,7 +103,7 @@ async def by_staff_thread(thread: str) -> Conversation | None:
 async def hand_back(conversation_id: int) -> bool:
     """The assistant answers again; False when it already did."""
     changed = await Conversation.filter(id=conversation_id, holder="human").update(
-        holder="assistant", handoff_reason=None, staff_thread=None
+        holder="assistant", handoff_reason=None
     )
     return bool(changed)
 
@@ -111,7 +111,7 @@ async def hand_back(conversation_id: int) -> bool:
 async def release_stale(before: datetime) -> int:
     """Hand back every chat a person took before ``before`` and left since (nobody answers a stale hand-off)."""
     return await Conversation.filter(holder="human", handoff_at__lt=before, updated_at__lt=before).update(
-        holder="assistant", handoff_reason=None, staff_thread=None
+        holder="assistant", handoff_reason=None
     )
 
 

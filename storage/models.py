@@ -279,7 +279,7 @@ class Conversation(Model):
 
     id = fields.BigIntField(primary_key=True)
     customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
-        "models.Customer", related_name="conversations", on_delete=fields.CASCADE, unique=True
+        "models.Customer", related_name="conversations", on_delete=fields.CASCADE
     )
     customer_id: int
     channel = fields.CharField(max_length=16, description="Where the customer last wrote from.")
@@ -295,6 +295,7 @@ class Conversation(Model):
 
     class Meta:
         table = "conversation"
+        unique_together = (("customer",),)  # one conversation per customer (the FK's unique= is not enforced)
 
 
 class Feedback(Model):

@@ -86,6 +86,30 @@ async def test_the_model_can_unsubscribe_and_hand_off(database: str, validated: 
     assert await Event.filter(type="opted_out", customer_id=shop.bob).count() == 1
 
 
+async def test_when_the_model_fails_the_offline_assistant_still_hands_off_and_unsubscribes(
+    database: str, validated: dict[str, Any]
+) -> None:
+    shop = await seed()
+    staff = Staff()
+    inbound, _ = engine(model=model(FakeOpenAI(default=lambda body: error(500), **validated)), staff=staff)
+    await say(inbound, "I want to talk to a person")
+    assert (await Conversation.get(customer_id=shop.mia)).holder == "human" and len(staff.alerts) == 1
+    await say(inbound, "I don't want your offers any more", chat="7002")
+    assert await Event.filter(type="opted_out", customer_id=shop.bob).count() == 1
+
+
+async def test_too_many_tool_calls_in_a_round_are_refused(database: str, validated: dict[str, Any]) -> None:
+    await seed()
+    fake = FakeOpenAI(
+        calls(*[("search_products", {"query": f"q{n}"}) for n in range(8)]), said("Nothing."), **validated
+    )
+    inbound, _ = engine(model=model(fake))
+    await say(inbound, "search everything")
+    results = [json.loads(m["content"]) for m in fake.requests[1]["messages"] if m["role"] == "tool"]
+    assert len(results) == 8 and all("products" in r for r in results[:5])
+    assert all(r == {"error": "at most 5 tool calls at a time"} for r in results[5:])
+
+
 @pytest.mark.parametrize("failure", [error(500), error(429, "slow down", {"retry-after": "1"}), refusal()])
 async def test_an_api_failure_or_refusal_falls_back_to_the_offline_assistant(
     database: str, validated: dict[str, Any], failure: Any
@@ -131,7 +155,9 @@ async def test_memory_rereads_the_window_and_summarises_what_leaves_it(
     chat = await Conversation.get(customer_id=shop.mia)
     assert chat.summary == "Mia asked about socks and shipping." and chat.summarised_until is not None
     last = [r for r in fake.requests if "Summarise" not in r["messages"][0]["content"]][-1]
-    history = [m["content"] for m in last["messages"][1:]]
-    assert history[0].startswith("Summary of the conversation so far (data): Mia asked about socks")
+    summary = last["messages"][1]
+    assert summary["role"] == "user"  # written from the customer's words: data, never a system message
+    assert summary["content"].startswith("<customer_message>\n(summary of the conversation so far) Mia asked")
+    assert all(m["role"] != "system" for m in last["messages"][1:])
     assert len([m for m in last["messages"] if m["role"] in ("user", "assistant")]) <= 13  # window + the new one
     assert await ChatMessage.filter(customer_id=shop.mia).count() == 24

@@ -3,12 +3,13 @@ orders (theirs only), products, recommendations, policies, offers, opt-out in wo
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
 from assistant.service import HANDED_OFF, Assistant
-from campaigns.ports import ChannelLimits, InboundEvent, OutboundMessage, SendReceipt
+from campaigns.ports import ChannelLimits, InboundEvent, OutboundMessage, SendReceipt, TransientChannelError
 from storage.models import Campaign, ChatMessage, Conversation, Customer, Delivery, Event, Feedback, Order
 from tests.assistant.shop import BOB_CHAT, BOB_SECRETS, MIA_CHAT, NOW, Staff, engine, say, seed
 
@@ -104,11 +105,75 @@ async def test_an_opt_out_in_words_is_honoured_at_once(database: str, words: str
     assert await Event.filter(type="opted_out", customer_id=shop.mia).count() == 1
 
 
-async def test_stop_inside_a_question_is_a_question(database: str) -> None:
+@pytest.mark.parametrize("words", ["can you stop my order A1001?", "Cancel.", "end", "quit", "basta"])
+async def test_a_question_or_an_ambiguous_word_does_not_opt_out(database: str, words: str) -> None:
     shop = await seed()
     inbound, _ = engine()
-    await say(inbound, "can you stop my order A1001?")
+    await say(inbound, words)
     assert (await Customer.get(id=shop.mia)).opted_out_at is None
+
+
+UNSUBSCRIBE = [
+    "I want to unsubscribe", "opt me out", "please stop sending me offers", "STOP STOP", "配信停止してください",
+    "I don't want your promotions, please",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("words", UNSUBSCRIBE)
+async def test_asking_to_unsubscribe_in_a_sentence_opts_out(database: str, words: str) -> None:
+    shop = await seed()
+    inbound, _ = engine()
+    reply = await say(inbound, words)
+    assert reply and ("unsubscribed" in reply.text or "won't get news or offers" in reply.text)
+    assert (await Customer.get(id=shop.mia)).opted_out_at is not None
+
+
+@pytest.mark.parametrize(
+    "words", ["Is the jacket good for people with wide feet?", "Can someone tell me if you sell socks?"]
+)
+async def test_a_question_mentioning_people_is_not_a_hand_off(database: str, words: str) -> None:
+    shop = await seed()
+    staff = Staff()
+    inbound, _ = engine(staff=staff)
+    await say(inbound, words)
+    assert not staff.alerts and (await Conversation.get(customer_id=shop.mia)).holder == "assistant"
+
+
+async def test_two_messages_at_once_make_one_conversation_and_one_hand_off(database: str) -> None:
+    shop = await seed()
+    staff = Staff()
+    inbound, _ = engine(staff=staff)
+    first, second = await asyncio.gather(say(inbound, "talk to a person"), say(inbound, "I need a human please"))
+    assert first and second and first.text == second.text == HANDED_OFF
+    assert await Conversation.filter(customer_id=shop.mia).count() == 1 and len(staff.alerts) == 1
+
+
+async def test_a_staff_reply_after_hand_back_takes_the_chat_again_and_reaches_the_customer(database: str) -> None:
+    shop = await seed()
+    staff, outbox = Staff(), Outbox()
+    inbound, _ = engine(staff=staff, channels={"telegram": outbox})
+    await say(inbound, "talk to a person")
+    thread = staff.alerts and "T0:C0STAFF:1.0001"
+    await inbound.handle(staff_event(thread, "done"))
+    assert (await Conversation.get(customer_id=shop.mia)).holder == "assistant"
+    await inbound.handle(staff_event(thread, "One more thing: your parcel &amp; receipt are on their way &lt;3"))
+    assert [m.text for m in outbox.sent] == ["One more thing: your parcel & receipt are on their way <3"]
+    assert (await Conversation.get(customer_id=shop.mia)).holder == "human"
+
+
+async def test_the_staff_channel_being_down_fails_nobody(database: str) -> None:
+    await seed()
+
+    class Down(Staff):
+        async def post(self, thread: str, text: str) -> None:
+            raise TransientChannelError("slack is down")
+
+    staff, outbox = Down(), Outbox()
+    inbound, _ = engine(staff=staff, channels={"telegram": outbox})
+    await say(inbound, "talk to a person")
+    assert await say(inbound, "hello?") is None  # the thread could not hear it; the customer gets no traceback
+    await inbound.handle(staff_event("T0:C0STAFF:1.0001", "done"))
+    await inbound.handle(staff_event("T0:C0STAFF:1.0001", "hi"))
 
 
 async def test_asking_for_a_person_hands_off_and_the_staff_reply_reaches_the_customer(database: str) -> None:

@@ -22,10 +22,13 @@ def register(app: AsyncApp, inbound: InboundHandler, staff: SlackStaffAlerts | N
     async def direct(
         event: dict[str, Any], body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        if event.get("subtype") or event.get("bot_id"):
+        if event.get("bot_id"):
             return
         if event.get("channel_type") != "im":
-            await _staff_reply(event, team_of(body, context))
+            if event.get("subtype") in (None, "thread_broadcast", "file_share"):
+                await _staff_reply(event, team_of(body, context))
+            return
+        if event.get("subtype"):
             return
         user_id, text = str(event.get("user") or ""), str(event.get("text") or "")
         if not user_id or not text.strip():
