@@ -1,0 +1,150 @@
+"""The campaign report over a million deliveries and 300,000 events, on SQLite and on PostgreSQL.
+
+    python bench/report.py                     # 1,000,000 deliveries, 300,000 events, both databases
+    python bench/report.py --rows 200000 --backends sqlite
+
+One campaign: 1,000,000 customers and deliveries (two steps, two variants, five personas, two channels; 5%
+held out, some failed, unknown and skipped), then 300,000 events (200,000 clicks, 50,000 replies, 40,000
+attributed conversions with their totals, 10,000 opt-outs) and 60,000 orders, loaded by bulk SQL. Timed: the
+whole report (``campaigns.report.build``: the funnel in one pass, the daily series, the lift over the holdout,
+the statistics), after the database's statistics are current. Target: <= 5 s on each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PG_URL = os.environ.get("CHATCAST_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def _dispatch_bench() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_dispatch", ROOT / "bench" / "dispatch.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _series(backend: str, rows: int) -> str:
+    if backend == "postgres":
+        return f"generate_series(1, {rows}) AS g(n)"
+    return f"(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {rows}) SELECT n FROM s) AS g"
+
+
+async def load(backend: str, rows: int, events: int) -> int:
+    """The campaign, its deliveries, events and orders; its id."""
+    from storage.models import Campaign
+    from storage.sql import execute
+
+    t0 = datetime(2027, 5, 3, 9, tzinfo=UTC)
+    yaml = "id: bench\nname: Bench\nattribution_days: 7\n"
+    campaign = await Campaign.create(key="bench", name="Bench", yaml=yaml, yaml_hash="h", status="done")
+    cid, at = campaign.id, ("$1" if backend == "postgres" else "?1")
+    series = _series(backend, rows)
+    day = "n % 3"  # three sending days
+    if backend == "postgres":
+        sent = f"CAST($1 AS TIMESTAMPTZ) + ({day}) * INTERVAL '1 day' + (n % 3600) * INTERVAL '1 second'"
+    else:
+        sent = f"strftime('%Y-%m-%d %H:%M:%S', ?1, '+' || ({day}) || ' days', '+' || (n % 3600) || ' seconds')"
+    await execute(
+        "INSERT INTO customer (id, external_id, name, language, tags, attributes, created_at)"
+        f" SELECT n, 'c' || n, '', 'en', '[]', '{{}}', {at} FROM {series}",
+        [t0],
+    )
+    status = (
+        "CASE WHEN n % 20 = 0 THEN 'holdout' WHEN n % 50 = 1 THEN 'failed' WHEN n % 100 = 3 THEN 'unknown'"
+        " WHEN n % 50 = 7 THEN 'skipped' ELSE 'sent' END"
+    )
+    await execute(
+        "INSERT INTO delivery (campaign_id, step, customer_id, channel, address, variant, persona, buttons, status,"
+        f" note, attempts, sent_at, created_at) SELECT {cid}, CASE WHEN n % 10 = 9 THEN 'reminder' ELSE 'main' END,"
+        " n, CASE WHEN n % 3 = 0 THEN 'slack' ELSE 'telegram' END, CAST(n AS TEXT),"
+        " CASE WHEN n % 2 = 0 THEN 'A' ELSE 'B' END, 'p' || (n % 5), '[]', " + status + ","
+        " CASE WHEN n % 50 = 7 THEN 'opted_out' ELSE NULL END, 1,"
+        f" CASE WHEN {status} = 'sent' THEN {sent} ELSE NULL END, {at} FROM {series}",
+        [t0],
+    )
+    later = (
+        "CAST($1 AS TIMESTAMPTZ) + INTERVAL '1 day'"
+        if backend == "postgres"
+        else "strftime('%Y-%m-%d %H:%M:%S', ?1, '+1 day')"
+    )
+    clicks, replies, converted, outs = events * 2 // 3, events // 6, events * 2 // 15, events // 30
+    total = "'{\"total\": ' || (d.customer_id % 90 + 10) || ', \"order\": \"o' || d.customer_id || '\"}'"
+    for kind, count, data in (
+        ("clicked", clicks, "'{}'"),
+        ("replied", replies, "'{}'"),
+        ("converted", converted, total),
+    ):
+        step = max(1, rows // count)
+        await execute(
+            f"INSERT INTO event (type, customer_id, campaign_id, delivery_id, at, data) SELECT '{kind}', d.customer_id,"
+            f" {cid}, d.id, {later}, {data if backend == 'sqlite' else f'CAST(({data}) AS JSONB)'} FROM delivery d"
+            f" WHERE d.campaign_id = {cid} AND d.customer_id % {step} = 0 AND d.customer_id <= {step * count}",
+            [t0],
+        )
+    await execute(
+        f"INSERT INTO event (type, customer_id, at, data) SELECT 'opted_out', n * 97, {later}, '{{}}'"
+        f" FROM {series} WHERE n <= {outs} AND n * 97 <= {rows}",
+        [t0],
+    )
+    await execute(
+        'INSERT INTO "order" (external_id, customer_id, ordered_at, status, is_return, currency, total)'
+        f" SELECT 'o' || n, n, {later}, 'paid', FALSE, 'USD', 50 FROM {series} WHERE n % 17 = 0",
+        [t0],
+    )
+    await execute("ANALYZE")
+    return int(cid)
+
+
+async def measure(backend: str, rows: int, events: int, folder: Path) -> dict[str, float]:
+    """Load, then time the whole report."""
+    from campaigns.report import build
+    from storage.models import Campaign, Event
+
+    helper = _dispatch_bench()
+    async with helper.database(backend, folder, PG_URL):
+        started = time.perf_counter()
+        cid = await load(backend, rows, events)
+        loaded = time.perf_counter() - started
+        row = await Campaign.get(id=cid)
+        counted = await Event.all().count()
+        started = time.perf_counter()
+        report = await build(row)
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "loaded": loaded, "events": counted, "targeted": report.total.targeted,
+            "sent": report.total.sent, "converted": report.total.converted}  # fmt: skip
+
+
+def main() -> None:
+    """Run and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=300_000)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="chatcast-bench-report-") as tmp:
+        for backend in args.backends.split(","):
+            r = asyncio.run(measure(backend, args.rows, args.events, Path(tmp)))
+            ok = "met" if r["seconds"] <= 5 else "NOT met"
+            print(
+                f"report over {r['targeted']:,} deliveries and {r['events']:,} events ({backend}):"
+                f" {r['seconds']:.2f} s ({r['sent']:,} sent, {r['converted']:,} converted; loaded in"
+                f" {r['loaded']:.0f} s); target <= 5 s: {ok}"
+            )
+
+
+if __name__ == "__main__":
+    main()
