@@ -236,6 +236,7 @@ class OpenAISentiment:
     def __init__(self, client: AsyncOpenAI, model: str, *, fallback: LexiconSentiment | None = None) -> None:
         self.client, self.model = client, model
         self.fallback = fallback or LexiconSentiment()
+        self.tokens = 0  # used so far (for the metrics)
 
     async def score(self, text: str) -> float:
         """The model's sentiment of ``text`` in [-1, 1], or the fallback's where the model gives none."""
@@ -251,6 +252,8 @@ class OpenAISentiment:
         except openai.OpenAIError as exc:  # status errors, timeouts, connection errors
             log.warning("sentiment model failed (%s); using the lexicon", type(exc).__name__)
             return self.fallback.score(text)
+        if completion.usage:
+            self.tokens += completion.usage.total_tokens
         message = completion.choices[0].message if completion.choices else None
         value = _parse(message.content) if message is not None and not message.refusal else None
         if value is None:

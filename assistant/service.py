@@ -70,6 +70,7 @@ class Assistant:
         self.config = config or AssistantConfig(shop_name=knowledge.shop.name)
         self.offline = OfflineAssistant()
         self.clock = clock
+        self.on_answer: Callable[[str], None] = lambda how: None  # the root counts answers here (metrics)
 
     async def respond(self, event: InboundEvent, customer_id: int, message_id: int) -> Reply | None:
         """Answer a customer's words (recorded as message ``message_id``); None while a person holds the chat."""
@@ -81,6 +82,7 @@ class Assistant:
         await capture(customer_id, event.channel, text, score, now)
         if chat.holder == "human":
             await self._to_staff(chat, f"Customer: {text}")
+            self.on_answer("person")
             return None
         tools = Toolbox(customer_id, event.channel, self.knowledge, now)
         answer, withheld = await self._answer(chat, text, tools)
@@ -91,7 +93,9 @@ class Assistant:
             "negative" if score <= NEGATIVE else "unanswered" if failures >= UNANSWERED else None
         )
         if reason is not None:
+            self.on_answer("handed_off")
             return await self._say(chat, now, await self._hand_off(chat, reason, now))
+        self.on_answer("withheld" if withheld else "model" if self.model is not None else "offline")
         return await self._say(chat, now, answer.text)
 
     async def _answer(self, chat: Conversation, text: str, tools: Toolbox) -> tuple[Answer, bool]:

@@ -10,12 +10,14 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from campaigns.caps import Capped, Caps
 from campaigns.limits import Throttle
+from campaigns.metrics import Metrics
 from campaigns.ports import Button, Channel, OutboundMessage
 from campaigns.retry import Backoff, verdict
 from storage import outbox
@@ -83,7 +85,9 @@ class Dispatcher:
         rng: random.Random | None = None,
         caps: Caps | None = None,
         shared_limits: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.channels, self.worker, self.batch = dict(channels), worker, batch
         self.max_attempts, self.backoff = max_attempts, Backoff(backoff_base, backoff_max)
         self.error_ceiling, self.error_min, self.poll_interval = error_ceiling, error_min, poll_interval
@@ -149,6 +153,8 @@ class Dispatcher:
         rows = await outbox.claim(self.worker, limit, self.clock(), [name])
         todo = [row for row in rows if row.skipped is None]
         self.stats.skipped += len(rows) - len(todo)
+        if self.metrics is not None and len(rows) > len(todo):
+            self.metrics.sends.labels(name, "skipped").inc(len(rows) - len(todo))
         if self.caps is not None and todo:
             todo, held = await self.caps.split(todo, self.clock())
             await self._hold(held)
@@ -166,12 +172,18 @@ class Dispatcher:
         throttle = self.throttles[name]
         waits = await throttle.acquire(message.address)
         self.stats.waits += waits
+        started = time.perf_counter()
         try:
             receipt = await self.channels[name].send(message)
         except Exception as exc:
             self._handle(name, row, exc, results)
         else:
             results.sent.append((row.id, receipt.message_id, receipt.sent_at))
+        finally:
+            if self.metrics is not None:
+                self.metrics.send_seconds.labels(name).observe(time.perf_counter() - started)
+                if waits:
+                    self.metrics.rate_waits.labels(name).inc(waits)
 
     async def _hold(self, held: list[Capped]) -> None:
         """Requeue (wait) or skip the rows a frequency cap holds back; the attempt is not counted."""
@@ -182,6 +194,9 @@ class Dispatcher:
         requeued = await outbox.requeue(waiting, refund=True)
         skipped = await outbox.skip(skipping)
         self.stats.capped += len(held)
+        if self.metrics is not None:
+            for c in held:
+                self.metrics.sends.labels(c.row.channel, "capped").inc()
         self.stats.requeued, self.stats.skipped = self.stats.requeued + requeued, self.stats.skipped + skipped
 
     def _handle(self, name: str, row: Claimed, exc: Exception, results: _Results) -> None:
@@ -220,6 +235,12 @@ class Dispatcher:
             skipped += await outbox.skip([(row.id, "unreachable")])
             skipped += await outbox.skip_customer(row.customer_id, name, "unreachable")
         stats = self.stats
+        if self.metrics is not None:
+            counts = {"sent": sent, "failed": failed, "unknown": unknown, "retried": len(results.retry),
+                      "rate_limited": len(results.limited), "unreachable": len(results.unreachable)}  # fmt: skip
+            for outcome, n in counts.items():
+                if n:
+                    self.metrics.sends.labels(name, outcome).inc(n)
         stats.sent, stats.failed, stats.unknown = stats.sent + sent, stats.failed + failed, stats.unknown + unknown
         stats.requeued, stats.skipped = stats.requeued + requeued, stats.skipped + skipped
         await self._check_ceiling(results.failing, now)

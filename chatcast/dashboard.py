@@ -1,8 +1,11 @@
 """The staff's pages on the ``serve`` process, under ``/dashboard``: read-only, server-rendered (Jinja2, escaped),
-behind HTTP basic auth with ``CHATCAST_DASHBOARD_USER`` / ``CHATCAST_DASHBOARD_PASSWORD``. Without a password
-the pages are not served at all: nothing is open by default.
+behind HTTP basic auth with ``CHATCAST_DASHBOARD_USER`` / ``CHATCAST_DASHBOARD_PASSWORD``; ``/metrics`` for
+Prometheus behind the same login. Without a password none of it is served: nothing is open by default.
 
-Now: one customer's conversation (``/dashboard/conversations/ID``), where a hand-off's link points.
+Pages: the campaigns with their progress, persona sizes and the conversations waiting for a person
+(``/dashboard``); a campaign's funnel, charts, A/B and lift, and its message per persona
+(``/dashboard/campaigns/KEY``); one customer's conversation (``/dashboard/conversations/ID``, where a hand-off's
+link points).
 """
 
 from __future__ import annotations
@@ -11,22 +14,25 @@ import base64
 import binascii
 import hmac
 from collections.abc import Awaitable, Callable
-from pathlib import Path
+from datetime import UTC, datetime
 
 from aiohttp import web
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from campaigns.metrics import Metrics
+from campaigns.report import build
+from chatcast.pages import STATIC, environment, report_context
+from storage import campaigns as campaign_rows
+from storage import reports
 from storage.conversations import transcript
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def add_dashboard(app: web.Application, user: str, password: str | None) -> bool:
-    """Serve the pages when a password is set; whether they are served."""
+def add_dashboard(app: web.Application, user: str, password: str | None, metrics: Metrics | None = None) -> bool:
+    """Serve the pages (and ``/metrics``) when a password is set; whether they are served."""
     if not password:
         return False
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    env = environment()
 
     def guarded(handler: Handler) -> Handler:
         async def check(request: web.Request) -> web.StreamResponse:
@@ -58,10 +64,44 @@ def add_dashboard(app: web.Application, user: str, password: str | None) -> bool
                 for m in messages
             ],
         )
-        return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
+        return _page(html)
 
+    async def home(request: web.Request) -> web.Response:
+        html = env.get_template("dashboard.html").render(
+            campaigns=await reports.campaign_lines(),
+            personas=await reports.persona_sizes(),
+            waiting=await reports.waiting_for_a_person(),
+        )
+        return _page(html)
+
+    async def campaign(request: web.Request) -> web.Response:
+        row = await campaign_rows.by_key(request.match_info["key"][:64])
+        if row is None:
+            raise web.HTTPNotFound(text="no such campaign")
+        report = await build(row)
+        context = report_context(report) | {"previews": await reports.previews(int(row.id))}
+        return _page(env.get_template("campaign.html").render(**context))
+
+    async def chart_js(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "chart.umd.min.js", headers={"Cache-Control": "private, max-age=86400"})
+
+    async def scrape(request: web.Request) -> web.Response:
+        assert metrics is not None
+        metrics.set_queue(await reports.queue_depths(datetime.now(UTC)))
+        return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
+
+    app.router.add_get("/dashboard", guarded(home))
+    app.router.add_get("/dashboard/", guarded(home))
+    app.router.add_get("/dashboard/campaigns/{key}", guarded(campaign))
     app.router.add_get("/dashboard/conversations/{customer_id}", guarded(conversation))
+    app.router.add_get("/dashboard/static/chart.umd.min.js", guarded(chart_js))
+    if metrics is not None:
+        app.router.add_get("/metrics", guarded(scrape))
     return True
+
+
+def _page(html: str) -> web.Response:
+    return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
 def _authorised(header: str, user: str, password: str) -> bool:

@@ -23,6 +23,7 @@ from bots.telegram.app import Bot, build_bot
 from bots.telegram.channel import TelegramChannel
 from campaigns.caps import Cap, Caps
 from campaigns.inbound import Inbound
+from campaigns.metrics import Metrics
 from campaigns.ports import Channel, StaffAlerts
 from campaigns.scheduler import PeriodicJob
 from campaigns.writer import CopyWriter, OpenAIWriter
@@ -110,6 +111,16 @@ def build_assistant(
     sentiment = OpenAISentiment(client, settings.openai_model) if client is not None else LexiconSentiment()
     config = AssistantConfig(shop_name=name, public_url=public_url)
     return Assistant(knowledge, model=model, sentiment=sentiment, staff=staff, channels=channels, config=config)
+
+
+def watch_assistant(metrics: Metrics, assistant: Assistant) -> None:
+    """Count the assistant's answers and its models' tokens in ``metrics``."""
+    assistant.on_answer = lambda how: metrics.answers.labels(how).inc()
+    model, sentiment = assistant.model, assistant.sentiment
+    if model is not None:
+        metrics.count_tokens("assistant", lambda: model.tokens)
+    if isinstance(sentiment, OpenAISentiment):
+        metrics.count_tokens("sentiment", lambda: sentiment.tokens)
 
 
 def assistant_jobs(settings: Settings, channels: dict[str, Channel]) -> list[PeriodicJob]:

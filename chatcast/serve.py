@@ -22,9 +22,10 @@ from aiohttp import web
 from bots.telegram.app import add_webhook, build_dispatcher, register_webhook, run_polling
 from campaigns.attribution import attribute
 from campaigns.dispatcher import Dispatcher, DispatchStats
+from campaigns.metrics import Metrics
 from campaigns.scheduler import Scheduler
 from chatcast.dashboard import add_dashboard
-from chatcast.engine import Bots, assistant_jobs, build_writer, caps, open_bots, rates, secret
+from chatcast.engine import Bots, assistant_jobs, build_writer, caps, open_bots, rates, secret, watch_assistant
 from chatcast.settings import Settings
 from segments.definitions import Definitions
 from segments.definitions import load as load_definitions
@@ -115,14 +116,19 @@ async def run_service(
         state.channels = sorted(bots.channels)
         app = web.Application()
         app.router.add_get("/health", _health(state))
+        metrics = Metrics(usd_per_million_tokens=settings.llm_usd_per_million_tokens)
+        writer = build_writer(settings)
+        metrics.count_tokens("writer", lambda: writer.stats.tokens)
+        if bots.assistant is not None:
+            watch_assistant(metrics, bots.assistant)
         hook_secret = secret(settings.order_webhook_secret)
         tasks: list[asyncio.Task[Any]] = []
         telegram_stop, slack_handler = None, None
         if role == "all":
             if hook_secret:
                 app.router.add_post("/hooks/orders", _orders_hook(hook_secret))
-            if add_dashboard(app, settings.dashboard_user, secret(settings.dashboard_password)):
-                log.info("dashboard at /dashboard (basic auth as %s)", settings.dashboard_user)
+            if add_dashboard(app, settings.dashboard_user, secret(settings.dashboard_password), metrics):
+                log.info("dashboard at /dashboard and metrics at /metrics (basic auth as %s)", settings.dashboard_user)
             telegram_stop = _telegram(app, bots, settings, state, public_url, tasks)
             slack_handler = await _slack(app, bots, settings, state)
         runner = web.AppRunner(app, access_log=None)
@@ -137,11 +143,12 @@ async def run_service(
             rates=rates(settings),
             caps=caps(settings),
             shared_limits=settings.redis_url,
+            metrics=metrics,
         )
         scheduler = Scheduler(
             claim_timeout=claim_timeout,
             housekeeping_seconds=settings.housekeeping_seconds,
-            writer=build_writer(settings),
+            writer=writer,
             definitions=_definitions(settings),
             shop_name=settings.shop_name,
             shop_zone=settings.zone,

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     feedback_after_days: float | None = Field(
         default=7.0, gt=0, description="Ask about an order this many days after it (unset: never ask)."
     )
+    llm_usd_per_million_tokens: float = Field(
+        default=0.6, ge=0, description="What a million tokens cost, for the metrics' cost estimate."
+    )
     dashboard_user: str = Field(default="admin", description="The dashboard's login name.")
     dashboard_password: SecretStr | None = Field(
         default=None, description="The dashboard's password (HTTP basic auth); unset: no dashboard is served."

@@ -161,3 +161,91 @@ def _moment(value: object) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value).replace(" ", "T"))
+
+
+@dataclass(frozen=True)
+class CampaignLine:
+    """One campaign on the dashboard's list: its rows by state."""
+
+    id: int
+    key: str
+    name: str
+    status: str
+    targeted: int
+    final: int
+    sent: int
+    converted: int
+
+    @property
+    def progress(self) -> float:
+        """The share of its rows that are final (sent, failed, unknown, skipped or held out)."""
+        return self.final / self.targeted if self.targeted else 0.0
+
+
+async def campaign_lines() -> list[CampaignLine]:
+    """Every campaign, newest first, with its row counts (one grouped query) and attributed conversions."""
+    rows = await fetch(
+        "SELECT c.id, c.key, c.name, c.status, COUNT(d.id),"
+        " SUM(CASE WHEN d.status IN ('sent', 'failed', 'unknown', 'skipped', 'holdout') THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN d.status = 'sent' THEN 1 ELSE 0 END)"
+        " FROM campaign c LEFT JOIN delivery d ON d.campaign_id = c.id"
+        " GROUP BY c.id, c.key, c.name, c.status ORDER BY c.id DESC"
+    )
+    converted = dict(
+        await fetch("SELECT campaign_id, COUNT(*) FROM event WHERE type = 'converted' GROUP BY campaign_id")
+    )
+    return [
+        CampaignLine(
+            int(r[0]),
+            str(r[1]),
+            str(r[2] or r[1]),
+            str(r[3]),
+            int(r[4] or 0),
+            int(r[5] or 0),
+            int(r[6] or 0),
+            int(converted.get(r[0], 0)),
+        )
+        for r in rows
+    ]
+
+
+async def persona_sizes() -> list[tuple[str, int]]:
+    """Customers per persona (unassigned as "-"), largest first."""
+    rows = await fetch("SELECT COALESCE(persona, '-'), COUNT(*) FROM customer GROUP BY COALESCE(persona, '-')")
+    return sorted(((str(p), int(n)) for p, n in rows), key=lambda x: (-x[1], x[0]))
+
+
+async def waiting_for_a_person(limit: int = 20) -> list[tuple[int, str, str, str, datetime | None]]:
+    """Conversations a person holds now: customer id, name, channel, reason, since when; oldest first."""
+    rows = await fetch(
+        "SELECT c.id, COALESCE(NULLIF(c.name, ''), c.external_id), v.channel, COALESCE(v.handoff_reason, ''),"
+        " v.handoff_at FROM conversation v JOIN customer c ON c.id = v.customer_id WHERE v.holder = 'human'"
+        f" ORDER BY v.handoff_at LIMIT {int(limit)}"
+    )
+    return [(int(r[0]), str(r[1]), str(r[2]), str(r[3]), None if r[4] is None else _moment(r[4])) for r in rows]
+
+
+async def previews(campaign_id: int, step: str = "main") -> list[tuple[str, str, str]]:
+    """One written message per persona and variant of a step, as customers got it: (persona, variant, text)."""
+    q = Params(dialect())
+    cid, st = q.add(campaign_id), q.text(step)
+    rows = await fetch(
+        "SELECT COALESCE(d.persona, '-'), COALESCE(d.variant, '-'), d.text FROM delivery d WHERE d.id IN"
+        f" (SELECT MIN(e.id) FROM delivery e WHERE e.campaign_id = {cid} AND e.step = {st} AND e.text IS NOT NULL"
+        " GROUP BY COALESCE(e.persona, '-'), COALESCE(e.variant, '-')) ORDER BY 1, 2",
+        q.values,
+    )
+    return [(str(p), str(v), str(t)) for p, v, t in rows]
+
+
+async def queue_depths(now: datetime) -> dict[str, int]:
+    """Deliveries a dispatcher would claim at ``now`` (queued, due, of running campaigns), per channel."""
+    q = Params(dialect())
+    at = q.moment(now)
+    rows = await fetch(
+        "SELECT d.channel, COUNT(*) FROM delivery d WHERE d.status = 'queued'"
+        f" AND d.due_at <= {at} AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= {at})"
+        " AND d.campaign_id IN (SELECT c.id FROM campaign c WHERE c.status = 'running') GROUP BY d.channel",
+        q.values,
+    )
+    return {str(c): int(n) for c, n in rows}

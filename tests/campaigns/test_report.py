@@ -29,6 +29,10 @@ async def _event(kind: str, d: Delivery, at: datetime, **data: object) -> None:
 
 @pytest.fixture
 async def scenario(database: str) -> Campaign:
+    return await load_scenario()
+
+
+async def load_scenario() -> Campaign:
     """10 sent A (runner, telegram), 8 sent B (vip, slack), 3 held out, 2 failed, 1 unknown, 3 skipped (2 opted
     out, 1 capped), 1 planned; 4 reminders sent. A: 3 clicked (one twice), 2 replied, 2 converted (50 + 30);
     B: 1 converted (100); one A customer opted out after the message, one B customer before the campaign."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -10,8 +11,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from campaigns.metrics import Metrics
 from chatcast.dashboard import add_dashboard
-from storage.models import ChatMessage, Conversation, Customer
+from storage.models import Campaign, ChatMessage, Conversation, Customer, Delivery
+from tests.campaigns.test_report import load_scenario
 
 
 def login(user: str, password: str) -> dict[str, str]:
@@ -71,3 +74,67 @@ async def test_without_a_password_there_is_no_dashboard(chat: int) -> None:
             assert response.status == 404
     finally:
         await runner.cleanup()
+
+
+async def test_the_dashboard_lists_campaigns_personas_and_waiting_chats(chat: int) -> None:
+    await load_scenario()
+    await Customer.filter(external_id="c1").update(persona="runner")
+    runner, base = await serve("pw")
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/dashboard") as anonymous:
+                assert anonymous.status == 401 and "June" not in await anonymous.text()
+            async with http.get(f"{base}/dashboard", headers=login("staff", "pw")) as page:
+                home = await page.text()
+            async with http.get(f"{base}/dashboard/campaigns/june", headers=login("staff", "pw")) as page:
+                detail = await page.text()
+            async with http.get(f"{base}/dashboard/static/chart.umd.min.js", headers=login("staff", "pw")) as js:
+                assert js.status == 200 and "Chart.js v4" in (await js.text())[:200]
+    finally:
+        await runner.cleanup()
+    assert re.search(r'data-key="june".*?<td>running</td><td>32</td>.*?<td>22</td><td>3</td>', home, re.S)
+    assert re.search(r"<td>runner</td><td>1</td>", home)
+    assert "Mia Berg" in home and "negative" in home  # the conversation a person holds
+    assert re.search(r'data-stage="sent"><td>sent</td><td>22</td>', detail)
+    assert re.search(r'data-stage="converted"><td>converted</td><td>3</td><td>13.6%</td>', detail)
+    assert 'id="chart-funnel"' in detail and '"values": [32, 22, 3, 2, 3]' in detail
+
+
+async def test_metrics_count_sends_by_channel_and_outcome_behind_the_login(database: str) -> None:
+    from campaigns.dispatcher import Dispatcher
+    from campaigns.ports import ChannelLimits, OutboundMessage, SendReceipt
+
+    class Quick:
+        name = "telegram"
+        limits = ChannelLimits(4096, None, None, 0, 0)
+
+        async def send(self, message: OutboundMessage) -> SendReceipt:
+            return SendReceipt(("1",), datetime.now(UTC), message.address)
+
+    campaign = await Campaign.create(key="m", name="M", yaml="", yaml_hash="h", status="running")
+    for n in range(3):
+        customer = await Customer.create(external_id=f"m{n}", opted_in_at=datetime.now(UTC))
+        await Delivery.create(campaign=campaign, customer=customer, step="main", channel="telegram", address=str(n),
+                              status="queued", due_at=datetime.now(UTC), text="hi")  # fmt: skip
+    metrics = Metrics()
+    metrics.count_tokens("assistant", lambda: 1_000_000)
+    await Dispatcher({"telegram": Quick()}, worker="m", rates={}, metrics=metrics).drain()
+    app = web.Application()
+    add_dashboard(app, "staff", "pw", metrics)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/metrics") as anonymous:
+                assert anonymous.status == 401
+            async with http.get(f"{base}/metrics", headers=login("staff", "pw")) as response:
+                text = await response.text()
+    finally:
+        await runner.cleanup()
+    assert 'chatcast_sends_total{channel="telegram",outcome="sent"} 3.0' in text
+    assert 'chatcast_send_seconds_count{channel="telegram"} 3.0' in text
+    assert 'chatcast_llm_tokens_total{purpose="assistant"} 1e+06' in text
+    assert 'chatcast_llm_cost_usd_total{purpose="assistant"} 0.6' in text
+    assert "chatcast_queue_depth" in text
