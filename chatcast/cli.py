@@ -12,6 +12,7 @@ import typer
 
 from chatcast import __version__
 from chatcast.cli_campaign import campaign_app
+from chatcast.cli_customer import customer_app
 from chatcast.cli_data import db_app, import_app
 from chatcast.cli_engine import register as register_engine_commands
 from chatcast.cli_report import report_app
@@ -37,6 +38,7 @@ app.add_typer(segments_app, name="segments")
 register_engine_commands(campaign_app)
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(report_app, name="report")
+app.add_typer(customer_app, name="customer")
 app.add_typer(sandbox_app, name="sandbox")
 app.command("demo")(demo_command)
 

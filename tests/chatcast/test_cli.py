@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from chatcast.cli import app
 
 runner = CliRunner()
-GROUPS = ("import", "db", "segments", "campaign", "serve", "demo", "report", "config")
+GROUPS = ("import", "db", "segments", "campaign", "serve", "demo", "report", "config", "customer")
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -34,7 +34,7 @@ def test_help_lists_every_command_group() -> None:
         ["segments", "show"], ["segments", "explain"], ["campaign"], ["campaign", "validate"], ["campaign", "schema"],
         ["campaign", "preview"], ["campaign", "test-send"], ["campaign", "launch"], ["campaign", "pause"],
         ["campaign", "resume"], ["campaign", "cancel"], ["campaign", "status"], ["report"], ["report", "feedback"],
-        ["serve"], ["demo"],
+        ["serve"], ["demo"], ["customer"], ["customer", "export"], ["customer", "erase"],
         ["config"], ["config", "show"],
     ],
 )  # fmt: skip

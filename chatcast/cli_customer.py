@@ -1,0 +1,66 @@
+"""``chatcast customer``: a customer's data on request - exported as JSON, or erased (GDPR-style)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from chatcast.console import UserError, fail, out, run, state
+from storage import db, privacy
+
+customer_app = typer.Typer(help="A customer's data on request: export it as JSON, or erase it.", no_args_is_help=True)
+IdArgument = Annotated[str, typer.Argument(help="The customer's id in the shop (its external id).")]
+
+
+@customer_app.command("export")
+def export_command(
+    ctx: typer.Context,
+    customer: IdArgument,
+    to: Annotated[Path | None, typer.Option("--out", help="Write the JSON to this file (default: print it).")] = None,
+) -> None:
+    """Everything stored about one customer, as JSON: profile, consent, chats, orders, messages, events, feedback."""
+    settings = state(ctx).settings
+
+    async def go() -> dict[str, Any]:
+        async with db.database(settings.db_url):
+            found = await privacy.find(customer)
+            if found is None:
+                raise UserError(f"no customer {customer!r}")
+            return await privacy.export(found)
+
+    data = run(ctx, go())
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    if to is None:
+        out.print_json(text)
+        return
+    try:
+        to.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {to}: {exc.strerror or exc}")
+    out.print(f"Wrote {to}")
+
+
+@customer_app.command("erase")
+def erase_command(
+    ctx: typer.Context,
+    customer: IdArgument,
+    yes: Annotated[bool, typer.Option("--yes", help="Erase without asking.")] = False,
+) -> None:
+    """Erase one customer: contacts, chats and texts removed, consent withdrawn; counts kept anonymously."""
+    settings = state(ctx).settings
+    if not yes and not typer.confirm(f"Erase customer {customer}? This cannot be undone.", default=False):
+        raise typer.Exit(1)
+
+    async def go() -> dict[str, int]:
+        async with db.database(settings.db_url):
+            found = await privacy.find(customer)
+            if found is None:
+                raise UserError(f"no customer {customer!r}")
+            return await privacy.erase(found)
+
+    changed = run(ctx, go())
+    summary = ", ".join(f"{n} {what}" for what, n in changed.items() if n)
+    out.print(f"Erased customer {customer}: {summary or 'no related rows'}; the anonymous row keeps counts.")

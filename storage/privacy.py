@@ -1,0 +1,147 @@
+"""A customer's data on request (GDPR-style): all of it exported as JSON, or erased.
+
+Erasing keeps what the shop's counts need and nothing that identifies the person: the customer row stays, with
+its name, contacts, attributes, tags and shop id replaced, consent withdrawn (nothing is ever sent to it
+again); chat identities, conversations, chat messages and derived features are deleted; deliveries keep their
+campaign, step, status and times but lose their text and address; events keep their type, time and campaign but
+lose their data; feedback loses its text; orders stay (bookkeeping), attached to the anonymous row. One
+transaction: a failure changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from storage.models import (
+    ChannelIdentity,
+    ChatMessage,
+    Conversation,
+    Customer,
+    CustomerFeatures,
+    Delivery,
+    Event,
+    Feedback,
+    Order,
+    OrderItem,
+)
+
+ERASED_PREFIX = "erased-"
+
+
+async def find(external_id: str) -> Customer | None:
+    """The customer the shop knows by ``external_id``."""
+    return await Customer.get_or_none(external_id=external_id)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _rows(rows: list[Any], *fields: str) -> list[dict[str, Any]]:
+    return [{f: _plain(getattr(r, f)) for f in fields} for r in rows]
+
+
+async def export(customer: Customer) -> dict[str, Any]:
+    """Everything stored about ``customer``, as JSON-able data."""
+    cid = customer.id
+    orders = await Order.filter(customer_id=cid).order_by("ordered_at")
+    items = await OrderItem.filter(order__customer_id=cid).select_related("product", "order").order_by("id")
+    lines: dict[int, list[dict[str, Any]]] = {}
+    for item in items:
+        lines.setdefault(item.order.id, []).append(
+            {
+                "sku": item.product.sku,
+                "name": item.product.name,
+                "quantity": item.quantity,
+                "unit_price": item.unit_price,
+            }
+        )
+    return {
+        "customer": {
+            f: _plain(getattr(customer, f))
+            for f in (
+                "external_id",
+                "name",
+                "email",
+                "phone",
+                "language",
+                "timezone",
+                "country",
+                "tags",
+                "attributes",
+                "opted_in_at",
+                "opted_out_at",
+                "consent_source",
+                "persona",
+                "created_at",
+            )
+        },
+        "chat_identities": _rows(
+            await ChannelIdentity.filter(customer_id=cid).order_by("id"), "channel", "address", "reachable", "linked_at"
+        ),
+        "orders": [
+            {
+                **_rows([o], "external_id", "ordered_at", "status", "is_return", "currency", "total", "discount_code")[
+                    0
+                ],
+                "lines": lines.get(o.id, []),
+            }
+            for o in orders
+        ],
+        "messages_sent": _rows(
+            await Delivery.filter(customer_id=cid).select_related("campaign").order_by("id"),
+            "step",
+            "channel",
+            "status",
+            "text",
+            "sent_at",
+            "due_at",
+        ),
+        "events": _rows(await Event.filter(customer_id=cid).order_by("at", "id"), "type", "at", "data"),
+        "chat_messages": _rows(
+            await ChatMessage.filter(customer_id=cid).order_by("at", "id"), "channel", "role", "text", "sentiment", "at"
+        ),
+        "feedback": _rows(await Feedback.filter(customer_id=cid).order_by("at"), "text", "sentiment", "themes", "at"),
+        "exported_at": datetime.now(UTC).isoformat(),
+    }
+
+
+async def erase(customer: Customer) -> dict[str, int]:
+    """Erase or anonymise everything that identifies ``customer``; what changed, per table."""
+    cid, now = customer.id, datetime.now(UTC)
+    async with in_transaction():
+        changed = {
+            "chat_identities": await ChannelIdentity.filter(customer_id=cid).delete(),
+            "chat_messages": await ChatMessage.filter(customer_id=cid).delete(),
+            "conversations": await Conversation.filter(customer_id=cid).delete(),
+            "features": await CustomerFeatures.filter(customer_id=cid).delete(),
+            "deliveries": await Delivery.filter(customer_id=cid).update(
+                text=None, address=None, error=None, provider_message_id=None, note=None
+            ),
+            "events": await Event.filter(customer_id=cid).update(data={}),
+            "feedback": await Feedback.filter(customer_id=cid).update(text=""),
+        }
+        await Customer.filter(id=cid).update(
+            external_id=f"{ERASED_PREFIX}{cid}",
+            name="",
+            email=None,
+            phone=None,
+            timezone=None,
+            country=None,
+            tags=[],
+            attributes={},
+            persona=None,
+            persona_at=None,
+            opted_in_at=None,
+            opted_out_at=now,
+            consent_source="erased",
+        )
+    return changed

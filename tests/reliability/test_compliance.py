@@ -1,0 +1,151 @@
+"""Compliance: after an opt-out no message of any campaign reaches the customer; a customer's data is exported
+whole on request, or erased everywhere (deliveries and chat included), with the counts kept anonymously."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from campaigns.dispatcher import Dispatcher
+from campaigns.inbound import Inbound
+from campaigns.ports import ChannelLimits, InboundEvent, OutboundMessage, SendReceipt
+from chatcast.cli import app
+from storage import db, privacy
+from storage.models import (
+    Campaign,
+    ChannelIdentity,
+    ChatMessage,
+    Conversation,
+    Customer,
+    Delivery,
+    Event,
+    Feedback,
+    Order,
+)
+from storage.sql import fetch
+
+NOW = datetime.now(UTC)
+RATES = {"telegram": 1000.0, "telegram/chat": 1000.0}
+TABLES = ("customer", "channel_identity", "delivery", "event", "chat_message", "conversation", "feedback")
+SECRETS = ("Vera Secret", "vera@example.com", "+41 79 555 0101", "7 Hidden Lane", "my allergy is peanuts", "8801")
+
+
+class Phone:
+    name = "telegram"
+    limits = ChannelLimits(4096, None, None, 0, 0)
+
+    def __init__(self) -> None:
+        self.sent: list[OutboundMessage] = []
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        self.sent.append(message)
+        return SendReceipt((str(len(self.sent)),), NOW, message.address)
+
+
+async def _customer(key: str, chat: str, **fields: object) -> Customer:
+    customer = await Customer.create(external_id=key, opted_in_at=NOW - timedelta(days=9), **fields)
+    await ChannelIdentity.create(customer=customer, channel="telegram", address=chat)
+    return customer
+
+
+async def _queue(campaign: Campaign, customer: Customer, chat: str, step: str = "main") -> Delivery:
+    return await Delivery.create(
+        campaign=campaign,
+        customer=customer,
+        step=step,
+        channel="telegram",
+        address=chat,
+        status="queued",
+        due_at=NOW - timedelta(minutes=1),
+        text=f"{campaign.key} news",
+    )
+
+
+async def test_after_an_opt_out_no_campaign_reaches_the_customer(database: str) -> None:
+    vera, omar = await _customer("V", "8801"), await _customer("O", "8802")
+    spring = await Campaign.create(key="spring", name="Spring", yaml="", yaml_hash="h", status="running")
+    autumn = await Campaign.create(key="autumn", name="Autumn", yaml="", yaml_hash="h", status="running")
+    for campaign in (spring, autumn):
+        for customer, chat in ((vera, "8801"), (omar, "8802")):
+            await _queue(campaign, customer, chat)
+    await _queue(spring, vera, "8801", step="reminder")
+    await Inbound(None).handle(InboundEvent("telegram", "8801", "text", text="STOP"))
+    phone = Phone()
+    await Dispatcher({"telegram": phone}, worker="c", rates=RATES).drain()
+    assert sorted(m.address for m in phone.sent) == ["8802", "8802"]  # Omar twice; Vera never
+    skipped = await Delivery.filter(customer=vera).values_list("status", "note")
+    assert skipped == [("skipped", "opted_out")] * 3
+
+
+async def test_export_holds_everything_and_erase_leaves_nothing_that_identifies(database: str) -> None:
+    vera = await _customer(
+        "V-1",
+        "8801",
+        name="Vera Secret",
+        email="vera@example.com",
+        phone="+41 79 555 0101",
+        attributes={"address": "7 Hidden Lane"},
+    )
+    campaign = await Campaign.create(key="spring", name="Spring", yaml="", yaml_hash="h", status="running")
+    delivery = await Delivery.create(
+        campaign=campaign,
+        customer=vera,
+        step="main",
+        channel="telegram",
+        address="8801",
+        status="sent",
+        sent_at=NOW,
+        text="Hi Vera Secret!",
+    )
+    await Event.create(
+        type="clicked",
+        customer=vera,
+        campaign=campaign,
+        delivery=delivery,
+        at=NOW,
+        data={"channel": "telegram", "note": "Vera Secret"},
+    )
+    await ChatMessage.create(customer=vera, channel="telegram", role="customer", text="my allergy is peanuts", at=NOW)
+    await Conversation.create(customer=vera, channel="telegram", address="8801", summary="Vera Secret asked")
+    await Feedback.create(customer=vera, text="Vera Secret loves them", sentiment=0.8, themes=[], at=NOW)
+    await Order.create(external_id="ORD-9", customer=vera, ordered_at=NOW, total=42)
+    data = await privacy.export(vera)
+    assert data["customer"]["email"] == "vera@example.com" and data["orders"][0]["external_id"] == "ORD-9"
+    assert data["chat_messages"][0]["text"] == "my allergy is peanuts" and data["messages_sent"][0]["text"]
+    assert data["chat_identities"][0]["address"] == "8801" and data["feedback"][0]["sentiment"] == 0.8
+    counts = (await Delivery.all().count(), await Event.all().count(), await Order.all().count())
+    changed = await privacy.erase(vera)
+    assert changed["chat_identities"] == 1 and changed["chat_messages"] == 1 and changed["deliveries"] == 1
+    for table in TABLES:
+        dump = json.dumps([list(r) for r in await fetch(f'SELECT * FROM "{table}"')], default=str)
+        for secret in SECRETS:
+            assert secret not in dump, f"{secret!r} is still in {table}"
+    assert (await Delivery.all().count(), await Event.all().count(), await Order.all().count()) == counts
+    erased = await Customer.get(id=vera.id)
+    assert erased.external_id == f"erased-{vera.id}" and erased.opted_out_at is not None
+    assert await privacy.find("V-1") is None
+
+
+def test_the_cli_exports_and_erases(isolated_cli: Path) -> None:
+    import asyncio
+
+    async def seed(url: str) -> None:
+        async with db.database(url):
+            await _customer("C-77", "8877", name="Vera Secret", email="vera@example.com")
+
+    asyncio.run(seed(f"sqlite://{isolated_cli / 'data' / 'chatcast.sqlite3'}"))
+    runner = CliRunner()
+    exported = runner.invoke(app, ["customer", "export", "C-77", "--out", str(isolated_cli / "vera.json")])
+    assert exported.exit_code == 0, exported.output
+    assert json.loads((isolated_cli / "vera.json").read_text())["customer"]["name"] == "Vera Secret"
+    missing = runner.invoke(app, ["customer", "export", "NOPE"])
+    assert missing.exit_code == 1 and "no customer 'NOPE'" in missing.output and "Traceback" not in missing.output
+    refused = runner.invoke(app, ["customer", "erase", "C-77"], input="n\n")
+    assert refused.exit_code == 1
+    erased = runner.invoke(app, ["customer", "erase", "C-77", "--yes"])
+    assert erased.exit_code == 0 and "Erased customer C-77" in erased.output
+    again = runner.invoke(app, ["customer", "export", "C-77"])
+    assert again.exit_code == 1
