@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 # words that point at each usual policy topic (a shop may add topics; they match by their key and title)
 TOPIC_WORDS: dict[str, tuple[str, ...]] = {
@@ -80,6 +80,8 @@ def load(path: Path) -> Knowledge:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise KnowledgeError(f"{where}: not valid YAML: {exc.problem}") from exc
+    except YAMLError as exc:
+        raise KnowledgeError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from exc
     try:
         return Knowledge.model_validate(data)
     except ValidationError as exc:

@@ -165,10 +165,12 @@ def _references(
         first: dict[Any, int] = {"main": -1} if key == "follow_ups" else {}
         for i, item in _items(data, key):
             ident = _get(item, "id")
+            if not isinstance(ident, str):
+                continue  # not an id at all: the schema says so
             if ident in first:
                 where = "the first step" if first[ident] < 0 else f"{key}[{first[ident]}]"
                 yield (key, i, "id"), None, f"{what} id {ident!r} is already taken by {where}"
-            elif isinstance(ident, str):
+            else:
                 first[ident] = i
 
 

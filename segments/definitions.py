@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from segments.rules import Condition, Group, Problem, Reader, Rule, item_line, key_line
 
@@ -74,6 +74,9 @@ def parse(text: str, file: str = "segments.yaml") -> Definitions:
     except MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise DefinitionsError([Problem(file, line, "file", f"not valid YAML: {exc.problem}")]) from None
+    except YAMLError as exc:  # e.g. a control character the YAML reader refuses: no mark
+        line = text.count("\n", 0, getattr(exc, "position", 0) or 0) + 1
+        raise DefinitionsError([Problem(file, line, "file", f"not valid YAML: {exc}".splitlines()[0])]) from None
     reader = Reader(file)
     if not isinstance(doc, dict):
         raise DefinitionsError([Problem(file, 1, "file", "expected a mapping with personas and segments")])
