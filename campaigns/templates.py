@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import operator
 from collections.abc import Collection
+from types import SimpleNamespace
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
@@ -87,7 +88,30 @@ def template_problems(source: str, names: Collection[str] = TEMPLATE_VARIABLES.k
             if fields is not None and attr.attr not in fields:
                 hint = _hint(attr.attr, sorted(fields))
                 problems.append((attr.lineno, f"{name} has no field {attr.attr!r} {hint}"))
+    if not problems:
+        problems.extend(_trial(source, names))
     return sorted(problems)
+
+
+def _sample(fields: frozenset[str]) -> SimpleNamespace:
+    return SimpleNamespace(**{f: 9.99 if f == "price" else f"sample-{f}" for f in fields})
+
+
+def _trial(source: str, names: Collection[str]) -> list[tuple[int, str]]:
+    """Render with sample values, as a send would: what the sandbox refuses (unsafe attributes, huge ranges or
+    repetitions) is a mistake to name now, not a fallback text at send time."""
+    product = _sample(PRODUCT_FIELDS)
+    variables: dict[str, Any] = {"products": [product], "product": product, "unsubscribe": "Reply STOP to stop."}
+    for name, fields in TEMPLATE_VARIABLES.items():
+        if fields is not None and name not in variables:
+            variables[name] = _sample(fields)
+    try:
+        text = template_env().from_string(source).render({k: v for k, v in variables.items() if k in names})
+    except Exception as exc:  # the sandbox's SecurityError, OverflowError of range(), a failing filter...
+        return [(getattr(exc, "lineno", None) or 1, f"the template cannot be rendered: {type(exc).__name__}: {exc}")]
+    if len(text) > MAX_OUTPUT:
+        return [(1, f"the template produces {len(text):,} characters (at most {MAX_OUTPUT:,})")]
+    return []
 
 
 def _hint(value: str, known: list[str]) -> str:
