@@ -21,6 +21,7 @@ from campaigns.metrics import Metrics
 from campaigns.ports import Button, Channel, OutboundMessage
 from campaigns.retry import Backoff, verdict
 from storage import outbox
+from storage.db import DATABASE_DOWN
 from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class DispatchStats:
     rate_limited: int = 0  # 429 answers
     waits: int = 0  # sends held back by a channel's pause after a 429
     capped: int = 0  # rows held back or skipped by a frequency cap
+    database_errors: int = 0  # service-loop rounds lost to a database that went away
     paused: list[int] = field(default_factory=list)  # campaigns paused by the error ceiling
 
 
@@ -98,6 +100,7 @@ class Dispatcher:
         }
         self.caps = caps
         self.stats = DispatchStats()
+        self.idle = asyncio.Event()  # set while the service loop finds nothing due (tests and the demo await it)
         self._started = False
 
     async def start(self) -> int:
@@ -133,17 +136,28 @@ class Dispatcher:
         return self.stats
 
     async def run(self, stop: asyncio.Event) -> DispatchStats:
-        """Service loop until ``stop`` is set: send what is due, else wait for the next due row or the poll."""
+        """Service loop until ``stop`` is set: send what is due, else wait for the next due row or the poll. A
+        database that goes away (a restart, a dropped connection) is waited out, not fatal: rows claimed when it
+        went stay ``sending`` until their claim expires (unknown), so none is sent twice."""
         while not stop.is_set():
-            if await self.run_once():
-                continue
-            now = self.clock()
-            await outbox.finish_campaigns(now)
-            wake = await outbox.next_due(now, self.channels)
-            timeout = self.poll_interval if wake is None else (wake - now).total_seconds()
+            try:
+                if await self.run_once():
+                    self.idle.clear()
+                    continue
+                now = self.clock()
+                await outbox.finish_campaigns(now)
+                wake = await outbox.next_due(now, self.channels)
+                timeout = self.poll_interval if wake is None else (wake - now).total_seconds()
+                if wake is None:
+                    self.idle.set()
+            except DATABASE_DOWN as exc:
+                self.stats.database_errors += 1
+                log.warning("dispatcher %s: the database failed (%s); trying again", self.worker, exc)
+                timeout = self.poll_interval
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), min(max(timeout, 0.0), self.poll_interval))
-        await outbox.finish_campaigns(self.clock())  # what the last batches completed
+        with contextlib.suppress(*DATABASE_DOWN):
+            await outbox.finish_campaigns(self.clock())  # what the last batches completed
         return self.stats
 
     async def _dispatch(self, name: str) -> int:

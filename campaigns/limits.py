@@ -8,6 +8,7 @@ second ever holds more than the rate's sends, whichever process made them).
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -19,6 +20,8 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from campaigns.ports import ChannelLimits
+
+log = logging.getLogger(__name__)
 
 CHAT_MARGIN = 1.1  # a chat allows one message per second: keep a tenth of a second apart for network jitter
 PRUNE_AT = 4096
@@ -103,9 +106,18 @@ class Throttle:
         return limiter
 
 
+FALLBACK_RATE = 1.0  # messages a second one process sends while Redis is away: 30 processes stay under 30/s
+REDIS_RETRY_SECONDS = 5.0  # how long a process keeps to its fallback before it asks Redis again
+
+
 class SharedThrottle(Throttle):
     """A channel's pace shared by every process through Redis: moving windows of one second, overall and per
-    chat (the ``limits`` library; a send waits until its windows have room, never past the rate)."""
+    chat (the ``limits`` library; a send waits until its windows have room, never past the rate).
+
+    When Redis cannot be reached the throttle fails safe: this process falls back to a local pace of
+    ``FALLBACK_RATE`` overall (and the chat's own rate), slower than its share could be, never faster, and asks
+    Redis again after ``REDIS_RETRY_SECONDS``.
+    """
 
     def __init__(
         self,
@@ -130,6 +142,10 @@ class SharedThrottle(Throttle):
         self._turn = asyncio.Lock()  # this process's sends take the shared slots one after another, in order
         # a chat's one message a second, with room for jitter: one per two seconds of window, two a window
         self._chat_item = RateLimitItemPerSecond(1, 2) if self.chat_rate else None
+        fallback = min(rate, FALLBACK_RATE) if rate else FALLBACK_RATE
+        self.fallback = Throttle(fallback, per_chat, clock=clock, sleep=sleep)
+        self._redis_down_until = 0.0
+        self.fallbacks = 0  # sends paced locally because Redis was away
 
     async def _take(self, item: RateLimitItem, key: str) -> None:
         while not await self._limiter.hit(item, self._name, key):
@@ -138,16 +154,28 @@ class SharedThrottle(Throttle):
 
     async def acquire(self, address: str) -> int:
         """Wait until this send is allowed by the shared windows (and any pause); how many pauses it waited."""
-        if self._chat_item is not None:
-            await self._take(self._chat_item, f"chat:{address}")
-        if self._overall_item is not None:
-            async with self._turn:
-                await self._take(self._overall_item, "all")
+        if time.monotonic() < self._redis_down_until:
+            await self._local(address)
+        else:
+            try:
+                if self._chat_item is not None:
+                    await self._take(self._chat_item, f"chat:{address}")
+                if self._overall_item is not None:
+                    async with self._turn:
+                        await self._take(self._overall_item, "all")
+            except Exception as exc:  # whatever the Redis client raises (coredis under limits): fail safe
+                log.warning("rate limits: Redis is unreachable (%s); pacing this process alone, slowly", exc)
+                self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+                await self._local(address)
         waits = 0
         while self.paused_until is not None and (left := (self.paused_until - self.clock()).total_seconds()) > 0:
             waits += 1
             await self.sleep(left)
         return waits
+
+    async def _local(self, address: str) -> None:
+        self.fallbacks += 1
+        await self.fallback.acquire(address)
 
 
 def _async_url(url: str) -> str:

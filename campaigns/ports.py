@@ -167,6 +167,11 @@ class TransientChannelError(ChannelError):
     """A network error, a timeout or a server error: retrying later may work."""
 
 
+class DeliveryUncertain(ChannelError):
+    """The request may have reached the platform and been carried out (it timed out, or the connection dropped
+    after it was sent): sending it again could deliver it twice, so the engine does not retry."""
+
+
 class PermanentChannelError(ChannelError):
     """The platform refused this message as it is: retrying the same message will not help."""
 

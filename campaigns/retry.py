@@ -9,6 +9,7 @@ from typing import Literal
 from campaigns.ports import (
     AddressMigrated,
     ChannelError,
+    DeliveryUncertain,
     PermanentChannelError,
     RateLimited,
     RecipientUnreachable,
@@ -51,6 +52,8 @@ def verdict(error: BaseException, attempts: int, max_attempts: int, backoff: Bac
             return Verdict("migrated", text, new_address=error.new_address)
         case RecipientUnreachable():
             return Verdict("unreachable", text)
+        case DeliveryUncertain():  # at most once: it may have gone out; a retry could send it twice
+            return Verdict("unknown", f"may have been delivered: {text}")
         case TransientChannelError() if attempts < max_attempts:
             return Verdict("retry", text, backoff.delay(attempts, rng))
         case TransientChannelError():

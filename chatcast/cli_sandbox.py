@@ -25,13 +25,13 @@ def telegram(
     token: Annotated[str, typer.Option(help="The bot token the sandbox accepts.")] = "123456:SANDBOX",
     rate_limits: Annotated[bool, typer.Option(help="Answer 429 past 30 messages/s overall or 1/s per chat.")] = False,
     fault_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of calls that fail on purpose.")] = 0.0,
-    fault: Annotated[str, typer.Option(help="What a fault is: 5xx or timeout.")] = "5xx",
+    fault: Annotated[str, typer.Option(help="What a fault is: 5xx, timeout, 429, disconnect or mixed.")] = "5xx",
 ) -> None:
     """Run a Telegram Bot API sandbox: point a bot at it with CHATCAST_TELEGRAM_API_URL."""
     if spec is not None and not spec.is_file():
         raise typer.BadParameter(f"{spec}: no such file", param_hint="--spec")
-    if fault not in ("5xx", "timeout"):
-        raise typer.BadParameter("choose 5xx or timeout", param_hint="--fault")
+    if fault not in ("5xx", "timeout", "429", "disconnect", "mixed"):
+        raise typer.BadParameter("choose 5xx, timeout, 429, disconnect or mixed", param_hint="--fault")
     options = {"token": token, "rate_limits": rate_limits, "fault_rate": fault_rate, "fault": fault}
     run(ctx, serve(port, spec, host=host, **options))
 

@@ -7,12 +7,26 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.exceptions import DBConnectionError, OperationalError
 from tortoise.migrations.api import migrate
 
 MODELS_MODULE = "storage.models"
 MIGRATIONS_MODULE = "storage.migrations"
+
+# What a database that went away looks like to a caller (a restart, a dropped connection, a locked SQLite file):
+# worth waiting out and trying again, not a bug
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    OSError,
+    DBConnectionError,
+    OperationalError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InternalClientError,  # a connection left mid-operation when its server end was killed
+)
 
 
 def tortoise_config(url: str) -> dict[str, Any]:

@@ -84,7 +84,7 @@ class TelegramSandbox:
         global_per_second: float = 30,
         chat_per_second: float = 1,
         fault_rate: float = 0.0,
-        fault: Literal["5xx", "timeout"] = "5xx",
+        fault: Literal["5xx", "timeout", "429", "disconnect", "mixed"] = "5xx",
         timeout_delay: float = 30.0,
         seed: int = 0,
         clock: Callable[[], float] = time.monotonic,
@@ -110,6 +110,7 @@ class TelegramSandbox:
         self.violations: list[str] = []
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.errors: list[tuple[str, int, str]] = []  # (method, error_code, description) of every error answered
+        self.faults: dict[str, int] = {}  # the random faults injected, by kind
         self.base_url = ""
         self._random = random.Random(seed)
         self._query_ids = itertools.count(4_000_000_000_000_001)
@@ -191,6 +192,14 @@ class TelegramSandbox:
         self._failures.append((name, ApiError(status, description, parameters)))
 
     async def _handle(self, request: web.Request) -> web.Response:
+        try:
+            return await self._answer(request)
+        except _Disconnect:  # the connection drops before the call is carried out: the client sees no answer
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response()
+
+    async def _answer(self, request: web.Request) -> web.Response:
         name = request.match_info["method"]
         if request.match_info["token"] != self.token:
             return self._refuse(name, ApiError(401, "Unauthorized"))
@@ -244,7 +253,13 @@ class TelegramSandbox:
                 raise error
         if self.fault_rate <= 0 or method in PLUMBING or self._random.random() >= self.fault_rate:
             return
-        if self.fault == "timeout":  # a slow server: the call is still carried out, late
+        fault = self._random.choice(("5xx", "timeout", "429", "disconnect")) if self.fault == "mixed" else self.fault
+        self.faults[fault] = self.faults.get(fault, 0) + 1
+        if fault == "429":
+            raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        if fault == "disconnect":
+            raise _Disconnect()
+        if fault == "timeout":  # a slow server: the call is still carried out, late
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), self.timeout_delay)
             return
@@ -266,6 +281,10 @@ class TelegramSandbox:
                 self.violations.append(f"{name}: unknown method (in a webhook reply)")
             else:
                 await self.call(method, params, form=True)
+
+
+class _Disconnect(Exception):
+    """Drop this request's connection without an answer."""
 
 
 async def serve(port: int, spec: Path | None, *, host: str = "127.0.0.1", **options: Any) -> None:

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError, SlackClientNotConn
 
 from campaigns.ports import (
     ChannelError,
+    DeliveryUncertain,
     PermanentChannelError,
     RateLimited,
     RecipientUnreachable,
@@ -90,6 +91,12 @@ def channel_error(exc: BaseException) -> ChannelError:
         return exc
     if isinstance(exc, SlackApiError):
         return _api_error(exc)
+    if isinstance(
+        exc, TimeoutError | ConnectionResetError | aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError
+    ) or (
+        isinstance(exc, aiohttp.ClientOSError) and not isinstance(exc, aiohttp.ClientConnectorError)
+    ):  # after the request was written: Slack may have carried it out; a retry could post it twice
+        return DeliveryUncertain(f"Slack: {type(exc).__name__}: {exc}".rstrip(": "))
     if isinstance(exc, SlackClientNotConnectedError | aiohttp.ClientError | TimeoutError | OSError):
         return TransientChannelError(f"Slack: {type(exc).__name__}: {exc}".rstrip(": "))
     if isinstance(exc, SlackClientError):  # the SDK refused the request before sending it: it will again

@@ -18,12 +18,17 @@ from aiogram.exceptions import (
 from campaigns.ports import (
     AddressMigrated,
     ChannelError,
+    DeliveryUncertain,
     PermanentChannelError,
     RateLimited,
     RecipientUnreachable,
     TransientChannelError,
 )
 
+# aiogram's network errors say what aiohttp raised: these come after the request was written, so Telegram may
+# have carried it out; a connection that was never made (ClientConnectorError, DNS) is safe to retry
+AFTER_SENDING = ("timeout", "serverdisconnected", "clientoserror", "clientpayloaderror", "connection reset",
+                 "servertimeout")  # fmt: skip
 UNREACHABLE = ("chat not found", "user not found", "peer_id_invalid", "have no rights to send", "not enough rights")
 
 
@@ -38,6 +43,8 @@ def channel_error(exc: Exception) -> ChannelError:
         return RecipientUnreachable(f"Telegram: {text}")
     if isinstance(exc, TelegramBadRequest | TelegramNotFound) and any(m in text.lower() for m in UNREACHABLE):
         return RecipientUnreachable(f"Telegram: {text}")
+    if isinstance(exc, TelegramNetworkError | TimeoutError | OSError) and _maybe_sent(exc, text):
+        return DeliveryUncertain(f"Telegram: {text or type(exc).__name__}")
     if isinstance(exc, TelegramServerError | RestartingTelegram | TelegramNetworkError | TimeoutError | OSError):
         return TransientChannelError(f"Telegram: {text or type(exc).__name__}")
     if isinstance(exc, TelegramUnauthorizedError):
@@ -45,3 +52,11 @@ def channel_error(exc: Exception) -> ChannelError:
     if isinstance(exc, TelegramAPIError):
         return PermanentChannelError(f"Telegram: {text}")
     return TransientChannelError(f"Telegram: {type(exc).__name__}: {text}")
+
+
+def _maybe_sent(exc: BaseException, text: str) -> bool:
+    """Whether a network failure came after the request was sent (a timeout, a dropped connection)."""
+    if isinstance(exc, TimeoutError):
+        return True
+    said = f"{type(exc).__name__} {text}".casefold().replace(" error", "error")
+    return any(marker in said for marker in AFTER_SENDING) and "clientconnector" not in said

@@ -179,20 +179,20 @@ async def test_transient_errors_give_up_after_max_attempts(
     assert stats.failed == 1 and telegram.sent(2002) == []
 
 
-async def test_a_timeout_backs_off_and_is_retried(database: str, make: Any) -> None:
+async def test_a_timeout_is_unknown_and_never_retried(database: str, make: Any) -> None:
     async with TelegramSandbox(fault_rate=1.0, fault="timeout", timeout_delay=0.3) as slow:
         bot = build_bot(slow.token, api_url=slow.base_url, timeout=0.1)
         (customer,) = await add_customers("telegram", ["2003"])
         (row,) = await add_deliveries(await add_campaign(), "telegram", [(customer, "2003")])
         dispatcher = make({"telegram": TelegramChannel(bot)})
         assert await dispatcher.run_once() == 1
-        assert (await Delivery.get(id=row)).status == "queued"
         slow.fault_rate = 0.0
         await dispatcher.drain()
         await bot.session.close()
-        delivered = await Delivery.get(id=row)
-        # a timeout is ambiguous: the slow server may still carry out the first call (the adapter calls it transient)
-        assert delivered.status == "sent" and delivered.attempts == 2 and len(slow.sent(2003)) >= 1
+        row_after = await Delivery.get(id=row)
+        # the slow server carries out the call late: a retry would send it twice; at most once, so unknown
+        assert row_after.status == "unknown" and row_after.attempts == 1 and len(slow.sent(2003)) <= 1
+        assert "may have been delivered" in (row_after.error or "")
 
 
 async def test_an_unreachable_customer_is_skipped_everywhere_on_that_channel(

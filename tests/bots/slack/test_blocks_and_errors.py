@@ -29,6 +29,7 @@ from bots.slack.channel import address, build_client, parse_address
 from bots.slack.errors import channel_error, error_code
 from campaigns.ports import (
     Button,
+    DeliveryUncertain,
     PermanentChannelError,
     RateLimited,
     RecipientUnreachable,
@@ -272,17 +273,20 @@ def test_a_sync_slack_response_maps_alike() -> None:
     "exc",
     [
         aiohttp.ClientConnectionError("refused"),
-        aiohttp.ServerDisconnectedError(),
-        aiohttp.ServerTimeoutError(),
-        TimeoutError(),
-        ConnectionResetError("reset"),
         OSError("network down"),
         SlackClientNotConnectedError("closed"),
         RuntimeError("something unexpected"),
     ],
 )
-def test_network_failures_are_transient(exc: Exception) -> None:
+def test_network_failures_before_sending_are_transient(exc: Exception) -> None:
     assert type(channel_error(exc)) is TransientChannelError
+
+
+@pytest.mark.parametrize(
+    "exc", [aiohttp.ServerDisconnectedError(), aiohttp.ServerTimeoutError(), TimeoutError(), ConnectionResetError()]
+)
+def test_failures_after_sending_are_uncertain_and_never_retried(exc: Exception) -> None:
+    assert type(channel_error(exc)) is DeliveryUncertain
 
 
 def test_requests_the_sdk_refuses_are_permanent() -> None:
