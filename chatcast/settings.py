@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     telegram_chat_rate_per_second: float = Field(default=1.0, gt=0)
     slack_channel_rate_per_second: float = Field(default=1.0, gt=0)
 
+    @field_validator("feedback_after_days", mode="before")
+    @classmethod
+    def _empty_is_never(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
