@@ -19,8 +19,6 @@ from typing import Literal, Protocol
 import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionSystemMessageParam, ChatCompletionUserMessageParam
-from textblob.en.sentiments import PatternAnalyzer
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +177,10 @@ class LexiconSentiment:
     """VADER extended with the shop lexicon: offline, deterministic, fast."""
 
     def __init__(self) -> None:
+        # imported here: nltk (under textblob) is slow to load, and only a process that rates text needs it
+        from textblob.en.sentiments import PatternAnalyzer
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
         self._analyzer = SentimentIntensityAnalyzer()  # reads its lexicon file: build once, reuse
         self._analyzer.lexicon.update(SHOP_WORDS)  # this instance's own dict: other analyzers are untouched
         self._analyzer.lexicon.update({p.replace(" ", "_"): v for p, v in SHOP_PHRASES.items()})

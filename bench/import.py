@@ -24,6 +24,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "bench"))  # after the project: bench/segments.py must not shadow the package
+from results import record  # noqa: E402
+
 PG_URL = os.environ.get("CHATCAST_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 ZONES = ["Europe/London", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "UTC"]
 LANGS = ["en", "de", "fr", "es", "pt-BR", "ja"]
@@ -149,6 +153,11 @@ def main() -> None:
     print(f"{'backend':<10} {'kind':<10} {'rows':>10} {'seconds':>8} {'rows/s':>9} {'peak MB':>8}")
     for backend, kind, rows, seconds, peak in results:
         print(f"{backend:<10} {kind:<10} {rows:>10,} {seconds:>8.1f} {rows / seconds:>9,.0f} {peak:>8.0f}")
+        rate = rows / seconds
+        record(
+            "import", f"{kind}, {rows:,} rows ({backend})", round(rate), "rows/s", ">= 30,000 rows/s", rate >= 30_000
+        )
+        record("import", f"{kind} peak memory ({backend})", round(peak), "MB", "<= 300 MB", peak <= 300)
     print(f"raw tortoise bulk_create of customers on SQLite (no upsert, no validation): {raw:,.0f} rows/s")
 
 

@@ -30,6 +30,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "bench"))  # after the project: bench/segments.py must not shadow the package
+from results import record  # noqa: E402
+
 PG_URL = os.environ.get("CHATCAST_BENCH_PLAN_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/chatcast_bench_plan")
 AS_OF = datetime(2025, 12, 1, tzinfo=UTC)  # the generated orders run to late November 2025
 TARGET_SECONDS, TARGET_MB = 30.0, 500.0
@@ -182,6 +186,17 @@ def report(backend: str, f: dict[str, Any]) -> None:
         f" (delivery rows {f['rows']:,})"
     )
     print(f"    channels {r['channels']}, variants {r['variants']}, personas {r['personas']}")
+    record(
+        "plan",
+        f"plan {r['audience']:,} customers ({backend})",
+        round(f["seconds"], 1),
+        "s",
+        f"<= {TARGET_SECONDS:g} s",
+        f["seconds"] <= TARGET_SECONDS,
+    )
+    record(
+        "plan", f"plan peak memory ({backend})", round(f["peak"]), "MB", f"<= {TARGET_MB:g} MB", f["peak"] <= TARGET_MB
+    )
     if w := f.get("write"):
         same = w["calls"] == w["briefs"] == w["groups"]
         print(

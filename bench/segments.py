@@ -33,6 +33,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "bench"))  # after the project: bench/segments.py must not shadow the package
+from results import record  # noqa: E402
+
 PG_URL = os.environ.get(
     "CHATCAST_BENCH_SEGMENTS_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/chatcast_bench_segments"
 )
@@ -62,9 +66,14 @@ def new_orders(path: Path, customers: int, count: int = NEW_ORDERS, products: in
     """Write ``count`` new one-line orders of existing customers, in the month before ``AS_OF``."""
     write: Callable[..., Path] = _bench_import().write_orders
     return write(
-        path, count, customers, products, random.Random(11),
-        lambda r: AS_OF - timedelta(seconds=r.randint(60, 30 * 86400)), prefix="N",
-    )  # fmt: skip
+        path,
+        count,
+        customers,
+        products,
+        random.Random(11),
+        lambda r: AS_OF - timedelta(seconds=r.randint(60, 30 * 86400)),
+        prefix="N",
+    )
 
 
 def run_child(args: list[str], env: dict[str, str], log: Path) -> tuple[float, float, str]:
@@ -203,6 +212,16 @@ def report(results: list[tuple], notes: list[str]) -> None:
             + "".join(f" {r['seconds'].get(s, 0.0):>9.2f}" for s in STEPS)
             + f"  {target}"
         )
+        record("segments", f"{label} ({backend})", round(r["wall"], 2), "s", f"<= {most_s:g} s", r["wall"] <= most_s)
+        if most_mb:
+            record(
+                "segments",
+                f"{label} peak memory ({backend})",
+                round(r["peak"]),
+                "MB",
+                f"<= {most_mb:g} MB",
+                r["peak"] <= most_mb,
+            )
     print(
         "seconds: refresh() wall time in the child; process s: the child's whole run (start, schema check,"
         " refresh); peak MB: the child's max RSS (on PostgreSQL the server's memory is not counted)."

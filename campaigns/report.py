@@ -16,8 +16,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
-
 from campaigns.attribution import window
 from storage import reports
 from storage.models import Campaign as CampaignRow
@@ -155,6 +153,8 @@ def rate(successes: int, trials: int) -> Rate:
     """``successes`` of ``trials`` with a Wilson interval (None where there were no trials)."""
     if trials <= 0:
         return Rate(successes, trials, None, None, None)
+    from statsmodels.stats.proportion import proportion_confint  # heavy (pandas, scipy): loaded when reporting
+
     low, high = proportion_confint(successes, trials, alpha=ALPHA, method="wilson")
     return Rate(successes, trials, successes / trials, float(low), float(high))
 
@@ -168,6 +168,8 @@ def compare(a_name: str, a: Rate, b_name: str, b: Rate) -> Comparison:
     events = a.successes + b.successes
     if events == 0 or events == a.trials + b.trials:
         return Comparison(a_name, b_name, difference, None, None, lift, None, "too small to call")
+    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
     low, high = confint_proportions_2indep(
         b.successes, b.trials, a.successes, a.trials, method="newcomb", compare="diff", alpha=ALPHA
     )
