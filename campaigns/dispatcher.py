@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from campaigns.caps import Capped, Caps
 from campaigns.limits import Throttle
 from campaigns.metrics import Metrics
-from campaigns.ports import Button, Channel, OutboundMessage
+from campaigns.ports import Button, Channel, DeliveryUncertain, OutboundMessage
 from campaigns.retry import Backoff, verdict
 from storage import outbox
 from storage.db import DATABASE_DOWN
@@ -227,7 +227,10 @@ class Dispatcher:
         elif what.action == "unreachable":
             results.unreachable.append((row, what.error))
         elif what.action == "unknown":
-            log.error("dispatcher %s: delivery %d: unexpected %s", self.worker, row.id, what.error)
+            if isinstance(exc, DeliveryUncertain):  # the platform may have it: expected now and then, not a bug
+                log.warning("dispatcher %s: delivery %d: outcome unknown, %s", self.worker, row.id, what.error)
+            else:
+                log.error("dispatcher %s: delivery %d: unexpected %s", self.worker, row.id, what.error)
             results.unknown.append((row.id, what.error))
         else:
             results.fail(row, what.error)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 MASK = "[redacted]"
 
@@ -51,10 +53,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the moment (a test runner swaps it, and closes the old one)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO, json_lines: bool = False) -> SecretRedactor:
     """Install one stderr handler whose output never contains ``secrets`` (``json_lines``: one JSON object each)."""
     redactor = SecretRedactor(secrets)
-    handler = logging.StreamHandler()
+    handler = _Stderr()
     formatter = JsonFormatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handler.setFormatter(formatter)
     handler.addFilter(redactor)
