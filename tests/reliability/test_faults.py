@@ -10,8 +10,10 @@ ambiguous faults. ``CHATCAST_RELIABILITY=long`` sends ten times as many.
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -131,6 +133,48 @@ async def test_every_database_connection_killed_mid_broadcast(database: str) -> 
         REPORT["database"] = {"connections_killed": channel.killed, "database_errors": stats.database_errors} | dict(
             statuses
         )
+
+
+class Restarter(Killer):
+    """The Telegram channel, restarting the PostgreSQL server itself after its ``after``-th send."""
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        receipt = await self.inner.send(message)
+        self.sends += 1
+        if self.sends == self.after:
+            version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
+            proc = await asyncio.create_subprocess_exec(
+                "pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart",
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+            self.killed = int(await proc.wait() == 0)
+            self.done.set()
+        return receipt
+
+
+@pytest.mark.skipif(not LONG, reason="restarts the machine's PostgreSQL server: long form only")
+async def test_the_postgresql_server_restarted_mid_broadcast(database: str) -> None:
+    if not database.startswith("postgres") or not Path("/etc/postgresql").is_dir() or not shutil.which("pg_ctlcluster"):
+        pytest.skip("needs a local PostgreSQL cluster this test may restart (pg_ctlcluster)")
+    async with TelegramSandbox() as sandbox:
+        bot = build_bot(sandbox.token, api_url=sandbox.base_url, timeout=5)
+        chats = await _broadcast(ROWS, 43_000_000)
+        channel = Restarter(TelegramChannel(bot), database, after=ROWS // 4)
+        stop = asyncio.Event()
+        dispatcher = Dispatcher({"telegram": channel}, worker="pg-restart", rates=RATES, poll_interval=0.05, batch=16)
+        running = asyncio.create_task(dispatcher.run(stop))
+        await asyncio.wait_for(channel.done.wait(), 120)
+        assert channel.killed == 1, "pg_ctlcluster restart failed"
+        dispatcher.idle.clear()
+        await asyncio.wait_for(dispatcher.idle.wait(), 120)
+        stop.set()
+        stats = await asyncio.wait_for(running, 60)
+        await bot.session.close()
+        await outbox.recover(older_than=datetime.now(UTC))
+        statuses = Counter(await Delivery.all().values_list("status", flat=True))
+        _check(sandbox, chats, statuses)
+        assert statuses["unknown"] <= dispatcher.batch and statuses["sent"] >= ROWS - dispatcher.batch
+        REPORT["server_restart"] = {"database_errors": stats.database_errors} | dict(statuses)
 
 
 def test_the_fault_figures() -> None:
