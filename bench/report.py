@@ -14,29 +14,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import os
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))  # after the project: bench/segments.py must not shadow the package
+import dispatch as dispatch_bench  # noqa: E402
 from results import record  # noqa: E402
 
 PG_URL = os.environ.get("CHATCAST_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-
-
-def _dispatch_bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_dispatch", ROOT / "bench" / "dispatch.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _series(backend: str, rows: int) -> str:
@@ -116,8 +107,7 @@ async def measure(backend: str, rows: int, events: int, folder: Path) -> dict[st
     from campaigns.report import build
     from storage.models import Campaign, Event
 
-    helper = _dispatch_bench()
-    async with helper.database(backend, folder, PG_URL):
+    async with dispatch_bench.database(backend, folder, PG_URL):
         started = time.perf_counter()
         cid = await load(backend, rows, events)
         loaded = time.perf_counter() - started

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import os
 import random
 import statistics
@@ -35,17 +34,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))  # after the project: bench/segments.py must not shadow the package
+import dispatch as dispatch_bench  # noqa: E402
 from results import record  # noqa: E402
 
 PG_URL = os.environ.get("CHATCAST_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-
-
-def _dispatch_bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_dispatch", ROOT / "bench" / "dispatch.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class NotingChannel:
@@ -76,8 +68,7 @@ async def firing(rows: int, folder: Path) -> dict[str, float]:
     from campaigns.dispatcher import Dispatcher
     from storage.models import Campaign, ChannelIdentity, Customer, Delivery
 
-    helper = _dispatch_bench()
-    async with helper.database("sqlite", folder, PG_URL):
+    async with dispatch_bench.database("sqlite", folder, PG_URL):
         now = datetime.now(UTC)
         ids = range(1, rows + 1)
         await Customer.bulk_create([Customer(id=i, external_id=f"c{i}", opted_in_at=now) for i in ids])
@@ -130,8 +121,7 @@ async def sweep_bench(backend: str, rows: int, folder: Path) -> dict[str, float]
     from storage.models import Campaign
     from storage.sql import execute
 
-    helper = _dispatch_bench()
-    async with helper.database(backend, folder, PG_URL):
+    async with dispatch_bench.database(backend, folder, PG_URL):
         sent = datetime.now(UTC) - timedelta(days=3)
         campaign = await Campaign.create(key="sweep", yaml="", yaml_hash="", status="running")
         series = (
@@ -182,15 +172,14 @@ async def sweep_bench(backend: str, rows: int, folder: Path) -> dict[str, float]
 
 def workers_bench(count: int, rows: int, folder: Path) -> dict[str, float]:
     """``count`` worker processes draining ``rows`` to the sandbox; deliveries/s from the first send."""
-    helper = _dispatch_bench()
 
-    with helper.sandbox(False, folder / f"sandbox-{count}.log") as api:
+    with dispatch_bench.sandbox(False, folder / f"sandbox-{count}.log") as api:
         name = f"chatcast_bench_sched_{count}_{os.getpid()}"
         url = PG_URL.rsplit("/", 1)[0] + "/" + name
         asyncio.run(_create(name))
         try:
-            asyncio.run(_upgrade_and_seed(url, rows, helper))
-            env = {**os.environ, "CHATCAST_DATABASE_URL": url, "CHATCAST_TELEGRAM_BOT_TOKEN": helper.TOKEN,
+            asyncio.run(_upgrade_and_seed(url, rows))
+            env = {**os.environ, "CHATCAST_DATABASE_URL": url, "CHATCAST_TELEGRAM_BOT_TOKEN": dispatch_bench.TOKEN,
                    "CHATCAST_TELEGRAM_API_URL": api, "CHATCAST_TELEGRAM_RATE_PER_SECOND": "100000",
                    "CHATCAST_TELEGRAM_CHAT_RATE_PER_SECOND": "100000",
                    "CHATCAST_SEGMENTS_FILE": str(folder / "none.yaml")}  # fmt: skip
@@ -238,12 +227,12 @@ async def _create(name: str, drop: bool = False) -> None:
         await admin.close()
 
 
-async def _upgrade_and_seed(url: str, rows: int, helper: Any) -> None:
+async def _upgrade_and_seed(url: str, rows: int) -> None:
     from storage import db
 
     await db.upgrade(url)
     async with db.database(url, upgrade_schema=False):
-        await helper.seed(rows)
+        await dispatch_bench.seed(rows)
 
 
 async def _watch(url: str, rows: int) -> tuple[float, float]:

@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 import typer
 
 from chatcast.console import UserError, fail, out, run, state
 from storage import db, privacy
+from storage.models import Customer
 
 customer_app = typer.Typer(help="A customer's data on request: export it as JSON, or erase it.", no_args_is_help=True)
 IdArgument = Annotated[str, typer.Argument(help="The customer's id in the shop (its external id).")]
+T = TypeVar("T")
+
+
+def _on_customer(ctx: typer.Context, customer: str, action: Callable[[Customer], Awaitable[T]]) -> T:
+    """Run ``action`` on the customer the shop knows as ``customer``; one line of error when there is none."""
+    settings = state(ctx).settings
+
+    async def go() -> T:
+        async with db.database(settings.db_url):
+            found = await privacy.find(customer)
+            if found is None:
+                raise UserError(f"no customer {customer!r}")
+            return await action(found)
+
+    return run(ctx, go())
 
 
 @customer_app.command("export")
@@ -22,16 +39,7 @@ def export_command(
     to: Annotated[Path | None, typer.Option("--out", help="Write the JSON to this file (default: print it).")] = None,
 ) -> None:
     """Everything stored about one customer, as JSON: profile, consent, chats, orders, messages, events, feedback."""
-    settings = state(ctx).settings
-
-    async def go() -> dict[str, Any]:
-        async with db.database(settings.db_url):
-            found = await privacy.find(customer)
-            if found is None:
-                raise UserError(f"no customer {customer!r}")
-            return await privacy.export(found)
-
-    data = run(ctx, go())
+    data = _on_customer(ctx, customer, privacy.export)
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     if to is None:
         out.print_json(text)
@@ -50,17 +58,8 @@ def erase_command(
     yes: Annotated[bool, typer.Option("--yes", help="Erase without asking.")] = False,
 ) -> None:
     """Erase one customer: contacts, chats and texts removed, consent withdrawn; counts kept anonymously."""
-    settings = state(ctx).settings
     if not yes and not typer.confirm(f"Erase customer {customer}? This cannot be undone.", default=False):
         raise typer.Exit(1)
-
-    async def go() -> dict[str, int]:
-        async with db.database(settings.db_url):
-            found = await privacy.find(customer)
-            if found is None:
-                raise UserError(f"no customer {customer!r}")
-            return await privacy.erase(found)
-
-    changed = run(ctx, go())
+    changed = _on_customer(ctx, customer, privacy.erase)
     summary = ", ".join(f"{n} {what}" for what, n in changed.items() if n)
     out.print(f"Erased customer {customer}: {summary or 'no related rows'}; the anonymous row keeps counts.")

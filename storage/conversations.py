@@ -8,7 +8,7 @@ this module looks a customer up by anything a customer typed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from tortoise.expressions import Q
@@ -46,22 +46,23 @@ async def conversation(customer_id: int, channel: str, address: str) -> Conversa
     return found
 
 
-async def recent(customer_id: int, *, after: datetime | None, limit: int) -> list[Line]:
-    """The last ``limit`` messages after ``after`` (None: all), oldest first."""
+async def _newest_first(customer_id: int, after: datetime | None, skip: int, limit: int) -> list[Line]:
+    """Messages after ``after`` (None: all), newest first, the first ``skip`` left out; returned oldest first."""
     query = ChatMessage.filter(customer_id=customer_id)
     if after is not None:
         query = query.filter(at__gt=after)
-    rows = await query.order_by("-at", "-id").limit(limit).values_list("role", "text", "at")
+    rows = await query.order_by("-at", "-id").offset(skip).limit(limit).values_list("role", "text", "at")
     return [Line(str(r), str(t), a) for r, t, a in reversed(rows)]
+
+
+async def recent(customer_id: int, *, after: datetime | None, limit: int) -> list[Line]:
+    """The last ``limit`` messages after ``after`` (None: all), oldest first."""
+    return await _newest_first(customer_id, after, 0, limit)
 
 
 async def older_than_window(customer_id: int, *, after: datetime | None, keep: int) -> list[Line]:
     """Messages after ``after`` that fall out of the last ``keep``: what a summary must take in, oldest first."""
-    query = ChatMessage.filter(customer_id=customer_id)
-    if after is not None:
-        query = query.filter(at__gt=after)
-    rows = await query.order_by("-at", "-id").offset(keep).limit(500).values_list("role", "text", "at")
-    return [Line(str(r), str(t), a) for r, t, a in reversed(rows)]
+    return await _newest_first(customer_id, after, keep, 500)
 
 
 async def save_summary(conversation_id: int, summary: str, until: datetime) -> None:
@@ -221,11 +222,6 @@ async def order_skus(order_id: int) -> list[str]:
     """The SKUs of an order's lines."""
     items = await OrderItem.filter(order_id=order_id).select_related("product").order_by("line")
     return [i.product.sku for i in items]
-
-
-def window_start(now: datetime, days: int) -> datetime:
-    """``days`` before ``now``."""
-    return now - timedelta(days=days)
 
 
 @dataclass(frozen=True)
