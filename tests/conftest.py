@@ -15,6 +15,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -123,3 +124,17 @@ def redis_up() -> bool:
     with socket.socket() as s:
         s.settimeout(1)
         return s.connect_ex((host, int(port))) == 0
+
+
+@pytest.fixture(scope="session")
+def validator() -> Any:
+    """The OpenAI request check against the API's OpenAPI schema (tests/campaigns/openai_fake.py), where the
+    reference and jsonschema are present; None elsewhere."""
+    import importlib.util
+
+    from tests.campaigns.openai_fake import schema_validator
+
+    path = REFERENCE / "openai" / "openai_openapi.json"
+    if not path.is_file() or importlib.util.find_spec("jsonschema") is None:
+        return None
+    return schema_validator(path)

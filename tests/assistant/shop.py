@@ -13,7 +13,7 @@ from assistant.knowledge import load as load_knowledge
 from assistant.llm import OpenAIAssistant
 from assistant.service import Assistant, AssistantConfig
 from campaigns.inbound import Inbound
-from campaigns.ports import Channel, InboundEvent, Reply
+from campaigns.ports import Channel, ChannelLimits, InboundEvent, OutboundMessage, Reply, SendReceipt
 from storage.models import ChannelIdentity, Customer, Order, OrderItem, Product
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +72,20 @@ async def _order(ref: str, customer: Customer, sku: str, price: float, ids: dict
 def knowledge() -> Knowledge:
     """The sample shop's own knowledge file."""
     return load_knowledge(KNOWLEDGE)
+
+
+class Outbox:
+    """A Telegram channel that keeps what it was asked to send."""
+
+    name = "telegram"
+    limits = ChannelLimits(4096, 1024, 64, 30, 1)
+
+    def __init__(self) -> None:
+        self.sent: list[OutboundMessage] = []
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        self.sent.append(message)
+        return SendReceipt((str(len(self.sent)),), datetime.now(UTC), message.address)
 
 
 class Staff:

@@ -7,22 +7,9 @@ import asyncio
 from datetime import UTC, datetime
 
 from assistant.feedback import ask_for_feedback
-from campaigns.ports import ChannelLimits, OutboundMessage, SendReceipt
 from campaigns.scheduler import PeriodicJob, Scheduler
 from storage.models import ChannelIdentity, ChatMessage, Customer, Order
-from tests.assistant.shop import seed
-
-
-class Outbox:
-    name = "telegram"
-    limits = ChannelLimits(4096, 1024, 64, 30, 1)
-
-    def __init__(self) -> None:
-        self.sent: list[OutboundMessage] = []
-
-    async def send(self, message: OutboundMessage) -> SendReceipt:
-        self.sent.append(message)
-        return SendReceipt((str(len(self.sent)),), datetime.now(UTC), message.address)
+from tests.assistant.shop import Outbox, seed
 
 
 async def test_each_order_is_asked_about_once_after_the_delay(database: str) -> None:

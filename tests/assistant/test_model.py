@@ -4,7 +4,6 @@ calls, then an answer), every request checked against the API's OpenAPI schema w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,15 +11,13 @@ import pytest
 from assistant.llm import OpenAIAssistant
 from storage.models import ChatMessage, Conversation, Event
 from tests.assistant.shop import Staff, engine, say, seed
-from tests.campaigns.openai_fake import FakeOpenAI, calls, error, refusal, said, schema_validator
-from tests.conftest import REFERENCE
+from tests.campaigns.openai_fake import FakeOpenAI, Validator, calls, error, refusal, said
 
 
 @pytest.fixture
-def validated() -> Iterator[dict[str, Any]]:
+def validated(validator: Validator | None) -> dict[str, Any]:
     """Options for FakeOpenAI: the schema check where ../shared holds the OpenAPI document."""
-    path = REFERENCE / "openai" / "openai_openapi.json"
-    yield {"validate": schema_validator(path)} if path.is_file() else {}
+    return {"validate": validator}
 
 
 def model(fake: FakeOpenAI) -> OpenAIAssistant:

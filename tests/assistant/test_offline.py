@@ -9,23 +9,9 @@ from datetime import timedelta
 import pytest
 
 from assistant.service import HANDED_OFF, Assistant
-from campaigns.ports import ChannelLimits, InboundEvent, OutboundMessage, SendReceipt, TransientChannelError
+from campaigns.ports import ChannelLimits, InboundEvent, TransientChannelError
 from storage.models import Campaign, ChatMessage, Conversation, Customer, Delivery, Event, Feedback, Order
-from tests.assistant.shop import BOB_CHAT, BOB_SECRETS, MIA_CHAT, NOW, Staff, engine, say, seed
-
-
-class Outbox:
-    """A channel that keeps what it was asked to send."""
-
-    name = "telegram"
-    limits = ChannelLimits(4096, 1024, 64, 30, 1)
-
-    def __init__(self) -> None:
-        self.sent: list[OutboundMessage] = []
-
-    async def send(self, message: OutboundMessage) -> SendReceipt:
-        self.sent.append(message)
-        return SendReceipt((str(len(self.sent)),), NOW, message.address)
+from tests.assistant.shop import BOB_CHAT, BOB_SECRETS, MIA_CHAT, NOW, Outbox, Staff, engine, say, seed
 
 
 async def test_a_customer_gets_their_own_order_and_not_anyone_elses(database: str) -> None:

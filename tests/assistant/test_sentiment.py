@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -15,8 +14,8 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from assistant.sentiment import SHOP_PHRASES, SHOP_WORDS, LexiconSentiment, OpenAISentiment, SentimentModel, label
 from assistant.themes import ThemeSummary, summarise, themes
 from tests.campaigns import openai_fake as api
-from tests.campaigns.openai_fake import Answer, FakeOpenAI, Validator, schema_validator, user_data
-from tests.conftest import REFERENCE, reference_file
+from tests.campaigns.openai_fake import Answer, FakeOpenAI, Validator, user_data
+from tests.conftest import reference_file
 
 STRONG = 1.5  # |human mean| on the -4..4 scale from which a snippet's polarity is unmistakable
 
@@ -144,15 +143,6 @@ async def test_the_lexicon_is_a_sentiment_model(lexicon: LexiconSentiment) -> No
 
 
 # --- the model, on the real client against a scripted fake API ---
-
-
-@pytest.fixture(scope="session")
-def validator() -> Validator | None:
-    """The request check against the OpenAI OpenAPI schema, where the reference and jsonschema are present."""
-    path = REFERENCE / "openai" / "openai_openapi.json"
-    if not path.is_file() or importlib.util.find_spec("jsonschema") is None:
-        return None
-    return schema_validator(path)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +19,7 @@ from campaigns.writer import (
 )
 from tests.campaigns import openai_fake as api
 from tests.campaigns.openai_fake import FakeOpenAI, Validator, schema_validator, user_data
-from tests.conftest import REFERENCE, reference_file
+from tests.conftest import reference_file
 
 SWEATER = ProductFact("MW-1", "Merino Wool Sweater", 79.9, "EUR", "https://shop.test/p/MW-1", "knitwear")
 SHIRT = ProductFact("LS-2", "Linen Shirt", 39.0, "EUR", "https://shop.test/p/LS-2", "shirts")
@@ -59,15 +58,6 @@ def brief(**changes: Any) -> Brief:
 
 def anna(**changes: Any) -> Recipient:
     return dataclasses.replace(Recipient(7, "Anna Berg", "en", (SHIRT,)), **changes)
-
-
-@pytest.fixture(scope="session")
-def validator() -> Validator | None:
-    """The request check against the OpenAI OpenAPI schema, where the reference and jsonschema are present."""
-    path = REFERENCE / "openai" / "openai_openapi.json"
-    if not path.is_file() or importlib.util.find_spec("jsonschema") is None:
-        return None
-    return schema_validator(path)
 
 
 @pytest.fixture

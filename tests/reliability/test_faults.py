@@ -98,15 +98,20 @@ class Killer:
         receipt = await self.inner.send(message)
         self.sends += 1
         if self.sends == self.after:
-            admin = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
-            self.killed = await admin.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = $1 AND pid <> pg_backend_pid()",
-                self.database,
-            )
-            await admin.close()
+            self.killed = await self.strike()
             self.done.set()
         return receipt
+
+    async def strike(self) -> int:
+        """Kill the database's connections; how many."""
+        admin = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
+        killed: int = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = $1 AND pid <> pg_backend_pid()",
+            self.database,
+        )
+        await admin.close()
+        return killed
 
 
 async def test_every_database_connection_killed_mid_broadcast(database: str) -> None:
@@ -138,18 +143,14 @@ async def test_every_database_connection_killed_mid_broadcast(database: str) -> 
 class Restarter(Killer):
     """The Telegram channel, restarting the PostgreSQL server itself after its ``after``-th send."""
 
-    async def send(self, message: OutboundMessage) -> SendReceipt:
-        receipt = await self.inner.send(message)
-        self.sends += 1
-        if self.sends == self.after:
-            version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
-            proc = await asyncio.create_subprocess_exec(
-                "pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart",
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.STDOUT,
-            )  # fmt: skip
-            self.killed = int(await proc.wait() == 0)
-            self.done.set()
-        return receipt
+    async def strike(self) -> int:
+        """Restart the server; 1 when it restarted."""
+        version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
+        proc = await asyncio.create_subprocess_exec(
+            "pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        return int(await proc.wait() == 0)
 
 
 @pytest.mark.skipif(not LONG, reason="restarts the machine's PostgreSQL server: long form only")
