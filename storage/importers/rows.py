@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any, Literal
@@ -28,6 +29,16 @@ _SLACK = re.compile(r"^[A-Z0-9]+/[A-Z0-9]+$")
 def _split_tags(value: Any) -> Any:
     if isinstance(value, str):
         return [t.strip() for t in re.split(r"[;|]", value) if t.strip()]
+    return value
+
+
+def _json_object(value: Any) -> Any:
+    """A CSV cell holding a JSON object (``{"material": "wool"}``) as that object."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError("is not a JSON object (check the quotes)") from None
     return value
 
 
@@ -120,7 +131,7 @@ class CustomerRow(_Row):
 
 
 class ProductRow(_Row):
-    """A catalog item, keyed by SKU."""
+    """A catalog item, keyed by SKU; ``attributes`` (a JSON object, or ``attr_*`` columns) are its specifications."""
 
     sku: Key
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
@@ -131,6 +142,7 @@ class ProductRow(_Row):
     stock: Annotated[int, Field(ge=0)] | None = None
     tags: Tags = Field(default_factory=list)
     description: str = ""
+    attributes: Annotated[dict[str, Any], BeforeValidator(_json_object)] = Field(default_factory=dict)
     active: Flag = True
 
 
