@@ -39,7 +39,8 @@ def describe(
     if not (sku or category or every):
         fail("say which products: --sku S, --category C or --all", code=2)
     settings = state(ctx).settings
-    languages = list(dict.fromkeys(language or load_knowledge(settings).shop.languages or ["en"]))
+    shop = load_knowledge(settings).shop.languages if settings.knowledge_file.is_file() else ["en"]
+    languages = list(dict.fromkeys(language or shop or ["en"]))
     client = openai_client(settings)
     writer = OpenAIDescriber(client, settings.openai_model) if client is not None else None
     describer = Describer(writer, banned=tuple(settings.banned_phrases))
@@ -47,7 +48,7 @@ def describe(
     def shown(w: Written) -> None:
         d = w.description
         note = f" [yellow]({escape(d.note)})[/]" if d.note else ""
-        out.print(f"{escape(w.sku)} [{d.language}] {d.source}: {escape(d.short)}{note}")
+        out.print(f"{escape(f'{w.sku} [{d.language}] {d.source}: {d.short}')}{note}")
 
     async def go() -> int:
         async with db.database(settings.db_url):

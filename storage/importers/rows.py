@@ -242,6 +242,13 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
     attributes = [key for key in out if key.startswith("attr_")]
     if attributes:
         extra = {key.removeprefix("attr_"): attribute_value(out.pop(key)) for key in attributes}
-        given: dict[str, Any] = out.get("attributes") or {}
+        given = out.get("attributes") or {}
+        if isinstance(given, str):  # a CSV's JSON cell beside attr_* columns: both go into the one object
+            try:
+                given = _json_object(given)
+            except ValueError as exc:
+                raise RowProblem("attributes", str(exc)) from None
+        if not isinstance(given, dict):
+            raise RowProblem("attributes", "is not a JSON object")
         out["attributes"] = {**given, **extra}
     return out
