@@ -86,6 +86,9 @@ def review(
             if reject:
                 decided += await descriptions.decide(approve=False, at=now, skus=reject, language=language)
             if approve_all or approve or reject:
+                if not decided and not approve_all:
+                    named = ", ".join([*(approve or []), *(reject or [])])
+                    raise UserError(f"no draft of {named} to decide (see them with: chatcast products review)")
                 out.print(f"{decided} draft(s) decided")
                 return
             drafts = [d for d in await descriptions.drafts() if language in (None, d.language)]

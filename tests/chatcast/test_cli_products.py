@@ -68,6 +68,8 @@ def test_describe_review_approve_and_export(isolated: Path) -> None:
     code, output = invoke("products", "review", "-i", stdin="a\n")  # RUN-1 in German, approved by hand
     assert code == 0 and "approve, reject or skip?" in output
     assert invoke("products", "review")[1].startswith("No drafts to review")
+    code, output = invoke("products", "review", "--approve", "SOX-2")
+    assert code == 1 and "error: no draft of SOX-2 to decide" in output
     code, output = invoke("products", "export", "--format", "csv", "--out", "out.csv")
     assert code == 0 and "Wrote 2 approved description(s) to out.csv" in output
     rows = list(csv.DictReader((isolated / "out.csv").read_text(encoding="utf-8").splitlines()))
