@@ -143,6 +143,8 @@ class Facts:
             if key == "discount":  # an offer's "20%" or "10 EUR"
                 number = text.strip().partition(" ")[0]
                 (self.percents if text.strip().endswith("%") else self.amounts).add(_num(number.rstrip("%")))
+            if key == "description":  # an approved product text's "3 pairs" is a pack size, a fact to repeat
+                self.stock.update(m.group(1) or m.group(2) for m in _STOCK.finditer(text))
             self.add_text(text)
 
 

@@ -212,7 +212,8 @@ class OfflineAssistant:
 def _product_line(p: dict[str, Any]) -> str:
     stock = "in stock" if p.get("in_stock") else "out of stock"
     link = f" {p['url']}" if p.get("url") else ""
-    return f"• {p['name']} ({p['sku']}): {p['price']:.2f} {p['currency']}, {stock}{link}"
+    about = f"\n  {p['description']}" if p.get("description") else ""
+    return f"• {p['name']} ({p['sku']}): {p['price']:.2f} {p['currency']}, {stock}{link}{about}"
 
 
 def _order_line(o: dict[str, Any]) -> str:

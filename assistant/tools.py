@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 from assistant.guard import Facts
 from assistant.knowledge import Knowledge
 from segments.recommend import Pick, Recommender
-from storage import conversations, identities
+from storage import conversations, descriptions, identities
 
 log = logging.getLogger(__name__)
 OFFER_DAYS = 30  # a reply within this many days of a campaign message is about that campaign
@@ -123,14 +123,24 @@ class Toolbox:
             in_stock=bool(in_stock_only),
             limit=MAX_RESULTS,
         )
-        return {"products": [_product(p.sku, p.name, p.category, p.price, p.currency, p.stock, p.url) for p in found]}
+        items = [_product(p.sku, p.name, p.category, p.price, p.currency, p.stock, p.url) for p in found]
+        return {"products": await self._described(items)}
 
     async def tool_recommend_products(self, count: int = 3) -> dict[str, Any]:
         """Products this customer has not bought, in stock: cross-sell from their history, then bestsellers."""
         n = max(1, min(int(count) if isinstance(count, int) else 3, MAX_RESULTS))
         picks = await Recommender(Pick("cross_sell", None, n), as_of=self.now).pick([self.customer_id])
         rows = picks.get(self.customer_id, [])
-        return {"products": [_product(p.sku, p.name, p.category, p.price, p.currency, p.stock, p.url) for p in rows]}
+        items = [_product(p.sku, p.name, p.category, p.price, p.currency, p.stock, p.url) for p in rows]
+        return {"products": await self._described(items)}
+
+    async def _described(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``items`` with each one's approved short description in the customer's language, where it has one."""
+        if not items:
+            return items
+        language = await descriptions.customer_language(self.customer_id)
+        shorts = await descriptions.short_texts([i["sku"] for i in items], language)
+        return [i | {"description": shorts[i["sku"]]} if i["sku"] in shorts else i for i in items]
 
     async def tool_order_status(self, order: str | None = None) -> dict[str, Any]:
         """This customer's orders; a number that is not one of theirs finds nothing (and says no more)."""

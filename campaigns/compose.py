@@ -8,7 +8,7 @@ the campaign, the catalog and each customer's recommendations, in batches.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from campaigns.definition import Campaign, Message
 from campaigns.writer import Brief, ButtonFact, Copy, CopyWriter, OfferFact, ProductFact, Recipient
 from segments.definitions import Definitions
 from segments.recommend import ProductRow, products_by_sku, recommend
-from storage import drafts
+from storage import descriptions, drafts
 
 TEXT_LIMITS = {"telegram": 4096, "slack": 3000 * 10}  # Slack: ten full sections read as one message at most
 MAIN = "main"
@@ -124,11 +124,13 @@ async def write_copy(
             return result
         after = rows[-1].id
         picks = await recommend(rule, [r.customer_id for r in rows], as_of=as_of) if rule else {}
+        shorts = await _short_texts(briefs, rows, picks, fixed)
         groups: dict[tuple[str, str, str, str], list[tuple[drafts.PlannedRow, Recipient]]] = {}
         for row in rows:
             language = briefs.message.language if briefs.message.language != "customer" else row.language or "en"
             key = (row.persona or "", row.variant or "a", language, row.channel)
             products = tuple(product_fact(p) for p in picks.get(row.customer_id, ())) or tuple(fixed)
+            products = tuple(replace(p, short=shorts[language].get(p.sku)) for p in products)
             groups.setdefault(key, []).append((row, Recipient(row.customer_id, row.name, language, products)))
         written: list[drafts.Written] = []
         for key, members in groups.items():
@@ -142,3 +144,13 @@ async def write_copy(
         result.written += len(written)
         if progress:
             progress(len(written))
+
+
+async def _short_texts(
+    briefs: Briefs, rows: Sequence[drafts.PlannedRow], picks: dict[int, list[ProductRow]], fixed: Sequence[ProductFact]
+) -> dict[str, dict[str, str]]:
+    """The approved short descriptions of the batch's products, per language of its rows (for ``p.short``)."""
+    skus = {p.sku for p in fixed} | {p.sku for chosen in picks.values() for p in chosen}
+    fixed_language = briefs.message.language if briefs.message.language != "customer" else None
+    languages = {fixed_language or row.language or "en" for row in rows}
+    return {language: await descriptions.short_texts(sorted(skus), language) for language in languages}

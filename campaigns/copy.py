@@ -34,6 +34,7 @@ class ProductFact:
     currency: str
     url: str | None = None
     category: str | None = None
+    short: str | None = None  # its approved short description in the recipient's language (``p.short``)
 
 
 @dataclass(frozen=True)

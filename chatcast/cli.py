@@ -15,7 +15,9 @@ from chatcast.cli_campaign import campaign_app
 from chatcast.cli_customer import customer_app
 from chatcast.cli_data import db_app, import_app
 from chatcast.cli_engine import register as register_engine_commands
+from chatcast.cli_products import products_app
 from chatcast.cli_report import report_app
+from chatcast.cli_reviews import register as register_review_commands
 from chatcast.cli_sandbox import sandbox_app
 from chatcast.cli_segments import segments_app
 from chatcast.console import State, err, fail, out, run, state
@@ -37,8 +39,10 @@ app.add_typer(config_app, name="config")
 app.add_typer(segments_app, name="segments")
 register_engine_commands(campaign_app)
 app.add_typer(campaign_app, name="campaign")
+register_review_commands(import_app, report_app)
 app.add_typer(report_app, name="report")
 app.add_typer(customer_app, name="customer")
+app.add_typer(products_app, name="products")
 app.add_typer(sandbox_app, name="sandbox")
 app.command("demo")(demo_command)
 

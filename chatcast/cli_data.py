@@ -24,7 +24,7 @@ from storage.importers import DEFAULT_BATCH, ImportReport, import_file
 
 db_app = typer.Typer(help="Create and upgrade the database schema; see what it holds.", no_args_is_help=True)
 import_app = typer.Typer(
-    help="Load customers, products and orders from CSV or JSONL (upsert by id; safe to repeat).",
+    help="Load customers, products, orders and reviews from CSV or JSONL (upsert by id; safe to repeat).",
     no_args_is_help=True,
 )
 
@@ -134,7 +134,8 @@ def import_products(
 ) -> None:
     """Products by sku.
 
-    Columns: sku, name, price (required), category, currency, url, stock, tags (a;b), description, active.
+    Columns: sku, name, price (required), category, currency, url, stock, tags (a;b), description, active,
+    attributes (a JSON object of specifications) or attr_<name> columns (one specification each).
     """
     _import(ctx, "products", file, None, strict, batch_size)
 

@@ -67,6 +67,9 @@ class Product(Model):
     stock = fields.IntField(null=True, description="Units in stock, null when not tracked.")
     tags: fields.Field[list[str]] = fields.JSONField(default=list)
     description = fields.TextField(default="")
+    attributes: fields.Field[dict[str, object]] = fields.JSONField(
+        default=dict, description="Specifications (material, weight_g...): facts a description may state."
+    )
     active = fields.BooleanField(default=True)
 
     class Meta:
@@ -320,3 +323,49 @@ class Feedback(Model):
     class Meta:
         table = "feedback"
         indexes = (("campaign_id",), ("at",))
+
+
+class Review(Model):
+    """A customer's review of a product, as imported, with the sentiment and themes found in its text."""
+
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=64, unique=True, description="The file's review id, else a hash of the row.")
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "models.Product", related_name="reviews", on_delete=fields.CASCADE
+    )
+    product_id: int
+    customer: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="reviews", on_delete=fields.SET_NULL, null=True
+    )
+    rating = fields.FloatField(null=True, description="Stars, 1 to 5, when the review has them.")
+    text = fields.TextField()
+    sentiment = fields.FloatField()
+    themes: fields.Field[list[str]] = fields.JSONField(default=list)
+    at = fields.DatetimeField(null=True, description="When it was written, when known.")
+
+    class Meta:
+        table = "review"
+        indexes = (("product_id",),)
+
+
+class ProductCopy(Model):
+    """A written description of a product in one language (long, and short for chat) and where it stands."""
+
+    id = fields.BigIntField(primary_key=True)
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "models.Product", related_name="copies", on_delete=fields.CASCADE
+    )
+    product_id: int
+    language = fields.CharField(max_length=16)
+    long = fields.TextField()
+    short = fields.TextField()
+    status = fields.CharField(max_length=16, default="draft", description="draft, approved, rejected or replaced.")
+    source = fields.CharField(max_length=16, description="model, template, or fallback (the model's failed).")
+    note = fields.TextField(null=True, description="Why the model's text was not used.")
+    facts: fields.Field[dict[str, object]] = fields.JSONField(default=dict, description="What it was written from.")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    reviewed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "product_copy"
+        indexes = (("product_id", "language", "status"),)

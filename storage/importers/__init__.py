@@ -1,13 +1,14 @@
-"""Importers of customers, products and orders from CSV and JSONL: streaming, idempotent, exact errors."""
+"""Importers of customers, products, orders and reviews from CSV and JSONL: streaming, idempotent, exact errors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
 from storage.importers.kinds import CustomersKind, OnlineRetailKind, OrdersKind, ProductsKind
+from storage.importers.reviews import Annotate, ReviewsKind
 from storage.importers.rows import RowError
 from storage.importers.runner import DEFAULT_BATCH, ImportAborted, ImportReport, Kind, Progress, run_import
 from storage.importers.sources import RowSource, SourceError
@@ -22,12 +23,14 @@ KINDS: dict[str, Callable[[], Kind[Any]]] = {
 __all__ = [
     "DEFAULT_BATCH",
     "KINDS",
+    "Annotate",
     "ImportAborted",
     "ImportReport",
     "Kind",
     "RowError",
     "SourceError",
     "import_file",
+    "import_reviews",
 ]
 
 
@@ -46,3 +49,24 @@ async def import_file(
         raise SourceError(f"unknown import kind {kind!r} (choose from {', '.join(KINDS)})")
     source = RowSource(path, fmt)
     return await run_import(KINDS[kind](), source, strict=strict, batch_size=batch_size, tz=tz, on_progress=on_progress)
+
+
+async def import_reviews(
+    path: Path,
+    *,
+    annotate: Annotate,
+    columns: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+    strict: bool = False,
+    batch_size: int = DEFAULT_BATCH,
+    tz: tzinfo | None = None,
+    on_progress: Progress | None = None,
+) -> ImportReport:
+    """Import product reviews from ``path``; ``annotate`` gives each text's sentiment and themes, ``columns`` maps
+    our field names to the file's."""
+    try:
+        kind = ReviewsKind(annotate, columns)
+    except ValueError as exc:
+        raise SourceError(str(exc)) from None
+    source = RowSource(path, fmt)
+    return await run_import(kind, source, strict=strict, batch_size=batch_size, tz=tz, on_progress=on_progress)

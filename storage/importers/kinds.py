@@ -30,7 +30,9 @@ CUSTOMER_COLUMNS = (
     "opted_out_at",
     "consent_source",
 )
-PRODUCT_COLUMNS = ("name", "category", "price", "currency", "url", "stock", "tags", "description", "active")
+PRODUCT_COLUMNS = (
+    "name", "category", "price", "currency", "url", "stock", "tags", "description", "attributes", "active",
+)  # fmt: skip
 
 
 def _header_problem(model: type[BaseModel], columns: Sequence[str]) -> str | None:
@@ -145,6 +147,7 @@ def _product_dict(p: ProductRow) -> dict[str, Any]:
         "stock": p.stock,
         "tags": json.dumps(p.tags),
         "description": p.description,
+        "attributes": json.dumps(p.attributes, sort_keys=True),
         "active": p.active,
     }
 

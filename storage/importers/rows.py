@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any, Literal
@@ -28,6 +29,16 @@ _SLACK = re.compile(r"^[A-Z0-9]+/[A-Z0-9]+$")
 def _split_tags(value: Any) -> Any:
     if isinstance(value, str):
         return [t.strip() for t in re.split(r"[;|]", value) if t.strip()]
+    return value
+
+
+def _json_object(value: Any) -> Any:
+    """A CSV cell holding a JSON object (``{"material": "wool"}``) as that object."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError("is not a JSON object (check the quotes)") from None
     return value
 
 
@@ -120,7 +131,7 @@ class CustomerRow(_Row):
 
 
 class ProductRow(_Row):
-    """A catalog item, keyed by SKU."""
+    """A catalog item, keyed by SKU; ``attributes`` (a JSON object, or ``attr_*`` columns) are its specifications."""
 
     sku: Key
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
@@ -131,6 +142,7 @@ class ProductRow(_Row):
     stock: Annotated[int, Field(ge=0)] | None = None
     tags: Tags = Field(default_factory=list)
     description: str = ""
+    attributes: Annotated[dict[str, Any], BeforeValidator(_json_object)] = Field(default_factory=dict)
     active: Flag = True
 
 
@@ -230,6 +242,13 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
     attributes = [key for key in out if key.startswith("attr_")]
     if attributes:
         extra = {key.removeprefix("attr_"): attribute_value(out.pop(key)) for key in attributes}
-        given: dict[str, Any] = out.get("attributes") or {}
+        given = out.get("attributes") or {}
+        if isinstance(given, str):  # a CSV's JSON cell beside attr_* columns: both go into the one object
+            try:
+                given = _json_object(given)
+            except ValueError as exc:
+                raise RowProblem("attributes", str(exc)) from None
+        if not isinstance(given, dict):
+            raise RowProblem("attributes", "is not a JSON object")
         out["attributes"] = {**given, **extra}
     return out

@@ -35,7 +35,8 @@ def test_help_lists_every_command_group() -> None:
         ["campaign", "preview"], ["campaign", "test-send"], ["campaign", "launch"], ["campaign", "pause"],
         ["campaign", "resume"], ["campaign", "cancel"], ["campaign", "status"], ["report"], ["report", "feedback"],
         ["serve"], ["demo"], ["customer"], ["customer", "export"], ["customer", "erase"],
-        ["config"], ["config", "show"],
+        ["config"], ["config", "show"], ["import", "reviews"], ["report", "reviews"], ["products"],
+        ["products", "describe"], ["products", "review"], ["products", "export"],
     ],
 )  # fmt: skip
 def test_every_command_has_help(command: list[str]) -> None:

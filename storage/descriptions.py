@@ -1,0 +1,96 @@
+"""Product descriptions as written, reviewed and used: drafts, approved texts, and the short ones for chat.
+
+A product has at most one draft per language (a new one replaces it) and one approved text per language
+(approving a draft marks the one before it ``replaced``), so the history of a description stays readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from storage.models import Customer, Product, ProductCopy
+
+STATUSES = ("draft", "approved", "rejected", "replaced")
+
+
+async def catalog(*, skus: Sequence[str] = (), category: str | None = None) -> list[Product]:
+    """Active products by SKU or category (all of them when neither is given), by SKU."""
+    query = Product.filter(active=True)
+    if skus:
+        query = query.filter(sku__in=list(skus))
+    if category:
+        query = query.filter(category__iexact=category)
+    return await query.order_by("sku")
+
+
+async def save_draft(
+    product_id: int, language: str, *, long: str, short: str, source: str, note: str | None, facts: dict[str, Any]
+) -> ProductCopy:
+    """Keep a new draft, in place of the product's earlier draft in this language."""
+    async with in_transaction():
+        await ProductCopy.filter(product_id=product_id, language=language, status="draft").delete()
+        return await ProductCopy.create(
+            product_id=product_id, language=language, long=long, short=short, source=source, note=note, facts=facts
+        )
+
+
+async def drafts(skus: Sequence[str] = ()) -> list[ProductCopy]:
+    """The drafts waiting for review (of ``skus`` only, when given), with their products, by SKU and language."""
+    query = ProductCopy.filter(status="draft").select_related("product")
+    if skus:
+        query = query.filter(product__sku__in=list(skus))
+    return await query.order_by("product__sku", "language")
+
+
+async def approved(language: str | None = None) -> list[ProductCopy]:
+    """The approved descriptions, with their products, by SKU and language."""
+    query = ProductCopy.filter(status="approved").select_related("product")
+    if language:
+        query = query.filter(language=language)
+    return await query.order_by("product__sku", "language")
+
+
+async def current(product_id: int, language: str) -> ProductCopy | None:
+    """The approved description of a product in a language, if any."""
+    return await ProductCopy.filter(product_id=product_id, language=language, status="approved").first()
+
+
+async def decide(*, approve: bool, at: datetime, skus: Sequence[str] = (), language: str | None = None) -> int:
+    """Approve or reject the drafts of ``skus`` (all drafts when none are given); how many were decided."""
+    query = ProductCopy.filter(status="draft")
+    if skus:
+        query = query.filter(product__sku__in=list(skus))
+    if language:
+        query = query.filter(language=language)
+    async with in_transaction():
+        rows = await query.select_for_update().values_list("id", "product_id", "language")
+        for copy_id, product_id, lang in rows:
+            if approve:
+                await ProductCopy.filter(product_id=product_id, language=lang, status="approved").update(
+                    status="replaced"
+                )
+            await ProductCopy.filter(id=copy_id).update(status="approved" if approve else "rejected", reviewed_at=at)
+    return len(rows)
+
+
+async def short_texts(skus: Sequence[str], language: str) -> dict[str, str]:
+    """The approved short description of each SKU in ``language`` (English where that language has none)."""
+    if not skus:
+        return {}
+    rows = await ProductCopy.filter(
+        status="approved", product__sku__in=list(skus), language__in=list(dict.fromkeys([language, "en"]))
+    ).values_list("product__sku", "language", "short")
+    found: dict[str, str] = {}
+    for sku, _, short in sorted(rows, key=lambda r: r[1] == language):  # the wanted language last: it wins
+        found[str(sku)] = str(short)
+    return found
+
+
+async def customer_language(customer_id: int) -> str:
+    """The language a customer reads (English when unknown)."""
+    language = await Customer.filter(id=customer_id).first().values_list("language", flat=True)
+    return str(language or "en")
