@@ -1,0 +1,87 @@
+"""Queries of the best send time: customers and their engagement read a chunk at a time, fitted hours stored,
+and the hours of a campaign step's ``best`` rows grouped for their due times."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from storage.db import dialect
+from storage.sql import Params, execute, fetch, transaction, values_source
+
+
+async def customers_after(after: int, limit: int) -> list[tuple[int, str | None, str | None]]:
+    """Up to ``limit`` customers with ids above ``after``, in id order: (id, persona, timezone)."""
+    q = Params(dialect())
+    rows = await fetch(
+        f"SELECT id, persona, timezone FROM customer WHERE id > {q.add(after)} ORDER BY id LIMIT {int(limit)}",
+        q.values,
+    )
+    return [(int(r[0]), r[1], r[2]) for r in rows]
+
+
+async def engagement(first: int, last: int, since: datetime, weights: Mapping[str, int]) -> list[tuple[int, int, int]]:
+    """Engagement events of customers ``first``..``last`` at or after ``since``: (customer id, UTC hour since the
+    epoch, the weight of its type), computed by the database so that no timestamp is parsed in Python."""
+    q = Params(dialect())
+    weight = "CASE e.type " + " ".join(f"WHEN {q.text(k)} THEN {int(w)}" for k, w in weights.items()) + " END"
+    if q.dialect == "postgres":
+        hour = "CAST(FLOOR(EXTRACT(EPOCH FROM e.at) / 3600) AS BIGINT)"
+    else:
+        hour = "CAST(strftime('%s', e.at) AS INTEGER) / 3600"
+    return await fetch(  # tuples of ints as the driver gives them: no per-row conversion for millions of rows
+        f"SELECT e.customer_id, {hour}, {weight} FROM event e WHERE e.customer_id >= {q.add(first)}"
+        f" AND e.customer_id <= {q.add(last)} AND e.type IN {q.texts(list(weights))} AND e.at >= {q.moment(since)}",
+        q.values,
+    )
+
+
+async def save(
+    first: int, last: int, rows: Sequence[tuple[int, int, str, float]], fitted_at: datetime, *, chunk: int = 5000
+) -> int:
+    """Replace the fitted hours of customers ``first``..``last`` with ``rows`` (customer id, hour, source, events),
+    in one transaction."""
+    async with transaction() as connection:
+        q = Params(dialect())
+        await execute(
+            f"DELETE FROM send_time WHERE customer_id >= {q.add(first)} AND customer_id <= {q.add(last)}",
+            q.values,
+            connection,
+        )
+        for start in range(0, len(rows), chunk):
+            q = Params(dialect())
+            at = q.moment(fitted_at)
+            source = values_source(q, rows[start : start + chunk], ["bigint", "smallint", "text", "float8"])
+            await execute(
+                "INSERT INTO send_time (customer_id, hour, source, events, fitted_at)"
+                f" SELECT v.column1, v.column2, v.column3, v.column4, {at} FROM {source}",
+                q.values,
+                connection,
+            )
+    return len(rows)
+
+
+async def best_groups(campaign_id: int, step: str) -> list[tuple[str | None, int]]:
+    """The (customer timezone, best hour) pairs among the step's planned ``best`` rows of fitted customers."""
+    q = Params(dialect())
+    rows = await fetch(
+        "SELECT DISTINCT c.timezone, s.hour FROM delivery d JOIN customer c ON c.id = d.customer_id"
+        " JOIN send_time s ON s.customer_id = d.customer_id"
+        f" WHERE d.campaign_id = {q.add(campaign_id)} AND d.step = {q.text(step)} AND d.status = 'planned'"
+        " AND d.timing = 'best'",
+        q.values,
+    )
+    return [(r[0], int(r[1])) for r in rows]
+
+
+async def set_best_due(campaign_id: int, step: str, zone: str | None, hour: int, moment: datetime) -> int:
+    """Set ``moment`` on the step's planned ``best`` rows of customers in ``zone`` whose best hour is ``hour``."""
+    q = Params(dialect())
+    zone_test = "c.timezone IS NULL" if zone is None else f"c.timezone = {q.text(zone)}"
+    return await execute(
+        f"UPDATE delivery SET due_at = {q.moment(moment)} WHERE campaign_id = {q.add(campaign_id)}"
+        f" AND step = {q.text(step)} AND status = 'planned' AND timing = 'best' AND customer_id IN"
+        f" (SELECT s.customer_id FROM send_time s JOIN customer c ON c.id = s.customer_id"
+        f" WHERE s.hour = {q.add(hour)} AND {zone_test})",
+        q.values,
+    )
