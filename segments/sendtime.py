@@ -52,21 +52,18 @@ def _offset(epoch: int, zone: ZoneInfo) -> int:
     return int(offset.total_seconds()) if offset is not None else 0
 
 
-def local_week_hours(utc_hours: Ints, zone_codes: Ints, zones: Sequence[ZoneInfo | None]) -> Ints:
+def local_week_hours(utc_minutes: Ints, zone_codes: Ints, zones: Sequence[ZoneInfo | None]) -> Ints:
     """Each event's hour of the week in its customer's zone (``zones[code]``; None is UTC), DST-correct.
 
-    Only the distinct (zone, hour) pairs are converted, each zone's days at once but for days with a change.
+    Events come as minutes since the epoch (UTC): an hour would lose half an hour in zones such as India's.
     """
-    keys = zone_codes.astype(np.int64) << 32 | utc_hours.astype(np.int64)
-    unique, inverse = np.unique(keys, return_inverse=True)
-    codes, hours = unique >> 32, unique & 0xFFFFFFFF
-    local = hours.copy()
-    for code in np.unique(codes).tolist():
+    local = utc_minutes.astype(np.int64, copy=True)
+    for code in np.unique(zone_codes).tolist():
         zone = zones[code]
         if zone is not None:
-            mask = codes == code
-            local[mask] = (hours[mask] * 3600 + _offsets(hours[mask], zone)) // 3600
-    return week_hour(local)[inverse]
+            mask = zone_codes == code
+            local[mask] += _offsets(local[mask] // 60, zone) // 60
+    return week_hour(local // 60)
 
 
 def smooth(counts: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
@@ -131,6 +128,6 @@ class SendTimeModel:
             yield Fitted(customers, best.astype(np.int16), sources.astype(np.int8), counts.sum(axis=1))
 
 
-def hours_since_epoch(moment: datetime) -> int:
-    """The UTC hour ``moment`` falls in, counted from 1970-01-01 00:00 UTC."""
-    return int((moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(hours=1))
+def minutes_since_epoch(moment: datetime) -> int:
+    """The UTC minute ``moment`` falls in, counted from 1970-01-01 00:00 UTC."""
+    return int((moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(minutes=1))

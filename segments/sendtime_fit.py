@@ -64,9 +64,9 @@ async def fit_send_times(personas: list[str], *, now: datetime, shop_zone: ZoneI
         codes = np.array([persona_codes.get(c[1] or "", 0) for c in customers], dtype=np.int16)
         zone_codes = np.array([zones.code(c[2]) for c in customers], dtype=np.int64)
         events = await sendtimes.engagement(first, after, now - timedelta(days=HISTORY_DAYS), WEIGHTS)
-        table = np.array(events, dtype=np.int64).reshape(-1, 3)  # customer id, UTC hour, weight
-        owner, hours = table[:, 0], table[:, 1]
-        local = local_week_hours(hours, zone_codes[np.searchsorted(ids, owner)], zones.zones)
+        table = np.array(events, dtype=np.int64).reshape(-1, 3)  # customer id, UTC minute, weight
+        owner, minutes = table[:, 0], table[:, 1]
+        local = local_week_hours(minutes, zone_codes[np.searchsorted(ids, owner)], zones.zones)
         model.add(ids, codes, owner, local, table[:, 2].astype(np.float64))
         ranges.append((first, after))
         report.events += len(events)

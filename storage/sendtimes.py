@@ -21,16 +21,16 @@ async def customers_after(after: int, limit: int) -> list[tuple[int, str | None,
 
 
 async def engagement(first: int, last: int, since: datetime, weights: Mapping[str, int]) -> list[tuple[int, int, int]]:
-    """Engagement events of customers ``first``..``last`` at or after ``since``: (customer id, UTC hour since the
+    """Engagement events of customers ``first``..``last`` at or after ``since``: (customer id, minutes since the
     epoch, the weight of its type), computed by the database so that no timestamp is parsed in Python."""
     q = Params(dialect())
     weight = "CASE e.type " + " ".join(f"WHEN {q.text(k)} THEN {int(w)}" for k, w in weights.items()) + " END"
     if q.dialect == "postgres":
-        hour = "CAST(FLOOR(EXTRACT(EPOCH FROM e.at) / 3600) AS BIGINT)"
+        minute = "CAST(FLOOR(EXTRACT(EPOCH FROM e.at) / 60) AS BIGINT)"
     else:
-        hour = "CAST(strftime('%s', e.at) AS INTEGER) / 3600"
+        minute = "CAST(strftime('%s', e.at) AS INTEGER) / 60"
     return await fetch(  # tuples of ints as the driver gives them: no per-row conversion for millions of rows
-        f"SELECT e.customer_id, {hour}, {weight} FROM event e WHERE e.customer_id >= {q.add(first)}"
+        f"SELECT e.customer_id, {minute}, {weight} FROM event e WHERE e.customer_id >= {q.add(first)}"
         f" AND e.customer_id <= {q.add(last)} AND e.type IN {q.texts(list(weights))} AND e.at >= {q.moment(since)}",
         q.values,
     )

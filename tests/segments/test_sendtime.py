@@ -80,11 +80,12 @@ async def test_a_refit_replaces_the_hours(database: str) -> None:
 
 def test_local_hours_follow_dst_and_half_hour_zones() -> None:
     zones = [None, NY, ZoneInfo("Asia/Kolkata")]
-    moments = [datetime(2027, 3, 14, h, 30, tzinfo=UTC) for h in range(24)] + [datetime(2027, 11, 7, 5, tzinfo=UTC)]
-    hours = np.array([int(m.timestamp()) // 3600 for m in moments], dtype=np.int64)
+    moments = [datetime(2027, 3, 14, h, m, tzinfo=UTC) for h in range(24) for m in (10, 40)]
+    moments.append(datetime(2027, 11, 7, 5, tzinfo=UTC))
+    minutes = np.array([int(m.timestamp()) // 60 for m in moments], dtype=np.int64)
     for code, zone in enumerate(zones):
-        got = local_week_hours(hours, np.full(len(hours), code, dtype=np.int64), zones)
-        local = [m.replace(minute=0).astimezone(zone) if zone else m for m in moments]
+        got = local_week_hours(minutes, np.full(len(minutes), code, dtype=np.int64), zones)
+        local = [m.astimezone(zone) if zone else m for m in moments]
         assert got.tolist() == [how(m.weekday(), m.hour) for m in local]
 
 
