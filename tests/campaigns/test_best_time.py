@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -102,7 +103,7 @@ async def scripted_report_scenario(key: str = "lifted") -> None:
     for delivery_id, customer_id, timing in rows:
         seen[timing] += 1
         if seen[timing] % 10 < (4 if timing == "best" else 1):  # every tenth row from 0: 4 in 10, or 1 in 10
-            kind = "clicked" if seen[timing] % 2 else "replied"
+            kind = "clicked" if len(events) % 2 else "replied"
             events.append(
                 Event(type=kind, customer_id=customer_id, delivery_id=delivery_id, campaign_id=campaign_id, at=START)
             )
@@ -125,7 +126,9 @@ async def test_the_report_shows_the_lift_of_best_over_fixed(database: str) -> No
     assert report.as_dict()["experiments"][0]["comparisons"]["engaged"]["verdict"] == "best is better"
 
 
-def test_the_cli_report_states_the_lift_and_the_decision(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_report_states_the_lift_and_the_decision(
+    backend: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     async def seed() -> None:
         async with db.database(backend):
             if backend.startswith("postgres"):
@@ -135,10 +138,14 @@ def test_the_cli_report_states_the_lift_and_the_decision(backend: str, monkeypat
     asyncio.run(seed())
     monkeypatch.setenv("CHATCAST_DATABASE_URL", backend)
     monkeypatch.setenv("COLUMNS", "200")
-    result = CliRunner().invoke(app, ["report", "campaign", "lifted"])
+    page = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", "campaign", "lifted", "--html", str(page)])
     assert result.exit_code == 0, result.output
     assert "Test: send time" in result.output and "engaged (clicked or replied)" in result.output
     assert "best is better" in result.output and "Decision (send time): keep send_time: best" in result.output
+    html = page.read_text(encoding="utf-8")  # the same block as the dashboard's campaign page
+    assert '<table class="experiment" data-test="send time">' in html and 'data-metric="engaged"' in html
+    assert "keep send_time: best: it lifts engagement significantly" in html
 
 
 async def db_truncate() -> None:
