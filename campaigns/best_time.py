@@ -9,6 +9,7 @@ such. The ``fixed`` arm (the control) and customers never fitted keep the schedu
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from storage import sendtimes
 
 Span = tuple[time, time]
 HORIZON = timedelta(days=7)  # every hour of the week occurs once in it
+log = logging.getLogger(__name__)
 
 
 def hour_of_week(moment: datetime, tz: ZoneInfo) -> int:
@@ -81,4 +83,9 @@ async def set_best_times(
         moment = best_moment(hour, tz, per_zone[zone_name])
         if moment is not None:
             moved += await sendtimes.set_best_due(campaign_id, step, zone_name, hour, moment)
+    if unfitted := await sendtimes.unfitted(campaign_id, step):
+        log.warning(
+            "campaign %s: %d customers of the send_time best arm have no fitted hour and go at the fixed time"
+            " (run chatcast sendtime fit before launching)", campaign.id, unfitted,
+        )  # fmt: skip
     return moved

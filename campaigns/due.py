@@ -11,7 +11,7 @@ learnt hour (:mod:`campaigns.best_time`); the ``fixed`` arm keeps the moment com
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -26,11 +26,13 @@ Span = tuple[time, time]
 
 @dataclass(frozen=True)
 class DueResult:
-    """How many rows got a due time, in how many zones, and how many fell after the end date."""
+    """How many rows got a due time, in how many zones, how many fell after the end date, and how many of the
+    ``best`` arm (send_time: best) were moved to their customer's hour."""
 
     rows: int = 0
     zones: int = 0
     after_end: int = 0
+    best: int = 0
 
 
 def aware(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -70,7 +72,10 @@ async def set_due_times(
     result = await _fixed((rows, cid, name), base, q, schedule, quiet, shop_zone, start, end, now)
     if schedule is not None and schedule.send_time == "best":
         base_moment = start if start is not None and start > now else now
-        await set_best_times(campaign, campaign_id, step, base=base_moment, end=end, shop_zone=shop_zone, quiet=quiet)
+        moved = await set_best_times(
+            campaign, campaign_id, step, base=base_moment, end=end, shop_zone=shop_zone, quiet=quiet
+        )
+        result = replace(result, best=moved)
     return result
 
 

@@ -85,3 +85,15 @@ async def set_best_due(campaign_id: int, step: str, zone: str | None, hour: int,
         f" WHERE s.hour = {q.add(hour)} AND {zone_test})",
         q.values,
     )
+
+
+async def unfitted(campaign_id: int, step: str) -> int:
+    """The step's planned ``best`` rows whose customer has no fitted hour."""
+    q = Params(dialect())
+    rows = await fetch(
+        f"SELECT COUNT(*) FROM delivery d WHERE d.campaign_id = {q.add(campaign_id)} AND d.step = {q.text(step)}"
+        " AND d.status = 'planned' AND d.timing = 'best'"
+        " AND NOT EXISTS (SELECT 1 FROM send_time s WHERE s.customer_id = d.customer_id)",
+        q.values,
+    )
+    return int(rows[0][0])

@@ -58,16 +58,19 @@ def arm(customer_id: int, key: str = "timed", control: float = 0.3) -> str:
     return "fixed" if bucket(customer_id, seeds(key, "send_time")) < round(control * BUCKETS) else "best"
 
 
-async def test_best_rows_are_due_at_the_learnt_hour_and_the_control_at_the_fixed_time(database: str) -> None:
+async def test_best_rows_are_due_at_the_learnt_hour_and_the_control_at_the_fixed_time(
+    database: str, caplog: pytest.LogCaptureFixture
+) -> None:
     for n in range(20):
         await person(f"ny{n}", NY, weekday=2, hour=10, replies=4)  # Wednesday 10:00 in New York
         await person(f"owl{n}", BERLIN, weekday=5, hour=23, replies=4)  # Saturday 23:00: outside the window
     await fit_send_times(["everyone"], now=NOW, shop_zone=ZoneInfo("UTC"))
-    await person("newcomer", NY)  # joined after the fit: no learnt hour yet
+    for n in range(3):
+        await person(f"new{n}", NY)  # joined after the fit: no learnt hour yet
     c = campaign()
     campaign_id = await register(c, "timed")
     await plan(c, campaign_id, DEFS, as_of=NOW)
-    await set_due_times(c, campaign_id, "main", now=NOW, shop_zone=ZoneInfo("UTC"), quiet=(time(21), time(8)))
+    result = await set_due_times(c, campaign_id, "main", now=NOW, shop_zone=ZoneInfo("UTC"), quiet=(time(21), time(8)))
     rows = await Delivery.filter(campaign_id=campaign_id).values_list(
         "customer_id", "customer__external_id", "timing", "due_at"
     )
@@ -81,7 +84,11 @@ async def test_best_rows_are_due_at_the_learnt_hour_and_the_control_at_the_fixed
         # New York: Wednesday 10:00 EDT; Berlin: Saturday 23:00 is outside 08-20, so the window's hour nearest
         # to 23:00 (19:00 CEST) on the first day it comes, Monday
         assert {due[k] for k in group if arms[k] == "best"} == {best}
-    assert due["newcomer"] == START
+    newcomers = [k for k in arms if k.startswith("new")]
+    assert {due[k] for k in newcomers} == {START} and {arms[k] for k in newcomers} == {"best", "fixed"}
+    assert result.best == sum(1 for k, a in arms.items() if a == "best" and k not in newcomers)
+    unfitted = sum(1 for k in newcomers if arms[k] == "best")
+    assert f"{unfitted} customers of the send_time best arm have no fitted hour" in caplog.text
 
 
 async def scripted_report_scenario(key: str = "lifted") -> None:
