@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))  # after the project: bench/segments.py must not shadow the package
 from results import record  # noqa: E402
 
-from segments.sendtime import HOURS, SendTimeModel, _offsets, local_week_hours, minutes_since_epoch  # noqa: E402
+from segments.sendtime import HOURS, SendTimeModel, local_week_hours, minutes_since_epoch, utc_offsets  # noqa: E402
 
 PG_URL = os.environ.get("CHATCAST_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2026, 11, 30, tzinfo=UTC)  # a Monday
@@ -70,7 +70,7 @@ def synthetic(customers: int, events: int, seed: int = 7) -> dict[str, np.ndarra
     for code, tz in enumerate(zones):
         if tz is not None:  # local -> UTC with the offset at that wall time (off by one only at a DST change)
             mask = zone[owner] == code
-            minute[mask] -= _offsets(local[mask] // 60, tz) // 60
+            minute[mask] -= utc_offsets(local[mask] // 60, tz) // 60
     weight = rng.choice(np.array([1, 2, 3], dtype=np.int8), events, p=[0.3, 0.5, 0.2])
     return {"planted": planted, "zone": zone, "persona": persona, "owner": owner, "minute": minute, "weight": weight}
 

@@ -35,7 +35,7 @@ def week_hour(local_hours: Ints) -> Ints:
     return ((local_hours // 24 + _THURSDAY) % 7) * 24 + local_hours % 24
 
 
-def _offsets(hours: Ints, zone: ZoneInfo) -> Ints:
+def utc_offsets(hours: Ints, zone: ZoneInfo) -> Ints:
     """The UTC offset (seconds) of ``zone`` at each UTC hour: per day, hour by hour only on days it changes."""
     days, inverse = np.unique(hours // 24, return_inverse=True)
     start = np.array([_offset(d * 86400, zone) for d in days.tolist()], dtype=np.int64)
@@ -62,7 +62,7 @@ def local_week_hours(utc_minutes: Ints, zone_codes: Ints, zones: Sequence[ZoneIn
         zone = zones[code]
         if zone is not None:
             mask = zone_codes == code
-            local[mask] += _offsets(local[mask] // 60, zone) // 60
+            local[mask] += utc_offsets(local[mask] // 60, zone) // 60
     return week_hour(local // 60)
 
 
