@@ -71,6 +71,34 @@ def smooth(counts: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
     return 0.5 * counts + 0.25 * (np.roll(counts, 1, axis=-1) + np.roll(counts, -1, axis=-1))
 
 
+class ChunkedEvents:
+    """Events sorted, as they come in any order, into chunks of customers (by index), so that each chunk is
+    counted alone: no table of every customer x hour, no sort of every event."""
+
+    def __init__(self, customers: int, chunk: int) -> None:
+        self.chunk = chunk
+        self._parts: list[list[tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]]] = [
+            [] for _ in range(-(-customers // chunk))
+        ]
+
+    def add(self, index: Ints, hours: Ints, weights: Floats) -> None:
+        """Keep events of the customers at ``index`` at ``hours`` of the week, with ``weights``."""
+        bucket = index // self.chunk
+        order = np.argsort(bucket, kind="stable")
+        bounds = np.searchsorted(bucket[order], np.arange(len(self._parts) + 1))
+        keys = ((index % self.chunk) * HOURS + hours).astype(np.int32)[order]
+        values = weights.astype(np.float32)[order]
+        for b in np.flatnonzero(np.diff(bounds)).tolist():
+            self._parts[b].append((keys[bounds[b] : bounds[b + 1]], values[bounds[b] : bounds[b + 1]]))
+
+    def take(self, b: int) -> tuple[Ints, Ints, npt.NDArray[np.float32]]:
+        """Chunk ``b``'s events, released: index within the chunk, hour of the week, weight."""
+        parts, self._parts[b] = self._parts[b], []
+        keys = np.concatenate([k for k, _ in parts]).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
+        values = np.concatenate([v for _, v in parts]) if parts else np.empty(0, dtype=np.float32)
+        return keys // HOURS, keys % HOURS, values
+
+
 @dataclass(frozen=True)
 class Fitted:
     """One chunk's result: each customer's best hour, the source code (index in SOURCES) and weighted events."""

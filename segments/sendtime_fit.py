@@ -1,21 +1,24 @@
-"""Fitting every customer's best send time from the database: stream customers and their engagement a chunk at a
-time (pass one counts, sparse), fit each chunk against the persona priors and store it (pass two).
+"""Fitting every customer's best send time from the database: read the customers, then the engagement events in
+pages in storage order (one scan of the table), each converted to the customer's local hour of the week, then
+fit a chunk of customers at a time against the persona priors and store it.
 
-Memory stays flat in the number of events per chunk; what is kept between the passes is the sparse counts
-(a few bytes per customer-hour with events). Customers without a timezone, or with one Python does not know,
-are counted in the shop's zone, as their due times are (:func:`campaigns.timing.customer_zone`).
+Memory holds a few small arrays per customer and the events read (8 bytes each), sorted into chunks of customers
+as they come; a chunk's customer x hour table exists only while it is fitted. Customers without a timezone, or
+with one Python does not know, are counted in the shop's zone, as their due times are
+(:func:`campaigns.timing.customer_zone`).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from segments.sendtime import SOURCES, WEIGHTS, SendTimeModel, local_week_hours
+from segments.sendtime import SOURCES, WEIGHTS, ChunkedEvents, Ints, SendTimeModel, local_week_hours
 from storage import sendtimes
 
 HISTORY_DAYS = 365  # engagement older than this says little about today's habits
@@ -51,35 +54,70 @@ class _Zones:
         return self.codes[name]
 
 
-async def fit_send_times(personas: list[str], *, now: datetime, shop_zone: ZoneInfo, chunk: int = 50_000) -> FitReport:
+def _positions(ids: Ints) -> Callable[[Ints], Ints]:
+    """A function from customer ids to their positions in the sorted ``ids`` (-1 for none): a direct table when
+    the ids are dense enough (the usual case: 4 bytes per id up to the largest), else a binary search."""
+    if not len(ids):
+        return lambda wanted: np.full(len(wanted), -1, dtype=np.int64)
+    top = int(ids[-1])
+    if top <= 4 * len(ids) + 1_000_000:
+        table = np.full(top + 1, -1, dtype=np.int32)
+        table[ids] = np.arange(len(ids), dtype=np.int32)
+        return lambda wanted: np.where(wanted <= top, table[np.minimum(wanted, top)], -1).astype(np.int64)
+
+    def search(wanted: Ints) -> Ints:
+        found = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+        return np.where(ids[found] == wanted, found, -1)
+
+    return search
+
+
+async def fit_send_times(
+    personas: list[str], *, now: datetime, shop_zone: ZoneInfo, chunk: int = 50_000, page: int = 500_000
+) -> FitReport:
     """Fit and store the best hour of every customer (``personas``: the shop's persona ids, in order)."""
-    report, zones = FitReport(), _Zones(shop_zone)
+    report, zones, started = FitReport(), _Zones(shop_zone), time.perf_counter()
     persona_codes = {p: i + 1 for i, p in enumerate(personas)}
-    model = SendTimeModel(len(personas))
-    ranges: list[tuple[int, int]] = []
-    started, after = time.perf_counter(), 0
-    while customers := await sendtimes.customers_after(after, chunk):
-        first, after = customers[0][0], customers[-1][0]
-        ids = np.array([c[0] for c in customers], dtype=np.int64)
-        codes = np.array([persona_codes.get(c[1] or "", 0) for c in customers], dtype=np.int16)
-        zone_codes = np.array([zones.code(c[2]) for c in customers], dtype=np.int64)
-        events = await sendtimes.engagement(first, after, now - timedelta(days=HISTORY_DAYS), WEIGHTS)
-        table = np.array(events, dtype=np.int64).reshape(-1, 3)  # customer id, UTC minute, weight
-        owner, minutes = table[:, 0], table[:, 1]
-        local = local_week_hours(minutes, zone_codes[np.searchsorted(ids, owner)], zones.zones)
-        model.add(ids, codes, owner, local, table[:, 2].astype(np.float64))
-        ranges.append((first, after))
-        report.events += len(events)
+    ids: list[int] = []
+    persona_of: list[int] = []
+    zone_of: list[int] = []
+    while customers := await sendtimes.customers_after(ids[-1] if ids else 0, 100_000):
+        ids += [c[0] for c in customers]
+        persona_of += [persona_codes.get(c[1] or "", 0) for c in customers]
+        zone_of += [zones.code(c[2]) for c in customers]
+    customer_ids = np.array(ids, dtype=np.int64)
+    personas_array, zones_array = np.array(persona_of, dtype=np.int16), np.array(zone_of, dtype=np.int64)
+    del ids, persona_of, zone_of
+    if not len(customer_ids):
+        return report
+    position = _positions(customer_ids)
+    events_by_chunk, after = ChunkedEvents(len(customer_ids), chunk), 0
+    while events := await sendtimes.engagement(after, page, now - timedelta(days=HISTORY_DAYS), WEIGHTS):
+        table = np.array(events, dtype=np.int64).reshape(-1, 4)  # event id, customer id, UTC minute, weight
+        after, report.events = int(table[-1, 0]), report.events + len(events)
+        index = position(table[:, 1])
+        known = index >= 0  # a customer who signed up after the list was read waits for the next fit
+        table, index = table[known], index[known]
+        local = local_week_hours(table[:, 2], zones_array[index], zones.zones)
+        events_by_chunk.add(index, local, table[:, 3].astype(np.float64))
     report.seconds["count"] = time.perf_counter() - started
     started = time.perf_counter()
-    for (first, last), fitted in zip(ranges, model.fit(), strict=True):
+    model = SendTimeModel(len(personas))
+    starts = range(0, len(customer_ids), chunk)
+    for b, first in enumerate(starts):
+        index, hours, weights = events_by_chunk.take(b)
+        mine = slice(first, first + chunk)
+        owner = customer_ids[first + index]
+        model.add(customer_ids[mine], personas_array[mine], owner, hours, weights.astype(np.float64))
+    for first, fitted in zip(starts, model.fit(), strict=True):
         rows = list(
             zip(
                 fitted.customers.tolist(), fitted.hours.tolist(), [SOURCES[s] for s in fitted.sources.tolist()],
                 np.round(fitted.events, 3).tolist(), strict=True,
             )
         )  # fmt: skip
-        report.customers += await sendtimes.save(first, last, rows, now)
+        last = int(customer_ids[min(first + chunk, len(customer_ids)) - 1])
+        report.customers += await sendtimes.save(int(customer_ids[first]), last, rows, now)
         for code, n in enumerate(np.bincount(fitted.sources, minlength=len(SOURCES)).tolist()):
             if n:
                 report.by_source[SOURCES[code]] = report.by_source.get(SOURCES[code], 0) + n

@@ -3,6 +3,7 @@ and the hours of a campaign step's ``best`` rows grouped for their due times."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -20,24 +21,29 @@ async def customers_after(after: int, limit: int) -> list[tuple[int, str | None,
     return [(int(r[0]), r[1], r[2]) for r in rows]
 
 
-async def engagement(first: int, last: int, since: datetime, weights: Mapping[str, int]) -> list[tuple[int, int, int]]:
-    """Engagement events of customers ``first``..``last`` at or after ``since``: (customer id, minutes since the
-    epoch, the weight of its type), computed by the database so that no timestamp is parsed in Python."""
+async def engagement(after: int, limit: int, since: datetime, weights: Mapping[str, int]) -> list[tuple[int, ...]]:
+    """Up to ``limit`` engagement events with ids above ``after``, at or after ``since``, in id order: (event id,
+    customer id, minutes since the epoch, the weight of its type), computed by the database so that no timestamp
+    is parsed in Python. Read in id order, the table is scanned once, in storage order."""
     q = Params(dialect())
     weight = "CASE e.type " + " ".join(f"WHEN {q.text(k)} THEN {int(w)}" for k, w in weights.items()) + " END"
+    # SQLite's planner (without statistics) would take the (type, at) index, then sort: a unary + on those
+    # columns leaves it the primary key, in order
+    kind, at = "e.type", "e.at"
     if q.dialect == "postgres":
         minute = "CAST(FLOOR(EXTRACT(EPOCH FROM e.at) / 60) AS BIGINT)"
     else:
-        minute = "CAST(strftime('%s', e.at) AS INTEGER) / 60"
+        minute, kind, at = "CAST(strftime('%s', e.at) AS INTEGER) / 60", "+e.type", "+e.at"
     return await fetch(  # tuples of ints as the driver gives them: no per-row conversion for millions of rows
-        f"SELECT e.customer_id, {minute}, {weight} FROM event e WHERE e.customer_id >= {q.add(first)}"
-        f" AND e.customer_id <= {q.add(last)} AND e.type IN {q.texts(list(weights))} AND e.at >= {q.moment(since)}",
+        f"SELECT e.id, e.customer_id, {minute}, {weight} FROM event e WHERE e.id > {q.add(after)}"
+        f" AND e.customer_id IS NOT NULL AND {kind} IN {q.texts(list(weights))} AND {at} >= {q.moment(since)}"
+        f" ORDER BY e.id LIMIT {int(limit)}",
         q.values,
     )
 
 
 async def save(
-    first: int, last: int, rows: Sequence[tuple[int, int, str, float]], fitted_at: datetime, *, chunk: int = 5000
+    first: int, last: int, rows: Sequence[tuple[int, int, str, float]], fitted_at: datetime, *, chunk: int = 50_000
 ) -> int:
     """Replace the fitted hours of customers ``first``..``last`` with ``rows`` (customer id, hour, source, events),
     in one transaction."""
@@ -51,10 +57,16 @@ async def save(
         for start in range(0, len(rows), chunk):
             q = Params(dialect())
             at = q.moment(fitted_at)
-            source = values_source(q, rows[start : start + chunk], ["bigint", "smallint", "text", "float8"])
+            part = rows[start : start + chunk]
+            if q.dialect == "postgres":
+                source = values_source(q, part, ["bigint", "smallint", "text", "float8"])
+                columns = "v.column1, v.column2, v.column3, v.column4"
+            else:  # one JSON parameter, unpacked by SQLite: binding four parameters a row costs more than the insert
+                source = f"json_each({q.add(json.dumps(part))}) AS v"
+                columns = ", ".join(f"json_extract(v.value, '$[{i}]')" for i in range(4))
             await execute(
-                "INSERT INTO send_time (customer_id, hour, source, events, fitted_at)"
-                f" SELECT v.column1, v.column2, v.column3, v.column4, {at} FROM {source}",
+                f"INSERT INTO send_time (customer_id, hour, source, events, fitted_at) SELECT {columns}, {at}"
+                f" FROM {source}",
                 q.values,
                 connection,
             )

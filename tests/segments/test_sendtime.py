@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from segments.sendtime import HOURS, SendTimeModel, local_week_hours, smooth
+from segments.sendtime import HOURS, ChunkedEvents, SendTimeModel, local_week_hours, smooth
 from segments.sendtime_fit import fit_send_times
 from storage.models import Customer, Event, SendTime
 
@@ -35,7 +35,7 @@ async def customer(key: str, persona: str | None, zone: ZoneInfo | None, *events
 
 
 async def fitted() -> dict[str, tuple[int, str, float]]:
-    report = await fit_send_times(PERSONAS, now=NOW, shop_zone=ZoneInfo("UTC"), chunk=3)  # several chunks
+    report = await fit_send_times(PERSONAS, now=NOW, shop_zone=ZoneInfo("UTC"), chunk=3, page=4)  # many of each
     rows = await SendTime.all().values_list("customer__external_id", "hour", "source", "events")
     assert report.customers == len(rows)
     return {key: (hour, source, events) for key, hour, source, events in rows}
@@ -99,3 +99,17 @@ def test_the_model_prefers_the_planted_hour_and_smooths_around_the_week() -> Non
     (result,) = list(model.fit())
     assert result.hours.tolist() == [5, 7, 7] and result.sources.tolist() == [0, 0, 2]
     assert result.events.tolist() == [9.0, 12.0, 0.0]
+
+
+def test_events_in_any_order_are_sorted_into_chunks_of_customers() -> None:
+    chunks = ChunkedEvents(customers=5, chunk=2)
+    for index, hour, weight in [(2, 5, 1.0), (0, 7, 2.0), (4, 5, 3.0), (1, 0, 1.0), (3, 167, 2.0), (2, 6, 1.0)]:
+        chunks.add(np.array([index]), np.array([hour]), np.array([weight]))
+    found = [tuple(a.tolist() for a in chunks.take(b)) for b in range(3)]
+    assert found == [([0, 1], [7, 0], [2.0, 1.0]), ([0, 1, 0], [5, 167, 6], [1.0, 2.0, 1.0]), ([0], [5], [3.0])]
+    assert [a.tolist() for a in chunks.take(1)] == [[], [], []]  # taken once
+
+
+async def test_no_customers_fit_nothing(database: str) -> None:
+    report = await fit_send_times(PERSONAS, now=NOW, shop_zone=ZoneInfo("UTC"))
+    assert (report.customers, report.events) == (0, 0)
