@@ -119,7 +119,7 @@ async def load(url: str, customers: int, events: int) -> None:
 
     async with db.database(url):
         pg = url.startswith("postgres")
-        series = "generate_series(1, {n}) AS g(n)" if pg else (
+        series = "generate_series(CAST(1 AS BIGINT), {n}) AS g(n)" if pg else (
             "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {n}) SELECT n FROM s) AS g"
         )  # fmt: skip
         personas = "'p' || (n % 5)"

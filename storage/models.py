@@ -232,8 +232,9 @@ class Delivery(Model):
 class SendTime(Model):
     """A customer's best hour of the week to hear from the shop, learnt from their engagement (segments.sendtime)."""
 
+    id = fields.BigIntField(primary_key=True)
     customer: fields.OneToOneRelation[Customer] = fields.OneToOneField(
-        "models.Customer", related_name="send_time", on_delete=fields.CASCADE, primary_key=True
+        "models.Customer", related_name="send_time", on_delete=fields.CASCADE
     )
     hour = fields.SmallIntField(description="Hour of the week in the customer's timezone: 0 is Monday 00:00-01:00.")
     source = fields.CharField(max_length=8, description="What decided it: history, persona or global.")
