@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "slack_send": ([], ["--sends", "2000"]),
     "schedule": ([], ["--sweep-rows", "50000", "--worker-rows", "1000"]),
     "report": ([], ["--rows", "50000", "--events", "15000"]),
+    "send_time": ([], ["--customers", "50000", "--events", "500000"]),
 }
 
 

@@ -60,6 +60,14 @@ def holdout_bound(campaign: Campaign) -> int:
     return round(campaign.audience.holdout * BUCKETS)
 
 
+def arm_sql(campaign_key: str, salt: str, share: float, held: str, treated: str) -> str:
+    """SQL that puts ``share`` of the customers in the ``held`` arm and the rest in ``treated``, by a hash bucket
+    salted apart from the holdout's and the variants' (so the arms cut across them)."""
+    bound = round(share * BUCKETS)
+    hashed = bucket_sql("c.id", seeds(campaign_key, salt))
+    return f"CASE WHEN {hashed} < {bound} THEN {_quote(held)} ELSE {_quote(treated)} END"
+
+
 def _quote(slug: str) -> str:
     if not SLUG.fullmatch(slug):
         raise ValueError(f"not a slug: {slug!r}")
@@ -78,6 +86,8 @@ class AudienceSql:
     holdout: str
     variant: str
     features: bool
+    timing: str = "NULL"  # send_time best: 'best' or 'fixed' (the control)
+    copy_arm: str = "NULL"  # copy_test: 'llm' or 'template' (the control)
 
 
 def audience_sql(campaign: Campaign, defs: Definitions, compiler: Compiler) -> AudienceSql:
@@ -93,6 +103,13 @@ def audience_sql(campaign: Campaign, defs: Definitions, compiler: Compiler) -> A
     channels = "(" + ", ".join(map(_quote, campaign.channels)) + ")"
     rank = " ".join(f"WHEN {_quote(name)} THEN {i}" for i, name in enumerate(campaign.channels))
     identities = f"channel_identity ci WHERE ci.customer_id = c.id AND ci.reachable AND ci.channel IN {channels}"
+    schedule = campaign.schedule
+    timing = "NULL"
+    if schedule is not None and schedule.send_time == "best":
+        timing = arm_sql(campaign.id, "send_time", schedule.send_time_control, "fixed", "best")
+    copy_arm = "NULL"
+    if campaign.copy_test:
+        copy_arm = arm_sql(campaign.id, "copy_test", campaign.copy_test_share, "template", "llm")
     arms = variant_bounds(campaign)
     case = " ".join(f"WHEN {bucket_sql('c.id', seeds(campaign.id, 'variant'))} < {b} THEN {_quote(v)}" for v, b in arms)
     return AudienceSql(
@@ -104,4 +121,6 @@ def audience_sql(campaign: Campaign, defs: Definitions, compiler: Compiler) -> A
         holdout=f"{bucket_sql('c.id', seeds(campaign.id, 'holdout'))} < {holdout_bound(campaign)}",
         variant=f"CASE {case} ELSE {_quote(arms[-1][0])} END" if len(arms) > 1 else _quote(arms[0][0]),
         features=bool(aud.segments or aud.exclude_segments),
+        timing=timing,
+        copy_arm=copy_arm,
     )

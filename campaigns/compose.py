@@ -115,6 +115,8 @@ async def write_copy(
     if campaign.products and campaign.products.skus:
         fixed = [product_fact(r) for r in await products_by_sku(campaign.products.skus)]
     briefs = Briefs(campaign, definitions, step, fixed, shop_name)
+    # copy_test: the template arm gets the brief's template even when a model writes the rest
+    held = CopyWriter(None, banned=writer.banned, unsubscribe_hint=writer.unsubscribe_hint, store=None)
     rule = campaign.products.recommend if campaign.products else None
     result = WriteResult()
     after = 0
@@ -125,17 +127,17 @@ async def write_copy(
         after = rows[-1].id
         picks = await recommend(rule, [r.customer_id for r in rows], as_of=as_of) if rule else {}
         shorts = await _short_texts(briefs, rows, picks, fixed)
-        groups: dict[tuple[str, str, str, str], list[tuple[drafts.PlannedRow, Recipient]]] = {}
+        groups: dict[tuple[str, str, str, str, bool], list[tuple[drafts.PlannedRow, Recipient]]] = {}
         for row in rows:
             language = briefs.message.language if briefs.message.language != "customer" else row.language or "en"
-            key = (row.persona or "", row.variant or "a", language, row.channel)
+            key = (row.persona or "", row.variant or "a", language, row.channel, row.copy_arm == "template")
             products = tuple(product_fact(p) for p in picks.get(row.customer_id, ())) or tuple(fixed)
             products = tuple(replace(p, short=shorts[language].get(p.sku)) for p in products)
             groups.setdefault(key, []).append((row, Recipient(row.customer_id, row.name, language, products)))
         written: list[drafts.Written] = []
-        for key, members in groups.items():
-            brief = briefs.get(*key)
-            copies = await writer.compose_many(brief, [recipient for _, recipient in members])
+        for (persona, variant, language, channel, template_arm), members in groups.items():
+            brief = briefs.get(persona, variant, language, channel)
+            copies = await (held if template_arm else writer).compose_many(brief, [r for _, r in members])
             result.briefs.add((brief.persona, brief.variant, brief.language))
             for (row, _), copy in zip(members, copies, strict=True):
                 written.append(drafts.Written(row.id, copy.text, button_rows(copy), copy.source, copy.note))

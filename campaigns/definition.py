@@ -135,6 +135,12 @@ class Schedule(Strict):
     window: Window | None = None
     end_at: datetime | None = None
     timezone: str | None = Field(default=None, description="IANA zone for times without one, e.g. Europe/Berlin.")
+    send_time: Literal["fixed", "best"] = Field(
+        default="fixed", description="best: each customer's best hour of the week (learnt), within the window."
+    )
+    send_time_control: float = Field(
+        default=0.2, ge=0.05, le=0.5, description="send_time best: the share kept at the fixed time, to compare."
+    )
 
     @field_validator("cron")
     @classmethod
@@ -256,6 +262,10 @@ class Campaign(Strict):
     stop_when: list[Literal["purchased", "opted_out", "replied"]] = Field(default_factory=list)
     attribution_days: int = Field(default=7, ge=1, le=90)
     frequency_cap: FrequencyCap | None = Field(default=None, description="Overrides the shop's frequency cap.")
+    copy_test: bool = Field(default=False, description="Hold a share of the audience on the template copy.")
+    copy_test_share: float = Field(
+        default=0.2, ge=0.05, le=0.5, description="copy_test: the share that gets the template copy."
+    )
 
 
 def campaign_schema() -> dict[str, Any]:

@@ -5,15 +5,17 @@ Rows are updated one timezone at a time (a shop's customers live in a few hundre
 customer passes through Python. A customer without a timezone, or with one Python does not know, gets the
 shop's. A row whose moment falls after ``end_at`` is skipped with the note ``after_end``; none is dropped
 silently. Times are fixed when the row is planned: a row held back past its window (a long backlog, retries)
-is not moved again.
+is not moved again. With ``send_time: best`` the rows of the ``best`` arm are then moved to each customer's
+learnt hour (:mod:`campaigns.best_time`); the ``fixed`` arm keeps the moment computed here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from campaigns.best_time import set_best_times
 from campaigns.definition import Campaign, Schedule
 from campaigns.timing import customer_zone, due_for, next_allowed
 from storage.db import dialect
@@ -24,11 +26,13 @@ Span = tuple[time, time]
 
 @dataclass(frozen=True)
 class DueResult:
-    """How many rows got a due time, in how many zones, and how many fell after the end date."""
+    """How many rows got a due time, in how many zones, how many fell after the end date, and how many of the
+    ``best`` arm (send_time: best) were moved to their customer's hour."""
 
     rows: int = 0
     zones: int = 0
     after_end: int = 0
+    best: int = 0
 
 
 def aware(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -61,12 +65,28 @@ async def set_due_times(
     zone = ZoneInfo(schedule.timezone) if schedule and schedule.timezone else shop_zone
     start = run_start or (aware(schedule.start_at, zone) if schedule else None)
     end = aware(schedule.end_at, zone) if schedule else None
-    window = (schedule.window.start, schedule.window.end) if schedule and schedule.window else None
-    local_time = schedule.local_time if schedule else None
     q = Params(dialect())
     cid, name = q.add(campaign_id), q.text(step)
     rows = f"campaign_id = {cid} AND step = {name} AND status = 'planned'"
     base = list(q.values)
+    result = await _fixed((rows, cid, name), base, q, schedule, quiet, shop_zone, start, end, now)
+    if schedule is not None and schedule.send_time == "best":
+        base_moment = start if start is not None and start > now else now
+        moved = await set_best_times(
+            campaign, campaign_id, step, base=base_moment, end=end, shop_zone=shop_zone, quiet=quiet
+        )
+        result = replace(result, best=moved)
+    return result
+
+
+async def _fixed(
+    where: tuple[str, str, str], base: list[object], q: Params, schedule: Schedule | None, quiet: Span | None,
+    shop_zone: ZoneInfo, start: datetime | None, end: datetime | None, now: datetime,
+) -> DueResult:  # fmt: skip
+    """The schedule's moment for every planned row, one timezone at a time when it depends on the zone."""
+    rows, cid, name = where  # the rows' condition, and the placeholders of its campaign id and step
+    local_time = schedule.local_time if schedule else None
+    window = (schedule.window.start, schedule.window.end) if schedule and schedule.window else None
     if not needs_zones(schedule, quiet):
         moment = start if start is not None and start > now else now
         return await _apply(rows, base, q.dialect, None, moment, end, zones=0)

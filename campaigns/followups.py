@@ -140,9 +140,9 @@ async def _plan(
         cutoff, at = f"CAST({cutoff} AS TIMESTAMPTZ)", f"CAST({at} AS TIMESTAMPTZ)"
     sql = (
         "INSERT INTO delivery (campaign_id, step, customer_id, channel, address, variant, persona, buttons,"
-        " due_at, status, attempts, created_at)"
+        " due_at, status, attempts, created_at, copy_arm)"  # copy_test: the customer keeps their arm
         f" SELECT d.campaign_id, {step}, d.customer_id, d.channel, d.address, d.variant, d.persona, '[]', {at},"
-        f" 'planned', 0, {at} FROM delivery d WHERE d.campaign_id = {cid} AND d.step = {prev}"
+        f" 'planned', 0, {at}, d.copy_arm FROM delivery d WHERE d.campaign_id = {cid} AND d.step = {prev}"
         f" AND d.customer_id BETWEEN {low} AND {high}"
         f" AND d.status = 'sent' AND d.sent_at <= {cutoff}"
         # already planned (an earlier sweep): skip before any condition is evaluated

@@ -107,9 +107,10 @@ async def plan(
     since = int((await fetch("SELECT COALESCE(MAX(id), 0) FROM delivery"))[0][0])
     await execute(
         "INSERT INTO delivery (campaign_id, step, customer_id, channel, address, variant, persona, buttons,"
-        " due_at, status, attempts, created_at)"
+        " due_at, status, attempts, created_at, timing, copy_arm)"
         f" SELECT {cid}, {name}, c.id, ci.channel, ci.address, {sql.variant}, c.persona, '[]', {_moment(p, due_at)},"
-        f" CASE WHEN {sql.holdout} THEN 'holdout' ELSE 'planned' END, 0, {_moment(p, datetime.now(UTC))}"
+        f" CASE WHEN {sql.holdout} THEN 'holdout' ELSE 'planned' END, 0, {_moment(p, datetime.now(UTC))},"
+        f" {sql.timing}, {sql.copy_arm}"
         f" FROM {_source(sql)} JOIN channel_identity ci ON ci.id = {sql.identity}"
         f" WHERE {sql.include} AND NOT {sql.exclude} AND {sql.consent}"
         " ON CONFLICT (campaign_id, step, customer_id) DO NOTHING",

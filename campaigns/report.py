@@ -1,5 +1,5 @@
 """What a campaign did: its funnel (overall and per step, variant, persona and channel), its A/B result, and its
-lift over the holdout.
+lift over the holdout, and its built-in tests (:mod:`campaigns.experiments`: best send time, LLM copy).
 
 The counting is SQL (:mod:`storage.reports`); the statistics are statsmodels': Wilson intervals for each rate,
 a two-proportion z-test for each variant against the first and for the treated audience against the holdout,
@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from campaigns.attribution import window
+from campaigns.experiments import Experiment, experiments
 from storage import reports
 from storage.models import Campaign as CampaignRow
 from storage.reports import FunnelCell
@@ -37,7 +38,7 @@ STAGES = (
     "converted",
     "opted_out",
 )
-DIMENSIONS = ("step", "variant", "persona", "channel")
+DIMENSIONS = ("step", "variant", "persona", "channel", "timing", "copy_arm")
 
 
 @dataclass
@@ -130,6 +131,7 @@ class Report:
     held: Rate | None
     daily: list[tuple[str, int, int, float]]
     attribution_days: int
+    experiments: list[Experiment] = field(default_factory=list)  # send_time best, copy_test
 
     def as_dict(self) -> dict[str, Any]:
         """For ``--json`` and the HTML page."""
@@ -146,6 +148,7 @@ class Report:
             "holdout": asdict(self.held) if self.held else None,
             "daily": [{"day": d, "sent": s, "converted": c, "revenue": r} for d, s, c, r in self.daily],
             "attribution_days": self.attribution_days,
+            "experiments": [e.as_dict() for e in self.experiments],
         }
 
 
@@ -220,4 +223,5 @@ async def build(row: CampaignRow, *, first_step: str = "main") -> Report:
         held=held,
         daily=await reports.daily(int(row.id)),
         attribution_days=span.days,
+        experiments=experiments(first),
     )

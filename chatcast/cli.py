@@ -20,6 +20,7 @@ from chatcast.cli_report import report_app
 from chatcast.cli_reviews import register as register_review_commands
 from chatcast.cli_sandbox import sandbox_app
 from chatcast.cli_segments import segments_app
+from chatcast.cli_sendtime import sendtime_app
 from chatcast.console import State, err, fail, out, run, state
 from chatcast.demo import demo_command
 
@@ -37,6 +38,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(segments_app, name="segments")
+app.add_typer(sendtime_app, name="sendtime")
 register_engine_commands(campaign_app)
 app.add_typer(campaign_app, name="campaign")
 register_review_commands(import_app, report_app)

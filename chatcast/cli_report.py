@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from assistant.feedback import FeedbackGroup, report
+from campaigns.experiments import Experiment
 from campaigns.report import DIMENSIONS, Comparison, Rate, Report, build
 from chatcast.console import UserError, fail, out, run, state
 from chatcast.pages import render_report
@@ -184,6 +185,23 @@ def _print_report(report: Report) -> None:
         )
     else:
         out.print("Lift over the holdout: no holdout (set audience.holdout to measure it).")
+    for e in report.experiments:
+        _print_experiment(e)
+
+
+def _print_experiment(e: Experiment) -> None:
+    t = Table(
+        "per message sent", f"{e.control} (control)", e.treated, f"{e.treated} vs {e.control}",
+        title=f"Test: {e.name} ({e.treated} {e.sent[e.treated]:,} sent, {e.control} {e.sent[e.control]:,} sent)",
+        title_justify="left",
+    )  # fmt: skip
+    for metric, arms in e.rates.items():
+        label = "engaged (clicked or replied)" if metric == "engaged" else metric
+        t.add_row(label, _interval(arms[e.control]), _interval(arms[e.treated]), _comparison(e.comparisons[metric]))
+    out.print(t)
+    if e.fallbacks:
+        out.print(f"  {e.fallbacks:,} messages of the {e.treated} arm fell back to the template (counted in its arm)")
+    out.print(f"  Decision ({e.name}): {e.decision}")
 
 
 def _comparison(c: Comparison) -> str:

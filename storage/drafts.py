@@ -22,6 +22,7 @@ class PlannedRow:
     channel: str
     name: str
     language: str
+    copy_arm: str | None = None  # copy_test: llm or template
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ async def planned_batch(campaign_id: int, step: str, *, after: int, limit: int) 
         await Delivery.filter(campaign_id=campaign_id, step=step, status="planned", id__gt=after)
         .order_by("id")
         .limit(limit)
-        .values("id", "customer_id", "persona", "variant", "channel", "customer__name", "customer__language")
+        .values(
+            "id", "customer_id", "persona", "variant", "channel", "customer__name", "customer__language", "copy_arm"
+        )
     )
     return [
         PlannedRow(
@@ -52,6 +55,7 @@ async def planned_batch(campaign_id: int, step: str, *, after: int, limit: int) 
             r["channel"],
             r["customer__name"] or "",
             r["customer__language"] or "en",
+            r["copy_arm"],
         )
         for r in rows
     ]

@@ -216,6 +216,12 @@ class Delivery(Model):
         max_length=16, null=True, description="Who wrote the text: template, model, or fallback (model refused)."
     )
     note = fields.TextField(null=True, description="Why: the writer's fallback reason, or why the row was skipped.")
+    timing = fields.CharField(
+        max_length=8, null=True, description="send_time best: the arm, best (learnt hour) or fixed (the control)."
+    )
+    copy_arm = fields.CharField(
+        max_length=8, null=True, description="copy_test: the arm, llm or template (the control), as assigned."
+    )
     claimed_by = fields.CharField(max_length=64, null=True, description="The dispatcher sending it now.")
     claimed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -224,6 +230,22 @@ class Delivery(Model):
         table = "delivery"
         unique_together = (("campaign", "step", "customer"),)
         indexes = (("status", "due_at"), ("customer_id",), ("campaign_id", "status"))
+
+
+class SendTime(Model):
+    """A customer's best hour of the week to hear from the shop, learnt from their engagement (segments.sendtime)."""
+
+    id = fields.BigIntField(primary_key=True)
+    customer: fields.OneToOneRelation[Customer] = fields.OneToOneField(
+        "models.Customer", related_name="send_time", on_delete=fields.CASCADE
+    )
+    hour = fields.SmallIntField(description="Hour of the week in the customer's timezone: 0 is Monday 00:00-01:00.")
+    source = fields.CharField(max_length=8, description="What decided it: history, persona or global.")
+    events = fields.FloatField(default=0, description="The weighted engagement events it was learnt from.")
+    fitted_at = fields.DatetimeField()
+
+    class Meta:
+        table = "send_time"
 
 
 class CopyCache(Model):

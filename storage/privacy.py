@@ -28,6 +28,7 @@ from storage.models import (
     Order,
     OrderItem,
     Review,
+    SendTime,
 )
 
 ERASED_PREFIX = "erased-"
@@ -125,6 +126,7 @@ async def erase(customer: Customer) -> dict[str, int]:
             "chat_messages": await ChatMessage.filter(customer_id=cid).delete(),
             "conversations": await Conversation.filter(customer_id=cid).delete(),
             "features": await CustomerFeatures.filter(customer_id=cid).delete(),
+            "send_time": await SendTime.filter(customer_id=cid).delete(),
             "deliveries": await Delivery.filter(customer_id=cid).update(
                 text=None, address=None, error=None, provider_message_id=None, note=None
             ),

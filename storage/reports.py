@@ -1,9 +1,10 @@
 """Campaign reports by SQL aggregation: one pass over a campaign's deliveries for its funnel, small queries for its
 daily series and its lift over the holdout.
 
-The funnel is counted per (step, variant, persona, channel, status, note): a million deliveries become a few
-hundred rows, which the caller sums along any dimension. A delivery's events (clicks, replies, attributed
-conversions with their revenue) are aggregated per delivery before the join, so each delivery counts once.
+The funnel is counted per (step, variant, persona, channel, status, note, send-time arm, copy arm and writer):
+a million deliveries become a few hundred rows, which the caller sums along any dimension. A delivery's events
+(clicks, replies, attributed conversions with their revenue) are aggregated per delivery before the join, so
+each delivery counts once.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class FunnelCell:
     converted: int
     revenue: float
     opted_out: int
+    timing: str = ""  # send_time best: best or fixed
+    copy_arm: str = ""  # copy_test: llm or template, as assigned
+    copy_source: str = ""  # who wrote the text in the end: template, model or fallback
+    engaged: int = 0  # deliveries clicked or replied to
 
 
 def _total(q: Params) -> str:
@@ -50,7 +55,9 @@ async def funnel_cells(campaign_id: int) -> list[FunnelCell]:
         " COUNT(*),"
         " SUM(CASE WHEN x.clicked > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN x.replied > 0 THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN x.converted > 0 THEN 1 ELSE 0 END), SUM(COALESCE(x.revenue, 0)),"
-        " SUM(CASE WHEN o.out_at IS NOT NULL AND d.sent_at IS NOT NULL AND o.out_at >= d.sent_at THEN 1 ELSE 0 END)"
+        " SUM(CASE WHEN o.out_at IS NOT NULL AND d.sent_at IS NOT NULL AND o.out_at >= d.sent_at THEN 1 ELSE 0 END),"
+        " COALESCE(d.timing, ''), COALESCE(d.copy_arm, ''), COALESCE(d.copy_source, ''),"
+        " SUM(CASE WHEN x.clicked > 0 OR x.replied > 0 THEN 1 ELSE 0 END)"
         " FROM delivery d"
         " LEFT JOIN (SELECT e.delivery_id,"
         " SUM(CASE WHEN e.type = 'clicked' THEN 1 ELSE 0 END) AS clicked,"
@@ -64,7 +71,8 @@ async def funnel_cells(campaign_id: int) -> list[FunnelCell]:
         f" AND e.at >= (SELECT MIN(f.sent_at) FROM delivery f WHERE f.campaign_id = {cid2})"
         " GROUP BY e.customer_id) o ON o.customer_id = d.customer_id"
         f" WHERE d.campaign_id = {cid}"
-        " GROUP BY d.step, COALESCE(d.variant, ''), COALESCE(d.persona, ''), d.channel, d.status, COALESCE(d.note, '')"
+        " GROUP BY d.step, COALESCE(d.variant, ''), COALESCE(d.persona, ''), d.channel, d.status, COALESCE(d.note, ''),"
+        " COALESCE(d.timing, ''), COALESCE(d.copy_arm, ''), COALESCE(d.copy_source, '')"
     )
     rows = await fetch(sql, q.values)
     return [
@@ -81,6 +89,10 @@ async def funnel_cells(campaign_id: int) -> list[FunnelCell]:
             int(r[9] or 0),
             float(r[10] or 0),
             int(r[11] or 0),
+            str(r[12]),
+            str(r[13]),
+            str(r[14]),
+            int(r[15] or 0),
         )
         for r in rows
     ]
