@@ -38,7 +38,7 @@ def _lines(order: dict[str, Any]) -> list[dict[str, Any]]:
 async def upsert_order(order: dict[str, Any]) -> str:
     """Store ``order`` (``order_id``, ``customer_id``, ``ordered_at``, ``lines`` ...); its id. Raises OrderRejected
     naming the field at fault: a bad value, an unknown customer or product."""
-    kind = OrdersKind()
+    kind = OrdersKind(live=True)
     parsed: list[Parsed[OrderLineRow]] = []
     for number, data in enumerate(_lines(order), start=1):
         try:
