@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from storage import privacy
 from storage.importers import import_file
 from storage.models import Customer, Order, OrderNotice, Product
 from storage.orders import OrderRejected, upsert_order
@@ -111,3 +112,15 @@ async def test_an_import_names_the_row_and_column_of_a_bad_notice_field(shop: No
     assert "needs its new expected date" in str(report.errors[0]) and "orders.csv row 1 (line 2)" in str(
         report.errors[0]
     )
+
+
+async def test_export_shows_tracking_and_the_switch_and_erase_drops_the_links(shop: None) -> None:
+    await upsert_order(hook("shipped", tracking_url=LINK, carrier="UPS"))
+    ann = await Customer.get(external_id="C1")
+    data = await privacy.export(ann)
+    assert data["orders"][0]["tracking_url"] == LINK and data["customer"]["notices_off_at"] is None
+    changed = await privacy.erase(ann)
+    assert changed["tracking_links"] == 2  # the order's and its notice's
+    assert await Order.filter(tracking_url__not_isnull=True).count() == 0
+    assert await OrderNotice.filter(tracking_url__not_isnull=True).count() == 0
+    assert (await Customer.get(id=ann.id)).notices_off_at is not None  # nothing is sent to an erased customer
