@@ -116,7 +116,7 @@ def _import(ctx: typer.Context, kind: str, path: Path, fmt: str | None, strict: 
     report, notices = run(ctx, go())
     print_report(report)
     if notices:
-        out.print(f"{notices:,} order notices queued (chatcast serve sends them)")
+        out.print(f"{notices:,} order notice{'' if notices == 1 else 's'} queued (chatcast serve sends them)")
     if report.bad and strict:
         raise typer.Exit(1)
 
