@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from campaigns.optout import normalise
 from campaigns.ports import Button
@@ -104,16 +104,8 @@ def language_of(code: str | None) -> str:
     return base if base in TEXTS else "en"
 
 
-def zone_of(name: str | None, default: ZoneInfo) -> ZoneInfo:
-    """The customer's timezone if it is a known one, else the shop's."""
-    try:
-        return ZoneInfo(name) if name else default
-    except (ZoneInfoNotFoundError, ValueError):
-        return default
-
-
 def local_date(moment: datetime, language: str, zone: ZoneInfo) -> str:
-    """``moment``'s date where the customer is, written the language's way (12 April 2027, 12. April 2027)."""
+    """``moment``'s date in ``zone`` (the shop's), written the language's way (12 April 2027, 12. April 2027)."""
     day = moment.astimezone(zone)
     month = MONTHS[language].split()[day.month - 1]
     return DATES[language].format(day=day.day, month=month, year=day.year)

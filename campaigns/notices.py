@@ -13,7 +13,7 @@ import logging
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from campaigns.notice_text import Notice, render, switched, zone_of
+from campaigns.notice_text import Notice, render, switched
 from campaigns.ports import InboundEvent, Reply
 from storage import identities
 from storage import notices as store
@@ -25,7 +25,8 @@ BATCH = 500
 async def queue_notices(zone: ZoneInfo | None = None, now: datetime | None = None) -> int:
     """Queue a message for every recorded notice not yet queued (customers without a chat, or with notices off,
     get a note instead); how many were queued. Safe to run anywhere, any number of times: each notice makes at
-    most one message. ``zone``: the shop's, for dates of customers with no timezone of their own."""
+    most one message. ``zone``: the shop's; expected dates are days of its calendar (a date-only ``expected_at``
+    is midnight there), so they are written as they fall there, wherever the customer is."""
     shop_zone, queued, seen = zone or ZoneInfo("UTC"), 0, set[int]()
     while pending := await store.pending(BATCH):
         if seen.intersection(p.id for p in pending):  # a notice that would not settle: stop rather than spin
@@ -43,7 +44,7 @@ async def queue_notices(zone: ZoneInfo | None = None, now: datetime | None = Non
                 notes.append((p.id, "notices_off"))
             else:
                 notice = Notice(p.status, p.order, p.tracking_url, p.carrier, p.expected_at)
-                text, buttons = render(notice, p.language, zone_of(p.timezone, shop_zone))
+                text, buttons = render(notice, p.language, shop_zone)
                 messages.append((p, text, [{"text": b.text, "url": b.url or ""} for b in buttons]))
         await store.queue(campaign_id, messages, notes, now)
         queued += len(messages)

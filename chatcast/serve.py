@@ -234,7 +234,7 @@ def _orders_hook(shared: str, zone: ZoneInfo) -> Callable[[web.Request], Any]:
         if not isinstance(body, dict):
             return web.json_response({"error": "the body must be a JSON object (an order)"}, status=400)
         try:
-            order_id = await upsert_order(body)
+            order_id = await upsert_order(body, zone)
         except OrderRejected as exc:
             return web.json_response({"error": str(exc), "field": exc.field}, status=422)
         notices = await queue_notices(zone)

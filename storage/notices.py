@@ -53,7 +53,6 @@ class Pending:
     expected_at: datetime | None
     customer_id: int
     language: str
-    timezone: str | None
     notices_off: bool
     channel: str | None
     address: str | None
@@ -136,7 +135,7 @@ async def pending(limit: int = 500) -> list[Pending]:
         out.append(
             Pending(int(n.id), order.external_id, n.status, n.tracking_url or order.tracking_url,
                     n.carrier or order.carrier, n.expected_at or order.expected_at, int(customer.id),
-                    customer.language, customer.timezone, customer.notices_off_at is not None,
+                    customer.language, customer.notices_off_at is not None,
                     chat.channel if chat else None, chat.address if chat else None)
         )  # fmt: skip
     return out

@@ -46,7 +46,7 @@ def test_a_notice_reads_in_the_customers_language_with_its_tracking_button(langu
     assert buttons == (Button(buttons[0].text, url=LINK),)
 
 
-def test_dates_are_the_customers_and_statuses_without_a_link_have_no_button() -> None:
+def test_dates_fall_in_the_shops_zone_and_statuses_without_a_link_have_no_button() -> None:
     text, _ = render(SHIPPED, "en", ZoneInfo("Europe/Berlin"))  # 23:30 UTC is the next day in Berlin
     assert "13 April 2027" in text
     delayed, _ = render(Notice("delayed", "A-17", LINK, None, SHIPPED.expected_at), "de", UTC_ZONE)

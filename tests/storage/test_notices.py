@@ -6,9 +6,11 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from campaigns.notice_text import Notice, render
 from storage import privacy
 from storage.importers import import_file
 from storage.models import Customer, Order, OrderNotice, Product
@@ -124,3 +126,11 @@ async def test_export_shows_tracking_and_the_switch_and_erase_drops_the_links(sh
     assert await Order.filter(tracking_url__not_isnull=True).count() == 0
     assert await OrderNotice.filter(tracking_url__not_isnull=True).count() == 0
     assert (await Customer.get(id=ann.id)).notices_off_at is not None  # nothing is sent to an erased customer
+
+
+async def test_a_date_without_a_time_is_the_shops_day(shop: None) -> None:
+    await upsert_order(hook("shipped", expected_at="2027-04-12"), tz=ZoneInfo("America/New_York"))
+    expected = (await Order.get(external_id="A1")).expected_at
+    assert expected == datetime(2027, 4, 12, 4, tzinfo=UTC)  # midnight in New York
+    text, _ = render(Notice("shipped", "A1", expected_at=expected), "en", ZoneInfo("America/New_York"))
+    assert "12 April 2027" in text
