@@ -224,12 +224,13 @@ async def campaign_counts(campaign_id: int) -> dict[str, int]:
 
 
 async def pause_campaign(campaign_id: int, reason: str, at: datetime) -> bool:
-    """Pause a running campaign and record a ``campaign_paused`` event saying why; False if it was not running."""
+    """Pause a running campaign and record a ``campaign_paused`` event saying why; False if it was not running, or
+    is the order notices (each notice stands alone and its words are fixed: one failing says nothing of the next)."""
     async with transaction():
         q = Params(dialect())
         sql = (
             f"UPDATE campaign SET status = 'paused', updated_at = {q.moment(at)} "
-            f"WHERE id = {q.add(campaign_id)} AND status = 'running'"
+            f"WHERE id = {q.add(campaign_id)} AND status = 'running' AND kind <> 'notices'"
         )
         if not await execute(sql, q.values):
             return False

@@ -15,7 +15,7 @@ from campaigns.dispatcher import Dispatcher
 from campaigns.inbound import Inbound
 from campaigns.notice_text import TEXTS, Notice, render, switch
 from campaigns.notices import queue_notices
-from campaigns.ports import Button, InboundEvent, OutboundMessage, SendReceipt
+from campaigns.ports import Button, InboundEvent, OutboundMessage, PermanentChannelError, SendReceipt
 from campaigns.scheduler import housekeeping
 from storage import notices, outbox
 from storage.models import Campaign, Customer, Delivery, Event, OrderNotice, Product
@@ -192,3 +192,22 @@ async def test_the_notices_campaign_stays_out_of_lists_attribution_and_endings(d
     # a purchase right after a notice is no conversion of it
     await upsert_order(order("placed", order_id="A-18", ordered_at=(T0 + timedelta(hours=1)).isoformat()))
     assert await attribute("A-18") is None and not await Event.filter(type="converted").exists()
+
+
+class Refusing(Channel):
+    """A channel that refuses every message for good."""
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        raise PermanentChannelError("Bad Request: message is too long")
+
+
+async def test_failing_notices_never_pause_the_notices(database: str) -> None:
+    await shop()
+    for number in range(4):
+        await upsert_order(order("paid", order_id=f"A-{number}"))
+    assert await queue_notices(now=T0) == 4
+    clock = Clock()
+    dispatcher = Dispatcher({"telegram": Refusing(clock)}, worker="n", rates=NO_LIMITS, clock=clock, error_min=2)
+    stats = await dispatcher.drain()
+    assert stats.failed == 4 and stats.paused == []
+    assert (await Campaign.get(kind="notices")).status == "running"
