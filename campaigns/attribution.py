@@ -39,6 +39,7 @@ async def attribute(order_external_id: str) -> Credit | None:
     sent = (
         await Delivery.filter(
             customer_id=order.customer_id,  # type: ignore[attr-defined]
+            campaign__kind="marketing",  # an order notice is no touch: it sells nothing
             status="sent",
             sent_at__lte=order.ordered_at,
             sent_at__gte=order.ordered_at - MAX_WINDOW,

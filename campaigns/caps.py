@@ -1,7 +1,8 @@
 """Frequency caps: at most so many marketing messages per customer per day and per week, across campaigns.
 
 The shop's cap comes from settings; a campaign's ``frequency_cap`` replaces it for that campaign's rows. Only
-deliveries count (campaign messages): the assistant's replies are not deliveries and never count. A capped row
+deliveries count (campaign messages): the assistant's replies are not deliveries and never count, and order
+notices (transactional) neither count nor are capped. A capped row
 either waits (``wait``: it is requeued until the oldest counted message leaves the window, without spending
 an attempt) or is skipped with the note ``frequency_cap`` (``skip``); it is never lost silently.
 """
@@ -60,7 +61,9 @@ class Caps:
         if campaign_id not in self._campaigns:
             cap = self.shop
             text = await outbox.campaign_yaml(campaign_id)
-            if text:
+            if await outbox.is_notices(campaign_id):
+                cap = Cap()  # transactional: order notices are never capped
+            elif text:
                 try:
                     own = parse_campaign(text).frequency_cap
                 except CampaignError:

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from campaigns.links import read_token
+from campaigns.notice_text import switch as notice_switch
+from campaigns.notices import switch_notices
 from campaigns.optout import is_opt_out
 from campaigns.ports import Button, InboundEvent, Reply, Responder
 from storage import conversations, identities
@@ -71,6 +73,8 @@ class Inbound:
             if self.responder is not None:
                 await self.responder.staff_reply(event)
             return None
+        if event.kind == "text" and (on := notice_switch(event.text)) is not None:  # order notices, not marketing
+            return await self._recorded(lambda e, now: switch_notices(e, on, now), event, self._clock())
         if event.kind == "text" and is_opt_out(event.text):
             event = InboundEvent(event.channel, event.address, "stop", event.text, event.payload, event.user_name,
                                  event.language, event.at)  # fmt: skip

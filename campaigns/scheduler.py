@@ -6,7 +6,8 @@ read by the dispatcher's claims), so a restart loses nothing; a job whose time p
 down fires once at start (``coalesce`` with a generous ``misfire_grace_time``).
 
 Jobs now: housekeeping, every ``housekeeping_seconds`` - claims older than ``claim_timeout`` whose dispatcher
-is gone become ``unknown`` (never resent), and campaigns whose rows are all final become ``done``; and, when
+is gone become ``unknown`` (never resent), campaigns whose rows are all final become ``done``, and order notices
+recorded but not yet queued (a crash between the two) are queued; and, when
 a writer is given, follow-ups every ``follow_up_seconds`` - each running campaign's follow-up steps are swept
 (:mod:`campaigns.followups`) and their new rows written and queued for the dispatcher.
 """
@@ -29,6 +30,7 @@ from campaigns.definition import Campaign
 from campaigns.due import Span
 from campaigns.followups import sweep
 from campaigns.loader import CampaignError, parse_campaign
+from campaigns.notices import queue_notices
 from campaigns.writer import CopyWriter
 from segments.definitions import Definitions
 from storage import outbox
@@ -39,21 +41,22 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE = 3600  # seconds: a job missed while the process was down still runs, once, at start
 
 
-async def housekeeping(claim_timeout_seconds: float) -> dict[str, int]:
-    """Expire dead claims and close finished campaigns; what it did."""
+async def housekeeping(claim_timeout_seconds: float, shop_zone: ZoneInfo | None = None) -> dict[str, int]:
+    """Expire dead claims, close finished campaigns, queue order notices a crash left recorded; what it did."""
     now = datetime.now(UTC)
+    notices = await queue_notices(shop_zone, now)
     stale = await outbox.recover(older_than=now - timedelta(seconds=claim_timeout_seconds))
     if stale:
         log.warning("housekeeping: %d deliveries claimed by a dispatcher that stopped answering are now unknown", stale)
     done = await outbox.finish_campaigns(now)
     if done:
         log.info("housekeeping: campaigns %s are done", ", ".join(map(str, done)))
-    return {"unknown": stale, "done": len(done)}
+    return {"unknown": stale, "done": len(done), "notices": notices}
 
 
 async def _running(job: str, **filters: Any) -> AsyncIterator[tuple[CampaignRow, Campaign]]:
     """The running campaigns (``filters`` narrow them) with their registered files, in id order."""
-    for row in await CampaignRow.filter(status="running", **filters).order_by("id"):
+    for row in await CampaignRow.filter(status="running", kind="marketing", **filters).order_by("id"):
         try:
             campaign = parse_campaign(row.yaml, f"{row.key}.yaml")
         except CampaignError as exc:  # registered YAML was valid when launched; say so rather than stop the job
@@ -155,7 +158,7 @@ class Scheduler:
         self._scheduler.add_job(
             housekeeping,
             IntervalTrigger(seconds=self.housekeeping_seconds, timezone=UTC),
-            args=[self.claim_timeout.total_seconds()],
+            args=[self.claim_timeout.total_seconds(), self.shop_zone],
             id="housekeeping",
             next_run_time=datetime.now(UTC),
             replace_existing=True,

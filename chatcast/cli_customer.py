@@ -1,19 +1,24 @@
-"""``chatcast customer``: a customer's data on request - exported as JSON, or erased (GDPR-style)."""
+"""``chatcast customer``: a customer's data on request - exported as JSON, or erased (GDPR-style) - and their
+order notices switched on or off."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 
 from chatcast.console import UserError, fail, out, run, state
-from storage import db, privacy
+from storage import db, notices, privacy
 from storage.models import Customer
 
-customer_app = typer.Typer(help="A customer's data on request: export it as JSON, or erase it.", no_args_is_help=True)
+customer_app = typer.Typer(
+    help="A customer's data on request (export it as JSON, or erase it); their order notices on or off.",
+    no_args_is_help=True,
+)
 IdArgument = Annotated[str, typer.Argument(help="The customer's id in the shop (its external id).")]
 T = TypeVar("T")
 
@@ -63,3 +68,22 @@ def erase_command(
     changed = _on_customer(ctx, customer, privacy.erase)
     summary = ", ".join(f"{n} {what}" for what, n in changed.items() if n)
     out.print(f"Erased customer {customer}: {summary or 'no related rows'}; the anonymous row keeps counts.")
+
+
+@customer_app.command("notices")
+def notices_command(
+    ctx: typer.Context,
+    customer: IdArgument,
+    switch: Annotated[str, typer.Argument(help="on or off.", metavar="on|off")],
+) -> None:
+    """Turn one customer's order notices (paid, shipped, delayed, delivered, refunded) on or off; marketing
+    consent is not touched. Customers can do the same in the chat with STOP NOTICES / START NOTICES."""
+    if switch not in ("on", "off"):
+        raise typer.BadParameter("say on or off", param_hint="on|off")
+
+    async def change(found: Customer) -> bool:
+        return await notices.set_notices(found.id, switch == "on", datetime.now(UTC))
+
+    changed = _on_customer(ctx, customer, change)
+    state_word = "on" if switch == "on" else "off"
+    out.print(f"Order notices for customer {customer} are {state_word}{'' if changed else ' (they already were)'}.")

@@ -17,6 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from campaigns.notices import queue_notices
 from chatcast.console import UserError, err, out, run, state
 from chatcast.settings import redact_url
 from storage import db, stats
@@ -102,16 +103,20 @@ def print_report(report: ImportReport, *, shown_errors: int = 20) -> None:
 def _import(ctx: typer.Context, kind: str, path: Path, fmt: str | None, strict: bool, batch: int) -> None:
     settings = state(ctx).settings
 
-    async def go() -> ImportReport:
+    async def go() -> tuple[ImportReport, int]:
         if not path.is_file():
             raise UserError(f"{path}: no such file")
         async with db.database(settings.db_url):
-            return await import_with_progress(
+            report = await import_with_progress(
                 kind, path, fmt=fmt, strict=strict, batch_size=batch, tz=settings.timezone
             )
+            # status changes of known orders become order notices; serve's dispatcher sends them
+            return report, await queue_notices(settings.zone) if kind == "orders" else 0
 
-    report = run(ctx, go())
+    report, notices = run(ctx, go())
     print_report(report)
+    if notices:
+        out.print(f"{notices:,} order notice{'' if notices == 1 else 's'} queued (chatcast serve sends them)")
     if report.bad and strict:
         raise typer.Exit(1)
 
@@ -157,7 +162,9 @@ def import_orders(
     """Order lines, one per row; unknown customers or products are bad rows.
 
     Columns: order_id, customer_id, ordered_at, sku, quantity, unit_price (required), status, currency,
-    discount_code, line, is_return. Lines are keyed by (order_id, line); without a line column the row's
+    discount_code, line, is_return, tracking_url, carrier, expected_at (required when status is delayed).
+    A known order whose status changed (paid, shipped, delayed, delivered, refunded) gets an order notice.
+    Lines are keyed by (order_id, line); without a line column the row's
     position in the file is used. --format online-retail reads InvoiceNo, StockCode, Description,
     Quantity, InvoiceDate, UnitPrice, CustomerID, Country, creates the customers and products it names,
     and marks C-invoices as cancelled returns (negative, and not counted as spend).

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from aiohttp import web
@@ -23,6 +24,7 @@ from bots.telegram.app import add_webhook, build_dispatcher, register_webhook, r
 from campaigns.attribution import attribute
 from campaigns.dispatcher import Dispatcher, DispatchStats
 from campaigns.metrics import Metrics
+from campaigns.notices import queue_notices
 from campaigns.scheduler import Scheduler
 from chatcast.dashboard import add_dashboard
 from chatcast.engine import Bots, assistant_jobs, build_writer, caps, open_bots, rates, secret, watch_assistant
@@ -126,7 +128,7 @@ async def run_service(
         telegram_stop, slack_handler = None, None
         if role == "all":
             if hook_secret:
-                app.router.add_post("/hooks/orders", _orders_hook(hook_secret))
+                app.router.add_post("/hooks/orders", _orders_hook(hook_secret, settings.zone))
             if add_dashboard(app, settings.dashboard_user, secret(settings.dashboard_password), metrics):
                 log.info("dashboard at /dashboard and metrics at /metrics (basic auth as %s)", settings.dashboard_user)
             telegram_stop = _telegram(app, bots, settings, state, public_url, tasks)
@@ -217,8 +219,9 @@ async def _lead(scheduler: Scheduler, lease: Lease, stop: asyncio.Event, poll: f
         await lease.release()
 
 
-def _orders_hook(shared: str) -> Callable[[web.Request], Any]:
-    """``POST /hooks/orders``: a shop's order as JSON, authenticated by the shared secret; stored, then attributed."""
+def _orders_hook(shared: str, zone: ZoneInfo) -> Callable[[web.Request], Any]:
+    """``POST /hooks/orders``: a shop's order as JSON, authenticated by the shared secret; stored, its status
+    change's notice queued (the dispatcher sends it at once), then attributed."""
 
     async def orders(request: web.Request) -> web.Response:
         given = request.headers.get("X-Chatcast-Secret", "")
@@ -231,13 +234,14 @@ def _orders_hook(shared: str) -> Callable[[web.Request], Any]:
         if not isinstance(body, dict):
             return web.json_response({"error": "the body must be a JSON object (an order)"}, status=400)
         try:
-            order_id = await upsert_order(body)
+            order_id = await upsert_order(body, zone)
         except OrderRejected as exc:
             return web.json_response({"error": str(exc), "field": exc.field}, status=422)
+        notices = await queue_notices(zone)
         credit = await attribute(order_id)
         log.info("order %s stored; attributed to %s", order_id, credit or "no campaign")
         credited = None if credit is None else {"campaign": credit.campaign_key, "step": credit.step}
-        return web.json_response({"order": order_id, "attributed_to": credited})
+        return web.json_response({"order": order_id, "attributed_to": credited, "notices_queued": notices})
 
     return orders
 

@@ -26,6 +26,9 @@ class Customer(Model):
     opted_in_at = fields.DatetimeField(null=True)
     opted_out_at = fields.DatetimeField(null=True)
     consent_source = fields.CharField(max_length=64, null=True)
+    notices_off_at = fields.DatetimeField(
+        null=True, description="When the customer turned order notices off, which marketing consent does not touch."
+    )
     persona = fields.CharField(max_length=64, null=True, description="Assigned by segments refresh.")
     persona_at = fields.DatetimeField(null=True, description="When the persona was last computed.")
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -90,6 +93,9 @@ class Order(Model):
     currency = fields.CharField(max_length=3, default="USD")
     total = fields.FloatField(default=0)
     discount_code = fields.CharField(max_length=64, null=True)
+    tracking_url = fields.CharField(max_length=500, null=True)
+    carrier = fields.CharField(max_length=64, null=True)
+    expected_at = fields.DatetimeField(null=True, description="When the shop expects it delivered.")
     feedback_asked_at = fields.DatetimeField(null=True, description="When the customer was asked about this order.")
 
     class Meta:
@@ -179,6 +185,9 @@ class Campaign(Model):
     yaml = fields.TextField()
     yaml_hash = fields.CharField(max_length=64)
     status = fields.CharField(max_length=16, default="draft")
+    kind = fields.CharField(
+        max_length=16, default="marketing", db_default="marketing", description="marketing, or notices: order notices."
+    )
     next_run_at = fields.DatetimeField(null=True, description="The next run of a recurring (cron) campaign, or None")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -246,6 +255,33 @@ class SendTime(Model):
 
     class Meta:
         table = "send_time"
+
+
+class OrderNotice(Model):
+    """An order's status change that the customer is told about once.
+
+    Unique per order and ``key``: the status, or ``delayed:<date>`` for each new date. ``delivery`` is the message
+    once queued; ``note`` says why none was.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="notices", on_delete=fields.CASCADE
+    )
+    key = fields.CharField(max_length=32)
+    status = fields.CharField(max_length=16)
+    tracking_url = fields.CharField(max_length=500, null=True)
+    carrier = fields.CharField(max_length=64, null=True)
+    expected_at = fields.DatetimeField(null=True)
+    at = fields.DatetimeField(description="When the change arrived.")
+    delivery: fields.ForeignKeyNullableRelation[Delivery] = fields.ForeignKeyField(
+        "models.Delivery", related_name="notices", null=True, on_delete=fields.SET_NULL
+    )
+    note = fields.CharField(max_length=32, null=True, description="Why no message was queued: no_chat.")
+
+    class Meta:
+        table = "order_notice"
+        unique_together = (("order", "key"),)
 
 
 class CopyCache(Model):

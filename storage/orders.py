@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
 from typing import Any
 
 from pydantic import ValidationError
@@ -35,14 +36,16 @@ def _lines(order: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-async def upsert_order(order: dict[str, Any]) -> str:
+async def upsert_order(order: dict[str, Any], tz: tzinfo | None = None) -> str:
     """Store ``order`` (``order_id``, ``customer_id``, ``ordered_at``, ``lines`` ...); its id. Raises OrderRejected
-    naming the field at fault: a bad value, an unknown customer or product."""
-    kind = OrdersKind()
+    naming the field at fault: a bad value, an unknown customer or product. Times without a zone (a date-only
+    ``expected_at``) are read in ``tz``, the shop's (UTC when None)."""
+    kind = OrdersKind(live=True)
     parsed: list[Parsed[OrderLineRow]] = []
     for number, data in enumerate(_lines(order), start=1):
         try:
-            parsed.append(Parsed(RawRow(number, number, data), OrderLineRow.model_validate(data)))
+            row = OrderLineRow.model_validate(data, context={"tz": tz} if tz else None)
+            parsed.append(Parsed(RawRow(number, number, data), row))
         except ValidationError as exc:
             column, reason = describe(exc, data)
             where = f"lines[{number - 1}].{column}" if column in ("sku", "quantity", "unit_price", "line") else column

@@ -59,13 +59,17 @@ async def claim(worker: str, limit: int, now: datetime, channels: Collection[str
     sql = (
         "UPDATE delivery SET "
         f"status = CASE WHEN {skip} THEN 'skipped' ELSE 'sending' END, "
-        "note = CASE WHEN pick.opted_out THEN 'opted_out' WHEN pick.unreachable THEN 'unreachable' "
+        "note = CASE WHEN pick.opted_out THEN pick.stopped WHEN pick.unreachable THEN 'unreachable' "
         "ELSE delivery.note END, "
         f"attempts = delivery.attempts + CASE WHEN {skip} THEN 0 ELSE 1 END, claimed_by = {who}, claimed_at = {at}, "
         "address = COALESCE(delivery.address, (SELECT i.address FROM channel_identity i "
         "WHERE i.customer_id = delivery.customer_id AND i.channel = delivery.channel ORDER BY i.id LIMIT 1)) "
         "FROM (SELECT d.id, "
-        "EXISTS (SELECT 1 FROM customer c WHERE c.id = d.customer_id AND c.opted_out_at IS NOT NULL) AS opted_out, "
+        # order notices heed the customer's notices switch; everything else, marketing consent
+        "EXISTS (SELECT 1 FROM customer c JOIN campaign k ON k.id = d.campaign_id WHERE c.id = d.customer_id AND "
+        "CASE WHEN k.kind = 'notices' THEN c.notices_off_at IS NOT NULL ELSE c.opted_out_at IS NOT NULL END) "
+        "AS opted_out, (SELECT CASE WHEN k.kind = 'notices' THEN 'notices_off' ELSE 'opted_out' END "
+        "FROM campaign k WHERE k.id = d.campaign_id) AS stopped, "
         "EXISTS (SELECT 1 FROM channel_identity i WHERE i.channel = d.channel AND i.address = d.address "
         "AND NOT i.reachable) AS unreachable "
         f"FROM delivery d WHERE d.status = 'queued' AND d.channel IN {chans} "
@@ -187,15 +191,22 @@ async def campaign_yaml(campaign_id: int) -> str | None:
     return str(rows[0][0]) if rows and rows[0][0] else None
 
 
+async def is_notices(campaign_id: int) -> bool:
+    """Whether the campaign is the built-in order notices (transactional: no frequency cap)."""
+    q = Params(dialect())
+    rows = await fetch(f"SELECT kind FROM campaign WHERE id = {q.add(campaign_id)}", q.values)
+    return bool(rows) and rows[0][0] == "notices"
+
+
 async def recent_sends(customer_ids: Sequence[int], since: datetime) -> dict[int, list[datetime]]:
-    """When each customer was sent campaign messages after ``since``."""
+    """When each customer was sent marketing messages after ``since`` (order notices never count)."""
     if not customer_ids:
         return {}
     q = Params(dialect())
     ids = ", ".join(q.add(int(i)) for i in customer_ids)
     sql = (
         f"SELECT customer_id, sent_at FROM delivery WHERE customer_id IN ({ids}) AND status = 'sent' "
-        f"AND sent_at > {q.moment(since)}"
+        f"AND sent_at > {q.moment(since)} AND campaign_id NOT IN (SELECT id FROM campaign WHERE kind = 'notices')"
     )
     out: dict[int, list[datetime]] = {}
     for customer_id, sent_at in await fetch(sql, q.values):
@@ -213,12 +224,13 @@ async def campaign_counts(campaign_id: int) -> dict[str, int]:
 
 
 async def pause_campaign(campaign_id: int, reason: str, at: datetime) -> bool:
-    """Pause a running campaign and record a ``campaign_paused`` event saying why; False if it was not running."""
+    """Pause a running campaign and record a ``campaign_paused`` event saying why; False if it was not running, or
+    is the order notices (each notice stands alone and its words are fixed: one failing says nothing of the next)."""
     async with transaction():
         q = Params(dialect())
         sql = (
             f"UPDATE campaign SET status = 'paused', updated_at = {q.moment(at)} "
-            f"WHERE id = {q.add(campaign_id)} AND status = 'running'"
+            f"WHERE id = {q.add(campaign_id)} AND status = 'running' AND kind <> 'notices'"
         )
         if not await execute(sql, q.values):
             return False
@@ -232,7 +244,7 @@ async def finish_campaigns(at: datetime) -> list[int]:
     final = ", ".join(f"'{s}'" for s in FINAL)
     sql = (
         f"UPDATE campaign SET status = 'done', updated_at = {q.moment(at)} WHERE status = 'running' "
-        "AND next_run_at IS NULL "
+        "AND next_run_at IS NULL AND kind <> 'notices' "  # the order notices never end
         "AND EXISTS (SELECT 1 FROM delivery d WHERE d.campaign_id = campaign.id) "
         f"AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.campaign_id = campaign.id AND d.status NOT IN ({final})) "
         "RETURNING id"

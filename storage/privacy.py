@@ -4,7 +4,8 @@ Erasing keeps what the shop's counts need and nothing that identifies the person
 its name, contacts, attributes, tags and shop id replaced, consent withdrawn (nothing is ever sent to it
 again); chat identities, conversations, chat messages and derived features are deleted; deliveries keep their
 campaign, step, status and times but lose their text and address; events keep their type, time and campaign but
-lose their data; feedback and reviews lose their text; orders stay (bookkeeping), attached to the anonymous row. One
+lose their data; feedback and reviews lose their text; orders stay (bookkeeping), attached to the anonymous row,
+without their tracking links; order notices are turned off. One
 transaction: a failure changes nothing.
 """
 
@@ -27,11 +28,14 @@ from storage.models import (
     Feedback,
     Order,
     OrderItem,
+    OrderNotice,
     Review,
     SendTime,
 )
 
 ERASED_PREFIX = "erased-"
+ORDER_FIELDS = ("external_id", "ordered_at", "status", "is_return", "currency", "total", "discount_code",
+                "tracking_url", "carrier", "expected_at")  # fmt: skip
 
 
 async def find(external_id: str) -> Customer | None:
@@ -82,6 +86,7 @@ async def export(customer: Customer) -> dict[str, Any]:
                 "opted_in_at",
                 "opted_out_at",
                 "consent_source",
+                "notices_off_at",
                 "persona",
                 "created_at",
             )
@@ -91,9 +96,7 @@ async def export(customer: Customer) -> dict[str, Any]:
         ),
         "orders": [
             {
-                **_rows([o], "external_id", "ordered_at", "status", "is_return", "currency", "total", "discount_code")[
-                    0
-                ],
+                **_rows([o], *ORDER_FIELDS)[0],
                 "lines": lines.get(o.id, []),
             }
             for o in orders
@@ -133,6 +136,11 @@ async def erase(customer: Customer) -> dict[str, int]:
             "events": await Event.filter(customer_id=cid).update(data={}),
             "feedback": await Feedback.filter(customer_id=cid).update(text=""),
             "reviews": await Review.filter(customer_id=cid).update(text=""),
+            # a parcel's tracking page can show where it goes
+            "tracking_links": await Order.filter(customer_id=cid, tracking_url__not_isnull=True).update(
+                tracking_url=None
+            )
+            + await OrderNotice.filter(order__customer_id=cid, tracking_url__not_isnull=True).update(tracking_url=None),
         }
         await Customer.filter(id=cid).update(
             external_id=f"{ERASED_PREFIX}{cid}",
@@ -147,6 +155,7 @@ async def erase(customer: Customer) -> dict[str, int]:
             persona_at=None,
             opted_in_at=None,
             opted_out_at=now,
+            notices_off_at=now,
             consent_source="erased",
         )
     return changed

@@ -195,12 +195,13 @@ class CampaignLine:
 
 
 async def campaign_lines() -> list[CampaignLine]:
-    """Every campaign, newest first, with its row counts (one grouped query) and attributed conversions."""
+    """Every marketing campaign (not the order notices), newest first, with its row counts (one grouped query)
+    and attributed conversions."""
     rows = await fetch(
         "SELECT c.id, c.key, c.name, c.status, COUNT(d.id),"
         " SUM(CASE WHEN d.status IN ('sent', 'failed', 'unknown', 'skipped', 'holdout') THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN d.status = 'sent' THEN 1 ELSE 0 END)"
-        " FROM campaign c LEFT JOIN delivery d ON d.campaign_id = c.id"
+        " FROM campaign c LEFT JOIN delivery d ON d.campaign_id = c.id WHERE c.kind = 'marketing'"
         " GROUP BY c.id, c.key, c.name, c.status ORDER BY c.id DESC"
     )
     converted = dict(

@@ -28,6 +28,7 @@ BACKENDS = [b.strip() for b in os.environ.get("CHATCAST_TEST_DATABASES", "sqlite
 TABLES = (
     "review",
     "product_copy",
+    "order_notice",
     "feedback",
     "conversation",
     "copy_cache",

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from storage import bulk
+from storage import bulk, notices
 from storage.importers.rows import CustomerRow, OrderLineRow, ProductRow, RowProblem, clean, describe
 from storage.importers.runner import Parsed
 from storage.importers.sources import RawRow
@@ -33,6 +33,8 @@ CUSTOMER_COLUMNS = (
 PRODUCT_COLUMNS = (
     "name", "category", "price", "currency", "url", "stock", "tags", "description", "attributes", "active",
 )  # fmt: skip
+ORDER_UPDATES = ("customer_id", "ordered_at", "status", "is_return", "currency", "discount_code")
+TRACKING_COLUMNS = ("tracking_url", "carrier", "expected_at")
 
 
 def _header_problem(model: type[BaseModel], columns: Sequence[str]) -> str | None:
@@ -168,11 +170,16 @@ class ProductsKind(_ModelKind):
 
 
 class OrdersKind(_ModelKind):
-    """Order lines; an order names a known customer and each line a known product, or the row is refused."""
+    """Order lines; an order names a known customer and each line a known product, or the row is refused. Status
+    changes worth a notice are recorded (:mod:`storage.notices`); ``live`` (the webhook): an order first seen
+    is news too."""
 
     name = "orders"
     tables: tuple[str, ...] = ("order", "order_item")
     row_model = OrderLineRow
+
+    def __init__(self, live: bool = False) -> None:
+        self.live = live
 
     def line_of(self, item: Parsed[OrderLineRow]) -> int:
         """The line key: the file's ``line`` column, else the row's position in the file."""
@@ -206,19 +213,25 @@ class OrdersKind(_ModelKind):
                 "is_return": p.value.returned,
                 "currency": p.value.currency,
                 "discount_code": p.value.discount_code,
+                "tracking_url": p.value.tracking_url,
+                "carrier": p.value.carrier,
+                "expected_at": p.value.expected_at,
                 # right for an order whose lines are all in this batch; the UPDATE below corrects the rest
                 "total": round(totals[p.value.order_id], 4),
             }
             for p in good
         }
+        news = await self._news(conn, [p.value for p in good])
         await bulk.upsert(
             conn,
             "order",
             list(orders.values()),
             conflict=["external_id"],
-            update=["customer_id", "ordered_at", "status", "is_return", "currency", "discount_code"],
+            # tracking columns only when given: a later webhook call that leaves them out keeps them
+            update=[*ORDER_UPDATES, *_present(columns, TRACKING_COLUMNS)],
         )
         order_ids = await bulk.id_map(conn, "order", "external_id", orders)
+        await notices.record(conn, news, order_ids, datetime.now(UTC))
         items = [
             {
                 "order_id": order_ids[order],
@@ -234,6 +247,18 @@ class OrdersKind(_ModelKind):
         )
         await _recompute_totals(conn, list(order_ids.values()))
         return refused
+
+    async def _news(self, conn: BaseDBAsyncClient, lines: Sequence[OrderLineRow]) -> list[notices.Change]:
+        """The orders' status changes worth a notice, judged against the orders as stored before this batch."""
+        changes = {
+            line.order_id: notices.Change(line.order_id, line.status, line.tracking_url, line.carrier, line.expected_at)
+            for line in lines
+            if line.status in notices.NOTICE_STATUSES
+        }
+        if not changes:
+            return []
+        before = await notices.priors(conn, changes)
+        return [c for c in changes.values() if notices.is_news(c, before.get(c.order), self.live)]
 
 
 async def _recompute_totals(conn: BaseDBAsyncClient, order_ids: list[int]) -> None:

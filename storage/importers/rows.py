@@ -20,9 +20,10 @@ from pydantic import (
     field_validator,
 )
 
-ORDER_STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled", "returned", "refunded")
+ORDER_STATUSES = ("placed", "paid", "shipped", "delayed", "delivered", "cancelled", "returned", "refunded")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LINK = re.compile(r"^https?://[^\s/]+\S*$")
 _SLACK = re.compile(r"^[A-Z0-9]+/[A-Z0-9]+$")
 
 
@@ -160,11 +161,29 @@ class OrderLineRow(_Row):
     discount_code: Annotated[str, StringConstraints(max_length=64)] | None = None
     line: Annotated[int, Field(ge=1)] | None = None
     is_return: Flag | None = None
+    tracking_url: Annotated[str, StringConstraints(max_length=500)] | None = None
+    carrier: Annotated[str, StringConstraints(max_length=64)] | None = None
+    # validated even when absent: a delayed order must say its new date
+    expected_at: datetime | None = Field(default=None, validate_default=True)
 
     @field_validator("ordered_at")
     @classmethod
     def _utc(cls, value: datetime, info: ValidationInfo) -> datetime:
         return _aware(value, info)
+
+    @field_validator("tracking_url")
+    @classmethod
+    def _link(cls, value: str | None) -> str | None:
+        if value is not None and not _LINK.match(value):
+            raise ValueError(f"{value!r} is not an http(s) link (e.g. https://track.example/123)")
+        return value
+
+    @field_validator("expected_at")
+    @classmethod
+    def _expected(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is None and info.data.get("status") == "delayed":
+            raise ValueError("a delayed order needs its new expected date (expected_at)")
+        return None if value is None else _aware(value, info)
 
     @field_validator("quantity")
     @classmethod

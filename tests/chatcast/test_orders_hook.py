@@ -76,11 +76,12 @@ async def test_orders_are_stored_and_credited_to_the_last_touch_within_the_windo
             assert await Order.all().count() == 0  # nothing stored by a refused order
 
             good = order("A1", SENT + timedelta(days=2))
-            expected = (200, {"order": "A1", "attributed_to": {"campaign": "spring", "step": "main"}})
+            credit = {"campaign": "spring", "step": "main"}
+            expected = (200, {"order": "A1", "attributed_to": credit, "notices_queued": 0})  # C1 has no chat
             assert await post(good) == expected
             assert await post(good) == expected  # sent again: the same answer, nothing twice
             late = order("A2", SENT + timedelta(days=8))  # past the campaign's 7 attribution days
-            assert await post(late) == (200, {"order": "A2", "attributed_to": None})
+            assert await post(late) == (200, {"order": "A2", "attributed_to": None, "notices_queued": 0})
     finally:
         stop.set()
         await asyncio.wait_for(task, 60)

@@ -1,0 +1,191 @@
+"""Order notices in storage: the status changes a customer is told about (each recorded once), and their outbox rows.
+
+A change is news when it changes what we stored (a new status, or a delayed order's new date), or when the
+shop's webhook brings an order we did not know; an import's first sight of an order is its history, never a
+notice, so that loading a shop's past orders tells nobody anything. A change that goes back (``paid`` after
+``shipped``, out of order) is stored and not told. The unique (order, key) makes a repeat, even two at once,
+a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from storage import bulk
+from storage.db import dialect
+from storage.models import Campaign, ChannelIdentity, Customer, Event, OrderNotice
+from storage.sql import Params, execute, transaction
+
+NOTICE_STATUSES = ("paid", "shipped", "delayed", "delivered", "refunded")
+# how far along an order is: a change that goes back is stored, not told
+RANK = {"placed": 0, "paid": 1, "shipped": 2, "delayed": 2, "delivered": 3, "cancelled": 4, "returned": 4,
+        "refunded": 4}  # fmt: skip
+CAMPAIGN_KEY, KIND = "order-notices", "notices"
+STEP_PREFIX = "notice-"
+
+
+@dataclass(frozen=True)
+class Change:
+    """An order's status as a webhook call or an import row gives it."""
+
+    order: str
+    status: str
+    tracking_url: str | None = None
+    carrier: str | None = None
+    expected_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A recorded notice not yet queued, with what its message needs; ``address`` None: no chat to send to."""
+
+    id: int
+    order: str
+    status: str
+    tracking_url: str | None
+    carrier: str | None
+    expected_at: datetime | None
+    customer_id: int
+    language: str
+    notices_off: bool
+    channel: str | None
+    address: str | None
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(UTC) if isinstance(value, datetime) else None
+
+
+def key(status: str, expected_at: datetime | None) -> str:
+    """The change's unique key within its order: the status; a delay's names its new date to the minute."""
+    if status == "delayed" and expected_at is not None:
+        return f"delayed:{expected_at.astimezone(UTC):%Y-%m-%dT%H:%M}"
+    return status
+
+
+def is_news(change: Change, prior: tuple[str, datetime | None] | None, live: bool) -> bool:
+    """Whether ``change`` is one to tell the customer, given the order as stored before it (None: unknown)."""
+    if change.status not in NOTICE_STATUSES:
+        return False
+    if prior is None:
+        return live
+    status, expected = prior
+    if RANK.get(status, 0) > RANK[change.status]:
+        return False
+    return status != change.status or key(status, expected) != key(change.status, change.expected_at)
+
+
+async def priors(conn: BaseDBAsyncClient, orders: Iterable[str]) -> dict[str, tuple[str, datetime | None]]:
+    """The stored status and expected date of those of ``orders`` that exist."""
+    wanted = list(dict.fromkeys(orders))
+    if not wanted:
+        return {}
+    if str(conn.capabilities.dialect) == "postgres":
+        sql = 'SELECT external_id, status, expected_at FROM "order" WHERE external_id = ANY($1::text[])'
+        _, rows = await conn.execute_query(sql, [wanted])
+    else:
+        marks = ", ".join("?" for _ in wanted)
+        _, rows = await conn.execute_query(
+            f'SELECT external_id, status, expected_at FROM "order" WHERE external_id IN ({marks})', wanted
+        )
+    return {str(r[0]): (str(r[1]), _moment(r[2])) for r in rows}
+
+
+async def record(conn: BaseDBAsyncClient, changes: Sequence[Change], order_ids: dict[str, int], at: datetime) -> None:
+    """Record ``changes`` (already judged news) of the stored orders ``order_ids``; a repeat records nothing."""
+    rows = [
+        {
+            "order_id": order_ids[c.order],
+            "key": key(c.status, c.expected_at),
+            "status": c.status,
+            "tracking_url": c.tracking_url,
+            "carrier": c.carrier,
+            "expected_at": c.expected_at,
+            "at": at,
+        }
+        for c in changes
+        if c.order in order_ids
+    ]
+    await bulk.upsert(conn, "order_notice", rows, conflict=["order_id", "key"], update=[])
+
+
+async def pending(limit: int = 500) -> list[Pending]:
+    """Recorded notices without a message or a reason for none, oldest first, with each customer's latest
+    reachable chat."""
+    notices = await OrderNotice.filter(delivery_id=None, note=None).order_by("id").limit(limit)
+    if not notices:
+        return []
+    await OrderNotice.fetch_for_list(notices, "order__customer")
+    customers = {n.order.customer.id for n in notices}
+    chats: dict[int, ChannelIdentity] = {}
+    for identity in await ChannelIdentity.filter(customer_id__in=customers, reachable=True).order_by("linked_at", "id"):
+        chats[identity.customer_id] = identity  # type: ignore[attr-defined]  # the latest linked wins
+    out = []
+    for n in notices:
+        order, customer = n.order, n.order.customer
+        chat = chats.get(customer.id)
+        out.append(
+            Pending(int(n.id), order.external_id, n.status, n.tracking_url or order.tracking_url,
+                    n.carrier or order.carrier, n.expected_at or order.expected_at, int(customer.id),
+                    customer.language, customer.notices_off_at is not None,
+                    chat.channel if chat else None, chat.address if chat else None)
+        )  # fmt: skip
+    return out
+
+
+async def notices_campaign(now: datetime) -> int:
+    """The id of the built-in order-notices campaign (made, running, at first need; never made twice)."""
+    found = await Campaign.get_or_none(key=CAMPAIGN_KEY)
+    if found is None:
+        row = {"key": CAMPAIGN_KEY, "name": "Order notices", "yaml": "", "yaml_hash": "", "status": "running",
+               "kind": KIND, "created_at": now, "updated_at": now}  # fmt: skip
+        async with transaction() as conn:
+            await bulk.upsert(conn, "campaign", [row], conflict=["key"], update=[])
+        found = await Campaign.get(key=CAMPAIGN_KEY)
+    return int(found.id)
+
+
+async def queue(campaign_id: int, messages: Sequence[tuple[Pending, str, list[dict[str, str]]]],
+                notes: Sequence[tuple[int, str]], now: datetime) -> None:  # fmt: skip
+    """Queue each (notice, text, buttons) as a delivery due now and tie it to its notice; note the others' reason,
+    in one transaction (a notice queued twice at once makes one delivery: the outbox's unique step)."""
+    rows = [
+        {"campaign_id": campaign_id, "step": f"{STEP_PREFIX}{p.id}", "customer_id": p.customer_id,
+         "channel": p.channel, "address": p.address, "text": text, "buttons": json.dumps(buttons), "due_at": now,
+         "status": "queued", "attempts": 0, "copy_source": "notice", "created_at": now}
+        for p, text, buttons in messages
+    ]  # fmt: skip
+    async with transaction() as conn:
+        await bulk.upsert(conn, "delivery", rows, conflict=["campaign_id", "step", "customer_id"], update=[])
+        q = Params(dialect())
+        if messages:
+            ids = ", ".join(q.add(p.id) for p, _, _ in messages)
+            await execute(
+                "UPDATE order_notice SET delivery_id = (SELECT d.id FROM delivery d WHERE d.campaign_id = "
+                f"{q.add(campaign_id)} AND d.step = {q.text(STEP_PREFIX)} || CAST(order_notice.id AS TEXT)) "
+                f"WHERE id IN ({ids}) AND delivery_id IS NULL",
+                q.values,
+                conn,
+            )
+        for notice_id, note in notes:
+            await OrderNotice.filter(id=notice_id, delivery_id=None).using_db(conn).update(note=note)
+
+
+async def set_notices(customer_id: int, on: bool, at: datetime, channel: str | None = None) -> bool:
+    """Turn a customer's order notices on or off (marketing consent stays as it is); False when nothing changed."""
+    async with transaction() as conn:
+        query = Customer.filter(id=customer_id, notices_off_at__isnull=not on).using_db(conn)
+        changed = await query.update(notices_off_at=None if on else at)
+        if changed:
+            data = {"channel": channel} if channel else {}
+            await Event.create(type="notices_on" if on else "notices_off", customer_id=customer_id, at=at, data=data,
+                               using_db=conn)  # fmt: skip
+    return bool(changed)

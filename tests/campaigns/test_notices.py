@@ -1,0 +1,213 @@
+"""Order notices in the engine: their words per language, their queue, and how the dispatcher treats them beside
+marketing (no caps either way, no marketing consent needed, their own switch, never an offer)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from campaigns.attribution import attribute
+from campaigns.caps import Cap, Caps
+from campaigns.dispatcher import Dispatcher
+from campaigns.inbound import Inbound
+from campaigns.notice_text import TEXTS, Notice, render, switch
+from campaigns.notices import queue_notices
+from campaigns.ports import Button, InboundEvent, OutboundMessage, PermanentChannelError, SendReceipt
+from campaigns.scheduler import housekeeping
+from storage import notices, outbox
+from storage.models import Campaign, Customer, Delivery, Event, OrderNotice, Product
+from storage.orders import upsert_order
+from storage.reports import campaign_lines
+from tests.campaigns.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries
+from tests.campaigns.test_caps import T0, Channel, Clock
+
+UTC_ZONE, LINK = ZoneInfo("UTC"), "https://track.example/p/1Z999"
+SHIPPED = Notice("shipped", "A-17", LINK, "DHL", datetime(2027, 4, 12, 23, 30, tzinfo=UTC))
+PROMOTION = ("SPRING20", "%", "off", "sale", "offer", "discount", "rabatt", "réduction", "descuento", "€", "$")
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ["Your order A-17 is on its way with DHL.", "Expected delivery: 12 April 2027.", "STOP NOTICES"]),
+        ("de-AT", ["Ihre Bestellung A-17 ist unterwegs mit DHL.", "Zustellung: 12. April 2027.", "Sendung verfolgen"]),
+        ("fr", ["Votre commande A-17 est en route avec DHL.", "Livraison prévue : 12 avril 2027.", "Suivre"]),
+        ("es", ["Tu pedido A-17 está en camino con DHL.", "Entrega prevista: 12 de abril de 2027.", "Seguir"]),
+        ("pt-BR", ["Your order A-17 is on its way with DHL.", "Track your order"]),  # no Portuguese: English
+    ],
+)
+def test_a_notice_reads_in_the_customers_language_with_its_tracking_button(language: str, words: list[str]) -> None:
+    text, buttons = render(SHIPPED, language, UTC_ZONE)
+    said = text + " " + " ".join(b.text for b in buttons)
+    assert all(w in said for w in words), said
+    assert buttons == (Button(buttons[0].text, url=LINK),)
+
+
+def test_dates_fall_in_the_shops_zone_and_statuses_without_a_link_have_no_button() -> None:
+    text, _ = render(SHIPPED, "en", ZoneInfo("Europe/Berlin"))  # 23:30 UTC is the next day in Berlin
+    assert "13 April 2027" in text
+    delayed, _ = render(Notice("delayed", "A-17", LINK, None, SHIPPED.expected_at), "de", UTC_ZONE)
+    assert "Neuer voraussichtlicher Liefertermin: 12. April 2027." in delayed
+    for status in ("paid", "delivered", "refunded"):
+        text, buttons = render(Notice(status, "A-17"), "fr", UTC_ZONE)
+        assert "A-17" in text and buttons == () and "2027" not in text
+
+
+def test_no_template_in_any_language_carries_a_promotion() -> None:
+    for language, words in TEXTS.items():
+        for name, text in words.items():
+            said = text.casefold()
+            assert not any(p.casefold() in said for p in PROMOTION if p not in ("off",)), (language, name)
+
+
+def test_the_notice_switch_words() -> None:
+    assert [switch(w) for w in ("STOP NOTICES", "Keine Benachrichtigungen!", "arrêter les notifications")] == [
+        False
+    ] * 3
+    assert [switch(w) for w in ("start notices", "Activar avisos")] == [True, True]
+    assert [switch(w) for w in ("stop", "stop my order", "where are my notices?")] == [None, None, None]
+
+
+class Keeping(Channel):
+    """The caps tests' channel, keeping each whole message too."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(clock)
+        self.messages: list[OutboundMessage] = []
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        self.messages.append(message)
+        return await super().send(message)
+
+
+async def shop(chat: str = "100", **customer: Any) -> int:
+    [ann] = await add_customers("telegram", [chat], first_id=1000, **customer)  # clear of the id sequence
+    await Customer.filter(id=ann).update(external_id="ANN")
+    await Product.create(sku="RUN-1", name="Runner", price=89.9)
+    return ann
+
+
+def order(status: str, order_id: str = "A-17", **extra: Any) -> dict[str, Any]:
+    return {"order_id": order_id, "customer_id": "ANN", "ordered_at": T0.isoformat(), "status": status,
+            "lines": [{"sku": "RUN-1", "quantity": 1, "unit_price": 89.9}], **extra}  # fmt: skip
+
+
+async def test_a_notice_is_sent_beside_a_running_promotion_without_caps_consent_or_offer(database: str) -> None:
+    ann = await shop(opted_out=True)  # Ann opted out of marketing
+    [bob] = await add_customers("telegram", ["200"], first_id=1001)
+    sale = await add_campaign("spring-sale")  # a marketing campaign with an offer, running now
+    await add_deliveries(sale, "telegram", [(ann, "100"), (bob, "200")], text="SPRING20: 20% off", due_at=T0)
+    for who, chat in ((ann, "100"), (bob, "200")):  # each has had one marketing message today: the cap
+        await Delivery.create(campaign_id=sale, step="s0", customer_id=who, channel="telegram", address=chat,
+                              text="earlier", status="sent", sent_at=T0 - timedelta(hours=1))  # fmt: skip
+    await upsert_order(order("shipped", tracking_url=LINK, expected_at="2027-04-12T12:00:00Z"))
+    assert await queue_notices(now=T0) == 1
+    clock = Clock()
+    channel = Keeping(clock)
+    caps = Caps(Cap(day=1, action="skip"))
+    stats = await Dispatcher({"telegram": channel}, worker="n", rates=NO_LIMITS, clock=clock, sleep=clock.sleep,
+                             caps=caps).drain()  # fmt: skip
+    notices_id = int((await Campaign.get(kind="notices")).id)
+    [notice] = channel.messages  # the sale reached neither Ann (opted out) nor Bob (capped)
+    assert notice.campaign_id == notices_id and notice.address == "100" and "A-17" in notice.text
+    assert not any(p.casefold() in notice.text.casefold() for p in PROMOTION if p != "off")
+    assert notice.buttons == (Button("Track your order", url=LINK),)
+    skipped = dict(await Delivery.filter(campaign_id=sale, step="s1").values_list("customer_id", "note"))
+    assert skipped == {ann: "opted_out", bob: "frequency_cap"}
+    assert stats.sent == 1
+
+
+async def test_notices_do_not_count_against_the_marketing_cap(database: str) -> None:
+    ann = await shop()
+    await upsert_order(order("paid"))
+    await upsert_order(order("shipped"))
+    await queue_notices(now=T0)
+    clock = Clock()
+    channel = Keeping(clock)
+    caps = Caps(Cap(day=1, action="skip"))
+    dispatcher = Dispatcher({"telegram": channel}, worker="n", rates=NO_LIMITS, clock=clock, caps=caps)
+    await dispatcher.drain()
+    assert len(channel.messages) == 2  # both notices at once: no cap holds them
+    clock.now = T0 + timedelta(minutes=10)
+    sale = await add_campaign("spring-sale")
+    await add_deliveries(sale, "telegram", [(ann, "100")], due_at=T0 + timedelta(minutes=5))
+    await dispatcher.drain()
+    assert [m.campaign_id for m in channel.messages][-1] == sale  # two notices today, and the cap of 1 let it go
+    assert await outbox.recent_sends([ann], T0 - timedelta(days=1)) == {ann: [clock.now]}  # only the sale counts
+
+
+async def test_no_chat_means_no_message_and_a_switch_turned_off_late_still_stops_it(database: str) -> None:
+    await shop()
+    await Customer.create(external_id="NOCHAT", name="Paul")
+    await upsert_order(order("paid", order_id="P-1") | {"customer_id": "NOCHAT"})
+    await upsert_order(order("paid"))
+    assert await queue_notices(now=T0) == 1
+    assert await queue_notices(now=T0) == 0  # queued once
+    [noted] = await OrderNotice.filter(note__not_isnull=True).values_list("order__external_id", "note")
+    assert noted == ("P-1", "no_chat")
+    ann = await Customer.get(external_id="ANN")
+    assert await notices.set_notices(ann.id, False, T0)  # off after the notice was queued, before it went
+    clock = Clock()
+    channel = Channel(clock)
+    stats = await Dispatcher({"telegram": channel}, worker="n", rates=NO_LIMITS, clock=clock).drain()
+    assert channel.sent == [] and stats.skipped == 1
+    assert await Delivery.filter(status="skipped").values_list("note", flat=True) == ["notices_off"]
+
+
+async def test_chat_words_switch_notices_and_marketing_stop_leaves_them_on(database: str) -> None:
+    ann = await shop()
+    await Customer.filter(id=ann).update(language="es")
+    inbound = Inbound(None, clock=lambda: T0)
+    reply = await inbound.handle(InboundEvent("telegram", "100", "text", text="Parar avisos"))
+    assert reply is not None and reply.text.startswith("Hecho: ya no te enviaremos avisos")
+    customer = await Customer.get(id=ann)
+    assert customer.notices_off_at == T0 and customer.opted_out_at is None  # marketing untouched
+    reply = await inbound.handle(InboundEvent("telegram", "100", "text", text="START NOTICES"))
+    assert reply is not None and "recibirás" in reply.text
+    await inbound.handle(InboundEvent("telegram", "100", "text", text="STOP"))  # marketing opt-out
+    customer = await Customer.get(id=ann)
+    assert customer.notices_off_at is None and customer.opted_out_at is not None
+    assert await Event.filter(customer_id=ann).order_by("id").values_list("type", flat=True) == [
+        "notices_off",
+        "notices_on",
+        "opted_out",
+    ]
+    unknown = await inbound.handle(InboundEvent("telegram", "999", "text", text="stop notices"))
+    assert unknown is not None and "/start" in unknown.text
+
+
+async def test_the_notices_campaign_stays_out_of_lists_attribution_and_endings(database: str) -> None:
+    await shop()
+    await upsert_order(order("paid"))  # recorded; a crash before queueing is caught up by housekeeping
+    done = await housekeeping(60, UTC_ZONE)
+    assert done["notices"] == 1
+    clock = Clock()
+    await Dispatcher({"telegram": Channel(clock)}, worker="n", rates=NO_LIMITS, clock=clock).drain()
+    notices_campaign = await Campaign.get(kind="notices")
+    assert notices_campaign.status == "running" and await campaign_lines() == []
+    assert await Delivery.filter(campaign=notices_campaign, status="sent").count() == 1
+    # a purchase right after a notice is no conversion of it
+    await upsert_order(order("placed", order_id="A-18", ordered_at=(T0 + timedelta(hours=1)).isoformat()))
+    assert await attribute("A-18") is None and not await Event.filter(type="converted").exists()
+
+
+class Refusing(Channel):
+    """A channel that refuses every message for good."""
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        raise PermanentChannelError("Bad Request: message is too long")
+
+
+async def test_failing_notices_never_pause_the_notices(database: str) -> None:
+    await shop()
+    for number in range(4):
+        await upsert_order(order("paid", order_id=f"A-{number}"))
+    assert await queue_notices(now=T0) == 4
+    clock = Clock()
+    dispatcher = Dispatcher({"telegram": Refusing(clock)}, worker="n", rates=NO_LIMITS, clock=clock, error_min=2)
+    stats = await dispatcher.drain()
+    assert stats.failed == 4 and stats.paused == []
+    assert (await Campaign.get(kind="notices")).status == "running"

@@ -1,0 +1,136 @@
+"""Order notices in storage, on both databases: which status changes the webhook and imports record, once each."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from campaigns.notice_text import Notice, render
+from storage import privacy
+from storage.importers import import_file
+from storage.models import Customer, Order, OrderNotice, Product
+from storage.orders import OrderRejected, upsert_order
+
+AT = datetime(2027, 4, 1, 9, tzinfo=UTC)
+LINK = "https://track.example/p/1Z999"
+
+
+@pytest.fixture
+async def shop(database: str) -> None:
+    await Customer.create(external_id="C1", name="Ann")
+    await Product.create(sku="RUN-1", name="Runner", price=89.9)
+
+
+def hook(status: str, order_id: str = "A1", **extra: Any) -> dict[str, Any]:
+    line = {"sku": "RUN-1", "quantity": 1, "unit_price": 89.9}
+    return {"order_id": order_id, "customer_id": "C1", "ordered_at": AT.isoformat(), "status": status,
+            "lines": [line], **extra}  # fmt: skip
+
+
+async def recorded() -> list[tuple[str, str]]:
+    return sorted(await OrderNotice.all().values_list("order__external_id", "key"))
+
+
+async def test_the_webhook_records_each_change_once_and_keeps_tracking(shop: None) -> None:
+    await upsert_order(hook("paid"))  # an order first seen by the webhook is news
+    await upsert_order(hook("shipped", tracking_url=LINK, carrier="UPS", expected_at="2027-04-05T12:00:00Z"))
+    await upsert_order(hook("shipped", tracking_url=LINK))  # the shop retried
+    await upsert_order(hook("delayed", expected_at="2027-04-08T12:00:00Z"))
+    await upsert_order(hook("delayed", expected_at="2027-04-08T12:00:00Z"))
+    await upsert_order(hook("delayed", expected_at="2027-04-09T12:00:00Z"))  # a second delay: news again
+    await upsert_order(hook("paid"))  # late and out of order: stored, not told
+    await upsert_order(hook("delivered"))
+    await upsert_order(hook("placed", order_id="A2"))  # not a status customers are told about
+    assert await recorded() == [
+        ("A1", "delayed:2027-04-08T12:00"),
+        ("A1", "delayed:2027-04-09T12:00"),
+        ("A1", "delivered"),
+        ("A1", "paid"),
+        ("A1", "shipped"),
+    ]
+    order = await Order.get(external_id="A1")
+    assert order.tracking_url == LINK and order.carrier == "UPS"  # kept by the calls that left them out
+    assert order.expected_at == datetime(2027, 4, 9, 12, tzinfo=UTC) and order.status == "delivered"
+    shipped = await OrderNotice.get(key="shipped")
+    assert shipped.tracking_url == LINK and shipped.expected_at == datetime(2027, 4, 5, 12, tzinfo=UTC)
+
+
+async def test_the_same_change_twice_at_once_is_recorded_once(shop: None) -> None:
+    await upsert_order(hook("paid"))
+    shipped = hook("shipped", tracking_url=LINK)
+    await asyncio.gather(*(upsert_order(shipped) for _ in range(4)))
+    assert await recorded() == [("A1", "paid"), ("A1", "shipped")]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"status": "delayed"}, "expected_at", "new expected date"),
+        ({"tracking_url": "track.example/1"}, "tracking_url", "not an http(s) link"),
+        ({"expected_at": "next week"}, "expected_at", "datetime"),
+        ({"carrier": "x" * 65}, "carrier", "at most 64"),
+    ],
+)
+async def test_bad_notice_fields_are_refused_by_name(
+    shop: None, change: dict[str, Any], field: str, words: str
+) -> None:
+    with pytest.raises(OrderRejected) as refused:
+        await upsert_order(hook("shipped") | change)
+    assert refused.value.field == field and words in refused.value.reason
+    assert await Order.all().count() == 0 and await OrderNotice.all().count() == 0
+
+
+HEADER = "order_id,customer_id,ordered_at,sku,quantity,unit_price,status,tracking_url,expected_at\n"
+
+
+async def test_an_import_tells_changes_of_known_orders_but_never_their_history(shop: None, tmp_path: Path) -> None:
+    first = tmp_path / "orders.csv"
+    first.write_text(HEADER + "B1,C1,2027-03-01,RUN-1,1,89.9,delivered,,\nB2,C1,2027-03-20,RUN-1,1,89.9,paid,,\n")
+    assert (await import_file("orders", first)).bad == 0
+    assert await recorded() == []  # a shop's past orders: nobody is told anything
+    assert (await import_file("orders", first)).bad == 0
+    assert await recorded() == []  # the same file again: nothing changed
+    later = tmp_path / "later.csv"
+    later.write_text(
+        HEADER + f"B1,C1,2027-03-01,RUN-1,1,89.9,delivered,,\nB2,C1,2027-03-20,RUN-1,1,89.9,shipped,{LINK},2027-04-02\n"
+    )
+    assert (await import_file("orders", later)).bad == 0
+    assert await recorded() == [("B2", "shipped")]
+    assert (await Order.get(external_id="B2")).tracking_url == LINK
+
+
+async def test_an_import_names_the_row_and_column_of_a_bad_notice_field(shop: None, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        HEADER + "B1,C1,2027-03-01,RUN-1,1,89.9,delayed,,\nB2,C1,2027-03-01,RUN-1,1,89.9,shipped,ftp://x,\n"
+    )
+    report = await import_file("orders", path)
+    assert [(e.row, e.column) for e in report.errors] == [(1, "expected_at"), (2, "tracking_url")]
+    assert "needs its new expected date" in str(report.errors[0]) and "orders.csv row 1 (line 2)" in str(
+        report.errors[0]
+    )
+
+
+async def test_export_shows_tracking_and_the_switch_and_erase_drops_the_links(shop: None) -> None:
+    await upsert_order(hook("shipped", tracking_url=LINK, carrier="UPS"))
+    ann = await Customer.get(external_id="C1")
+    data = await privacy.export(ann)
+    assert data["orders"][0]["tracking_url"] == LINK and data["customer"]["notices_off_at"] is None
+    changed = await privacy.erase(ann)
+    assert changed["tracking_links"] == 2  # the order's and its notice's
+    assert await Order.filter(tracking_url__not_isnull=True).count() == 0
+    assert await OrderNotice.filter(tracking_url__not_isnull=True).count() == 0
+    assert (await Customer.get(id=ann.id)).notices_off_at is not None  # nothing is sent to an erased customer
+
+
+async def test_a_date_without_a_time_is_the_shops_day(shop: None) -> None:
+    await upsert_order(hook("shipped", expected_at="2027-04-12"), tz=ZoneInfo("America/New_York"))
+    expected = (await Order.get(external_id="A1")).expected_at
+    assert expected == datetime(2027, 4, 12, 4, tzinfo=UTC)  # midnight in New York
+    text, _ = render(Notice("shipped", "A1", expected_at=expected), "en", ZoneInfo("America/New_York"))
+    assert "12 April 2027" in text
