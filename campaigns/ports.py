@@ -160,7 +160,12 @@ class RateLimited(ChannelError):
 
 
 class RecipientUnreachable(ChannelError):
-    """The customer blocked the bot, left, or the address no longer exists: stop sending to it."""
+    """The customer blocked the bot, left, or the address no longer exists: stop sending to it. ``gone``: the
+    person blocked the bot or their account was deactivated, which opts them out (not a wrong or moved address)."""
+
+    def __init__(self, message: str = "recipient unreachable", *, gone: bool = False) -> None:
+        super().__init__(message)
+        self.gone = gone
 
 
 class TransientChannelError(ChannelError):

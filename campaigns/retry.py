@@ -16,7 +16,7 @@ from campaigns.ports import (
     TransientChannelError,
 )
 
-Action = Literal["rate_limited", "retry", "fail", "unreachable", "migrated", "unknown"]
+Action = Literal["rate_limited", "retry", "fail", "unreachable", "gone", "migrated", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ def verdict(error: BaseException, attempts: int, max_attempts: int, backoff: Bac
             return Verdict("rate_limited", text, max(error.retry_after, 0.0))
         case AddressMigrated():
             return Verdict("migrated", text, new_address=error.new_address)
+        case RecipientUnreachable() if error.gone:
+            return Verdict("gone", text)
         case RecipientUnreachable():
             return Verdict("unreachable", text)
         case DeliveryUncertain():  # at most once: it may have gone out; a retry could send it twice

@@ -26,6 +26,7 @@ REFERENCE = Path(os.environ.get("CHATCAST_REFERENCE_DIR", Path(__file__).resolve
 PG_URL = os.environ.get("CHATCAST_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 BACKENDS = [b.strip() for b in os.environ.get("CHATCAST_TEST_DATABASES", "sqlite,postgres").split(",") if b]
 TABLES = (
+    "complaint",
     "feedback",
     "conversation",
     "copy_cache",

@@ -29,6 +29,7 @@ from campaigns.ports import (
 # have carried it out; a connection that was never made (ClientConnectorError, DNS) is safe to retry
 AFTER_SENDING = ("timeout", "serverdisconnected", "clientoserror", "clientpayloaderror", "connection reset",
                  "servertimeout")  # fmt: skip
+GONE = ("bot was blocked by the user", "user is deactivated")  # the person left us: opted out, not just unreachable
 UNREACHABLE = ("chat not found", "user not found", "peer_id_invalid", "have no rights to send", "not enough rights")
 
 
@@ -40,7 +41,7 @@ def channel_error(exc: Exception) -> ChannelError:
     if isinstance(exc, TelegramMigrateToChat):
         return AddressMigrated(str(exc.migrate_to_chat_id))
     if isinstance(exc, TelegramForbiddenError):
-        return RecipientUnreachable(f"Telegram: {text}")
+        return RecipientUnreachable(f"Telegram: {text}", gone=any(m in text.lower() for m in GONE))
     if isinstance(exc, TelegramBadRequest | TelegramNotFound) and any(m in text.lower() for m in UNREACHABLE):
         return RecipientUnreachable(f"Telegram: {text}")
     if isinstance(exc, TelegramNetworkError | TimeoutError | OSError) and _maybe_sent(exc, text):
