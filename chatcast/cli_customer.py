@@ -1,19 +1,25 @@
-"""``chatcast customer``: a customer's data on request - exported as JSON, or erased (GDPR-style)."""
+"""``chatcast customer``: a customer's data on request - exported as JSON, or erased (GDPR-style); their
+complaints listed and resolved."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from chatcast.console import UserError, fail, out, run, state
-from storage import db, privacy
+from storage import complaints, db, privacy
 from storage.models import Customer
 
-customer_app = typer.Typer(help="A customer's data on request: export it as JSON, or erase it.", no_args_is_help=True)
+customer_app = typer.Typer(
+    help="A customer's data on request (export, erase); open complaints (complaints, resolve).", no_args_is_help=True
+)
 IdArgument = Annotated[str, typer.Argument(help="The customer's id in the shop (its external id).")]
 T = TypeVar("T")
 
@@ -63,3 +69,39 @@ def erase_command(
     changed = _on_customer(ctx, customer, privacy.erase)
     summary = ", ".join(f"{n} {what}" for what, n in changed.items() if n)
     out.print(f"Erased customer {customer}: {summary or 'no related rows'}; the anonymous row keeps counts.")
+
+
+@customer_app.command("complaints")
+def complaints_command(ctx: typer.Context) -> None:
+    """Open complaints, oldest first: while one is open the customer gets no promotions."""
+    settings = state(ctx).settings
+
+    async def go() -> list[complaints.OpenComplaint]:
+        async with db.database(settings.db_url):
+            return await complaints.open_list()
+
+    found = run(ctx, go())
+    if not found:
+        out.print("No open complaints.")
+        return
+    table = Table(title="Open complaints")
+    for column in ("customer", "name", "opened", "from", "what they said"):
+        table.add_column(column)
+    for c in found:
+        # customers' words are data: rich markup in them ("[bold]") is shown as written
+        table.add_row(
+            escape(c.external_id), escape(c.name), f"{c.opened_at:%Y-%m-%d %H:%M}", c.source, escape(c.text[:80])
+        )
+    out.print(table)
+
+
+@customer_app.command("resolve")
+def resolve_command(ctx: typer.Context, customer: IdArgument) -> None:
+    """Mark the customer's complaint resolved: what they said before now no longer suppresses promotions."""
+
+    async def resolve(found: Customer) -> int:
+        return await complaints.resolve(found.id, at=datetime.now(UTC), how="cli")
+
+    closed = _on_customer(ctx, customer, resolve)
+    what = f"{closed} open complaint{'s' if closed != 1 else ''} resolved" if closed else "no complaint was open"
+    out.print(f"Customer {customer}: {what}; promotions may reach them again.")

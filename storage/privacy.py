@@ -4,7 +4,7 @@ Erasing keeps what the shop's counts need and nothing that identifies the person
 its name, contacts, attributes, tags and shop id replaced, consent withdrawn (nothing is ever sent to it
 again); chat identities, conversations, chat messages and derived features are deleted; deliveries keep their
 campaign, step, status and times but lose their text and address; events keep their type, time and campaign but
-lose their data; feedback loses its text; orders stay (bookkeeping), attached to the anonymous row. One
+lose their data; feedback and complaints lose their text; orders stay (bookkeeping), attached to the anonymous row. One
 transaction: a failure changes nothing.
 """
 
@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 from storage.models import (
     ChannelIdentity,
     ChatMessage,
+    Complaint,
     Conversation,
     Customer,
     CustomerFeatures,
@@ -110,6 +111,14 @@ async def export(customer: Customer) -> dict[str, Any]:
             await ChatMessage.filter(customer_id=cid).order_by("at", "id"), "channel", "role", "text", "sentiment", "at"
         ),
         "feedback": _rows(await Feedback.filter(customer_id=cid).order_by("at"), "text", "sentiment", "themes", "at"),
+        "complaints": _rows(
+            await Complaint.filter(customer_id=cid).order_by("opened_at", "id"),
+            "opened_at",
+            "source",
+            "text",
+            "resolved_at",
+            "resolution",
+        ),
         "exported_at": datetime.now(UTC).isoformat(),
     }
 
@@ -128,6 +137,7 @@ async def erase(customer: Customer) -> dict[str, int]:
             ),
             "events": await Event.filter(customer_id=cid).update(data={}),
             "feedback": await Feedback.filter(customer_id=cid).update(text=""),
+            "complaints": await Complaint.filter(customer_id=cid).update(text=""),
         }
         await Customer.filter(id=cid).update(
             external_id=f"{ERASED_PREFIX}{cid}",
