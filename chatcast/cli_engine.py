@@ -203,7 +203,8 @@ def launch_command(
     p = prepared.plan
     out.print(
         f"{prepared.campaign.id}: {p.planned:,} planned, {p.holdout:,} held out, {p.no_consent:,} without consent,"
-        f" {p.unreachable:,} unreachable; {prepared.write.written:,} messages written"
+        f" {p.unreachable:,} unreachable, {p.suppressed:,} suppressed (unhappy);"
+        f" {prepared.write.written:,} messages written"
         f" ({', '.join(f'{k} {v:,}' for k, v in sorted(prepared.write.by_source.items())) or 'none new'})"
     )
     if stats is None:
