@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiogram import Bot
 
@@ -26,6 +27,7 @@ from storage import complaints, conversations
 from storage.models import Campaign as CampaignRow
 from storage.models import Complaint, Customer, Delivery, Event, Order
 from tests.assistant.shop import MIA_CHAT, NOW, Shop, Staff, engine, say, seed
+from tests.chatcast.test_dashboard import login, serve
 
 DEFS = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")
 RATES = {"telegram": 1000.0, "telegram/chat": 1000.0}
@@ -121,6 +123,16 @@ async def test_a_complaint_after_planning_stops_the_send_and_the_report_says_why
     built = await report.build(await CampaignRow.get(id=prepared_.campaign_id))
     assert built.total.skipped_by == {OPEN_COMPLAINT: 1} and built.total.sent == 1
     assert built.as_dict()["funnel"]["skipped_by"] == {OPEN_COMPLAINT: 1}
+    runner, base = await serve("pw")  # the dashboard's report page shows the same row
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{base}/dashboard/campaigns/spring", headers=login("staff", "pw")) as page,
+        ):
+            html = await page.text()
+    finally:
+        await runner.cleanup()
+    assert f'data-stage="skipped:{OPEN_COMPLAINT}"><td>skipped: {OPEN_COMPLAINT}</td><td>1</td>' in html
 
     # resolved with the CLI's call: the next campaign reaches her
     assert await complaints.resolve(shop.mia, at=NOW + timedelta(hours=1), how="cli") == 1
