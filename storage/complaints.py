@@ -52,6 +52,12 @@ async def has_open(customer_id: int) -> bool:
     return await Complaint.filter(customer_id=customer_id, resolved_at__isnull=True).exists()
 
 
+async def open_since(customer_id: int) -> datetime | None:
+    """When the customer's open complaint was opened; None when none is open."""
+    found = await Complaint.filter(customer_id=customer_id, resolved_at__isnull=True).order_by("opened_at").first()
+    return found.opened_at if found else None
+
+
 async def resolve(customer_id: int, *, at: datetime, how: str) -> int:
     """Resolve the customer's open complaints (``how``: staff, cli, dashboard, positive_feedback) and clear what
     they said before ``at``; how many complaints were open."""

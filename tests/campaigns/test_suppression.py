@@ -81,6 +81,16 @@ async def notes(campaign_id: int) -> dict[int, tuple[str, str | None]]:
     return {d.customer_id: (d.status, d.note) for d in await Delivery.filter(campaign_id=campaign_id)}
 
 
+async def dashboard(path: str) -> str:
+    """A page of the staff's dashboard."""
+    runner, base = await serve("pw")
+    try:
+        async with aiohttp.ClientSession() as http, http.get(base + path, headers=login("staff", "pw")) as page:
+            return await page.text()
+    finally:
+        await runner.cleanup()
+
+
 async def test_a_complaint_suppresses_promotions_until_staff_resolve_it(
     shop: Shop, telegram: TelegramSandbox, bot: Bot, tmp_path: Path
 ) -> None:
@@ -91,6 +101,8 @@ async def test_a_complaint_suppresses_promotions_until_staff_resolve_it(
     assert complaint.source == "message" and complaint.resolved_at is None and "junk" in complaint.text
     assert await Event.filter(type="complaint_opened", customer_id=shop.mia).count() == 1
     (thread,) = [f"T0:C0STAFF:{n}.0001" for n, _ in enumerate(staff.alerts, 1)]
+    page = await dashboard(f"/dashboard/conversations/{shop.mia}")
+    assert 'id="complaint">complaint open since <strong>2027-03-10 12:00 UTC</strong>' in page
 
     first = await prepared(campaign_file(tmp_path))
     assert first.plan.suppressed_by == {OPEN_COMPLAINT: 1} and first.plan.planned == 1
@@ -101,6 +113,7 @@ async def test_a_complaint_suppresses_promotions_until_staff_resolve_it(
     complaint = await Complaint.get(id=complaint.id)
     assert complaint.resolved_at == NOW and complaint.resolution == "staff"
     assert any("complaint is marked resolved" in text for _, text in staff.posts)
+    assert 'id="complaint"' not in await dashboard(f"/dashboard/conversations/{shop.mia}")
 
     # the campaign is planned again before it is sent: Mia's row is back, and both go out
     again = await prepared(campaign_file(tmp_path), NOW + timedelta(hours=1))
@@ -123,15 +136,7 @@ async def test_a_complaint_after_planning_stops_the_send_and_the_report_says_why
     built = await report.build(await CampaignRow.get(id=prepared_.campaign_id))
     assert built.total.skipped_by == {OPEN_COMPLAINT: 1} and built.total.sent == 1
     assert built.as_dict()["funnel"]["skipped_by"] == {OPEN_COMPLAINT: 1}
-    runner, base = await serve("pw")  # the dashboard's report page shows the same row
-    try:
-        async with (
-            aiohttp.ClientSession() as http,
-            http.get(f"{base}/dashboard/campaigns/spring", headers=login("staff", "pw")) as page,
-        ):
-            html = await page.text()
-    finally:
-        await runner.cleanup()
+    html = await dashboard("/dashboard/campaigns/spring")  # the dashboard's report page shows the same row
     assert f'data-stage="skipped:{OPEN_COMPLAINT}"><td>skipped: {OPEN_COMPLAINT}</td><td>1</td>' in html
 
     # resolved with the CLI's call: the next campaign reaches her
