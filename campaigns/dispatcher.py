@@ -60,7 +60,7 @@ class _Results:
     retry: list[tuple[int, datetime, str]] = field(default_factory=list)
     limited: list[tuple[int, datetime, str]] = field(default_factory=list)
     unreachable: list[tuple[Claimed, str]] = field(default_factory=list)
-    gone: list[tuple[Claimed, str]] = field(default_factory=list)  # blocked the bot, or deactivated: opted out
+    gone: list[tuple[Claimed, str, str]] = field(default_factory=list)  # (row, error, blocked or deactivated)
     failing: set[int] = field(default_factory=set)  # campaigns with a failure in the batch
 
     def fail(self, row: Claimed, error: str) -> None:
@@ -238,7 +238,7 @@ class Dispatcher:
         elif what.action == "unreachable":
             results.unreachable.append((row, what.error))
         elif what.action == "gone":
-            results.gone.append((row, what.error))
+            results.gone.append((row, what.error, what.left or "deactivated"))
         elif what.action == "unknown":
             if isinstance(exc, DeliveryUncertain):  # the platform may have it: expected now and then, not a bug
                 log.warning("dispatcher %s: delivery %d: outcome unknown, %s", self.worker, row.id, what.error)
@@ -264,8 +264,8 @@ class Dispatcher:
             await outbox.mark_unreachable(name, row.address or "", error)
             skipped += await outbox.skip([(row.id, "unreachable")])
             skipped += await outbox.skip_customer(row.customer_id, name, "unreachable")
-        for row, error in results.gone:
-            skipped += await _gone(name, row, error, now)
+        for row, error, left in results.gone:
+            skipped += await _gone(name, row, error, left, now)
         stats = self.stats
         if self.metrics is not None:
             counts = {"sent": sent, "failed": failed, "unknown": unknown, "retried": len(results.retry),
@@ -290,10 +290,10 @@ class Dispatcher:
                 self.stats.paused.append(campaign_id)
 
 
-async def _gone(channel: str, row: Claimed, error: str, now: datetime) -> int:
-    """The customer blocked the bot or their account is gone: the chat is unreachable, they are opted out (with
-    an ``opted_out`` event saying why), and every row of theirs not yet sent is skipped: their journeys end."""
-    reason = "blocked" if "blocked" in error.lower() else "deactivated"
+async def _gone(channel: str, row: Claimed, error: str, reason: str, now: datetime) -> int:
+    """The customer blocked the bot or their account is gone (``reason``): the chat is unreachable, they are opted
+    out (with an ``opted_out`` event saying why), and every row of theirs not yet sent is skipped: their journeys
+    end."""
     await outbox.mark_unreachable(channel, row.address or "", error)
     if await identities.withdraw(row.customer_id, at=now, source=f"{channel}:{reason}"):
         data = {"channel": channel, "reason": reason, "error": error}

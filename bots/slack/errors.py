@@ -79,7 +79,7 @@ def _api_error(exc: SlackApiError) -> ChannelError:
     if status == 429 or code in RATE_LIMITED:
         return RateLimited(retry_after(getattr(response, "headers", None)), f"Slack: {what}")
     if code in UNREACHABLE:
-        return RecipientUnreachable(f"Slack: {code}", gone=code in GONE)
+        return RecipientUnreachable(f"Slack: {code}", left="deactivated" if code in GONE else None)
     if status >= 500 or code in SERVER:
         return TransientChannelError(f"Slack: {what}")
     if code in TOKEN_REFUSED:

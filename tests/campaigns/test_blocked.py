@@ -227,8 +227,8 @@ async def test_a_deactivated_slack_account_is_opted_out_and_app_home_subscribes_
     assert event.data["reason"] == "deactivated" and "account_inactive" in str(event.data["error"])
 
 
-@pytest.mark.parametrize(("how", "gone"), [("blocked", True), ("deactivated", True), ("not_found", False)])
-async def test_which_telegram_refusals_mean_the_person_left(how: str, gone: bool) -> None:
+@pytest.mark.parametrize(("how", "left"), [("blocked", "blocked"), ("deactivated", "deactivated"), ("not_found", None)])
+async def test_which_telegram_refusals_mean_the_person_left(how: str, left: str | None) -> None:
     async with TelegramSandbox() as sandbox:
         bot = build_bot(sandbox.token, api_url=sandbox.base_url, timeout=5)
         sandbox.block(4001, how)  # type: ignore[arg-type]
@@ -237,7 +237,7 @@ async def test_which_telegram_refusals_mean_the_person_left(how: str, gone: bool
                 await TelegramChannel(bot).send(OutboundMessage("4001", "hi"))
         finally:
             await bot.session.close()
-    assert caught.value.gone is gone
+    assert caught.value.left == left and caught.value.gone is (left is not None)
 
 
 async def test_which_slack_refusals_mean_the_person_left() -> None:
@@ -256,9 +256,9 @@ async def test_which_slack_refusals_mean_the_person_left() -> None:
         for target in ("U0GONE", "C0NOSUCH"):
             with pytest.raises(RecipientUnreachable) as caught:
                 await channel.send(OutboundMessage(f"{TEAM}:{target}", "hi"))
-            found[target] = (caught.value.gone, str(caught.value))
+            found[target] = (caught.value.left, str(caught.value))
         sandbox.revoke(TEAM)
         with pytest.raises(RecipientUnreachable) as caught:
             await channel.send(OutboundMessage(f"{TEAM}:U0STAYS", "hi"))
-    assert found == {"U0GONE": (True, "Slack: user_disabled"), "C0NOSUCH": (False, "Slack: channel_not_found")}
-    assert caught.value.gone and "account_inactive" in str(caught.value)
+    assert found == {"U0GONE": ("deactivated", "Slack: user_disabled"), "C0NOSUCH": (None, "Slack: channel_not_found")}
+    assert caught.value.left == "deactivated" and "account_inactive" in str(caught.value)
