@@ -15,7 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from assistant import complaints as complaint_rules
 from assistant import guard
+from assistant.complaints import NEGATIVE
 from assistant.feedback import capture
 from assistant.knowledge import Knowledge
 from assistant.llm import OpenAIAssistant
@@ -23,14 +25,13 @@ from assistant.offline import Answer, OfflineAssistant
 from assistant.sentiment import LexiconSentiment, SentimentModel
 from assistant.tools import Toolbox
 from campaigns.ports import Channel, ChannelError, InboundEvent, OutboundMessage, Reply, StaffAlerts
-from storage import conversations, identities
+from storage import complaints, conversations, identities
 from storage.models import Conversation
 
 log = logging.getLogger(__name__)
 WINDOW = 12  # messages the assistant rereads; older ones live in the summary
 SUMMARY_BATCH = 8  # summarise when this many have left the window
 UNANSWERED = 2  # messages in a row the assistant could not answer before a person is asked
-NEGATIVE = -0.6  # a message at least this negative asks for a person
 HANDED_OFF = "I've asked a person from our team to take over; they'll answer you here."
 FALLBACK = 'Sorry, I can\'t help with that here. Write "talk to a person" and someone from our team will answer.'
 REASONS = {
@@ -79,7 +80,8 @@ class Assistant:
         chat = await conversations.conversation(customer_id, event.channel, event.address)
         score = await self.sentiment.rate(text)
         await conversations.set_sentiment(message_id, score)
-        await capture(customer_id, event.channel, text, score, now)
+        feedback = await capture(customer_id, event.channel, text, score, now)
+        await complaint_rules.note(customer_id, text, score, feedback, now)
         if chat.holder == "human":
             await self._to_staff(chat, f"Customer: {text}")
             self.on_answer("person")
@@ -177,7 +179,8 @@ class Assistant:
         text = (
             f"Hand-off: {customer.name or customer.external_id} on {chat.channel} ({REASONS.get(reason, reason)}).\n"
             f"Summary: {chat.summary or 'no earlier summary'}\nLast messages:\n{transcript}\n"
-            'Reply in this thread to answer the customer; write "done" here to hand back to the assistant.'
+            'Reply in this thread to answer the customer; write "done" here to hand back to the assistant'
+            " (and to mark the customer's complaint resolved)."
         )
         base = self.config.public_url
         link = f"{base.rstrip('/')}/dashboard/conversations/{chat.customer_id}" if base else None
@@ -216,6 +219,8 @@ class Assistant:
         if event.text.strip().casefold().rstrip(".!") in BACK_WORDS:
             if await conversations.hand_back(chat.id):
                 await self._post(thread, "Handed back: the assistant answers this customer again.")
+            if await complaints.resolve(chat.customer_id, at=now, how="staff"):
+                await self._post(thread, "The customer's complaint is marked resolved: offers may reach them again.")
             return
         channel = self.channels.get(chat.channel)
         if channel is None:

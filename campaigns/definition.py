@@ -44,6 +44,11 @@ class Audience(Strict):
     exclude_personas: list[Slug] = Field(default_factory=list)
     exclude_segments: list[Slug] = Field(default_factory=list)
     holdout: float = Field(default=0.0, ge=0.0, le=0.5, description="Share kept back, unsent, to measure lift.")
+    suppress_unhappy: bool | None = Field(
+        default=None,
+        description="Skip customers with an open complaint or strongly negative recent words: unset follows the"
+        " shop's CHATCAST_SUPPRESS_UNHAPPY; false sends to them anyway; true suppresses even where the shop does not.",
+    )
 
 
 class Offer(Strict):

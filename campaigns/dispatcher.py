@@ -20,7 +20,8 @@ from campaigns.limits import Throttle
 from campaigns.metrics import Metrics
 from campaigns.ports import Button, Channel, DeliveryUncertain, OutboundMessage
 from campaigns.retry import Backoff, verdict
-from storage import outbox
+from campaigns.suppression import Suppression
+from storage import identities, outbox
 from storage.db import DATABASE_DOWN
 from storage.outbox import Claimed
 
@@ -44,6 +45,7 @@ class DispatchStats:
     rate_limited: int = 0  # 429 answers
     waits: int = 0  # sends held back by a channel's pause after a 429
     capped: int = 0  # rows held back or skipped by a frequency cap
+    suppressed: int = 0  # rows skipped because the customer is unhappy (open complaint, negative words)
     database_errors: int = 0  # service-loop rounds lost to a database that went away
     paused: list[int] = field(default_factory=list)  # campaigns paused by the error ceiling
 
@@ -58,6 +60,7 @@ class _Results:
     retry: list[tuple[int, datetime, str]] = field(default_factory=list)
     limited: list[tuple[int, datetime, str]] = field(default_factory=list)
     unreachable: list[tuple[Claimed, str]] = field(default_factory=list)
+    gone: list[tuple[Claimed, str, str]] = field(default_factory=list)  # (row, error, blocked or deactivated)
     failing: set[int] = field(default_factory=set)  # campaigns with a failure in the batch
 
     def fail(self, row: Claimed, error: str) -> None:
@@ -88,6 +91,7 @@ class Dispatcher:
         caps: Caps | None = None,
         shared_limits: str | None = None,
         metrics: Metrics | None = None,
+        suppression: Suppression | None = None,
     ) -> None:
         self.metrics = metrics
         self.channels, self.worker, self.batch = dict(channels), worker, batch
@@ -98,7 +102,7 @@ class Dispatcher:
             name: Throttle.for_channel(name, ch.limits, rates, clock=clock, sleep=sleep, shared=shared_limits)
             for name, ch in self.channels.items()
         }
-        self.caps = caps
+        self.caps, self.suppression = caps, suppression
         self.stats = DispatchStats()
         self.idle = asyncio.Event()  # set while the service loop finds nothing due (tests and the demo await it)
         self._started = False
@@ -169,6 +173,13 @@ class Dispatcher:
         self.stats.skipped += len(rows) - len(todo)
         if self.metrics is not None and len(rows) > len(todo):
             self.metrics.sends.labels(name, "skipped").inc(len(rows) - len(todo))
+        if self.suppression is not None and todo:
+            # before the caps: a suppressed row must not use up the customer's allowance
+            todo, suppressed = await self.suppression.split(todo, self.clock())
+            skipped = await outbox.skip(suppressed)
+            self.stats.suppressed, self.stats.skipped = self.stats.suppressed + skipped, self.stats.skipped + skipped
+            if self.metrics is not None and skipped:
+                self.metrics.sends.labels(name, "suppressed").inc(skipped)
         if self.caps is not None and todo:
             todo, held = await self.caps.split(todo, self.clock())
             await self._hold(held)
@@ -226,6 +237,8 @@ class Dispatcher:
             results.unreachable.append((row, f"migrated:{what.new_address}"))
         elif what.action == "unreachable":
             results.unreachable.append((row, what.error))
+        elif what.action == "gone":
+            results.gone.append((row, what.error, what.left or "deactivated"))
         elif what.action == "unknown":
             if isinstance(exc, DeliveryUncertain):  # the platform may have it: expected now and then, not a bug
                 log.warning("dispatcher %s: delivery %d: outcome unknown, %s", self.worker, row.id, what.error)
@@ -251,10 +264,13 @@ class Dispatcher:
             await outbox.mark_unreachable(name, row.address or "", error)
             skipped += await outbox.skip([(row.id, "unreachable")])
             skipped += await outbox.skip_customer(row.customer_id, name, "unreachable")
+        for row, error, left in results.gone:
+            skipped += await _gone(name, row, error, left, now)
         stats = self.stats
         if self.metrics is not None:
             counts = {"sent": sent, "failed": failed, "unknown": unknown, "retried": len(results.retry),
-                      "rate_limited": len(results.limited), "unreachable": len(results.unreachable)}  # fmt: skip
+                      "rate_limited": len(results.limited),
+                      "unreachable": len(results.unreachable) + len(results.gone)}  # fmt: skip
             for outcome, n in counts.items():
                 if n:
                     self.metrics.sends.labels(name, outcome).inc(n)
@@ -272,6 +288,17 @@ class Dispatcher:
             if await outbox.pause_campaign(campaign_id, reason, now):
                 log.warning("dispatcher %s: campaign %d paused: %s", self.worker, campaign_id, reason)
                 self.stats.paused.append(campaign_id)
+
+
+async def _gone(channel: str, row: Claimed, error: str, reason: str, now: datetime) -> int:
+    """The customer blocked the bot or their account is gone (``reason``): the chat is unreachable, they are opted
+    out (with an ``opted_out`` event saying why), and every row of theirs not yet sent is skipped: their journeys
+    end."""
+    await outbox.mark_unreachable(channel, row.address or "", error)
+    if await identities.withdraw(row.customer_id, at=now, source=f"{channel}:{reason}"):
+        data = {"channel": channel, "reason": reason, "error": error}
+        await identities.add_event("opted_out", at=now, customer_id=row.customer_id, delivery_id=row.id, data=data)
+    return await outbox.skip([(row.id, reason)]) + await outbox.skip_unsent(row.customer_id, reason)
 
 
 def _message(row: Claimed) -> OutboundMessage:

@@ -4,7 +4,8 @@ Each follow-up comes after the previous step (the main message, then each follow
 customers to whom that step was *sent*, once ``after`` has passed since it was. Its ``when`` conditions all
 hold over what the customer did since then: ``clicked`` (a button of this campaign), ``replied`` (wrote to
 the shop), ``purchased`` (an order), each also negated. ``stop_when`` ends a customer's journey for good:
-``purchased`` or ``replied`` since the campaign first reached them, or ``opted_out``. The sweep is one
+``purchased`` or ``replied`` since the campaign first reached them, or ``opted_out``; an opt-out (by the customer,
+or by blocking the bot) ends it whatever ``stop_when`` says, even after they subscribe again. The sweep is one
 ``INSERT ... SELECT`` per follow-up, with ``ON CONFLICT DO NOTHING`` on (campaign, step, customer): running
 it again, or from two processes, adds nobody twice. It runs in slices of ``CHUNK`` customers (by id, walked
 on the unique index), each its own short statement: a follow-up to a million customers never holds the
@@ -89,9 +90,18 @@ def stop_sql(stop_when: Sequence[str], campaign_id: str) -> str:
     for reason in stop_when:
         if reason == "opted_out":
             parts.append("EXISTS (SELECT 1 FROM customer c WHERE c.id = d.customer_id AND c.opted_out_at IS NOT NULL)")
+            parts.append(
+                "EXISTS (SELECT 1 FROM event e WHERE e.customer_id = d.customer_id AND e.type = 'opted_out'"
+                f" AND e.at >= {first})"
+            )
         else:
             parts.append(_since(reason, campaign_id, first))
     return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
+def _stops(campaign: Campaign) -> list[str]:
+    """The campaign's ``stop_when``, and always ``opted_out``: a customer who left is never followed up."""
+    return [*campaign.stop_when, *(["opted_out"] if "opted_out" not in campaign.stop_when else [])]
 
 
 async def _bounds(campaign_id: int, step: str, after: int | None) -> tuple[int, int] | None:
@@ -148,7 +158,7 @@ async def _plan(
         # already planned (an earlier sweep): skip before any condition is evaluated
         f" AND NOT EXISTS (SELECT 1 FROM delivery f WHERE f.campaign_id = d.campaign_id AND f.step = {step}"
         " AND f.customer_id = d.customer_id)"
-        f" AND {condition_sql(follow_up.when, cid)} AND NOT {stop_sql(campaign.stop_when, cid)}"
+        f" AND {condition_sql(follow_up.when, cid)} AND NOT {stop_sql(_stops(campaign), cid)}"
         " ON CONFLICT (campaign_id, step, customer_id) DO NOTHING"
     )
     return await execute(sql, q.values)

@@ -109,8 +109,11 @@ class Inbound:
         else:
             identity = await identities.find(event.channel, event.address) or await self._new_customer(event)
             source, text = "start", BAD_LINK if token else WELCOME
+        left = identity.customer.consent_source if _opted_out(identity.customer) else None
         await identities.opt_in(identity, at=now, source=f"{event.channel}:{source}")
         data = {"channel": event.channel, "source": source}
+        if left:
+            data["after"] = left  # back after an opt-out (e.g. telegram:blocked): new consent, given now
         await identities.add_event("opted_in", at=now, customer_id=identity.customer.id, data=data)
         return Reply(text, (UNSUBSCRIBE,))
 

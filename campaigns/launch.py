@@ -21,6 +21,7 @@ from campaigns.due import Span, set_due_times
 from campaigns.loader import load_campaign
 from campaigns.planner import PlanResult, plan, register
 from campaigns.ports import Channel
+from campaigns.suppression import Suppression, Unhappy
 from campaigns.writer import CopyWriter
 from segments.definitions import Definitions
 from storage import campaigns as campaign_rows
@@ -55,6 +56,7 @@ async def prepare(
     on_planned: Callable[[PlanResult], None] | None = None,
     shop_zone: ZoneInfo = UTC_ZONE,
     quiet: Span | None = None,
+    unhappy: Unhappy | None = None,
 ) -> Prepared:
     """Load and check the file, register it, plan its audience, give each row its due time (schedule, local
     time, window, ``quiet`` hours in the customer's zone, else ``shop_zone``), and write every row's copy."""
@@ -70,7 +72,9 @@ async def prepare(
     if campaign.schedule is not None and campaign.schedule.cron:
         first = await recurring.start(campaign, campaign_id, now=as_of, shop_zone=shop_zone)
         return Prepared(campaign, campaign_id, PlanResult(), WriteResult(), recurring=True, next_run=first)
-    planned = await plan(campaign, campaign_id, definitions, as_of=as_of, due_at=_start(campaign, as_of))
+    planned = await plan(
+        campaign, campaign_id, definitions, as_of=as_of, due_at=_start(campaign, as_of), unhappy=unhappy
+    )
     await set_due_times(campaign, campaign_id, MAIN, now=as_of, shop_zone=shop_zone, quiet=quiet)
     if on_planned:
         on_planned(planned)
@@ -105,11 +109,14 @@ async def send(
     rates: Mapping[str, float] | None = None,
     send_rate: float | None = None,
     caps: Caps | None = None,
+    suppression: Suppression | None = None,
 ) -> DispatchStats:
     """Start the campaign and send what is due now at no more than ``send_rate`` a second on each channel, then
     return (what is due later waits for ``serve``)."""
     await set_status(campaign_id, "running")
-    dispatcher = Dispatcher(channels, worker=worker, rates=capped(channels, rates, send_rate), caps=caps)
+    dispatcher = Dispatcher(
+        channels, worker=worker, rates=capped(channels, rates, send_rate), caps=caps, suppression=suppression
+    )
     return await dispatcher.drain()
 
 

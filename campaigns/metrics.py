@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-OUTCOMES = ("sent", "failed", "unknown", "retried", "rate_limited", "unreachable", "skipped", "capped")
+OUTCOMES = ("sent", "failed", "unknown", "retried", "rate_limited", "unreachable", "skipped", "capped", "suppressed")
 
 
 class _Totals(Collector):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from campaigns.audience_sql import AudienceSql, audience_sql
 from campaigns.definition import Campaign
+from campaigns.suppression import Unhappy, unhappy_sql
 from segments.audience import compiler_for
 from segments.compiler import FROM
 from segments.definitions import Definitions
@@ -31,9 +32,11 @@ class PlanError(Exception):
 
 @dataclass
 class PlanResult:
-    """What one plan() did: audience = excluded + no_consent + unreachable + already_planned + planned + holdout.
+    """What one plan() did: audience = excluded + no_consent + unreachable + already_planned + planned + holdout
+    + suppressed.
 
-    ``channels``, ``variants`` and ``personas`` break down the rows planned now (holdout rows not included).
+    ``channels``, ``variants`` and ``personas`` break down the rows planned now (holdout rows not included);
+    ``suppressed_by`` the rows skipped now for unhappy customers, by note.
     """
 
     audience: int = 0
@@ -43,6 +46,8 @@ class PlanResult:
     already_planned: int = 0
     planned: int = 0
     holdout: int = 0
+    suppressed: int = 0
+    suppressed_by: dict[str, int] = field(default_factory=dict)
     channels: dict[str, int] = field(default_factory=dict)
     variants: dict[str, int] = field(default_factory=dict)
     personas: dict[str, int] = field(default_factory=dict)
@@ -93,8 +98,10 @@ async def plan(
     as_of: datetime,
     step: str = "main",
     due_at: datetime | None = None,
+    unhappy: Unhappy | None = None,
 ) -> PlanResult:
-    """Add the campaign's eligible audience as ``planned`` (or ``holdout``) rows of ``step``; count the funnel."""
+    """Add the campaign's eligible audience as ``planned`` (or ``holdout``) rows of ``step``, unhappy customers'
+    as ``skipped`` with the reason (``unhappy``: the shop's rule, on by default); count the funnel."""
     _check(campaign, definitions)
     row = await CampaignRow.get_or_none(id=campaign_id)
     if row is None or row.key != campaign.id:
@@ -104,14 +111,25 @@ async def plan(
     compiler = compiler_for(definitions, db.dialect(), as_of)
     sql, p = audience_sql(campaign, definitions, compiler), compiler.params
     cid, name = int(campaign_id), p.text(step)
+    rule = unhappy or Unhappy()
+    # the unhappy are judged afresh: rows suppressed by an earlier plan are planned again if that has ended
+    q = Params(p.dialect)
+    await execute(
+        f"DELETE FROM delivery WHERE campaign_id = {cid} AND step = {q.text(step)} AND status = 'skipped'"
+        " AND note LIKE 'suppressed:%'",
+        q.values,
+    )
     since = int((await fetch("SELECT COALESCE(MAX(id), 0) FROM delivery"))[0][0])
+    # suppression comes before the holdout split: neither group holds unhappy customers, so the lift compares
+    unhappy_join = f" LEFT JOIN ({unhappy_sql(rule, p, as_of)}) u ON u.id = c.id" if rule.applies(campaign) else ""
+    why = "u.why" if unhappy_join else "NULL"
     await execute(
         "INSERT INTO delivery (campaign_id, step, customer_id, channel, address, variant, persona, buttons,"
-        " due_at, status, attempts, created_at, timing, copy_arm)"
+        " due_at, status, note, attempts, created_at, timing, copy_arm)"
         f" SELECT {cid}, {name}, c.id, ci.channel, ci.address, {sql.variant}, c.persona, '[]', {_moment(p, due_at)},"
-        f" CASE WHEN {sql.holdout} THEN 'holdout' ELSE 'planned' END, 0, {_moment(p, datetime.now(UTC))},"
-        f" {sql.timing}, {sql.copy_arm}"
-        f" FROM {_source(sql)} JOIN channel_identity ci ON ci.id = {sql.identity}"
+        f" CASE WHEN {why} IS NOT NULL THEN 'skipped' WHEN {sql.holdout} THEN 'holdout' ELSE 'planned' END, {why},"
+        f" 0, {_moment(p, datetime.now(UTC))}, {sql.timing}, {sql.copy_arm}"
+        f" FROM {_source(sql)} JOIN channel_identity ci ON ci.id = {sql.identity}{unhappy_join}"
         f" WHERE {sql.include} AND NOT {sql.exclude} AND {sql.consent}"
         " ON CONFLICT (campaign_id, step, customer_id) DO NOTHING",
         p.values,
@@ -119,21 +137,25 @@ async def plan(
     result = await _funnel(campaign, definitions, as_of)
     q = Params(p.dialect)
     added = await fetch(
-        "SELECT status, channel, variant, persona, COUNT(*) FROM delivery"
+        "SELECT status, channel, variant, persona, note, COUNT(*) FROM delivery"
         f" WHERE campaign_id = {cid} AND step = {q.text(step)} AND id > {since}"
-        " GROUP BY status, channel, variant, persona",
+        " GROUP BY status, channel, variant, persona, note",
         q.values,
     )
-    for status, channel, variant, persona, n in added:
+    for status, channel, variant, persona, note, n in added:
         if status == "holdout":
             result.holdout += int(n)
+            continue
+        if status == "skipped":
+            result.suppressed += int(n)
+            result.suppressed_by[str(note)] = result.suppressed_by.get(str(note), 0) + int(n)
             continue
         result.planned += int(n)
         for counts, key in ((result.channels, channel), (result.variants, variant), (result.personas, persona)):
             label = NO_PERSONA if key is None else str(key)
             counts[label] = counts.get(label, 0) + int(n)
     eligible = result.audience - result.excluded - result.no_consent - result.unreachable
-    result.already_planned = max(0, eligible - result.planned - result.holdout)
+    result.already_planned = max(0, eligible - result.planned - result.holdout - result.suppressed)
     await execute(f"UPDATE campaign SET status = 'planned' WHERE id = {cid} AND status = 'draft'")
     return result
 

@@ -160,7 +160,20 @@ class RateLimited(ChannelError):
 
 
 class RecipientUnreachable(ChannelError):
-    """The customer blocked the bot, left, or the address no longer exists: stop sending to it."""
+    """The customer blocked the bot, left, or the address no longer exists: stop sending to it. ``left`` says how
+    the person left us (``blocked`` the bot, or their account ``deactivated``), which opts them out; None for an
+    address that is wrong or gone."""
+
+    def __init__(
+        self, message: str = "recipient unreachable", *, left: Literal["blocked", "deactivated"] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.left = left
+
+    @property
+    def gone(self) -> bool:
+        """Whether the person left (not merely the address)."""
+        return self.left is not None
 
 
 class TransientChannelError(ChannelError):

@@ -17,6 +17,7 @@ from campaigns.compose import RUN_PREFIX, WriteResult, write_copy
 from campaigns.definition import Campaign
 from campaigns.due import Span, aware, set_due_times
 from campaigns.planner import PlanResult, plan
+from campaigns.suppression import Unhappy
 from campaigns.timing import cron_runs, run_id
 from campaigns.writer import CopyWriter
 from segments.definitions import Definitions
@@ -68,6 +69,7 @@ async def run_due(
     shop_zone: ZoneInfo,
     quiet: Span | None = None,
     shop_name: str = "our shop",
+    unhappy: Unhappy | None = None,
 ) -> tuple[str, PlanResult, WriteResult] | None:
     """Plan and write the latest run that is due (older missed ones coalesce into it), and set the next one."""
     row = await CampaignRow.get(id=campaign_id)
@@ -77,7 +79,7 @@ async def run_due(
     due = cron_runs(campaign.schedule.cron, zone, row.next_run_at - timedelta(microseconds=1), now)
     moment = due[-1] if due else row.next_run_at
     step = run_step(moment)
-    planned = await plan(campaign, campaign_id, definitions, as_of=now, step=step)
+    planned = await plan(campaign, campaign_id, definitions, as_of=now, step=step, unhappy=unhappy)
     await set_due_times(campaign, campaign_id, step, now=now, shop_zone=shop_zone, quiet=quiet, run_start=moment)
     written = await write_copy(campaign, campaign_id, definitions, writer, as_of=now, step=step, shop_name=shop_name)
     row.next_run_at = next_run(campaign, moment, shop_zone)

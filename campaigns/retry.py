@@ -16,7 +16,7 @@ from campaigns.ports import (
     TransientChannelError,
 )
 
-Action = Literal["rate_limited", "retry", "fail", "unreachable", "migrated", "unknown"]
+Action = Literal["rate_limited", "retry", "fail", "unreachable", "gone", "migrated", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Verdict:
     error: str
     delay: float = 0.0
     new_address: str | None = None
+    left: str | None = None  # gone: how the person left (blocked, deactivated)
 
 
 def verdict(error: BaseException, attempts: int, max_attempts: int, backoff: Backoff, rng: random.Random) -> Verdict:
@@ -50,6 +51,8 @@ def verdict(error: BaseException, attempts: int, max_attempts: int, backoff: Bac
             return Verdict("rate_limited", text, max(error.retry_after, 0.0))
         case AddressMigrated():
             return Verdict("migrated", text, new_address=error.new_address)
+        case RecipientUnreachable() if error.left:
+            return Verdict("gone", text, left=error.left)
         case RecipientUnreachable():
             return Verdict("unreachable", text)
         case DeliveryUncertain():  # at most once: it may have gone out; a retry could send it twice

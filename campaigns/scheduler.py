@@ -31,6 +31,7 @@ from campaigns.due import Span
 from campaigns.followups import sweep
 from campaigns.loader import CampaignError, parse_campaign
 from campaigns.notices import queue_notices
+from campaigns.suppression import Unhappy
 from campaigns.writer import CopyWriter
 from segments.definitions import Definitions
 from storage import outbox
@@ -88,15 +89,21 @@ async def follow_ups(writer: CopyWriter, definitions: Definitions, shop_name: st
 
 
 async def recurring_runs(
-    writer: CopyWriter, definitions: Definitions, shop_name: str, shop_zone: ZoneInfo, quiet: Span | None
+    writer: CopyWriter,
+    definitions: Definitions,
+    shop_name: str,
+    shop_zone: ZoneInfo,
+    quiet: Span | None,
+    unhappy: Unhappy | None = None,
 ) -> dict[str, str]:
     """Plan and write every due run of the running recurring campaigns; the step planned per campaign key."""
     now = datetime.now(UTC)
     done: dict[str, str] = {}
     async for row, campaign in _running("recurring", next_run_at__lte=now):
         ran = await recurring.run_due(
-            campaign, int(row.id), definitions, writer, now=now, shop_zone=shop_zone, quiet=quiet, shop_name=shop_name
-        )
+            campaign, int(row.id), definitions, writer, now=now, shop_zone=shop_zone, quiet=quiet, shop_name=shop_name,
+            unhappy=unhappy,
+        )  # fmt: skip
         if ran:
             step, planned, written = ran
             log.info(
@@ -132,8 +139,9 @@ class Scheduler:
         quiet: Span | None = None,
         recurring_seconds: float = 15.0,
         extra_jobs: Sequence[PeriodicJob] = (),
+        unhappy: Unhappy | None = None,
     ) -> None:
-        self.extra_jobs = tuple(extra_jobs)
+        self.extra_jobs, self.unhappy = tuple(extra_jobs), unhappy
         self.shop_zone, self.quiet, self.recurring_seconds = shop_zone or ZoneInfo("UTC"), quiet, recurring_seconds
         self.claim_timeout, self.housekeeping_seconds = claim_timeout, housekeeping_seconds
         self.writer, self.definitions, self.shop_name = writer, definitions, shop_name
@@ -175,7 +183,7 @@ class Scheduler:
             self._scheduler.add_job(
                 recurring_runs,
                 IntervalTrigger(seconds=self.recurring_seconds, timezone=UTC),
-                args=[self.writer, self.definitions, self.shop_name, self.shop_zone, self.quiet],
+                args=[self.writer, self.definitions, self.shop_name, self.shop_zone, self.quiet, self.unhappy],
                 id="recurring",
                 next_run_time=datetime.now(UTC),
                 replace_existing=True,

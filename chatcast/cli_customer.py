@@ -1,5 +1,5 @@
-"""``chatcast customer``: a customer's data on request - exported as JSON, or erased (GDPR-style) - and their
-order notices switched on or off."""
+"""``chatcast customer``: a customer's data on request - exported as JSON, or erased (GDPR-style); their
+order notices switched on or off; their complaints listed and resolved."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from chatcast.console import UserError, fail, out, run, state
-from storage import db, notices, privacy
+from storage import complaints, db, notices, privacy
 from storage.models import Customer
 
 customer_app = typer.Typer(
-    help="A customer's data on request (export it as JSON, or erase it); their order notices on or off.",
+    help="A customer's data on request (export, erase); order notices (on, off); complaints (list, resolve).",
     no_args_is_help=True,
 )
 IdArgument = Annotated[str, typer.Argument(help="The customer's id in the shop (its external id).")]
@@ -87,3 +89,39 @@ def notices_command(
     changed = _on_customer(ctx, customer, change)
     state_word = "on" if switch == "on" else "off"
     out.print(f"Order notices for customer {customer} are {state_word}{'' if changed else ' (they already were)'}.")
+
+
+@customer_app.command("complaints")
+def complaints_command(ctx: typer.Context) -> None:
+    """Open complaints, oldest first: while one is open the customer gets no promotions."""
+    settings = state(ctx).settings
+
+    async def go() -> list[complaints.OpenComplaint]:
+        async with db.database(settings.db_url):
+            return await complaints.open_list()
+
+    found = run(ctx, go())
+    if not found:
+        out.print("No open complaints.")
+        return
+    table = Table(title="Open complaints")
+    for column in ("customer", "name", "opened", "from", "what they said"):
+        table.add_column(column)
+    for c in found:
+        # customers' words are data: rich markup in them ("[bold]") is shown as written
+        table.add_row(
+            escape(c.external_id), escape(c.name), f"{c.opened_at:%Y-%m-%d %H:%M}", c.source, escape(c.text[:80])
+        )
+    out.print(table)
+
+
+@customer_app.command("resolve")
+def resolve_command(ctx: typer.Context, customer: IdArgument) -> None:
+    """Mark the customer's complaint resolved: what they said before now no longer suppresses promotions."""
+
+    async def resolve(found: Customer) -> int:
+        return await complaints.resolve(found.id, at=datetime.now(UTC), how="cli")
+
+    closed = _on_customer(ctx, customer, resolve)
+    what = f"{closed} open complaint{'s' if closed != 1 else ''} resolved" if closed else "no complaint was open"
+    out.print(f"Customer {customer}: {what}; promotions may reach them again.")

@@ -24,7 +24,7 @@ from campaigns.preview import previews
 from campaigns.writer import Recipient
 from chatcast.cli_segments import definitions
 from chatcast.console import UserError, err, fail, out, run, state
-from chatcast.engine import build_writer, caps, open_channels, rates, tuned_gc
+from chatcast.engine import build_writer, caps, open_channels, rates, suppression, tuned_gc, unhappy
 from segments.definitions import Definitions
 from segments.recommend import products_by_sku
 from storage import campaigns as campaign_rows
@@ -161,6 +161,7 @@ def launch_command(
                     on_planned=planned,
                     shop_zone=settings.zone,
                     quiet=settings.quiet_span,
+                    unhappy=unhappy(settings),
                 )
             if dry_run:
                 return prepared, None, 0
@@ -184,6 +185,7 @@ def launch_command(
                         rates=rates(settings),
                         send_rate=prepared.campaign.send_rate,
                         caps=caps(settings),
+                        suppression=suppression(settings),
                     )
             counts = await campaign_rows.counts(prepared.campaign_id)
             return prepared, stats, sum(n for (_, status), n in counts.items() if status == "queued")
@@ -201,7 +203,8 @@ def launch_command(
     p = prepared.plan
     out.print(
         f"{prepared.campaign.id}: {p.planned:,} planned, {p.holdout:,} held out, {p.no_consent:,} without consent,"
-        f" {p.unreachable:,} unreachable; {prepared.write.written:,} messages written"
+        f" {p.unreachable:,} unreachable, {p.suppressed:,} suppressed (unhappy);"
+        f" {prepared.write.written:,} messages written"
         f" ({', '.join(f'{k} {v:,}' for k, v in sorted(prepared.write.by_source.items())) or 'none new'})"
     )
     if stats is None:

@@ -22,7 +22,7 @@ from campaigns.metrics import Metrics
 from campaigns.report import build
 from chatcast.pages import STATIC, environment, report_context
 from storage import campaigns as campaign_rows
-from storage import reports
+from storage import complaints, reports
 from storage.conversations import transcript
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -52,7 +52,9 @@ def add_dashboard(app: web.Application, user: str, password: str | None, metrics
         if found is None:
             raise web.HTTPNotFound(text="no such customer")
         customer, chat, messages = found
+        complaint = await complaints.open_since(customer.id)
         html = env.get_template("conversation.html").render(
+            complaint=f"{complaint:%Y-%m-%d %H:%M} UTC" if complaint else None,
             name=customer.name or customer.external_id,
             external_id=customer.external_id,
             channel=chat.channel if chat else None,

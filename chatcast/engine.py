@@ -26,6 +26,7 @@ from campaigns.inbound import Inbound
 from campaigns.metrics import Metrics
 from campaigns.ports import Channel, StaffAlerts
 from campaigns.scheduler import PeriodicJob
+from campaigns.suppression import Suppression, Unhappy
 from campaigns.writer import CopyWriter, OpenAIWriter
 from chatcast.settings import Settings
 from storage.installations import InstallationStore
@@ -75,6 +76,16 @@ def tuned_gc() -> Iterator[None]:
 def caps(settings: Settings) -> Caps:
     """The shop's frequency cap (campaigns may set their own)."""
     return Caps(Cap(settings.frequency_cap_day, settings.frequency_cap_week, settings.frequency_cap_action))
+
+
+def unhappy(settings: Settings) -> Unhappy:
+    """The shop's rule for unhappy customers (no promotions while a complaint is open or recent words are bad)."""
+    return Unhappy(settings.suppress_unhappy, settings.unhappy_days, settings.unhappy_sentiment)
+
+
+def suppression(settings: Settings) -> Suppression:
+    """That rule as the dispatcher applies it to each row it claims."""
+    return Suppression(unhappy(settings))
 
 
 def rates(settings: Settings) -> dict[str, float]:

@@ -27,7 +27,18 @@ from campaigns.metrics import Metrics
 from campaigns.notices import queue_notices
 from campaigns.scheduler import Scheduler
 from chatcast.dashboard import add_dashboard
-from chatcast.engine import Bots, assistant_jobs, build_writer, caps, open_bots, rates, secret, watch_assistant
+from chatcast.engine import (
+    Bots,
+    assistant_jobs,
+    build_writer,
+    caps,
+    open_bots,
+    rates,
+    secret,
+    suppression,
+    unhappy,
+    watch_assistant,
+)
 from chatcast.settings import Settings
 from segments.definitions import Definitions
 from segments.definitions import load as load_definitions
@@ -144,6 +155,7 @@ async def run_service(
             worker=state.worker,
             rates=rates(settings),
             caps=caps(settings),
+            suppression=suppression(settings),
             shared_limits=settings.redis_url,
             metrics=metrics,
         )
@@ -156,6 +168,7 @@ async def run_service(
             shop_zone=settings.zone,
             quiet=settings.quiet_span,
             extra_jobs=assistant_jobs(settings, bots.channels) if role == "all" else (),
+            unhappy=unhappy(settings),
         )
         state.dispatcher, state.scheduler = dispatcher, scheduler
         state.lease = Lease(settings.db_url)

@@ -99,6 +99,15 @@ class Settings(BaseSettings):
     frequency_cap_action: Literal["wait", "skip"] = Field(
         default="wait", description="A capped message waits until the customer is under the cap, or is skipped."
     )
+    suppress_unhappy: bool = Field(
+        default=True,
+        description="No promotion to a customer with an open complaint or strongly negative recent words (a"
+        " campaign's audience.suppress_unhappy: false opts out).",
+    )
+    unhappy_sentiment: float = Field(
+        default=-0.4, ge=-1, le=1, description="Mean sentiment of recent words at or below which a customer is unhappy."
+    )
+    unhappy_days: int = Field(default=30, ge=1, description="How far back 'recent words' reach, in days.")
     telegram_rate_per_second: float = Field(default=30.0, gt=0)
     telegram_chat_rate_per_second: float = Field(default=1.0, gt=0)
     slack_channel_rate_per_second: float = Field(default=1.0, gt=0)

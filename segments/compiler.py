@@ -37,6 +37,9 @@ COLUMNS = {
     "rfm_monetary": "f.rfm_monetary",
     "clicked": "COALESCE(f.clicks, 0)",
     "replied": "COALESCE(f.replies, 0)",
+    "sentiment_30d": "f.sentiment_30d",
+    "open_complaint": "COALESCE(f.open_complaint, FALSE)",
+    "negative_about": "f.negative_skus",
 }
 # Windowed aggregates over orders: (SQL aggregate, its value for a customer with no order in the window).
 ORDER_AGGREGATES: dict[str, tuple[str, float | None]] = {

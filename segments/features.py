@@ -3,17 +3,23 @@
 Spend is net of returns (a cancellation takes its amount back; never below zero). RFM scores are quintiles
 1-5 among customers with orders: the full refresh computes the cut points and stores them, an incremental
 refresh scores the touched customers against the stored ones (so scores stay comparable between full runs).
+
+What customers said: ``sentiment_30d`` is the mean sentiment of their feedback and rated chat messages in the
+30 days before ``as_of`` (a message kept as feedback counts once), unset without any; ``open_complaint`` whether
+a complaint of theirs is open; ``negative_skus`` the SKUs their negative feedback (any time) was about.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from storage import state
 from storage.sql import BaseDBAsyncClient, execute, fetch
 
 RFM_KEY = "segments.rfm_cuts"
+SENTIMENT_DAYS = 30
+NEGATIVE = -0.05  # VADER's band, as assistant.sentiment.label: below it, feedback is negative
 RFM = {  # score column: (value, direction) - a later order and more orders and spend score higher
     "rfm_recency": "last_order_at",
     "rfm_frequency": "orders_count",
@@ -40,16 +46,36 @@ def features_sql(dialect: str, touched: bool) -> str:
         " GROUP BY customer_id"
     )
     empty = "'[]'::jsonb" if pg else "'[]'"
+    since, until = ("$2", "$3") if pg else ("?2", "?3")
+    words = (
+        "SELECT m.customer_id, m.sentiment AS score FROM chat_message m WHERE m.role = 'customer'"
+        f" AND m.sentiment IS NOT NULL AND m.at > {since} AND m.at <= {until}{_scope('m.customer_id', touched)}"
+        " AND NOT EXISTS (SELECT 1 FROM feedback b WHERE b.customer_id = m.customer_id AND b.at = m.at)"
+        f" UNION ALL SELECT b.customer_id, b.sentiment FROM feedback b WHERE b.at > {since} AND b.at <= {until}"
+        f"{_scope('b.customer_id', touched)}"
+    )
+    negative = (
+        "SELECT b.customer_id, jsonb_agg(DISTINCT s.sku ORDER BY s.sku) AS skus FROM feedback b"
+        " CROSS JOIN LATERAL jsonb_array_elements_text(b.products) AS s(sku)"
+        f" WHERE b.sentiment <= {NEGATIVE}{_scope('b.customer_id', touched)} GROUP BY b.customer_id"
+        if pg
+        else "SELECT customer_id, json_group_array(sku) AS skus FROM (SELECT DISTINCT b.customer_id, e.value AS sku"
+        f" FROM feedback b, json_each(b.products) e WHERE b.sentiment <= {NEGATIVE}{_scope('b.customer_id', touched)}"
+        " ORDER BY 1, 2) GROUP BY customer_id"
+    )
     # sums rounded to the stored precision: float addition in another order (another plan) must not move a
     # customer across an RFM cut point
     average = "CAST(o.spend / o.n AS NUMERIC)" if pg else "o.spend / o.n"
     round_sum = "CAST(ROUND(CAST(SUM(total) AS NUMERIC), 4) AS DOUBLE PRECISION)" if pg else "ROUND(SUM(total), 4)"
     return f"""
 INSERT INTO customer_features (customer_id, orders_count, returns_count, total_spend, avg_order_value,
-    first_order_at, last_order_at, discount_orders, categories, clicks, replies, last_engaged_at, computed_at)
+    first_order_at, last_order_at, discount_orders, categories, clicks, replies, last_engaged_at,
+    sentiment_30d, open_complaint, negative_skus, computed_at)
 SELECT c.id, COALESCE(o.n, 0), COALESCE(o.r, 0), COALESCE(o.spend, 0),
     CASE WHEN o.n > 0 THEN ROUND({average}, 4) ELSE 0 END, o.first_at, o.last_at, COALESCE(o.d, 0),
-    COALESCE(k.cats, {empty}), COALESCE(e.clicks, 0), COALESCE(e.replies, 0), e.last_at, {"$1" if pg else "?1"}
+    COALESCE(k.cats, {empty}), COALESCE(e.clicks, 0), COALESCE(e.replies, 0), e.last_at, s.mean,
+    EXISTS (SELECT 1 FROM complaint q WHERE q.customer_id = c.id AND q.resolved_at IS NULL),
+    COALESCE(n.skus, {empty}), {"$1" if pg else "?1"}
 FROM customer c
 LEFT JOIN (
     SELECT customer_id,
@@ -70,14 +96,21 @@ LEFT JOIN (
     FROM event WHERE type IN ('clicked', 'replied') AND customer_id IS NOT NULL{_scope("customer_id", touched)}
     GROUP BY customer_id
 ) e ON e.customer_id = c.id
+LEFT JOIN (SELECT w.customer_id, AVG(w.score) AS mean FROM ({words}) w GROUP BY w.customer_id) s ON s.customer_id = c.id
+LEFT JOIN ({negative}) n ON n.customer_id = c.id
 WHERE TRUE{_scope("c.id", touched)}
 """
 
 
-async def recompute(conn: BaseDBAsyncClient, dialect: str, now: datetime, touched: bool) -> int:
-    """Rewrite the features rows (all, or the touched customers'); return how many were written."""
+async def recompute(
+    conn: BaseDBAsyncClient, dialect: str, now: datetime, touched: bool, as_of: datetime | None = None
+) -> int:
+    """Rewrite the features rows (all, or the touched customers'); return how many were written. Windows (the
+    sentiment of the last 30 days) end at ``as_of`` (default: ``now``)."""
+    as_of = as_of or now
     await execute(f"DELETE FROM customer_features WHERE TRUE{_scope('customer_id', touched)}", connection=conn)
-    return await execute(features_sql(dialect, touched), [now], connection=conn)
+    window = [now, as_of - timedelta(days=SENTIMENT_DAYS), as_of]
+    return await execute(features_sql(dialect, touched), window, connection=conn)
 
 
 async def rfm_cuts(conn: BaseDBAsyncClient) -> dict[str, list[Any]]:

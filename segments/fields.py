@@ -56,6 +56,11 @@ FIELDS: dict[str, Field] = {
         Field("clicked", "events", "clicks on campaign buttons (true, false, or counts)", windowed=True),
         Field("replied", "events", "replies to campaign messages (true, false, or counts)", windowed=True),
         Field("opted_in", "bool", "has marketing consent now"),
+        Field(
+            "sentiment_30d", "number", "mean sentiment (-1..1) of the last 30 days' feedback and messages; unset: none"
+        ),
+        Field("open_complaint", "bool", "has a complaint that is not resolved yet"),
+        Field("negative_about", "list", "SKUs the customer's negative feedback was about"),
         Field("channel", "channel", "reachable on this chat channel (telegram, slack)"),
         Field("bought", "bought", "bought from a category or a SKU (category, sku, within)", windowed=True),
         Field("segment", "segment", "belongs to another segment of the same file"),

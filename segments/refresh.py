@@ -46,19 +46,26 @@ def persona_case(defs: Definitions, compiler: Compiler) -> str:
 async def _max_ids(conn: BaseDBAsyncClient) -> dict[str, int]:
     rows = await fetch(
         'SELECT (SELECT COALESCE(MAX(id), 0) FROM customer), (SELECT COALESCE(MAX(id), 0) FROM "order"),'
-        " (SELECT COALESCE(MAX(id), 0) FROM event)",
+        " (SELECT COALESCE(MAX(id), 0) FROM event), (SELECT COALESCE(MAX(id), 0) FROM feedback)",
         connection=conn,
     )
-    return {"customer": int(rows[0][0]), "order": int(rows[0][1]), "event": int(rows[0][2])}
+    return {
+        "customer": int(rows[0][0]),
+        "order": int(rows[0][1]),
+        "event": int(rows[0][2]),
+        "feedback": int(rows[0][3]),
+    }
 
 
 async def _touch(conn: BaseDBAsyncClient, dialect: str, since: dict[str, int]) -> int:
-    """Fill the ``touched`` table with the customers new customers, orders and events concern."""
+    """Fill the ``touched`` table with the customers new customers, orders, feedback and events concern (opening
+    or resolving a complaint is an event)."""
     p = Params(dialect)
     await execute(
         "INSERT INTO touched (id)"
         f" SELECT id FROM customer WHERE id > {p.add(since['customer'])}"
         f' UNION SELECT customer_id FROM "order" WHERE id > {p.add(since["order"])}'
+        f" UNION SELECT customer_id FROM feedback WHERE id > {p.add(since.get('feedback', 0))}"
         f" UNION SELECT customer_id FROM event WHERE id > {p.add(since['event'])}"
         f" AND customer_id IS NOT NULL AND type <> {p.text(PERSONA_EVENT)}",
         p.values,
@@ -145,7 +152,7 @@ async def refresh(
             await script("CREATE TEMPORARY TABLE touched (id BIGINT PRIMARY KEY)", conn)
             await _touch(conn, dialect, {k: int(v) for k, v in dict((since or {})["ids"]).items()})
         lap("changes")
-        await features.recompute(conn, dialect, now, touched)
+        await features.recompute(conn, dialect, now, touched, as_of)
         lap("features")
         await features.refresh_rfm(conn, touched)
         lap("rfm")

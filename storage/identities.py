@@ -111,6 +111,19 @@ async def opt_out(customer_id: int, *, at: datetime) -> None:
     await Customer.filter(id=customer_id).update(opted_out_at=at)
 
 
+async def withdraw(customer_id: int, *, at: datetime, source: str) -> bool:
+    """Opt a subscribed customer out because they left (blocked the bot, account gone), noting ``source`` as the
+    consent's last word; False when they were not subscribed (nothing changed, so no second event)."""
+    customer = await Customer.get_or_none(id=customer_id)
+    given, out = (customer.opted_in_at, customer.opted_out_at) if customer else (None, None)
+    if given is None or (out is not None and out >= given):
+        return False
+    # guarded by the value read: of two dispatchers meeting the same block at once, one opts out (one event)
+    unchanged = {"opted_out_at__isnull": True} if out is None else {"opted_out_at": out}
+    changed = await Customer.filter(id=customer_id, **unchanged).update(opted_out_at=at, consent_source=source)
+    return bool(changed)
+
+
 async def set_language(customer_id: int, language: str) -> None:
     """Set the language the customer is written to in."""
     await Customer.filter(id=customer_id).update(language=language)

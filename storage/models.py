@@ -144,6 +144,11 @@ class CustomerFeatures(Model):
     rfm_recency = fields.SmallIntField(null=True)
     rfm_frequency = fields.SmallIntField(null=True)
     rfm_monetary = fields.SmallIntField(null=True)
+    sentiment_30d = fields.FloatField(
+        null=True, description="Mean sentiment of the words of the last 30 days, null without any."
+    )
+    open_complaint = fields.BooleanField(default=False)
+    negative_skus: fields.Field[list[str]] = fields.JSONField(default=list, description="SKUs of negative feedback.")
     computed_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -380,7 +385,7 @@ class Feedback(Model):
 
     class Meta:
         table = "feedback"
-        indexes = (("campaign_id",), ("at",))
+        indexes = (("campaign_id",), ("at",), ("customer_id", "at"))
 
 
 class Review(Model):
@@ -427,3 +432,27 @@ class ProductCopy(Model):
     class Meta:
         table = "product_copy"
         indexes = (("product_id", "language", "status"),)
+
+
+class Complaint(Model):
+    """A complaint: opened by a strongly negative message, open until staff or better words resolve it."""
+
+    id = fields.BigIntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="complaints", on_delete=fields.CASCADE
+    )
+    customer_id: int
+    opened_at = fields.DatetimeField()
+    source = fields.CharField(
+        max_length=16, description="message, or feedback (an answer about an order or a campaign)."
+    )
+    feedback: fields.ForeignKeyNullableRelation[Feedback] = fields.ForeignKeyField(
+        "models.Feedback", related_name="complaints", on_delete=fields.SET_NULL, null=True
+    )
+    text = fields.TextField(default="", description="What the customer said, cut short.")
+    resolved_at = fields.DatetimeField(null=True)
+    resolution = fields.CharField(max_length=32, null=True, description="staff, cli, dashboard or positive_feedback.")
+
+    class Meta:
+        table = "complaint"
+        indexes = (("customer_id", "resolved_at"),)

@@ -152,6 +152,16 @@ async def skip_customer(customer_id: int, channel: str, reason: str) -> int:
     return await execute(sql, q.values)
 
 
+async def skip_unsent(customer_id: int, reason: str) -> int:
+    """Skip every row of the customer not yet claimed, on any channel and campaign (they left: their journeys end)."""
+    q = Params(dialect())
+    sql = (
+        f"UPDATE delivery SET status = 'skipped', note = {q.text(reason)} WHERE customer_id = {q.add(customer_id)} "
+        "AND status IN ('planned', 'queued')"
+    )
+    return await execute(sql, q.values)
+
+
 async def mark_unreachable(channel: str, address: str, error: str) -> bool:
     """Stop sending to a chat address (blocked, deactivated, gone); False when the address is unknown."""
     return await identities.mark_unreachable(channel, address, error)

@@ -4,8 +4,8 @@ Erasing keeps what the shop's counts need and nothing that identifies the person
 its name, contacts, attributes, tags and shop id replaced, consent withdrawn (nothing is ever sent to it
 again); chat identities, conversations, chat messages and derived features are deleted; deliveries keep their
 campaign, step, status and times but lose their text and address; events keep their type, time and campaign but
-lose their data; feedback and reviews lose their text; orders stay (bookkeeping), attached to the anonymous row,
-without their tracking links; order notices are turned off. One
+lose their data; feedback, complaints and reviews lose their text; orders stay (bookkeeping), attached to the
+anonymous row, without their tracking links; order notices are turned off. One
 transaction: a failure changes nothing.
 """
 
@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 from storage.models import (
     ChannelIdentity,
     ChatMessage,
+    Complaint,
     Conversation,
     Customer,
     CustomerFeatures,
@@ -116,6 +117,14 @@ async def export(customer: Customer) -> dict[str, Any]:
         ),
         "feedback": _rows(await Feedback.filter(customer_id=cid).order_by("at"), "text", "sentiment", "themes", "at"),
         "reviews": _rows(await Review.filter(customer_id=cid).order_by("id"), "rating", "text", "sentiment", "at"),
+        "complaints": _rows(
+            await Complaint.filter(customer_id=cid).order_by("opened_at", "id"),
+            "opened_at",
+            "source",
+            "text",
+            "resolved_at",
+            "resolution",
+        ),
         "exported_at": datetime.now(UTC).isoformat(),
     }
 
@@ -141,6 +150,7 @@ async def erase(customer: Customer) -> dict[str, int]:
                 tracking_url=None
             )
             + await OrderNotice.filter(order__customer_id=cid, tracking_url__not_isnull=True).update(tracking_url=None),
+            "complaints": await Complaint.filter(customer_id=cid).update(text=""),
         }
         await Customer.filter(id=cid).update(
             external_id=f"{ERASED_PREFIX}{cid}",

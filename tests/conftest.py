@@ -29,6 +29,7 @@ TABLES = (
     "review",
     "product_copy",
     "order_notice",
+    "complaint",
     "feedback",
     "conversation",
     "copy_cache",

@@ -34,6 +34,8 @@ UNREACHABLE = frozenset(
         "not_in_channel",
     }
 )
+# the person's account is deactivated, or the workspace removed the app or was deleted: they are gone
+GONE = frozenset({"account_inactive", "user_disabled"})
 SERVER = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 # the workspace's problem, not the customer's: every send to that workspace fails until it reinstalls the app
 TOKEN_REFUSED = frozenset(
@@ -77,7 +79,7 @@ def _api_error(exc: SlackApiError) -> ChannelError:
     if status == 429 or code in RATE_LIMITED:
         return RateLimited(retry_after(getattr(response, "headers", None)), f"Slack: {what}")
     if code in UNREACHABLE:
-        return RecipientUnreachable(f"Slack: {code}")
+        return RecipientUnreachable(f"Slack: {code}", left="deactivated" if code in GONE else None)
     if status >= 500 or code in SERVER:
         return TransientChannelError(f"Slack: {what}")
     if code in TOKEN_REFUSED:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiogram.exceptions import (
     RestartingTelegram,
     TelegramAPIError,
@@ -40,7 +42,7 @@ def channel_error(exc: Exception) -> ChannelError:
     if isinstance(exc, TelegramMigrateToChat):
         return AddressMigrated(str(exc.migrate_to_chat_id))
     if isinstance(exc, TelegramForbiddenError):
-        return RecipientUnreachable(f"Telegram: {text}")
+        return RecipientUnreachable(f"Telegram: {text}", left=_left(text.lower()))
     if isinstance(exc, TelegramBadRequest | TelegramNotFound) and any(m in text.lower() for m in UNREACHABLE):
         return RecipientUnreachable(f"Telegram: {text}")
     if isinstance(exc, TelegramNetworkError | TimeoutError | OSError) and _maybe_sent(exc, text):
@@ -60,3 +62,10 @@ def _maybe_sent(exc: BaseException, text: str) -> bool:
         return True
     said = f"{type(exc).__name__} {text}".casefold().replace(" error", "error")
     return any(marker in said for marker in AFTER_SENDING) and "clientconnector" not in said
+
+
+def _left(text: str) -> Literal["blocked", "deactivated"] | None:
+    """How the person left us, from a 403's description (None: only this chat is closed to the bot, e.g. kicked)."""
+    if "blocked by the user" in text:
+        return "blocked"
+    return "deactivated" if "user is deactivated" in text else None

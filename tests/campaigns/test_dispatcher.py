@@ -202,16 +202,17 @@ async def test_an_unreachable_customer_is_skipped_everywhere_on_that_channel(
     slack.deactivate(TEAM, "U0BOB0001")
     tg = await add_customers("telegram", ["3001", "3002"])
     (sl,) = await add_customers("slack", [f"{TEAM}:U0BOB0001"], first_id=50)
-    telegram.block(3001)
+    telegram.block(3001, "not_found")  # a chat that is gone, not a person who left: unreachable, not opted out
     first, second = await add_campaign("a"), await add_campaign("b")
     rows = await add_deliveries(first, "telegram", list(zip(tg, ["3001", "3002"], strict=True)))
     rows += await add_deliveries(first, "slack", [(sl, f"{TEAM}:U0BOB0001")])
     later = await add_deliveries(second, "telegram", [(tg[0], "3001")], due_at=datetime(2025, 5, 2, tzinfo=UTC))
     stats = await make({"telegram": TelegramChannel(bot), "slack": slack_channel}).drain()
     assert await statuses(rows + later) == ["skipped", "sent", "skipped", "skipped"]
-    assert {d.note for d in await Delivery.filter(status="skipped")} == {"unreachable"}
+    notes = {d.customer_id: d.note for d in await Delivery.filter(status="skipped")}
+    assert notes == {tg[0]: "unreachable", sl: "deactivated"}  # Bob's account is gone: opted out (test_blocked.py)
     identities = {i.address: i for i in await ChannelIdentity.all()}
-    assert not identities["3001"].reachable and "blocked" in (identities["3001"].last_error or "")
+    assert not identities["3001"].reachable and "chat not found" in (identities["3001"].last_error or "")
     assert not identities[f"{TEAM}:U0BOB0001"].reachable and identities["3002"].reachable
     assert stats.skipped == 3 and telegram.sent(3001) == [] and slack.dm(TEAM, "U0BOB0001") == []
 

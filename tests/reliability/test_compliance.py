@@ -18,6 +18,7 @@ from storage.models import (
     Campaign,
     ChannelIdentity,
     ChatMessage,
+    Complaint,
     Conversation,
     Customer,
     Delivery,
@@ -29,7 +30,7 @@ from storage.sql import fetch
 
 NOW = datetime.now(UTC)
 RATES = {"telegram": 1000.0, "telegram/chat": 1000.0}
-TABLES = ("customer", "channel_identity", "delivery", "event", "chat_message", "conversation", "feedback")
+TABLES = ("customer", "channel_identity", "delivery", "event", "chat_message", "conversation", "feedback", "complaint")
 SECRETS = ("Vera Secret", "vera@example.com", "+41 79 555 0101", "7 Hidden Lane", "my allergy is peanuts", "8801")
 
 
@@ -111,11 +112,13 @@ async def test_export_holds_everything_and_erase_leaves_nothing_that_identifies(
     await ChatMessage.create(customer=vera, channel="telegram", role="customer", text="my allergy is peanuts", at=NOW)
     await Conversation.create(customer=vera, channel="telegram", address="8801", summary="Vera Secret asked")
     await Feedback.create(customer=vera, text="Vera Secret loves them", sentiment=0.8, themes=[], at=NOW)
+    await Complaint.create(customer=vera, opened_at=NOW, source="message", text="Vera Secret: 7 Hidden Lane flooded")
     await Order.create(external_id="ORD-9", customer=vera, ordered_at=NOW, total=42)
     data = await privacy.export(vera)
     assert data["customer"]["email"] == "vera@example.com" and data["orders"][0]["external_id"] == "ORD-9"
     assert data["chat_messages"][0]["text"] == "my allergy is peanuts" and data["messages_sent"][0]["text"]
     assert data["chat_identities"][0]["address"] == "8801" and data["feedback"][0]["sentiment"] == 0.8
+    assert data["complaints"][0]["text"] == "Vera Secret: 7 Hidden Lane flooded"
     counts = (await Delivery.all().count(), await Event.all().count(), await Order.all().count())
     changed = await privacy.erase(vera)
     assert changed["chat_identities"] == 1 and changed["chat_messages"] == 1 and changed["deliveries"] == 1
