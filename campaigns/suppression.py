@@ -84,6 +84,9 @@ class Suppression:
     async def applies(self, campaign_id: int) -> bool:
         """Whether the campaign's rows are suppressed for unhappy customers."""
         if campaign_id not in self._applies:
+            if await outbox.is_notices(campaign_id):  # transactional: an unhappy customer still hears "shipped"
+                self._applies[campaign_id] = False
+                return False
             text = await outbox.campaign_yaml(campaign_id)
             try:
                 self._applies[campaign_id] = self.rule.applies(parse_campaign(text)) if text else self.rule.enabled

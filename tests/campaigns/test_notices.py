@@ -17,7 +17,8 @@ from campaigns.notice_text import TEXTS, Notice, render, switch
 from campaigns.notices import queue_notices
 from campaigns.ports import Button, InboundEvent, OutboundMessage, PermanentChannelError, SendReceipt
 from campaigns.scheduler import housekeeping
-from storage import notices, outbox
+from campaigns.suppression import OPEN_COMPLAINT, Suppression, Unhappy
+from storage import complaints, notices, outbox
 from storage.models import Campaign, Customer, Delivery, Event, OrderNotice, Product
 from storage.orders import upsert_order
 from storage.reports import campaign_lines
@@ -137,6 +138,23 @@ async def test_notices_do_not_count_against_the_marketing_cap(database: str) -> 
     await dispatcher.drain()
     assert [m.campaign_id for m in channel.messages][-1] == sale  # two notices today, and the cap of 1 let it go
     assert await outbox.recent_sends([ann], T0 - timedelta(days=1)) == {ann: [clock.now]}  # only the sale counts
+
+
+async def test_an_open_complaint_suppresses_the_promotion_but_not_the_notice(database: str) -> None:
+    ann = await shop()
+    await complaints.open_complaint(ann, at=T0 - timedelta(hours=2), source="message", text="my parcel is late!")
+    sale = await add_campaign("spring-sale")
+    await add_deliveries(sale, "telegram", [(ann, "100")], text="SPRING20: 20% off", due_at=T0)
+    await upsert_order(order("delayed", expected_at="2027-04-20"))
+    assert await queue_notices(now=T0) == 1
+    clock = Clock()
+    channel = Keeping(clock)
+    stats = await Dispatcher({"telegram": channel}, worker="n", rates=NO_LIMITS, clock=clock,
+                             suppression=Suppression(Unhappy())).drain()  # fmt: skip
+    [notice] = channel.messages  # an unhappy customer still hears about her order, and only about it
+    assert notice.campaign_id == int((await Campaign.get(kind="notices")).id) and "A-17" in notice.text
+    assert await Delivery.filter(campaign_id=sale).values_list("status", "note") == [("skipped", OPEN_COMPLAINT)]
+    assert stats.suppressed == 1
 
 
 async def test_no_chat_means_no_message_and_a_switch_turned_off_late_still_stops_it(database: str) -> None:
