@@ -1,10 +1,11 @@
 """``send_time: best``: the rows of the ``best`` arm are due at their customer's learnt hour of the week.
 
 The hour (:mod:`segments.sendtime`, stored by ``chatcast sendtime fit``) is an hour of the week in the customer's
-zone. A row is due at its next occurrence from the schedule's start (or now), within a week and before
-``end_at``, inside the window and outside the quiet hours. When that hour is not allowed (outside the window, in
-the quiet hours, past the end), the row is due at the allowed hour closest to it in time of day, the earliest
-such. The ``fixed`` arm (the control) and customers never fitted keep the schedule's moment (:mod:`campaigns.due`).
+zone. A row is due at its next occurrence from the schedule's start (or now; the hour in progress counts, due at
+once), within a week and before ``end_at`` and the offer's expiry, inside the window and outside the quiet hours.
+When that hour is not allowed (outside the window, in the quiet hours, past the end), the row is due at the
+allowed hour closest to it in time of day, the earliest such. The ``fixed`` arm (the control) and customers never
+fitted keep the schedule's moment (:mod:`campaigns.due`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def allowed_hours(
     for offset in range(8):
         for hour in range(24):
             moment = local_moment(day + timedelta(days=offset), time(hour), tz)
+            if moment < base < moment + timedelta(hours=1):
+                moment = base  # the hour in progress: its customers hear now, not a week later
             if moment < base or moment >= base + HORIZON or (end is not None and moment > end):
                 continue
             if window is not None and not in_window(moment, *window, tz):

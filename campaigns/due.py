@@ -12,7 +12,7 @@ learnt hour (:mod:`campaigns.best_time`); the ``fixed`` arm keeps the moment com
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from campaigns.best_time import set_best_times
@@ -72,8 +72,12 @@ async def set_due_times(
     result = await _fixed((rows, cid, name), base, q, schedule, quiet, shop_zone, start, end, now)
     if schedule is not None and schedule.send_time == "best":
         base_moment = start if start is not None and start > now else now
+        last = end
+        if campaign.offer is not None and campaign.offer.expires is not None:  # no waiting past the offer's end
+            expiry = datetime.combine(campaign.offer.expires + timedelta(days=1), time(0), tzinfo=zone)
+            last = expiry if last is None else min(last, expiry)
         moved = await set_best_times(
-            campaign, campaign_id, step, base=base_moment, end=end, shop_zone=shop_zone, quiet=quiet
+            campaign, campaign_id, step, base=base_moment, end=last, shop_zone=shop_zone, quiet=quiet
         )
         result = replace(result, best=moved)
     return result

@@ -17,6 +17,7 @@ from typing import Any
 from storage.reports import FunnelCell
 
 METRICS = ("engaged", "clicked", "replied", "converted")  # the first decides
+UNSENT = ("planned", "queued", "sending")  # still to go out
 # (feature, the cell's arm field, control arm, treated arm, keep it, switch it off)
 TESTS = (
     ("send time", "timing", "fixed", "best", "keep send_time: best", "switch send_time: best off"),
@@ -36,6 +37,7 @@ class Experiment:
     comparisons: dict[str, Any]  # metric -> Comparison (treated against control)
     decision: str
     fallbacks: int = 0  # copy test: sent rows of the LLM arm whose copy fell back to the template
+    pending: int = 0  # rows of either arm not sent yet: no decision until they are
 
     def as_dict(self) -> dict[str, Any]:
         """For JSON."""
@@ -43,7 +45,7 @@ class Experiment:
             "name": self.name, "control": self.control, "treated": self.treated, "sent": self.sent,
             "rates": {m: {arm: asdict(r) for arm, r in arms.items()} for m, arms in self.rates.items()},
             "comparisons": {m: asdict(c) for m, c in self.comparisons.items()},
-            "decision": self.decision, "fallbacks": self.fallbacks,
+            "decision": self.decision, "fallbacks": self.fallbacks, "pending": self.pending,
         }  # fmt: skip
 
 
@@ -65,9 +67,13 @@ def experiments(cells: Iterable[FunnelCell]) -> list[Experiment]:
     cells = list(cells)
     found = []
     for name, arm_field, control, treated, keep, off in TESTS:
-        mine = [c for c in cells if getattr(c, arm_field) in (control, treated) and c.status == "sent"]
+        arms = [c for c in cells if getattr(c, arm_field) in (control, treated)]
+        mine = [c for c in arms if c.status == "sent"]
         if not mine:
             continue
+        # best-time rows go out over days while the fixed arm is out at once: comparing before both are out
+        # would give the control more time to be clicked
+        pending = sum(c.deliveries for c in arms if c.status in UNSENT)
         sent = {arm: sum(c.deliveries for c in mine if getattr(c, arm_field) == arm) for arm in (control, treated)}
         rates: dict[str, dict[str, Any]] = {}
         comparisons: dict[str, Any] = {}
@@ -77,7 +83,11 @@ def experiments(cells: Iterable[FunnelCell]) -> list[Experiment]:
             comparisons[metric] = compare(control, rates[metric][control], treated, rates[metric][treated])
         fallbacks = sum(c.deliveries for c in mine if c.copy_arm == "llm" and c.copy_source == "fallback")
         decision = decide(comparisons[METRICS[0]].verdict, treated, keep, off)
+        if pending:
+            decision = f"wait: {pending} messages of this test are not sent yet; decide once both arms are out"
         found.append(
-            Experiment(name, control, treated, sent, rates, comparisons, decision, fallbacks if name == "copy" else 0)
+            Experiment(
+                name, control, treated, sent, rates, comparisons, decision, fallbacks if name == "copy" else 0, pending
+            )
         )
     return found

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from campaigns.attribution import window
+from campaigns.compose import RUN_PREFIX
 from campaigns.experiments import Experiment, experiments
 from storage import reports
 from storage.models import Campaign as CampaignRow
@@ -223,5 +224,5 @@ async def build(row: CampaignRow, *, first_step: str = "main") -> Report:
         held=held,
         daily=await reports.daily(int(row.id)),
         attribution_days=span.days,
-        experiments=experiments(first),
+        experiments=experiments(c for c in cells if c.step == first_step or c.step.startswith(RUN_PREFIX)),
     )

@@ -5,7 +5,7 @@ and the report's lift of best over fixed with intervals, in the CLI too."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from campaigns.audience_sql import BUCKETS, bucket, seeds
-from campaigns.definition import Campaign, Message, Schedule, Window
+from campaigns.best_time import allowed_hours, best_moment
+from campaigns.definition import Campaign, Message, Offer, Schedule, Window
 from campaigns.due import set_due_times
 from campaigns.planner import plan, register
 from campaigns.report import build
@@ -89,6 +90,27 @@ async def test_best_rows_are_due_at_the_learnt_hour_and_the_control_at_the_fixed
     assert result.best == sum(1 for k, a in arms.items() if a == "best" and k not in newcomers)
     unfitted = sum(1 for k in newcomers if arms[k] == "best")
     assert f"{unfitted} customers of the send_time best arm have no fitted hour" in caplog.text
+
+
+def test_the_hour_in_progress_is_now_and_not_a_week_later() -> None:
+    base = datetime(2027, 4, 5, 12, 37, tzinfo=UTC)  # Monday 08:37 in New York
+    candidates = allowed_hours(base, NY, (time(8), time(20)), None, None)
+    assert candidates[0] == base and best_moment(8, NY, candidates) == base  # Monday 08:00-09:00 is under way
+    assert best_moment(9, NY, candidates) == datetime(2027, 4, 5, 13, tzinfo=UTC)
+
+
+async def test_a_best_row_never_waits_past_the_offers_expiry(database: str) -> None:
+    for n in range(20):
+        await person(f"ny{n}", NY, weekday=4, hour=10, replies=4)  # Friday 10:00 in New York
+    await fit_send_times(["everyone"], now=NOW, shop_zone=ZoneInfo("UTC"))
+    offer = Offer(code="SPRING", discount="10%", expires=date(2027, 4, 7))  # Wednesday
+    c = campaign("expiring").model_copy(update={"offer": offer})
+    campaign_id = await register(c, "expiring")
+    await plan(c, campaign_id, DEFS, as_of=NOW)
+    await set_due_times(c, campaign_id, "main", now=NOW, shop_zone=ZoneInfo("UTC"))
+    due = await Delivery.filter(campaign_id=campaign_id, timing="best").values_list("due_at", flat=True)
+    # Friday is after the offer ends (Wednesday): the nearest hour of the day to 10:00 before it, Monday's
+    assert due and {d.astimezone(UTC) for d in due} == {datetime(2027, 4, 5, 14, tzinfo=UTC)}
 
 
 async def scripted_report_scenario(key: str = "lifted") -> None:

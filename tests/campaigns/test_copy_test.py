@@ -5,6 +5,7 @@ over the template with its interval, by assigned arm, fallbacks counted; the new
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -98,6 +99,27 @@ def test_fallbacks_count_in_the_llm_arm_and_small_tests_are_not_called() -> None
     assert test.sent == {"template": 50, "llm": 80} and test.fallbacks == 20
     assert test.decision == "too small to call yet: keep testing"
     assert experiments([cell("", "template", 10, 1)]) == []  # no test in the campaign
+
+
+def test_no_decision_while_rows_of_the_test_are_unsent_and_recurring_runs_count() -> None:
+    big = [cell("llm", "model", 400, 120), cell("template", "template", 400, 40)]
+    assert experiments(big)[0].decision.startswith("keep the LLM copy")
+    waiting = replace(cell("llm", "model", 30, 0), status="planned")
+    (test,) = experiments([*big, waiting])
+    assert test.pending == 30 and test.decision.startswith("wait: 30 messages")
+    assert test.sent == {"template": 400, "llm": 400}  # the rates shown are of what was sent
+
+
+async def test_a_recurring_campaigns_runs_are_reported_in_its_tests(database: str) -> None:
+    when = datetime(2027, 4, 5, 9, tzinfo=UTC)
+    row = await CampaignRow.create(key="weekly", yaml="key: weekly", yaml_hash="x", status="running")
+    customers = [await Customer.create(external_id=f"R{i}", name=f"R{i}") for i in range(4)]
+    for i, (step, arm) in enumerate([("run-20270405T0900Z", "llm"), ("run-20270412T0900Z", "template")] * 2):
+        source = "model" if arm == "llm" else "template"
+        await Delivery.create(campaign=row, step=step, customer=customers[i], channel="telegram", status="sent",
+                              sent_at=when, copy_arm=arm, copy_source=source)  # fmt: skip
+    (test,) = (await build(row)).experiments
+    assert test.name == "copy" and test.sent == {"template": 2, "llm": 2}
 
 
 @pytest.mark.parametrize(
