@@ -298,7 +298,7 @@ async def _gone(channel: str, row: Claimed, error: str, reason: str, now: dateti
     if await identities.withdraw(row.customer_id, at=now, source=f"{channel}:{reason}"):
         data = {"channel": channel, "reason": reason, "error": error}
         await identities.add_event("opted_out", at=now, customer_id=row.customer_id, delivery_id=row.id, data=data)
-    return await outbox.skip([(row.id, reason)]) + await outbox.skip_unsent(row.customer_id, reason)
+    return await outbox.skip([(row.id, reason)]) + await outbox.skip_unsent(row.customer_id, reason, channel)
 
 
 def _message(row: Claimed) -> OutboundMessage:

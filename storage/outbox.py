@@ -152,12 +152,14 @@ async def skip_customer(customer_id: int, channel: str, reason: str) -> int:
     return await execute(sql, q.values)
 
 
-async def skip_unsent(customer_id: int, reason: str) -> int:
-    """Skip every row of the customer not yet claimed, on any channel and campaign (they left: their journeys end)."""
+async def skip_unsent(customer_id: int, reason: str, channel: str) -> int:
+    """Skip the customer's rows not yet claimed (they left: their journeys end): marketing on any channel, order
+    notices only on ``channel`` (the one they left; a notice due on another chat still reaches them there)."""
     q = Params(dialect())
     sql = (
         f"UPDATE delivery SET status = 'skipped', note = {q.text(reason)} WHERE customer_id = {q.add(customer_id)} "
-        "AND status IN ('planned', 'queued')"
+        f"AND status IN ('planned', 'queued') AND (channel = {q.text(channel)} "
+        "OR campaign_id NOT IN (SELECT id FROM campaign WHERE kind = 'notices'))"
     )
     return await execute(sql, q.values)
 

@@ -15,11 +15,18 @@ from campaigns.dispatcher import Dispatcher
 from campaigns.inbound import Inbound
 from campaigns.notice_text import TEXTS, Notice, render, switch
 from campaigns.notices import queue_notices
-from campaigns.ports import Button, InboundEvent, OutboundMessage, PermanentChannelError, SendReceipt
+from campaigns.ports import (
+    Button,
+    InboundEvent,
+    OutboundMessage,
+    PermanentChannelError,
+    RecipientUnreachable,
+    SendReceipt,
+)
 from campaigns.scheduler import housekeeping
 from campaigns.suppression import OPEN_COMPLAINT, Suppression, Unhappy
 from storage import complaints, notices, outbox
-from storage.models import Campaign, Customer, Delivery, Event, OrderNotice, Product
+from storage.models import Campaign, ChannelIdentity, Customer, Delivery, Event, OrderNotice, Product
 from storage.orders import upsert_order
 from storage.reports import campaign_lines
 from tests.campaigns.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries
@@ -210,6 +217,28 @@ async def test_the_notices_campaign_stays_out_of_lists_attribution_and_endings(d
     # a purchase right after a notice is no conversion of it
     await upsert_order(order("placed", order_id="A-18", ordered_at=(T0 + timedelta(hours=1)).isoformat()))
     assert await attribute("A-18") is None and not await Event.filter(type="converted").exists()
+
+
+class Blocked(Channel):
+    """Telegram after the customer blocked the bot."""
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        raise RecipientUnreachable("Forbidden: bot was blocked by the user", left="blocked")
+
+
+async def test_blocking_one_chat_ends_the_marketing_but_not_a_notice_due_on_another(database: str) -> None:
+    ann = await shop()
+    await ChannelIdentity.create(customer_id=ann, channel="slack", address="T1:U1")  # linked last: notices go there
+    await upsert_order(order("shipped", tracking_url=LINK))
+    assert await queue_notices(now=T0) == 1
+    sale = await add_campaign("spring-sale")
+    await add_deliveries(sale, "telegram", [(ann, "100")], due_at=T0)
+    await add_deliveries(await add_campaign("summer"), "slack", [(ann, "T1:U1")], due_at=T0 + timedelta(days=30))
+    clock = Clock()
+    await Dispatcher({"telegram": Blocked(clock)}, worker="n", rates=NO_LIMITS, clock=clock).drain()
+    left = await Delivery.filter(customer_id=ann).order_by("id").values_list("campaign__key", "status", "note")
+    assert left == [("order-notices", "queued", None), ("spring-sale", "skipped", "blocked"),
+                    ("summer", "skipped", "blocked")]  # fmt: skip
 
 
 class Refusing(Channel):
