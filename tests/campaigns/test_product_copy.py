@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from assistant.guard import Facts, problems
 from campaigns.compose import write_copy
 from campaigns.definition import Campaign, Message, Products
 from campaigns.describe import Describer
@@ -98,7 +99,13 @@ async def test_the_assistant_tells_the_approved_short_text_offline_and_to_the_mo
     shop = await seed()
     short = "Merino Socks: 3 pairs of soft merino, 14.50 USD"
     await ProductCopy.create(
-        product_id=shop.products["APP-SOX"], language="en", long="x", short=short, status="approved", source="model"
+        product_id=shop.products["APP-SOX"],
+        language="en",
+        long="x",
+        short=short,
+        status="approved",
+        source="model",
+        facts={"price": 14.5, "currency": "USD"},
     )
     inbound, _ = engine()
     reply = await say(inbound, "Do you sell merino socks?")
@@ -115,3 +122,41 @@ async def test_the_assistant_tells_the_approved_short_text_offline_and_to_the_mo
     assert reply and reply.text == "Yes: Merino Socks, 3 pairs of soft merino for 14.50 USD."  # "3" is a fact now
     tool_result = json.loads(fake.requests[1]["messages"][-1]["content"])
     assert tool_result["products"][0]["description"] == short and fake.problems == []
+
+
+async def test_a_regional_language_falls_back_to_its_base_then_english(database: str) -> None:
+    product = await socks()
+    await describe_products(Describer(), [product], ["en", "de"])
+    await descriptions.decide(approve=True, at=NOW)
+    german = await ProductCopy.get(product_id=product.id, language="de")
+    assert await descriptions.short_texts(["SOX-1"], "de-AT") == {"SOX-1": german.short}
+    assert german.short != (await descriptions.short_texts(["SOX-1"], "fr-CA"))["SOX-1"]  # English
+
+
+async def test_an_approved_text_from_facts_that_changed_is_not_used(database: str) -> None:
+    product = await socks()
+    await describe_products(Describer(), [product], ["en"])
+    await descriptions.decide(approve=True, at=NOW)
+    assert await descriptions.short_texts(["SOX-1"], "en") != {}
+    await Product.filter(id=product.id).update(price=16.0)
+    assert await descriptions.short_texts(["SOX-1"], "en") == {}  # written at 14.50
+    await Product.filter(id=product.id).update(price=14.5, attributes={"material": "70% merino wool"})
+    assert await descriptions.short_texts(["SOX-1"], "en") == {}  # the pack size is gone
+    await Product.filter(id=product.id).update(attributes={"material": "70% merino wool", "pack": "3 pairs"})
+    assert list(await descriptions.short_texts(["SOX-1"], "en")) == ["SOX-1"]
+
+
+async def test_the_guard_takes_no_price_from_an_approved_text(database: str) -> None:
+    shop = await seed()
+    jacket = shop.products["APP-JKT"]  # 149.00 now; the text was approved at 99
+    await ProductCopy.create(
+        product_id=jacket, language="en", long="x", short="Summit Jacket, now just 99.00 USD", status="approved",
+        source="model", facts={"price": 99.0, "currency": "USD"},
+    )  # fmt: skip
+    facts = Facts()
+    facts.add({"products": [{"sku": "APP-JKT", "price": 149.0, "description": "Summit Jacket, now just 99.00 USD"}]})
+    assert problems("It costs 99.00 USD.", facts) == ["price 99.00 USD that no tool returned"]
+    assert problems("It costs 149.00 USD.", facts) == []
+    inbound, _ = engine()
+    reply = await say(inbound, "Do you sell the summit jacket?")
+    assert reply and "99.00" not in reply.text and "149.00" in reply.text  # the stale text is not offered
