@@ -15,12 +15,13 @@ from campaigns.describe import Describer
 from campaigns.planner import plan, register
 from campaigns.writer import CopyWriter
 from campaigns.writer_describe import OpenAIDescriber
+from campaigns.writer_openai import OpenAIWriter
 from chatcast.descriptions import describe_products
 from segments.definitions import parse
 from storage import descriptions
 from storage.models import ChannelIdentity, Customer, Delivery, Feedback, Product, ProductCopy
 from tests.assistant.shop import engine, say, seed
-from tests.campaigns.openai_fake import Answer, FakeOpenAI, calls, said
+from tests.campaigns.openai_fake import Answer, FakeOpenAI, calls, said, user_data
 
 NOW = datetime(2027, 3, 10, 12, tzinfo=UTC)
 SOCKS = "Merino Socks (70% merino wool, 3 pairs)"
@@ -160,3 +161,27 @@ async def test_the_guard_takes_no_price_from_an_approved_text(database: str) -> 
     inbound, _ = engine()
     reply = await say(inbound, "Do you sell the summit jacket?")
     assert reply and "99.00" not in reply.text and "149.00" in reply.text  # the stale text is not offered
+
+
+async def test_the_model_writing_for_a_persona_is_offered_the_short_text(database: str, validator: Any) -> None:
+    product = await socks()
+    await describe_products(Describer(), [product], ["en"])
+    await descriptions.decide(approve=True, at=NOW)
+    ana = await Customer.create(external_id="Ana", name="Ana", language="en", opted_in_at=NOW)
+    await ChannelIdentity.create(customer=ana, channel="telegram", address="Ana")
+    template = "{% for p in products %}{{ p.name }}: {{ p.short or '' }}\n{% endfor %}{{ unsubscribe }}"
+    campaign = Campaign(
+        id="socks", name="Socks", channels=["telegram"], products=Products(skus=["SOX-1"]),
+        message=Message(brief="b", template="{{ unsubscribe }}", language="customer"),
+    )  # fmt: skip
+    definitions = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")
+    campaign_id = await register(campaign, campaign.model_dump_json())
+    await plan(campaign, campaign_id, definitions, as_of=NOW)
+    fake = FakeOpenAI(Answer(content=json.dumps({"text": template, "button_labels": []})), validate=validator)
+    writer = CopyWriter(OpenAIWriter(fake.client(), "gpt-4o-mini"), store=None)
+    assert (await write_copy(campaign, campaign_id, definitions, writer, as_of=NOW)).written == 1
+    system = fake.requests[0]["messages"][0]["content"]
+    assert "{{ p.currency }} {{ p.short or '' }}{% endfor %}" in system and fake.problems == []
+    assert user_data(fake.requests[0])["products"][0]["short"] == f"{SOCKS}, praised for its comfort"
+    text = await Delivery.get(campaign_id=campaign_id).values_list("text", flat=True)
+    assert text == f"Merino Socks: {SOCKS}, praised for its comfort\nReply STOP to unsubscribe."
