@@ -32,6 +32,7 @@ async def save_draft(
 ) -> ProductCopy:
     """Keep a new draft, in place of the product's earlier draft in this language."""
     async with in_transaction():
+        await Product.filter(id=product_id).select_for_update()  # not while a review decides this product's drafts
         await ProductCopy.filter(product_id=product_id, language=language, status="draft").delete()
         return await ProductCopy.create(
             product_id=product_id, language=language, long=long, short=short, source=source, note=note, facts=facts
@@ -67,7 +68,11 @@ async def decide(*, approve: bool, at: datetime, skus: Sequence[str] = (), langu
     if language:
         query = query.filter(language=language)
     async with in_transaction():
-        rows = await query.select_for_update().values_list("id", "product_id", "language")
+        # Lock the products first (a model query: tortoise drops FOR UPDATE from values_list), in id order so two
+        # reviewers cannot deadlock; a second approval waits here, then reads the drafts the first left.
+        products = await query.values_list("product_id", flat=True)
+        await Product.filter(id__in=sorted(set(products))).order_by("id").select_for_update()
+        rows = await query.values_list("id", "product_id", "language")
         for copy_id, product_id, lang in rows:
             if approve:
                 await ProductCopy.filter(product_id=product_id, language=lang, status="approved").update(

@@ -4,6 +4,7 @@ message's ``p.short`` slot and in the assistant's product answers (offline and t
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -185,3 +186,12 @@ async def test_the_model_writing_for_a_persona_is_offered_the_short_text(databas
     assert user_data(fake.requests[0])["products"][0]["short"] == f"{SOCKS}, praised for its comfort"
     text = await Delivery.get(campaign_id=campaign_id).values_list("text", flat=True)
     assert text == f"Merino Socks: {SOCKS}, praised for its comfort\nReply STOP to unsubscribe."
+
+
+async def test_two_approvals_at_once_leave_one_approved_text(database: str) -> None:
+    product = await socks()
+    for text in ("first", "second"):  # two drafts waiting, as a describe beside a review can leave
+        await ProductCopy.create(product_id=product.id, language="en", long=text, short=text, source="template")
+    decided = await asyncio.gather(*(descriptions.decide(approve=True, at=NOW, language="en") for _ in range(2)))
+    assert sorted(decided) == [0, 2]  # the second waited for the first, then found nothing left to decide
+    assert await ProductCopy.filter(product_id=product.id, status="approved").count() == 1
