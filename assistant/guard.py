@@ -108,12 +108,14 @@ class Facts:
     emails: set[str] = field(default_factory=set)
     urls: set[str] = field(default_factory=set)
 
-    def add_text(self, text: str) -> None:
-        """Every number, email and link in a text the customer may be told (a policy, a product name)."""
+    def add_text(self, text: str, *, money: bool = True) -> None:
+        """Every number, email and link in a text the customer may be told (a policy, a product name); its prices
+        and percentages too unless ``money`` is false."""
         self.numbers.update(_num(n) for n in _NUMBER.findall(text))
         self.words.update(w.casefold() for w in _TOKEN.findall(text))
-        self.amounts.update(_num(m.group(1) or m.group(2)) for m in _MONEY.finditer(text))
-        self.percents.update(_num(p) for p in _PERCENT.findall(text))
+        if money:
+            self.amounts.update(_num(m.group(1) or m.group(2)) for m in _MONEY.finditer(text))
+            self.percents.update(_num(p) for p in _PERCENT.findall(text))
         self.emails.update(e.casefold() for e in _EMAIL.findall(text))
         self.urls.update(u.rstrip(".,;:!?") for u in _URL.findall(text))
 
@@ -145,7 +147,8 @@ class Facts:
                 (self.percents if text.strip().endswith("%") else self.amounts).add(_num(number.rstrip("%")))
             if key == "description":  # an approved product text's "3 pairs" is a pack size, a fact to repeat
                 self.stock.update(m.group(1) or m.group(2) for m in _STOCK.finditer(text))
-            self.add_text(text)
+            # but not its prices: a price is the tool's "price" field, which a text written earlier may not match
+            self.add_text(text, money=key != "description")
 
 
 def problems(answer: str, facts: Facts, *, instructions: str = "", canary: str = "") -> list[str]:

@@ -137,6 +137,9 @@ async def write_copy(
         written: list[drafts.Written] = []
         for (persona, variant, language, channel, template_arm), members in groups.items():
             brief = briefs.get(persona, variant, language, channel)
+            if brief.products:  # the model writing for the persona is offered p.short where products have one
+                with_short = tuple(replace(p, short=shorts[language].get(p.sku)) for p in brief.products)
+                brief = replace(brief, products=with_short)
             copies = await (held if template_arm else writer).compose_many(brief, [r for _, r in members])
             result.briefs.add((brief.persona, brief.variant, brief.language))
             for (row, _), copy in zip(members, copies, strict=True):

@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 from campaigns.claims import SHORT_LIMIT, check
 from campaigns.copy import DraftFailed
 from campaigns.guardrails import failures
-from campaigns.product_facts import ProductFacts
+from campaigns.product_facts import ProductFacts, attribute_name, attribute_phrase
 
 # The template's words per language; a language missing here gets English, and the note says so.
 WORDING: dict[str, dict[str, str]] = {
@@ -85,8 +85,9 @@ def template(facts: ProductFacts, language: str) -> tuple[Text, str | None]:
     words = WORDING.get(language) or WORDING.get(language.split("-")[0]) or WORDING["en"]
     note = None if words is not WORDING["en"] or language.startswith("en") else f"no template wording in {language}"
     lines = [(words["intro"] if facts.category else words["plain"]).format(name=facts.name, category=facts.category)]
-    if facts.attributes:
-        details = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in facts.attributes.items())
+    stated = [(attribute_name(k), phrase) for k, v in facts.attributes.items() if (phrase := attribute_phrase(k, v))]
+    if stated:  # a true flag is its name ("waterproof"), a denied one is left out, a key's unit follows its number
+        details = "; ".join(name if name == phrase else f"{name}: {phrase}" for name, phrase in stated)
         lines.append(f"{words['details']}: {details}.")
     lines.append(f"{words['price']}: {facts.price:.2f} {facts.currency}.")
     praise = words["praise"].format(themes=_join(list(facts.praised[:3]), words["and"])) if facts.praised else ""
@@ -96,8 +97,8 @@ def template(facts: ProductFacts, language: str) -> tuple[Text, str | None]:
     if praise:
         lines.append(praise + ".")
     short = facts.name
-    if facts.attributes:
-        short += " (" + ", ".join(list(facts.attributes.values())[:2]) + ")"
+    if stated:
+        short += " (" + ", ".join(phrase for _, phrase in stated[:2]) + ")"
     if facts.praised:
         short += ", " + words["for"].format(theme=facts.praised[0])
     return Text(" ".join(lines), _cut(short, SHORT_LIMIT)), note
@@ -134,7 +135,7 @@ class Describer:
                 problem, feedback = exc.reason, None  # the same request again: nothing to tell the model
                 continue
             self.stats.tokens += text.tokens
-            problem = feedback = failures(check(text.long, text.short, facts, banned=self.banned))
+            problem = feedback = failures(check(text.long, text.short, facts, language=language, banned=self.banned))
             if not problem:
                 return Description(language, text.long.strip(), text.short.strip(), "model")
         self.stats.fallbacks += 1

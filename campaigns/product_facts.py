@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -40,3 +41,38 @@ def attribute_text(value: object) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(attribute_text(v) for v in value)
     return str(value)
+
+
+# The unit a numeric attribute's key ends with (``weight_g: 280`` is 280 g): the catalog's way to give a unit.
+KEY_UNITS = {
+    "g": "g", "kg": "kg", "mg": "mg", "mm": "mm", "cm": "cm", "m": "m", "km": "km", "ml": "ml", "l": "l",
+    "mah": "mAh", "wh": "Wh", "w": "W", "v": "V", "h": "h", "hours": "h", "min": "min", "oz": "oz", "lb": "lb",
+    "in": "in", "pct": "%", "percent": "%", "gsm": "gsm", "den": "den",
+}  # fmt: skip
+NO = frozenset({"no", "false", "0", "none", "n/a", "nein", "non", "falso"})
+YES = frozenset({"yes", "true", "1", "ja", "oui", "sí", "si"})
+_NUMERIC = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def denied(value: str) -> bool:
+    """Whether an attribute's value says the product does not have it (``waterproof: no``)."""
+    return value.strip().casefold() in NO
+
+
+def attribute_phrase(key: str, value: str) -> str | None:
+    """An attribute as a description states it: None when denied, its name when true, its value with the key's unit."""
+    if denied(value):
+        return None
+    if value.strip().casefold() in YES:
+        return attribute_name(key)
+    stem, _, suffix = key.rpartition("_")
+    if stem and suffix.casefold() in KEY_UNITS and _NUMERIC.fullmatch(value.strip()):
+        unit = KEY_UNITS[suffix.casefold()]
+        return f"{value.strip()}{unit}" if unit == "%" else f"{value.strip()} {unit}"
+    return value
+
+
+def attribute_name(key: str) -> str:
+    """An attribute's name without its unit suffix (``weight_g``: weight)."""
+    stem, _, suffix = key.rpartition("_")
+    return (stem if stem and suffix.casefold() in KEY_UNITS else key).replace("_", " ")

@@ -12,7 +12,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 MAX_OUTPUT = 20_000  # characters a rendered template may produce; beyond it something is looping
-PRODUCT_FIELDS = frozenset({"sku", "name", "price", "currency", "url", "category"})
+PRODUCT_FIELDS = frozenset({"sku", "name", "price", "currency", "url", "category", "short"})  # short: approved, or None
 TEMPLATE_VARIABLES: dict[str, frozenset[str] | None] = {
     "customer": frozenset({"name", "first_name", "language"}),
     "products": None,  # a list of products, each with PRODUCT_FIELDS

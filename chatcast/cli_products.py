@@ -81,10 +81,12 @@ def review(
     async def go() -> None:
         async with db.database(settings.db_url):
             decided = 0
+            if both := sorted(set(approve or ()) & set(reject or ())):
+                raise UserError(f"{both[0]} is both --approve and --reject: choose one")
+            if reject:  # first: --approve-all --reject X approves every draft but X's
+                decided += await descriptions.decide(approve=False, at=now, skus=reject, language=language)
             if approve_all or approve:
                 decided += await descriptions.decide(approve=True, at=now, skus=approve or (), language=language)
-            if reject:
-                decided += await descriptions.decide(approve=False, at=now, skus=reject, language=language)
             if approve_all or approve or reject:
                 if not decided and not approve_all:
                     named = ", ".join([*(approve or []), *(reject or [])])

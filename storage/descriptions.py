@@ -32,6 +32,7 @@ async def save_draft(
 ) -> ProductCopy:
     """Keep a new draft, in place of the product's earlier draft in this language."""
     async with in_transaction():
+        await Product.filter(id=product_id).select_for_update()  # not while a review decides this product's drafts
         await ProductCopy.filter(product_id=product_id, language=language, status="draft").delete()
         return await ProductCopy.create(
             product_id=product_id, language=language, long=long, short=short, source=source, note=note, facts=facts
@@ -67,7 +68,11 @@ async def decide(*, approve: bool, at: datetime, skus: Sequence[str] = (), langu
     if language:
         query = query.filter(language=language)
     async with in_transaction():
-        rows = await query.select_for_update().values_list("id", "product_id", "language")
+        # Lock the products first (a model query: tortoise drops FOR UPDATE from values_list), in id order so two
+        # reviewers cannot deadlock; a second approval waits here, then reads the drafts the first left.
+        products = await query.values_list("product_id", flat=True)
+        await Product.filter(id__in=sorted(set(products))).order_by("id").select_for_update()
+        rows = await query.values_list("id", "product_id", "language")
         for copy_id, product_id, lang in rows:
             if approve:
                 await ProductCopy.filter(product_id=product_id, language=lang, status="approved").update(
@@ -77,16 +82,44 @@ async def decide(*, approve: bool, at: datetime, skus: Sequence[str] = (), langu
     return len(rows)
 
 
+def languages(language: str) -> list[str]:
+    """The languages to look for a text in, best first: ``de-AT``, then ``de``, then English."""
+    return list(dict.fromkeys([language, language.split("-")[0], "en"]))
+
+
+def _plain(value: object) -> str:
+    # campaigns.product_facts.attribute_text, which storage may not import: how the facts were stored
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(v) for v in value)
+    return str(value)
+
+
+def stale(facts: dict[str, Any], price: float, currency: str, attributes: dict[str, Any] | None) -> bool:
+    """Whether a text's stored facts no longer match the product: its price, currency or attributes changed."""
+    now = {str(k): _plain(v) for k, v in (attributes or {}).items() if v not in (None, "")}
+    was = facts.get("price")
+    moved = not isinstance(was, int | float) or abs(was - round(price, 2)) >= 0.005
+    return moved or facts.get("currency", currency) != currency or (facts.get("attributes") or {}) != now
+
+
 async def short_texts(skus: Sequence[str], language: str) -> dict[str, str]:
-    """The approved short description of each SKU in ``language`` (English where that language has none)."""
+    """The approved short description of each SKU in ``language`` (its base language, then English, where it has
+    none); a text written from facts that no longer hold (a new price or specification) is not used."""
     if not skus:
         return {}
+    wanted = languages(language)
     rows = await ProductCopy.filter(
-        status="approved", product__sku__in=list(skus), language__in=list(dict.fromkeys([language, "en"]))
-    ).values_list("product__sku", "language", "short")
+        status="approved", product__sku__in=list(skus), language__in=wanted
+    ).values_list("product__sku", "language", "short", "facts", "product__price", "product__currency",
+                  "product__attributes")  # fmt: skip
     found: dict[str, str] = {}
-    for sku, _, short in sorted(rows, key=lambda r: r[1] == language):  # the wanted language last: it wins
-        found[str(sku)] = str(short)
+    for sku, _, short, facts, price, currency, attributes in sorted(rows, key=lambda r: -wanted.index(r[1])):
+        if not stale(facts or {}, price, currency, attributes):  # the best language last: it wins
+            found[str(sku)] = str(short)
     return found
 
 

@@ -3,8 +3,9 @@
 Storage knows nothing of sentiment models (only the root may wire them), so the kind is built with ``annotate``,
 which turns a review's text into its sentiment and themes. A file from another platform keeps its own column
 names: ``columns`` maps ours to its (``{"sku": "product_handle", "text": "body"}``); columns we do not read are
-ignored. Rows are keyed by the file's ``review_id``, else by a hash of product, customer, date and text, so
-importing the same file again changes nothing.
+ignored. Rows are keyed by a hash of the SKU and the file's ``review_id`` (platforms number their reviews 1..N
+each: a bare id would let one file overwrite another's reviews of other products), else by a hash of product,
+customer, date and text, so importing the same file again changes nothing; a review never moves product.
 """
 
 from __future__ import annotations
@@ -44,14 +45,14 @@ class ReviewRow(_Row):
     def key(self) -> str:
         """The row's identity across imports."""
         if self.review_id:
-            return self.review_id
+            return "id:" + hashlib.sha256(f"{self.sku}\x1f{self.review_id}".encode()).hexdigest()[:40]
         parts = [self.sku, self.customer_id or "", self.reviewed_at.isoformat() if self.reviewed_at else "", self.text]
         return "h:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
 
 
 class ReviewsKind:
-    """Product reviews keyed by ``review_id`` (or a hash); an unknown SKU refuses the row, an unknown customer is
-    kept as an anonymous review."""
+    """Product reviews keyed by SKU and ``review_id`` (or a hash of the row); an unknown SKU refuses the row, an
+    unknown customer is kept as an anonymous review."""
 
     name = "reviews"
     tables: tuple[str, ...] = ("review",)
@@ -106,6 +107,6 @@ class ReviewsKind:
                 "themes": json.dumps(themes),
                 "at": review.reviewed_at,
             }
-        update = ["product_id", "customer_id", "rating", "text", "sentiment", "themes", "at"]
+        update = ["customer_id", "rating", "text", "sentiment", "themes", "at"]
         await bulk.upsert(conn, "review", list(rows.values()), conflict=["key"], update=update)
         return refused

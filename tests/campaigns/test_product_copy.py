@@ -4,22 +4,25 @@ message's ``p.short`` slot and in the assistant's product answers (offline and t
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any
 
+from assistant.guard import Facts, problems
 from campaigns.compose import write_copy
 from campaigns.definition import Campaign, Message, Products
 from campaigns.describe import Describer
 from campaigns.planner import plan, register
 from campaigns.writer import CopyWriter
 from campaigns.writer_describe import OpenAIDescriber
+from campaigns.writer_openai import OpenAIWriter
 from chatcast.descriptions import describe_products
 from segments.definitions import parse
 from storage import descriptions
 from storage.models import ChannelIdentity, Customer, Delivery, Feedback, Product, ProductCopy
 from tests.assistant.shop import engine, say, seed
-from tests.campaigns.openai_fake import Answer, FakeOpenAI, calls, said
+from tests.campaigns.openai_fake import Answer, FakeOpenAI, calls, said, user_data
 
 NOW = datetime(2027, 3, 10, 12, tzinfo=UTC)
 SOCKS = "Merino Socks (70% merino wool, 3 pairs)"
@@ -98,7 +101,13 @@ async def test_the_assistant_tells_the_approved_short_text_offline_and_to_the_mo
     shop = await seed()
     short = "Merino Socks: 3 pairs of soft merino, 14.50 USD"
     await ProductCopy.create(
-        product_id=shop.products["APP-SOX"], language="en", long="x", short=short, status="approved", source="model"
+        product_id=shop.products["APP-SOX"],
+        language="en",
+        long="x",
+        short=short,
+        status="approved",
+        source="model",
+        facts={"price": 14.5, "currency": "USD"},
     )
     inbound, _ = engine()
     reply = await say(inbound, "Do you sell merino socks?")
@@ -115,3 +124,74 @@ async def test_the_assistant_tells_the_approved_short_text_offline_and_to_the_mo
     assert reply and reply.text == "Yes: Merino Socks, 3 pairs of soft merino for 14.50 USD."  # "3" is a fact now
     tool_result = json.loads(fake.requests[1]["messages"][-1]["content"])
     assert tool_result["products"][0]["description"] == short and fake.problems == []
+
+
+async def test_a_regional_language_falls_back_to_its_base_then_english(database: str) -> None:
+    product = await socks()
+    await describe_products(Describer(), [product], ["en", "de"])
+    await descriptions.decide(approve=True, at=NOW)
+    german = await ProductCopy.get(product_id=product.id, language="de")
+    assert await descriptions.short_texts(["SOX-1"], "de-AT") == {"SOX-1": german.short}
+    assert german.short != (await descriptions.short_texts(["SOX-1"], "fr-CA"))["SOX-1"]  # English
+
+
+async def test_an_approved_text_from_facts_that_changed_is_not_used(database: str) -> None:
+    product = await socks()
+    await describe_products(Describer(), [product], ["en"])
+    await descriptions.decide(approve=True, at=NOW)
+    assert await descriptions.short_texts(["SOX-1"], "en") != {}
+    await Product.filter(id=product.id).update(price=16.0)
+    assert await descriptions.short_texts(["SOX-1"], "en") == {}  # written at 14.50
+    await Product.filter(id=product.id).update(price=14.5, attributes={"material": "70% merino wool"})
+    assert await descriptions.short_texts(["SOX-1"], "en") == {}  # the pack size is gone
+    await Product.filter(id=product.id).update(attributes={"material": "70% merino wool", "pack": "3 pairs"})
+    assert list(await descriptions.short_texts(["SOX-1"], "en")) == ["SOX-1"]
+
+
+async def test_the_guard_takes_no_price_from_an_approved_text(database: str) -> None:
+    shop = await seed()
+    jacket = shop.products["APP-JKT"]  # 149.00 now; the text was approved at 99
+    await ProductCopy.create(
+        product_id=jacket, language="en", long="x", short="Summit Jacket, now just 99.00 USD", status="approved",
+        source="model", facts={"price": 99.0, "currency": "USD"},
+    )  # fmt: skip
+    facts = Facts()
+    facts.add({"products": [{"sku": "APP-JKT", "price": 149.0, "description": "Summit Jacket, now just 99.00 USD"}]})
+    assert problems("It costs 99.00 USD.", facts) == ["price 99.00 USD that no tool returned"]
+    assert problems("It costs 149.00 USD.", facts) == []
+    inbound, _ = engine()
+    reply = await say(inbound, "Do you sell the summit jacket?")
+    assert reply and "99.00" not in reply.text and "149.00" in reply.text  # the stale text is not offered
+
+
+async def test_the_model_writing_for_a_persona_is_offered_the_short_text(database: str, validator: Any) -> None:
+    product = await socks()
+    await describe_products(Describer(), [product], ["en"])
+    await descriptions.decide(approve=True, at=NOW)
+    ana = await Customer.create(external_id="Ana", name="Ana", language="en", opted_in_at=NOW)
+    await ChannelIdentity.create(customer=ana, channel="telegram", address="Ana")
+    template = "{% for p in products %}{{ p.name }}: {{ p.short or '' }}\n{% endfor %}{{ unsubscribe }}"
+    campaign = Campaign(
+        id="socks", name="Socks", channels=["telegram"], products=Products(skus=["SOX-1"]),
+        message=Message(brief="b", template="{{ unsubscribe }}", language="customer"),
+    )  # fmt: skip
+    definitions = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")
+    campaign_id = await register(campaign, campaign.model_dump_json())
+    await plan(campaign, campaign_id, definitions, as_of=NOW)
+    fake = FakeOpenAI(Answer(content=json.dumps({"text": template, "button_labels": []})), validate=validator)
+    writer = CopyWriter(OpenAIWriter(fake.client(), "gpt-4o-mini"), store=None)
+    assert (await write_copy(campaign, campaign_id, definitions, writer, as_of=NOW)).written == 1
+    system = fake.requests[0]["messages"][0]["content"]
+    assert "{{ p.currency }} {{ p.short or '' }}{% endfor %}" in system and fake.problems == []
+    assert user_data(fake.requests[0])["products"][0]["short"] == f"{SOCKS}, praised for its comfort"
+    text = await Delivery.get(campaign_id=campaign_id).values_list("text", flat=True)
+    assert text == f"Merino Socks: {SOCKS}, praised for its comfort\nReply STOP to unsubscribe."
+
+
+async def test_two_approvals_at_once_leave_one_approved_text(database: str) -> None:
+    product = await socks()
+    for text in ("first", "second"):  # two drafts waiting, as a describe beside a review can leave
+        await ProductCopy.create(product_id=product.id, language="en", long=text, short=text, source="template")
+    decided = await asyncio.gather(*(descriptions.decide(approve=True, at=NOW, language="en") for _ in range(2)))
+    assert sorted(decided) == [0, 2]  # the second waited for the first, then found nothing left to decide
+    assert await ProductCopy.filter(product_id=product.id, status="approved").count() == 1

@@ -92,3 +92,14 @@ def test_a_new_draft_is_shown_beside_the_approved_text(isolated: Path) -> None:
     invoke("products", "describe", "--category", "socks")
     code, output = invoke("products", "review")
     assert code == 0 and "Price: 12.00 EUR" in output and "Price: 10.00 EUR" in output  # current, then the draft
+
+
+def test_approve_all_with_a_reject_approves_all_but_the_rejected(isolated: Path) -> None:
+    shop(isolated)
+    assert invoke("products", "describe", "--all")[0] == 0
+    code, output = invoke("products", "review", "--approve", "RUN-1", "--reject", "RUN-1")
+    assert code != 0 and "RUN-1 is both --approve and --reject: choose one" in output
+    code, output = invoke("products", "review", "--approve-all", "--reject", "SOX-2")
+    assert code == 0 and output.startswith("2 draft(s) decided")
+    code, output = invoke("products", "export", "--format", "jsonl", "--out", "out.jsonl")
+    assert code == 0 and [json.loads(line)["sku"] for line in Path("out.jsonl").read_text().splitlines()] == ["RUN-1"]

@@ -51,13 +51,29 @@ async def test_reviews_import_with_a_column_map_refuses_bad_rows_and_repeats_saf
     assert errors[0] == "judge.csv row 5 (line 6), column 'product_handle': unknown product 'NOPE-9'"
     assert "row 6 (line 7), column 'text': required value is missing" in errors[1]
     assert "row 7 (line 8), column 'rating': Input should be less than or equal to 5" in errors[2]
-    first = await Review.get(key="r1").prefetch_related("customer")
+    first = await Review.get(text__startswith="So comfortable").prefetch_related("customer")
     assert first.customer is not None and first.customer.external_id == "C1" and first.rating == 5
     assert first.sentiment > 0.3 and first.themes == ["size & fit", "comfort"]
-    unknown_customer = await Review.get(key="r3")
+    unknown_customer = await Review.get(text__startswith="The sole")
     assert unknown_customer.customer_id is None and unknown_customer.sentiment < 0  # kept, anonymous
     again = await import_reviews(path, annotate=ANNOTATE, columns=MAP)
     assert again.imported == 4 and again.created == {"review": 0}
+
+
+async def test_two_platforms_numbering_reviews_alike_keep_both_and_no_review_moves(
+    database: str, tmp_path: Path
+) -> None:
+    await catalog()
+    await import_reviews(write(tmp_path / "a.csv", "sku,text,review_id\nRUN-1,Great shoe,1\n"), annotate=ANNOTATE)
+    other = await import_reviews(write(tmp_path / "b.csv", "sku,text,review_id\nSOX-2,Warm,1\n"), annotate=ANNOTATE)
+    assert other.created == {"review": 1}
+    found = await Review.all().order_by("id").values_list("product__sku", "text")
+    assert found == [("RUN-1", "Great shoe"), ("SOX-2", "Warm")]
+    again = await import_reviews(
+        write(tmp_path / "c.csv", "sku,text,review_id\nRUN-1,Great shoe!,1\n"), annotate=ANNOTATE
+    )
+    assert again.created == {"review": 0} and await Review.filter(product__sku="RUN-1").count() == 1
+    assert (await Review.get(product__sku="RUN-1")).text == "Great shoe!"  # the same review, edited
 
 
 async def test_reviews_without_ids_are_keyed_by_their_content(database: str, tmp_path: Path) -> None:
@@ -136,8 +152,9 @@ async def test_a_reviewers_text_goes_with_their_erasure(database: str, tmp_path:
     await catalog()
     await import_reviews(write(tmp_path / "judge.csv", REVIEWS), annotate=ANNOTATE, columns=MAP)
     mia = await Customer.get(external_id="C1")
+    hers = await Review.get(customer=mia)
     assert [r["text"] for r in (await privacy.export(mia))["reviews"]] == [
         "So comfortable, fits perfectly on long runs"
     ]
     assert (await privacy.erase(mia))["reviews"] == 1
-    assert (await Review.get(key="r1")).text == ""
+    assert (await Review.get(id=hers.id)).text == ""
