@@ -2,9 +2,11 @@
 
 A change is news when it changes what we stored (a new status, or a delayed order's new date), or when the
 shop's webhook brings an order we did not know; an import's first sight of an order is its history, never a
-notice, so that loading a shop's past orders tells nobody anything. A change that goes back (``paid`` after
-``shipped``, out of order) is stored and not told. The unique (order, key) makes a repeat, even two at once,
-a no-op.
+notice, so that loading a shop's past orders tells nobody anything. A change that goes back (``shipped`` after
+``delivered``, out of order) is neither stored nor told: the order keeps its furthest status (:func:`kept`).
+``shipped`` and ``delayed`` are one stage, either stored after the other: a shipped parcel can be delayed (news),
+and a delayed one shipped again is not news, as its ``shipped`` was told already.
+The unique (order, key) makes a repeat, even two at once, a no-op.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from storage.models import Campaign, ChannelIdentity, Customer, Event, OrderNoti
 from storage.sql import Params, execute, transaction
 
 NOTICE_STATUSES = ("paid", "shipped", "delayed", "delivered", "refunded")
-# how far along an order is: a change that goes back is stored, not told
+# how far along an order is: a change that goes back is neither stored nor told; the terminal ones always win
 RANK = {"placed": 0, "paid": 1, "shipped": 2, "delayed": 2, "delivered": 3, "cancelled": 4, "returned": 4,
         "refunded": 4}  # fmt: skip
 CAMPAIGN_KEY, KIND = "order-notices", "notices"
@@ -81,6 +83,14 @@ def is_news(change: Change, prior: tuple[str, datetime | None] | None, live: boo
     if RANK.get(status, 0) > RANK[change.status]:
         return False
     return status != change.status or key(status, expected) != key(change.status, change.expected_at)
+
+
+def kept(stored: str | None, incoming: str) -> str:
+    """The status to store when ``incoming`` arrives for an order stored with ``stored`` (None: a new order): the
+    incoming one unless it would move the order back (a late ``shipped`` after ``delivered``)."""
+    if stored is not None and RANK.get(stored, 0) > RANK.get(incoming, 0):
+        return stored
+    return incoming
 
 
 async def priors(conn: BaseDBAsyncClient, orders: Iterable[str]) -> dict[str, tuple[str, datetime | None]]:

@@ -134,3 +134,37 @@ async def test_a_date_without_a_time_is_the_shops_day(shop: None) -> None:
     assert expected == datetime(2027, 4, 12, 4, tzinfo=UTC)  # midnight in New York
     text, _ = render(Notice("shipped", "A1", expected_at=expected), "en", ZoneInfo("America/New_York"))
     assert "12 April 2027" in text
+
+
+async def test_a_late_status_never_moves_the_order_back_on_the_webhook(shop: None) -> None:
+    await upsert_order(hook("shipped", tracking_url=LINK))
+    await upsert_order(hook("delivered"))
+    await upsert_order(hook("shipped", tracking_url=LINK))  # late: neither told nor stored
+    assert (await Order.get(external_id="A1")).status == "delivered"
+    await upsert_order(hook("refunded"))  # terminal: always wins
+    await upsert_order(hook("delivered"))
+    order = await Order.get(external_id="A1")
+    assert order.status == "refunded" and order.is_return
+    assert await recorded() == [("A1", "delivered"), ("A1", "refunded"), ("A1", "shipped")]
+
+
+async def test_shipped_and_delayed_are_one_stage(shop: None) -> None:
+    await upsert_order(hook("shipped"))
+    await upsert_order(hook("delayed", expected_at="2027-04-08T12:00:00Z"))  # a shipped parcel delayed: news
+    await upsert_order(hook("shipped"))  # moving again: stored, and not news (shipped was told)
+    assert (await Order.get(external_id="A1")).status == "shipped"
+    assert await recorded() == [("A1", "delayed:2027-04-08T12:00"), ("A1", "shipped")]
+    await upsert_order(hook("paid", order_id="A2"))
+    await upsert_order(hook("delayed", order_id="A2", expected_at="2027-04-08T12:00:00Z"))  # held in the warehouse
+    await upsert_order(hook("shipped", order_id="A2"))  # then shipped: news
+    assert [k for o, k in await recorded() if o == "A2"] == ["delayed:2027-04-08T12:00", "paid", "shipped"]
+
+
+async def test_a_late_status_never_moves_the_order_back_in_an_import(shop: None, tmp_path: Path) -> None:
+    await upsert_order(hook("delivered", order_id="B1"))
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + f"B1,C1,2027-03-01,RUN-1,1,89.9,shipped,{LINK},\n")
+    assert (await import_file("orders", path)).bad == 0
+    order = await Order.get(external_id="B1")
+    assert order.status == "delivered" and order.tracking_url == LINK  # the link still lands
+    assert await recorded() == [("B1", "delivered")]
