@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from campaigns.notice_text import Notice, render
+from campaigns.notices import queue_notices
 from storage import privacy
 from storage.importers import import_file
-from storage.models import Customer, Order, OrderNotice, Product
+from storage.models import ChannelIdentity, Customer, Delivery, Order, OrderNotice, Product
 from storage.orders import OrderRejected, upsert_order
 
 AT = datetime(2027, 4, 1, 9, tzinfo=UTC)
@@ -119,12 +120,16 @@ async def test_an_import_names_the_row_and_column_of_a_bad_notice_field(shop: No
 async def test_export_shows_tracking_and_the_switch_and_erase_drops_the_links(shop: None) -> None:
     await upsert_order(hook("shipped", tracking_url=LINK, carrier="UPS"))
     ann = await Customer.get(external_id="C1")
+    await ChannelIdentity.create(customer=ann, channel="telegram", address="42", reachable=True, linked_at=AT)
+    assert await queue_notices(now=AT) == 1
+    assert LINK in str((await Delivery.get()).buttons)
     data = await privacy.export(ann)
     assert data["orders"][0]["tracking_url"] == LINK and data["customer"]["notices_off_at"] is None
     changed = await privacy.erase(ann)
     assert changed["tracking_links"] == 2  # the order's and its notice's
     assert await Order.filter(tracking_url__not_isnull=True).count() == 0
     assert await OrderNotice.filter(tracking_url__not_isnull=True).count() == 0
+    assert (await Delivery.get()).buttons == []  # the notice's tracking button went with its link
     assert (await Customer.get(id=ann.id)).notices_off_at is not None  # nothing is sent to an erased customer
 
 
