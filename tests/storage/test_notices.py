@@ -75,6 +75,9 @@ async def test_the_same_change_twice_at_once_is_recorded_once(shop: None) -> Non
         ({"tracking_url": "track.example/1"}, "tracking_url", "not an http(s) link"),
         ({"expected_at": "next week"}, "expected_at", "datetime"),
         ({"carrier": "x" * 65}, "carrier", "at most 64"),
+        ({"carrier": "DHL - 20% off: SAVE20"}, "carrier", "not a carrier's name"),
+        ({"carrier": "see https://promo.example"}, "carrier", "no links"),
+        ({"carrier": "promo.example"}, "carrier", "not a carrier's name"),
     ],
 )
 async def test_bad_notice_fields_are_refused_by_name(
@@ -108,10 +111,14 @@ async def test_an_import_tells_changes_of_known_orders_but_never_their_history(s
 async def test_an_import_names_the_row_and_column_of_a_bad_notice_field(shop: None, tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
     path.write_text(
-        HEADER + "B1,C1,2027-03-01,RUN-1,1,89.9,delayed,,\nB2,C1,2027-03-01,RUN-1,1,89.9,shipped,ftp://x,\n"
+        HEADER.replace("\n", ",carrier\n")
+        + "B1,C1,2027-03-01,RUN-1,1,89.9,delayed,,,DHL\nB2,C1,2027-03-01,RUN-1,1,89.9,shipped,ftp://x,,UPS\n"
+        + "B3,C1,2027-03-01,RUN-1,1,89.9,shipped,,,Call 555-0100 for 10% off\n"
+        + "B4,C1,2027-03-01,RUN-1,1,89.9,shipped,,,U.S. Postal Service & Co\n"
     )
     report = await import_file("orders", path)
-    assert [(e.row, e.column) for e in report.errors] == [(1, "expected_at"), (2, "tracking_url")]
+    assert [(e.row, e.column) for e in report.errors] == [(1, "expected_at"), (2, "tracking_url"), (3, "carrier")]
+    assert report.bad == 3 and (await Order.get(external_id="B4")).carrier == "U.S. Postal Service & Co"
     assert "needs its new expected date" in str(report.errors[0]) and "orders.csv row 1 (line 2)" in str(
         report.errors[0]
     )
