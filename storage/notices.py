@@ -12,7 +12,7 @@ The unique (order, key) makes a repeat, even two at once, a no-op.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -127,17 +127,22 @@ async def record(conn: BaseDBAsyncClient, changes: Sequence[Change], order_ids: 
     await bulk.upsert(conn, "order_notice", rows, conflict=["order_id", "key"], update=[])
 
 
-async def pending(limit: int = 500) -> list[Pending]:
+async def pending(limit: int = 500, channels: Collection[str] | None = None) -> list[Pending]:
     """Recorded notices without a message or a reason for none, oldest first, with each customer's latest
-    reachable chat."""
+    reachable chat: the latest on one of ``channels`` (those the sender runs) when the customer has one there."""
     notices = await OrderNotice.filter(delivery_id=None, note=None).order_by("id").limit(limit)
     if not notices:
         return []
     await OrderNotice.fetch_for_list(notices, "order__customer")
     customers = {n.order.customer.id for n in notices}
-    chats: dict[int, ChannelIdentity] = {}
+    # the latest linked wins; one on a channel nobody sends on would wait queued for ever
+    latest: dict[int, ChannelIdentity] = {}
+    served: dict[int, ChannelIdentity] = {}
     for identity in await ChannelIdentity.filter(customer_id__in=customers, reachable=True).order_by("linked_at", "id"):
-        chats[identity.customer_id] = identity  # type: ignore[attr-defined]  # the latest linked wins
+        latest[identity.customer_id] = identity  # type: ignore[attr-defined]
+        if channels is not None and identity.channel in channels:
+            served[identity.customer_id] = identity  # type: ignore[attr-defined]
+    chats = latest | served
     out = []
     for n in notices:
         order, customer = n.order, n.order.customer
