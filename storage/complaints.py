@@ -1,9 +1,10 @@
 """Complaints: opened by a strongly negative message, resolved by staff or by later positive feedback.
 
 At most one complaint of a customer is open at a time (a second angry message while one is open adds nothing).
-Every resolution, even of a customer with no open complaint (staff clearing a run of bad words), is recorded as a
-``complaint_resolved`` event: what a customer said before it no longer counts against them, and the event
-tells an incremental segments refresh that the customer's features changed.
+A resolution is recorded as a ``complaint_resolved`` event: what a customer said before it no longer counts
+against them, and the event tells an incremental segments refresh that the customer's features changed. An explicit
+one (``chatcast customer resolve``) is recorded even with no complaint open (staff clearing a run of bad words); a
+side effect of ending any hand-off (staff's "done") only when one is open.
 """
 
 from __future__ import annotations
@@ -58,12 +59,15 @@ async def open_since(customer_id: int) -> datetime | None:
     return found.opened_at if found else None
 
 
-async def resolve(customer_id: int, *, at: datetime, how: str) -> int:
+async def resolve(customer_id: int, *, at: datetime, how: str, only_open: bool = False) -> int:
     """Resolve the customer's open complaints (``how``: staff, cli, dashboard, positive_feedback) and clear what
-    they said before ``at``; how many complaints were open."""
+    they said before ``at``; how many complaints were open. ``only_open``: with none open, record nothing (what they
+    said still counts)."""
     closed = await Complaint.filter(customer_id=customer_id, resolved_at__isnull=True).update(
         resolved_at=at, resolution=how
     )
+    if only_open and not closed:
+        return 0
     await identities.add_event(RESOLVED, at=at, customer_id=customer_id, data={"how": how, "complaints": closed})
     return int(closed)
 
