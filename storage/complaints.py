@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage import identities
-from storage.models import Complaint, Customer
+from storage.models import Complaint, Customer, Event
+from storage.sql import transaction
 
 OPENED, RESOLVED = "complaint_opened", "complaint_resolved"
 EXCERPT = 300  # characters of the customer's words kept on the complaint
@@ -36,15 +37,19 @@ async def open_complaint(
     customer_id: int, *, at: datetime, source: str, text: str, feedback_id: int | None = None
 ) -> Complaint | None:
     """Open a complaint for the customer, unless one is open already; the new complaint, or None."""
-    if await Complaint.filter(customer_id=customer_id, resolved_at__isnull=True).exists():
-        return None
-    complaint = await Complaint.create(
-        customer_id=customer_id, opened_at=at, source=source, text=text.replace("\x00", "\ufffd")[:EXCERPT],
-        feedback_id=feedback_id,
-    )  # fmt: skip
-    await identities.add_event(
-        OPENED, at=at, customer_id=customer_id, data={"complaint": complaint.id, "source": source}
-    )
+    async with transaction() as conn:
+        # the customer's row is the lock: two angry messages at once open one complaint (on PostgreSQL the second
+        # waits here until the first commits; SQLite runs one transaction at a time). A model query, not
+        # values_list(), which would drop the FOR UPDATE
+        await Customer.filter(id=customer_id).select_for_update().using_db(conn).first()
+        if await Complaint.filter(customer_id=customer_id, resolved_at__isnull=True).using_db(conn).exists():
+            return None
+        complaint = await Complaint.create(
+            customer_id=customer_id, opened_at=at, source=source, text=text.replace("\x00", "\ufffd")[:EXCERPT],
+            feedback_id=feedback_id, using_db=conn,
+        )  # fmt: skip
+        await Event.create(type=OPENED, at=at, customer_id=customer_id,
+                           data={"complaint": complaint.id, "source": source}, using_db=conn)  # fmt: skip
     return complaint
 
 
