@@ -219,7 +219,8 @@ class Assistant:
         if event.text.strip().casefold().rstrip(".!") in BACK_WORDS:
             if await conversations.hand_back(chat.id):
                 await self._post(thread, "Handed back: the assistant answers this customer again.")
-            if await complaints.resolve(chat.customer_id, at=now, how="staff"):
+            # "done" ends any hand-off: it clears the customer's words only when a complaint was open
+            if await complaints.resolve(chat.customer_id, at=now, how="staff", only_open=True):
                 await self._post(thread, "The customer's complaint is marked resolved: offers may reach them again.")
             return
         channel = self.channels.get(chat.channel)

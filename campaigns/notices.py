@@ -10,6 +10,7 @@ model's, and carry no offer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -22,13 +23,16 @@ log = logging.getLogger(__name__)
 BATCH = 500
 
 
-async def queue_notices(zone: ZoneInfo | None = None, now: datetime | None = None) -> int:
+async def queue_notices(
+    zone: ZoneInfo | None = None, now: datetime | None = None, channels: Collection[str] | None = None
+) -> int:
     """Queue a message for every recorded notice not yet queued (customers without a chat, or with notices off,
     get a note instead); how many were queued. Safe to run anywhere, any number of times: each notice makes at
     most one message. ``zone``: the shop's; expected dates are days of its calendar (a date-only ``expected_at``
-    is midnight there), so they are written as they fall there, wherever the customer is."""
+    is midnight there), so they are written as they fall there, wherever the customer is. ``channels``: those the
+    caller sends on (serve knows); a customer's chat on one of them is preferred to a later one elsewhere."""
     shop_zone, queued, seen = zone or ZoneInfo("UTC"), 0, set[int]()
-    while pending := await store.pending(BATCH):
+    while pending := await store.pending(BATCH, channels):
         if seen.intersection(p.id for p in pending):  # a notice that would not settle: stop rather than spin
             log.error("order notices: notices %s could not be queued", sorted(seen.intersection(p.id for p in pending)))
             break

@@ -42,10 +42,13 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE = 3600  # seconds: a job missed while the process was down still runs, once, at start
 
 
-async def housekeeping(claim_timeout_seconds: float, shop_zone: ZoneInfo | None = None) -> dict[str, int]:
-    """Expire dead claims, close finished campaigns, queue order notices a crash left recorded; what it did."""
+async def housekeeping(
+    claim_timeout_seconds: float, shop_zone: ZoneInfo | None = None, channels: Sequence[str] | None = None
+) -> dict[str, int]:
+    """Expire dead claims, close finished campaigns, queue order notices a crash left recorded (on ``channels``,
+    those served, where the customer has a chat there); what it did."""
     now = datetime.now(UTC)
-    notices = await queue_notices(shop_zone, now)
+    notices = await queue_notices(shop_zone, now, channels)
     stale = await outbox.recover(older_than=now - timedelta(seconds=claim_timeout_seconds))
     if stale:
         log.warning("housekeeping: %d deliveries claimed by a dispatcher that stopped answering are now unknown", stale)
@@ -140,8 +143,9 @@ class Scheduler:
         recurring_seconds: float = 15.0,
         extra_jobs: Sequence[PeriodicJob] = (),
         unhappy: Unhappy | None = None,
+        channels: Sequence[str] | None = None,
     ) -> None:
-        self.extra_jobs, self.unhappy = tuple(extra_jobs), unhappy
+        self.extra_jobs, self.unhappy, self.channels = tuple(extra_jobs), unhappy, channels
         self.shop_zone, self.quiet, self.recurring_seconds = shop_zone or ZoneInfo("UTC"), quiet, recurring_seconds
         self.claim_timeout, self.housekeeping_seconds = claim_timeout, housekeeping_seconds
         self.writer, self.definitions, self.shop_name = writer, definitions, shop_name
@@ -166,7 +170,7 @@ class Scheduler:
         self._scheduler.add_job(
             housekeeping,
             IntervalTrigger(seconds=self.housekeeping_seconds, timezone=UTC),
-            args=[self.claim_timeout.total_seconds(), self.shop_zone],
+            args=[self.claim_timeout.total_seconds(), self.shop_zone, self.channels],
             id="housekeeping",
             next_run_time=datetime.now(UTC),
             replace_existing=True,

@@ -139,7 +139,7 @@ async def run_service(
         telegram_stop, slack_handler = None, None
         if role == "all":
             if hook_secret:
-                app.router.add_post("/hooks/orders", _orders_hook(hook_secret, settings.zone))
+                app.router.add_post("/hooks/orders", _orders_hook(hook_secret, settings.zone, state.channels))
             if add_dashboard(app, settings.dashboard_user, secret(settings.dashboard_password), metrics):
                 log.info("dashboard at /dashboard and metrics at /metrics (basic auth as %s)", settings.dashboard_user)
             telegram_stop = _telegram(app, bots, settings, state, public_url, tasks)
@@ -169,6 +169,7 @@ async def run_service(
             quiet=settings.quiet_span,
             extra_jobs=assistant_jobs(settings, bots.channels) if role == "all" else (),
             unhappy=unhappy(settings),
+            channels=state.channels,
         )
         state.dispatcher, state.scheduler = dispatcher, scheduler
         state.lease = Lease(settings.db_url)
@@ -232,9 +233,10 @@ async def _lead(scheduler: Scheduler, lease: Lease, stop: asyncio.Event, poll: f
         await lease.release()
 
 
-def _orders_hook(shared: str, zone: ZoneInfo) -> Callable[[web.Request], Any]:
+def _orders_hook(shared: str, zone: ZoneInfo, channels: list[str]) -> Callable[[web.Request], Any]:
     """``POST /hooks/orders``: a shop's order as JSON, authenticated by the shared secret; stored, its status
-    change's notice queued (the dispatcher sends it at once), then attributed."""
+    change's notice queued (the dispatcher sends it at once, on one of ``channels`` where the customer has a
+    chat there), then attributed."""
 
     async def orders(request: web.Request) -> web.Response:
         given = request.headers.get("X-Chatcast-Secret", "")
@@ -250,7 +252,7 @@ def _orders_hook(shared: str, zone: ZoneInfo) -> Callable[[web.Request], Any]:
             order_id = await upsert_order(body, zone)
         except OrderRejected as exc:
             return web.json_response({"error": str(exc), "field": exc.field}, status=422)
-        notices = await queue_notices(zone)
+        notices = await queue_notices(zone, channels=channels)
         credit = await attribute(order_id)
         log.info("order %s stored; attributed to %s", order_id, credit or "no campaign")
         credited = None if credit is None else {"campaign": credit.campaign_key, "step": credit.step}

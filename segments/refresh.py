@@ -3,7 +3,8 @@
 A refresh runs in one transaction: features, RFM scores, then personas by one ``CASE`` over the personas
 in order (the first rule that holds wins; the catch-all is the ``ELSE``). A customer whose persona changes
 gets a ``persona_changed`` event (from, to) for reports. Watermarks (the highest customer, order and event
-ids seen) tell an incremental refresh which customers new rows touched.
+ids seen) tell an incremental refresh which customers new rows touched; the last ``as_of`` tells it whose words
+entered or left ``sentiment_30d``'s window since (a customer whose negative words age out matches no longer).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from segments import features
 from segments.compiler import FROM, Compiler
@@ -57,9 +58,30 @@ async def _max_ids(conn: BaseDBAsyncClient) -> dict[str, int]:
     }
 
 
-async def _touch(conn: BaseDBAsyncClient, dialect: str, since: dict[str, int]) -> int:
+def _moved(p: Params, before: datetime | None, as_of: datetime) -> str:
+    """The customers with feedback or rated messages that entered or left the sentiment window between the last
+    refresh's ``as_of`` and this one's (none on a first refresh)."""
+    if before is None:
+        return ""
+    span = timedelta(days=features.SENTIMENT_DAYS)
+    start, end = min(before, as_of), max(before, as_of)
+    spans = [(start - span, end - span), (start, end)]  # aged out (or back in); said since (or unsaid)
+    out = ""
+    for low, high in spans:
+        a, b = p.moment(low), p.moment(high)
+        out += (
+            f" UNION SELECT customer_id FROM feedback WHERE at > {a} AND at <= {b}"
+            " UNION SELECT customer_id FROM chat_message WHERE role = 'customer' AND sentiment IS NOT NULL"
+            f" AND at > {a} AND at <= {b}"
+        )
+    return out
+
+
+async def _touch(
+    conn: BaseDBAsyncClient, dialect: str, since: dict[str, int], before: datetime | None, as_of: datetime
+) -> int:
     """Fill the ``touched`` table with the customers new customers, orders, feedback and events concern (opening
-    or resolving a complaint is an event)."""
+    or resolving a complaint is an event), and those whose words moved in or out of the sentiment window."""
     p = Params(dialect)
     await execute(
         "INSERT INTO touched (id)"
@@ -67,7 +89,7 @@ async def _touch(conn: BaseDBAsyncClient, dialect: str, since: dict[str, int]) -
         f' UNION SELECT customer_id FROM "order" WHERE id > {p.add(since["order"])}'
         f" UNION SELECT customer_id FROM feedback WHERE id > {p.add(since.get('feedback', 0))}"
         f" UNION SELECT customer_id FROM event WHERE id > {p.add(since['event'])}"
-        f" AND customer_id IS NOT NULL AND type <> {p.text(PERSONA_EVENT)}",
+        f" AND customer_id IS NOT NULL AND type <> {p.text(PERSONA_EVENT)}{_moved(p, before, as_of)}",
         p.values,
         connection=conn,
     )
@@ -150,7 +172,9 @@ async def refresh(
         if touched:
             await script("DROP TABLE IF EXISTS touched", conn)
             await script("CREATE TEMPORARY TABLE touched (id BIGINT PRIMARY KEY)", conn)
-            await _touch(conn, dialect, {k: int(v) for k, v in dict((since or {})["ids"]).items()})
+            last = (since or {}).get("as_of")
+            before = datetime.fromisoformat(last) if isinstance(last, str) else None
+            await _touch(conn, dialect, {k: int(v) for k, v in dict((since or {})["ids"]).items()}, before, as_of)
         lap("changes")
         await features.recompute(conn, dialect, now, touched, as_of)
         lap("features")

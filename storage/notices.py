@@ -2,15 +2,17 @@
 
 A change is news when it changes what we stored (a new status, or a delayed order's new date), or when the
 shop's webhook brings an order we did not know; an import's first sight of an order is its history, never a
-notice, so that loading a shop's past orders tells nobody anything. A change that goes back (``paid`` after
-``shipped``, out of order) is stored and not told. The unique (order, key) makes a repeat, even two at once,
-a no-op.
+notice, so that loading a shop's past orders tells nobody anything. A change that goes back (``shipped`` after
+``delivered``, out of order) is neither stored nor told: the order keeps its furthest status (:func:`kept`).
+``shipped`` and ``delayed`` are one stage, either stored after the other: a shipped parcel can be delayed (news),
+and a delayed one shipped again is not news, as its ``shipped`` was told already.
+The unique (order, key) makes a repeat, even two at once, a no-op.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +25,7 @@ from storage.models import Campaign, ChannelIdentity, Customer, Event, OrderNoti
 from storage.sql import Params, execute, transaction
 
 NOTICE_STATUSES = ("paid", "shipped", "delayed", "delivered", "refunded")
-# how far along an order is: a change that goes back is stored, not told
+# how far along an order is: a change that goes back is neither stored nor told; the terminal ones always win
 RANK = {"placed": 0, "paid": 1, "shipped": 2, "delayed": 2, "delivered": 3, "cancelled": 4, "returned": 4,
         "refunded": 4}  # fmt: skip
 CAMPAIGN_KEY, KIND = "order-notices", "notices"
@@ -83,6 +85,14 @@ def is_news(change: Change, prior: tuple[str, datetime | None] | None, live: boo
     return status != change.status or key(status, expected) != key(change.status, change.expected_at)
 
 
+def kept(stored: str | None, incoming: str) -> str:
+    """The status to store when ``incoming`` arrives for an order stored with ``stored`` (None: a new order): the
+    incoming one unless it would move the order back (a late ``shipped`` after ``delivered``)."""
+    if stored is not None and RANK.get(stored, 0) > RANK.get(incoming, 0):
+        return stored
+    return incoming
+
+
 async def priors(conn: BaseDBAsyncClient, orders: Iterable[str]) -> dict[str, tuple[str, datetime | None]]:
     """The stored status and expected date of those of ``orders`` that exist."""
     wanted = list(dict.fromkeys(orders))
@@ -117,17 +127,22 @@ async def record(conn: BaseDBAsyncClient, changes: Sequence[Change], order_ids: 
     await bulk.upsert(conn, "order_notice", rows, conflict=["order_id", "key"], update=[])
 
 
-async def pending(limit: int = 500) -> list[Pending]:
+async def pending(limit: int = 500, channels: Collection[str] | None = None) -> list[Pending]:
     """Recorded notices without a message or a reason for none, oldest first, with each customer's latest
-    reachable chat."""
+    reachable chat: the latest on one of ``channels`` (those the sender runs) when the customer has one there."""
     notices = await OrderNotice.filter(delivery_id=None, note=None).order_by("id").limit(limit)
     if not notices:
         return []
     await OrderNotice.fetch_for_list(notices, "order__customer")
     customers = {n.order.customer.id for n in notices}
-    chats: dict[int, ChannelIdentity] = {}
+    # the latest linked wins; one on a channel nobody sends on would wait queued for ever
+    latest: dict[int, ChannelIdentity] = {}
+    served: dict[int, ChannelIdentity] = {}
     for identity in await ChannelIdentity.filter(customer_id__in=customers, reachable=True).order_by("linked_at", "id"):
-        chats[identity.customer_id] = identity  # type: ignore[attr-defined]  # the latest linked wins
+        latest[identity.customer_id] = identity  # type: ignore[attr-defined]
+        if channels is not None and identity.channel in channels:
+            served[identity.customer_id] = identity  # type: ignore[attr-defined]
+    chats = latest | served
     out = []
     for n in notices:
         order, customer = n.order, n.order.customer

@@ -204,24 +204,26 @@ class OrdersKind(_ModelKind):
         totals: dict[str, float] = {}
         for (order, _), line in lines.items():
             totals[order] = totals.get(order, 0.0) + line.quantity * line.unit_price
+        before = await notices.priors(conn, (p.value.order_id for p in good))
+        latest = {p.value.order_id: _forward(p.value, before.get(p.value.order_id)) for p in good}
         orders = {
-            p.value.order_id: {
-                "external_id": p.value.order_id,
-                "customer_id": customers[p.value.customer_id],
-                "ordered_at": p.value.ordered_at,
-                "status": p.value.status,
-                "is_return": p.value.returned,
-                "currency": p.value.currency,
-                "discount_code": p.value.discount_code,
-                "tracking_url": p.value.tracking_url,
-                "carrier": p.value.carrier,
-                "expected_at": p.value.expected_at,
+            order: {
+                "external_id": order,
+                "customer_id": customers[line.customer_id],
+                "ordered_at": line.ordered_at,
+                "status": line.status,
+                "is_return": line.returned,
+                "currency": line.currency,
+                "discount_code": line.discount_code,
+                "tracking_url": line.tracking_url,
+                "carrier": line.carrier,
+                "expected_at": line.expected_at,
                 # right for an order whose lines are all in this batch; the UPDATE below corrects the rest
-                "total": round(totals[p.value.order_id], 4),
+                "total": round(totals[order], 4),
             }
-            for p in good
+            for order, line in latest.items()
         }
-        news = await self._news(conn, [p.value for p in good])
+        news = self._news([p.value for p in good], before)
         await bulk.upsert(
             conn,
             "order",
@@ -248,17 +250,24 @@ class OrdersKind(_ModelKind):
         await _recompute_totals(conn, list(order_ids.values()))
         return refused
 
-    async def _news(self, conn: BaseDBAsyncClient, lines: Sequence[OrderLineRow]) -> list[notices.Change]:
+    def _news(
+        self, lines: Sequence[OrderLineRow], before: dict[str, tuple[str, datetime | None]]
+    ) -> list[notices.Change]:
         """The orders' status changes worth a notice, judged against the orders as stored before this batch."""
         changes = {
             line.order_id: notices.Change(line.order_id, line.status, line.tracking_url, line.carrier, line.expected_at)
             for line in lines
             if line.status in notices.NOTICE_STATUSES
         }
-        if not changes:
-            return []
-        before = await notices.priors(conn, changes)
         return [c for c in changes.values() if notices.is_news(c, before.get(c.order), self.live)]
+
+
+def _forward(line: OrderLineRow, prior: tuple[str, datetime | None] | None) -> OrderLineRow:
+    """``line`` with the status to store: a late, out-of-order status leaves the order where it got to."""
+    status = notices.kept(prior[0] if prior else None, line.status)
+    if status == line.status:
+        return line
+    return line.model_copy(update={"status": status})  # its return flag follows the kept status unless given
 
 
 async def _recompute_totals(conn: BaseDBAsyncClient, order_ids: list[int]) -> None:

@@ -25,6 +25,9 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LINK = re.compile(r"^https?://[^\s/]+\S*$")
 _SLACK = re.compile(r"^[A-Z0-9]+/[A-Z0-9]+$")
+# a carrier's name goes into a notice word for word: a name, never a link, a code or a promotion
+_CARRIER = re.compile(r"^[^\W_]+(?:[ .&'-]+[^\W_]+)*\.?$")
+_DOMAIN = re.compile(r"[^\W_]\.[^\W\d_]{2,}")  # dhl.de, www.promo.com; not U.S. Mail
 
 
 def _split_tags(value: Any) -> Any:
@@ -176,6 +179,15 @@ class OrderLineRow(_Row):
     def _link(cls, value: str | None) -> str | None:
         if value is not None and not _LINK.match(value):
             raise ValueError(f"{value!r} is not an http(s) link (e.g. https://track.example/123)")
+        return value
+
+    @field_validator("carrier")
+    @classmethod
+    def _carrier(cls, value: str | None) -> str | None:
+        if value is not None and (not _CARRIER.match(value) or _DOMAIN.search(value)):
+            raise ValueError(
+                f"{value!r} is not a carrier's name (letters, digits, spaces and . - & ' only; no links or codes)"
+            )
         return value
 
     @field_validator("expected_at")

@@ -258,3 +258,16 @@ async def test_failing_notices_never_pause_the_notices(database: str) -> None:
     stats = await dispatcher.drain()
     assert stats.failed == 4 and stats.paused == []
     assert (await Campaign.get(kind="notices")).status == "running"
+
+
+async def test_a_notice_prefers_a_chat_on_a_channel_the_sender_runs(database: str) -> None:
+    ann = await shop()  # Telegram chat 100
+    await ChannelIdentity.create(customer_id=ann, channel="slack", address="T1:U1")  # linked last
+    await upsert_order(order("paid", order_id="A-1"))
+    assert await queue_notices(now=T0, channels=["telegram"]) == 1  # a Telegram-only serve: not the later Slack
+    await upsert_order(order("paid", order_id="A-2"))
+    assert await queue_notices(now=T0, channels=["whatsapp"]) == 1  # none there: the latest, as without channels
+    await upsert_order(order("paid", order_id="A-3"))
+    assert await queue_notices(now=T0) == 1
+    sent = await Delivery.filter(customer_id=ann).order_by("id").values_list("channel", "address")
+    assert sent == [("telegram", "100"), ("slack", "T1:U1"), ("slack", "T1:U1")]

@@ -26,7 +26,7 @@ from segments.definitions import parse
 from storage import complaints, conversations
 from storage.models import Campaign as CampaignRow
 from storage.models import Complaint, Customer, Delivery, Event, Order
-from tests.assistant.shop import MIA_CHAT, NOW, Shop, Staff, engine, say, seed
+from tests.assistant.shop import BOB_CHAT, MIA_CHAT, NOW, Shop, Staff, engine, say, seed
 from tests.chatcast.test_dashboard import login, serve
 
 DEFS = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")
@@ -179,6 +179,27 @@ async def test_negative_words_suppress_for_their_window_or_until_resolved(shop: 
     # or staff resolve it: what was said before no longer counts
     await complaints.resolve(bob.id, at=NOW + timedelta(hours=1), how="dashboard")
     assert (await planned("resolved", NOW + timedelta(hours=2)))[bob.id] == ("planned", None)
+
+
+async def test_staff_ending_a_hand_off_without_a_complaint_leaves_the_words_counting(shop: Shop) -> None:
+    bob = await Customer.get(id=shop.bob)
+    # just above the complaint mark (-0.6), so none opens; with the hand-off request (about +0.08) they average -0.42
+    for days in (2, 3, 4):
+        await conversations.add_feedback(bob.id, text="bad", sentiment=-0.59, themes=[], at=NOW - timedelta(days=days))
+    staff = Staff()
+    inbound, _ = engine(staff=staff)
+    await say(inbound, "I want to talk to a person", chat=BOB_CHAT)  # a hand-off, no complaint
+    (thread,) = [f"T0:C0STAFF:{n}.0001" for n, _ in enumerate(staff.alerts, 1)]
+    await inbound.handle(InboundEvent("slack", "T0:C0STAFF", "staff", text="done", payload={"thread": thread}))
+    assert await Event.filter(type="complaint_resolved").count() == 0
+    assert not any("complaint is marked resolved" in text for _, text in staff.posts)
+    definition = Campaign(id="after", name="after", channels=["telegram"], message=Message(brief="b", template="t"))
+    campaign_id = await register(definition, definition.model_dump_json())
+    await plan(definition, campaign_id, DEFS, as_of=NOW + timedelta(hours=1))
+    assert (await notes(campaign_id))[bob.id] == ("skipped", NEGATIVE_FEEDBACK)  # still unhappy
+    # the explicit resolve (chatcast customer resolve) is a decision: recorded though nothing was open
+    assert await complaints.resolve(bob.id, at=NOW + timedelta(hours=2), how="cli") == 0
+    assert await Event.filter(type="complaint_resolved", customer_id=bob.id).count() == 1
 
 
 async def test_a_campaign_opts_out_of_the_suppression_only_explicitly(

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from chatcast.cli import app
 from storage import complaints, db
-from storage.models import ChannelIdentity, Customer
+from storage.models import ChannelIdentity, Customer, Event
 
 runner = CliRunner()
 CAMPAIGN = """\
@@ -41,6 +41,11 @@ async def _seed(url: str) -> None:
         await complaints.open_complaint(mia.id, at=now - timedelta(hours=2), source="message", text="[red]Broken[/]!")
 
 
+async def _resolutions(url: str, external_id: str) -> int:
+    async with db.database(url):
+        return await Event.filter(type="complaint_resolved", customer__external_id=external_id).count()
+
+
 def test_suppressed_rows_in_launch_and_report_and_the_complaint_resolved(isolated: Path) -> None:
     (isolated / "data").mkdir()
     asyncio.run(_seed(f"sqlite://{isolated / 'data' / 'chatcast.sqlite3'}"))
@@ -64,6 +69,11 @@ def test_suppressed_rows_in_launch_and_report_and_the_complaint_resolved(isolate
     # planned again before it is sent: her row is back
     code, output = invoke("campaign", "launch", "spring.yaml", "--dry-run")
     assert code == 0 and "1 planned" in output and "0 suppressed" in output
+
+    # nothing open: an explicit decision all the same, recorded, so Bob's earlier words stop counting
+    code, output = invoke("customer", "resolve", "C-BOB")
+    assert code == 0 and "Customer C-BOB: no complaint was open" in output
+    assert asyncio.run(_resolutions(f"sqlite://{isolated / 'data' / 'chatcast.sqlite3'}", "C-BOB")) == 1
 
     code, output = invoke("customer", "resolve", "C-NOBODY")
     assert code == 1 and output == "error: no customer 'C-NOBODY'\n"

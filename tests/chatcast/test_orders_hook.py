@@ -73,6 +73,8 @@ async def test_orders_are_stored_and_credited_to_the_last_touch_within_the_windo
             assert (status, body["field"]) == (422, "lines[0].sku") and "NOPE" in body["error"]
             status, body = await post({k: v for k, v in order("A1", SENT).items() if k != "ordered_at"})
             assert (status, body["field"]) == (422, "ordered_at")
+            status, body = await post(order("A1", SENT) | {"carrier": "www.promo.example"})
+            assert (status, body["field"]) == (422, "carrier") and "not a carrier's name" in body["error"]
             assert await Order.all().count() == 0  # nothing stored by a refused order
 
             good = order("A1", SENT + timedelta(days=2))

@@ -93,6 +93,23 @@ async def test_sentiment_complaints_and_negative_products_become_features_and_ru
     assert await members("complaining") == {"ben", "dan"} and await members("gloomy") == set()
 
 
+async def test_an_incremental_refresh_sees_words_leave_and_enter_the_window(database: str) -> None:
+    eve, fay, gus, hal = [await Customer.create(external_id=n, name=n) for n in ("eve", "fay", "gus", "hal")]
+    await said(eve, "this is bad", -0.5, NOW - timedelta(days=25))  # a rated message
+    await said(fay, "the zip broke", -0.6, NOW - timedelta(days=20), skus=["APP-JKT"])  # feedback
+    await said(hal, "still bad", -0.5, NOW - timedelta(days=2))  # inside both windows: untouched
+    await refresh(DEFS, dialect=db.dialect(), as_of=NOW)
+    assert await members("gloomy") == {"eve", "fay", "hal"}
+    # ten days on, nothing new but Gus's rated message (no feedback, no event); Eve's and Fay's words aged out
+    later = NOW + timedelta(days=10)
+    await said(gus, "meh, slow delivery", -0.4, NOW + timedelta(days=5))
+    report = await refresh(DEFS, dialect=db.dialect(), as_of=later, incremental=True)
+    assert report.incremental and report.customers == 3
+    assert (await features("eve")).sentiment_30d is None and (await features("fay")).sentiment_30d is None
+    assert (await features("gus")).sentiment_30d == pytest.approx(-0.4)
+    assert await members("gloomy") == {"gus", "hal"}
+
+
 @pytest.mark.parametrize(
     ("when", "message"),
     [

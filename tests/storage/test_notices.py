@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from campaigns.notice_text import Notice, render
+from campaigns.notices import queue_notices
 from storage import privacy
 from storage.importers import import_file
-from storage.models import Customer, Order, OrderNotice, Product
+from storage.models import ChannelIdentity, Customer, Delivery, Order, OrderNotice, Product
 from storage.orders import OrderRejected, upsert_order
 
 AT = datetime(2027, 4, 1, 9, tzinfo=UTC)
@@ -74,6 +75,9 @@ async def test_the_same_change_twice_at_once_is_recorded_once(shop: None) -> Non
         ({"tracking_url": "track.example/1"}, "tracking_url", "not an http(s) link"),
         ({"expected_at": "next week"}, "expected_at", "datetime"),
         ({"carrier": "x" * 65}, "carrier", "at most 64"),
+        ({"carrier": "DHL - 20% off: SAVE20"}, "carrier", "not a carrier's name"),
+        ({"carrier": "see https://promo.example"}, "carrier", "no links"),
+        ({"carrier": "promo.example"}, "carrier", "not a carrier's name"),
     ],
 )
 async def test_bad_notice_fields_are_refused_by_name(
@@ -107,10 +111,14 @@ async def test_an_import_tells_changes_of_known_orders_but_never_their_history(s
 async def test_an_import_names_the_row_and_column_of_a_bad_notice_field(shop: None, tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
     path.write_text(
-        HEADER + "B1,C1,2027-03-01,RUN-1,1,89.9,delayed,,\nB2,C1,2027-03-01,RUN-1,1,89.9,shipped,ftp://x,\n"
+        HEADER.replace("\n", ",carrier\n")
+        + "B1,C1,2027-03-01,RUN-1,1,89.9,delayed,,,DHL\nB2,C1,2027-03-01,RUN-1,1,89.9,shipped,ftp://x,,UPS\n"
+        + "B3,C1,2027-03-01,RUN-1,1,89.9,shipped,,,Call 555-0100 for 10% off\n"
+        + "B4,C1,2027-03-01,RUN-1,1,89.9,shipped,,,U.S. Postal Service & Co\n"
     )
     report = await import_file("orders", path)
-    assert [(e.row, e.column) for e in report.errors] == [(1, "expected_at"), (2, "tracking_url")]
+    assert [(e.row, e.column) for e in report.errors] == [(1, "expected_at"), (2, "tracking_url"), (3, "carrier")]
+    assert report.bad == 3 and (await Order.get(external_id="B4")).carrier == "U.S. Postal Service & Co"
     assert "needs its new expected date" in str(report.errors[0]) and "orders.csv row 1 (line 2)" in str(
         report.errors[0]
     )
@@ -119,12 +127,16 @@ async def test_an_import_names_the_row_and_column_of_a_bad_notice_field(shop: No
 async def test_export_shows_tracking_and_the_switch_and_erase_drops_the_links(shop: None) -> None:
     await upsert_order(hook("shipped", tracking_url=LINK, carrier="UPS"))
     ann = await Customer.get(external_id="C1")
+    await ChannelIdentity.create(customer=ann, channel="telegram", address="42", reachable=True, linked_at=AT)
+    assert await queue_notices(now=AT) == 1
+    assert LINK in str((await Delivery.get()).buttons)
     data = await privacy.export(ann)
     assert data["orders"][0]["tracking_url"] == LINK and data["customer"]["notices_off_at"] is None
     changed = await privacy.erase(ann)
     assert changed["tracking_links"] == 2  # the order's and its notice's
     assert await Order.filter(tracking_url__not_isnull=True).count() == 0
     assert await OrderNotice.filter(tracking_url__not_isnull=True).count() == 0
+    assert (await Delivery.get()).buttons == []  # the notice's tracking button went with its link
     assert (await Customer.get(id=ann.id)).notices_off_at is not None  # nothing is sent to an erased customer
 
 
@@ -134,3 +146,37 @@ async def test_a_date_without_a_time_is_the_shops_day(shop: None) -> None:
     assert expected == datetime(2027, 4, 12, 4, tzinfo=UTC)  # midnight in New York
     text, _ = render(Notice("shipped", "A1", expected_at=expected), "en", ZoneInfo("America/New_York"))
     assert "12 April 2027" in text
+
+
+async def test_a_late_status_never_moves_the_order_back_on_the_webhook(shop: None) -> None:
+    await upsert_order(hook("shipped", tracking_url=LINK))
+    await upsert_order(hook("delivered"))
+    await upsert_order(hook("shipped", tracking_url=LINK))  # late: neither told nor stored
+    assert (await Order.get(external_id="A1")).status == "delivered"
+    await upsert_order(hook("refunded"))  # terminal: always wins
+    await upsert_order(hook("delivered"))
+    order = await Order.get(external_id="A1")
+    assert order.status == "refunded" and order.is_return
+    assert await recorded() == [("A1", "delivered"), ("A1", "refunded"), ("A1", "shipped")]
+
+
+async def test_shipped_and_delayed_are_one_stage(shop: None) -> None:
+    await upsert_order(hook("shipped"))
+    await upsert_order(hook("delayed", expected_at="2027-04-08T12:00:00Z"))  # a shipped parcel delayed: news
+    await upsert_order(hook("shipped"))  # moving again: stored, and not news (shipped was told)
+    assert (await Order.get(external_id="A1")).status == "shipped"
+    assert await recorded() == [("A1", "delayed:2027-04-08T12:00"), ("A1", "shipped")]
+    await upsert_order(hook("paid", order_id="A2"))
+    await upsert_order(hook("delayed", order_id="A2", expected_at="2027-04-08T12:00:00Z"))  # held in the warehouse
+    await upsert_order(hook("shipped", order_id="A2"))  # then shipped: news
+    assert [k for o, k in await recorded() if o == "A2"] == ["delayed:2027-04-08T12:00", "paid", "shipped"]
+
+
+async def test_a_late_status_never_moves_the_order_back_in_an_import(shop: None, tmp_path: Path) -> None:
+    await upsert_order(hook("delivered", order_id="B1"))
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + f"B1,C1,2027-03-01,RUN-1,1,89.9,shipped,{LINK},\n")
+    assert (await import_file("orders", path)).bad == 0
+    order = await Order.get(external_id="B1")
+    assert order.status == "delivered" and order.tracking_url == LINK  # the link still lands
+    assert await recorded() == [("B1", "delivered")]
