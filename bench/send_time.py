@@ -50,7 +50,14 @@ CHUNK = 50_000
 
 
 def peak_mb() -> float:
-    """This process's peak resident memory, in MB (Linux reports KB)."""
+    """This process's peak resident memory, in MB: VmHWM where /proc has it (Linux carries ru_maxrss over a
+    fork and exec, so a child of the 600 MB generating parent would report the parent's peak), else ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
