@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import json
 
-import openai
 from openai import AsyncOpenAI
 from openai.types.chat import (
     ChatCompletionMessageParam,
     ChatCompletionSystemMessageParam,
     ChatCompletionUserMessageParam,
 )
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from campaigns.claims import LONG_LIMIT, SHORT_LIMIT
 from campaigns.copy import DraftFailed
 from campaigns.describe import Text
 from campaigns.product_facts import ProductFacts
+from campaigns.writer_openai import FEEDBACK, structured
 
 SYSTEM = f"""You write a product description for an online shop, in the language {{language}}.
 Rules:
@@ -37,8 +37,6 @@ USER = """Describe the product in DATA.{feedback}
 <data>
 {data}
 </data>"""
-
-FEEDBACK = "\nYour previous answer was rejected: {reasons}. Write it again and fix that."
 
 
 class DescriptionDraft(BaseModel):
@@ -70,29 +68,9 @@ class OpenAIDescriber:
 
     async def describe(self, facts: ProductFacts, language: str, *, feedback: str | None = None) -> Text:
         """One completion; raises DraftFailed with the reason when there is no usable answer."""
-        try:
-            completion = await self.client.chat.completions.parse(
-                model=self.model,
-                messages=messages(facts, language, feedback),
-                response_format=DescriptionDraft,
-                temperature=self.temperature,
-            )
-        except ValidationError as exc:  # content that is not the JSON asked for
-            raise DraftFailed(f"malformed answer: {exc.errors()[0]['msg'][:200]}") from exc
-        except ValueError as exc:
-            raise DraftFailed(f"malformed answer: {str(exc)[:200]}") from exc
-        except openai.APITimeoutError as exc:
-            raise DraftFailed("model API timed out") from exc
-        except openai.APIStatusError as exc:
-            raise DraftFailed(f"model API error {exc.status_code}: {type(exc).__name__}") from exc
-        except openai.OpenAIError as exc:  # connection errors, length or content-filter stops
-            raise DraftFailed(f"model API error: {type(exc).__name__}") from exc
-        tokens = completion.usage.total_tokens if completion.usage else 0
-        message = completion.choices[0].message if completion.choices else None
-        if message is None:
-            raise DraftFailed("malformed answer: no choices", tokens)
-        if message.refusal:
-            raise DraftFailed(f"the model refused: {message.refusal[:200]}", tokens)
-        if message.parsed is None or not message.parsed.long.strip():
+        answer, tokens = await structured(
+            self.client, self.model, messages(facts, language, feedback), DescriptionDraft, self.temperature
+        )
+        if not answer.long.strip():
             raise DraftFailed("malformed answer: no text", tokens)
-        return Text(message.parsed.long, message.parsed.short, tokens)
+        return Text(answer.long, answer.short, tokens)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 import openai
 from openai import AsyncOpenAI
@@ -44,6 +44,7 @@ USER = """Write the message that the brief in DATA asks for.{feedback}
 </data>"""
 
 FEEDBACK = "\nYour previous answer was rejected: {reasons}. Write it again and fix that."
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
 class CopyDraft(BaseModel):
@@ -106,29 +107,43 @@ class OpenAIWriter:
 
     async def draft(self, brief: Brief, recipient: Recipient | None = None, *, feedback: str | None = None) -> Draft:
         """One completion for ``brief``; raises DraftFailed with the reason when there is no usable answer."""
-        try:
-            completion = await self.client.chat.completions.parse(
-                model=self.model,
-                messages=messages(brief, recipient, feedback),
-                response_format=CopyDraft,
-                temperature=self.temperature,
-            )
-        except ValidationError as exc:  # content that is not the JSON asked for
-            raise DraftFailed(f"malformed answer: {exc.errors()[0]['msg'][:200]}") from exc
-        except ValueError as exc:
-            raise DraftFailed(f"malformed answer: {str(exc)[:200]}") from exc
-        except openai.APITimeoutError as exc:
-            raise DraftFailed("model API timed out") from exc
-        except openai.APIStatusError as exc:
-            raise DraftFailed(f"model API error {exc.status_code}: {type(exc).__name__}") from exc
-        except openai.OpenAIError as exc:  # connection errors, length or content-filter stops
-            raise DraftFailed(f"model API error: {type(exc).__name__}") from exc
-        tokens = completion.usage.total_tokens if completion.usage else 0
-        if not completion.choices:
-            raise DraftFailed("malformed answer: no choices", tokens)
-        message = completion.choices[0].message
-        if message.refusal:
-            raise DraftFailed(f"the model refused: {message.refusal[:200]}", tokens)
-        if message.parsed is None or not message.parsed.text.strip():
+        answer, tokens = await structured(
+            self.client, self.model, messages(brief, recipient, feedback), CopyDraft, self.temperature
+        )
+        if not answer.text.strip():
             raise DraftFailed("malformed answer: no text", tokens)
-        return Draft(message.parsed.text, tuple(message.parsed.button_labels), tokens)
+        return Draft(answer.text, tuple(answer.button_labels), tokens)
+
+
+async def structured(
+    client: AsyncOpenAI,
+    model: str,
+    messages: list[ChatCompletionMessageParam],
+    answer: type[Answer],
+    temperature: float,
+) -> tuple[Answer, int]:
+    """One chat completion with structured output: the parsed ``answer`` and the tokens used. Every failure (an API
+    error, a refusal, an answer that does not parse) raises DraftFailed with the reason."""
+    try:
+        completion = await client.chat.completions.parse(
+            model=model, messages=messages, response_format=answer, temperature=temperature
+        )
+    except ValidationError as exc:  # content that is not the JSON asked for
+        raise DraftFailed(f"malformed answer: {exc.errors()[0]['msg'][:200]}") from exc
+    except ValueError as exc:
+        raise DraftFailed(f"malformed answer: {str(exc)[:200]}") from exc
+    except openai.APITimeoutError as exc:
+        raise DraftFailed("model API timed out") from exc
+    except openai.APIStatusError as exc:
+        raise DraftFailed(f"model API error {exc.status_code}: {type(exc).__name__}") from exc
+    except openai.OpenAIError as exc:  # connection errors, length or content-filter stops
+        raise DraftFailed(f"model API error: {type(exc).__name__}") from exc
+    tokens = completion.usage.total_tokens if completion.usage else 0
+    if not completion.choices:
+        raise DraftFailed("malformed answer: no choices", tokens)
+    message = completion.choices[0].message
+    if message.refusal:
+        raise DraftFailed(f"the model refused: {message.refusal[:200]}", tokens)
+    if message.parsed is None:
+        raise DraftFailed("malformed answer: no text", tokens)
+    return message.parsed, tokens
