@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from campaigns.definition import FrequencyCap
-from campaigns.loader import CampaignError, parse_campaign
+from campaigns.loader import registered
 from storage import outbox
 from storage.outbox import Claimed
 
@@ -59,16 +59,12 @@ class Caps:
     async def for_campaign(self, campaign_id: int) -> Cap:
         """The cap of a campaign's rows (read from its registered YAML once)."""
         if campaign_id not in self._campaigns:
-            cap = self.shop
-            text = await outbox.campaign_yaml(campaign_id)
             if await outbox.is_notices(campaign_id):
                 cap = Cap()  # transactional: order notices are never capped
-            elif text:
-                try:
-                    own = parse_campaign(text).frequency_cap
-                except CampaignError:
-                    own = None
-                cap = Cap.of(own) if own else cap
+            else:
+                campaign = await registered(campaign_id)
+                own = campaign.frequency_cap if campaign else None
+                cap = Cap.of(own) if own else self.shop
             self._campaigns[campaign_id] = cap
         return self._campaigns[campaign_id]
 

@@ -17,6 +17,7 @@ from campaigns.templates import available, template_problems
 from campaigns.wording import Loc, explain, unknown
 from segments.definitions import Definitions
 from segments.rules import Problem, item_line, key_line
+from storage import outbox
 
 UNION_TAGS = frozenset({"condition", "any_of"})  # the tags of follow_ups[].when items (see definition.When)
 MAX_VALUES = 100_000  # YAML aliases can repeat a block exponentially ("billion laughs"): refuse, do not expand
@@ -44,6 +45,18 @@ def load_campaign(
     except UnicodeDecodeError as exc:
         raise CampaignError([Problem(str(path), 1, "file", f"not UTF-8 text ({exc.reason})")]) from None
     return parse_campaign(text, str(path), definitions=definitions, skus=skus, categories=categories)
+
+
+async def registered(campaign_id: int) -> Campaign | None:
+    """The campaign file a campaign was registered with, parsed; None when there is none or it no longer parses
+    (the dispatcher then applies the shop's own rules)."""
+    text = await outbox.campaign_yaml(campaign_id)
+    if not text:
+        return None
+    try:
+        return parse_campaign(text)
+    except CampaignError:
+        return None
 
 
 def parse_campaign(

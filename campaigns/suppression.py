@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from campaigns.definition import Campaign
-from campaigns.loader import CampaignError, parse_campaign
+from campaigns.loader import registered
 from storage import outbox
 from storage.db import dialect
 from storage.outbox import Claimed
@@ -87,11 +87,8 @@ class Suppression:
             if await outbox.is_notices(campaign_id):  # transactional: an unhappy customer still hears "shipped"
                 self._applies[campaign_id] = False
                 return False
-            text = await outbox.campaign_yaml(campaign_id)
-            try:
-                self._applies[campaign_id] = self.rule.applies(parse_campaign(text)) if text else self.rule.enabled
-            except CampaignError:
-                self._applies[campaign_id] = self.rule.enabled
+            campaign = await registered(campaign_id)
+            self._applies[campaign_id] = self.rule.applies(campaign) if campaign else self.rule.enabled
         return self._applies[campaign_id]
 
     async def split(self, rows: Sequence[Claimed], now: datetime) -> tuple[list[Claimed], list[tuple[int, str]]]:
