@@ -77,11 +77,6 @@ async def resolve(customer_id: int, *, at: datetime, how: str, only_open: bool =
     return int(closed)
 
 
-async def customer_by_external_id(external_id: str) -> Customer | None:
-    """The customer the shop knows by ``external_id``."""
-    return await Customer.get_or_none(external_id=external_id)
-
-
 async def open_list(limit: int = 200) -> list[OpenComplaint]:
     """Open complaints, oldest first (what staff should look at)."""
     rows = (
