@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from campaigns.amounts import DISCOUNT_PATTERN, discount_problem, share, share_schema
+
 ChannelName = Literal["telegram", "slack"]
 SLUG = r"^[a-z][a-z0-9_-]{0,63}$"
 Slug = Annotated[str, Field(pattern=SLUG)]
@@ -43,20 +45,42 @@ class Audience(Strict):
     segments: list[Slug] = Field(default_factory=list, description="Segment ids; a customer in any of them.")
     exclude_personas: list[Slug] = Field(default_factory=list)
     exclude_segments: list[Slug] = Field(default_factory=list)
-    holdout: float = Field(default=0.0, ge=0.0, le=0.5, description="Share kept back, unsent, to measure lift.")
+    holdout: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=0.5,
+        description="Share kept back, unsent, to measure lift: 0.1 or 10%.",
+        json_schema_extra=lambda schema: share_schema(schema),
+    )
     suppress_unhappy: bool | None = Field(
         default=None,
         description="Skip customers with an open complaint or strongly negative recent words: unset follows the"
         " shop's CHATCAST_SUPPRESS_UNHAPPY; false sends to them anyway; true suppresses even where the shop does not.",
     )
 
+    @field_validator("holdout", mode="before")
+    @classmethod
+    def _holdout(cls, value: object) -> object:
+        return share(value, most=0.5, what="the holdout")
+
 
 class Offer(Strict):
     """The deal: a code, what it gives, and until when."""
 
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    discount: str = Field(description="e.g. '20%' or '10 EUR'", pattern=r"^\d+(\.\d+)?\s*(%|[A-Z]{3})$")
+    discount: str = Field(
+        description="A share above 0% and at most 100% ('20%'), or an amount with its ISO 4217 currency ('10 EUR').",
+        json_schema_extra={"pattern": DISCOUNT_PATTERN},
+    )
     expires: date | None = None
+
+    @field_validator("discount", mode="before")
+    @classmethod
+    def _discount(cls, value: object) -> object:
+        problem = discount_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class Recommend(Strict):

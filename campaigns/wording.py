@@ -37,7 +37,6 @@ LIMITS = {
 PATTERNS = {
     SLUG: "must be lower-case letters, digits, - or _, starting with a letter (e.g. spring-sale)",
     r"^[A-Za-z0-9_-]+$": "must be letters, digits, - or _ (e.g. SPRING20)",
-    r"^\d+(\.\d+)?\s*(%|[A-Z]{3})$": "must be a number then % or a currency code (e.g. '20%' or '10 EUR')",
     r"^\d+\s*(m|h|d)$": "must be a delay in minutes, hours or days (e.g. 30m, 24h, 3d)",
 }
 

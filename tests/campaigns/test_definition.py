@@ -111,9 +111,14 @@ def test_unknown_top_level_field_lists_the_known_ones_when_nothing_is_close() ->
             "  personas: [vip, new]",
             "  personas: [vip, new]\n  holdout: lots",
             "audience.holdout",
-            "expected a number, got text 'lots'",
+            "expected a share such as 0.1 or 10%, got 'lots'",
         ),
-        ("discount: 20%}", "discount: 20}", "offer.discount", "expected text, got the number 20"),
+        (
+            "discount: 20%}",
+            "discount: 20}",
+            "offer.discount",
+            "an amount needs its currency: write '20 EUR' (or another ISO 4217 code), or '20%' for a share",
+        ),
         ("  - id: a\n", "  - id: a\n    weight: [1]\n", "variants[0].weight", "expected a number, got a list"),
         (
             "  brief: The spring sale.",
@@ -152,6 +157,63 @@ def test_wrong_values_name_line_field_and_what_was_expected(old: str, new: str, 
 def test_holdout_must_be_well_under_one() -> None:
     text = edit("  personas: [vip, new]", "  personas: [vip, new]\n  holdout: 1")
     assert problems(text) == [f"spring.yaml:{line_of(text, 'holdout')}: audience.holdout: must be at most 0.5, got 1"]
+
+
+@pytest.mark.parametrize(
+    ("written", "share"), [("10%", 0.1), ("12.5 %", 0.125), ("0%", 0.0), ("50%", 0.5), ("0.1", 0.1)]
+)
+def test_holdout_takes_a_percentage_like_the_discount(written: str, share: float) -> None:
+    text = edit("  personas: [vip, new]", f"  personas: [vip, new]\n  holdout: {written}")
+    assert parse_campaign(text).audience.holdout == share
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("150%", "the holdout is a share from 0% to 50%, got '150%'"),
+        ("60%", "the holdout is a share from 0% to 50%, got '60%'"),
+        ("-5%", "the holdout is a share from 0% to 50%, got '-5%'"),
+        ("abc", "expected a share such as 0.1 or 10%, got 'abc'"),
+        ("10", "the holdout is a share from 0 to 0.5 (50%), got 10: did you mean 10%?"),
+        ("0.6", "must be at most 0.5, got 0.6"),
+    ],
+)
+def test_a_holdout_that_is_no_share_says_how_to_write_one(written: str, message: str) -> None:
+    text = edit("  personas: [vip, new]", f"  personas: [vip, new]\n  holdout: {written}")
+    assert problems(text) == [f"spring.yaml:{line_of(text, 'holdout')}: audience.holdout: {message}"]
+
+
+@pytest.mark.parametrize("written", ["20%", "100%", "0.5%", "12.5 %", "10 EUR", "9.99 USD", "5 CHF"])
+def test_a_discount_is_a_share_up_to_100_percent_or_an_amount_with_its_currency(written: str) -> None:
+    campaign = parse_campaign(edit("discount: 20%}", f"discount: {written}}}"))
+    assert campaign.offer is not None and campaign.offer.discount == written
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("200%", "a discount is at most 100% (the whole price), got '200%'"),
+        ("0%", "a discount of '0%' gives nothing: write a share above 0% and at most 100%, or drop the offer"),
+        ("-5%", "a discount cannot be negative, got '-5%': write what the customer saves, e.g. '5%'"),
+        ("10", "an amount needs its currency: write '10 EUR' (or another ISO 4217 code), or '10%' for a share"),
+        (
+            "0.15",
+            "an amount needs its currency: write '0.15 EUR' (or another ISO 4217 code), or '15%' for a share of the"
+            " price",
+        ),
+        ("10 euro", "write the currency as its ISO 4217 code: '10 EUR', got '10 euro'"),
+        ("10 eur", "write the currency as its ISO 4217 code: '10 EUR', got '10 eur'"),
+        ("10 dollars", "write the currency as its ISO 4217 code: '10 USD', got '10 dollars'"),
+        ("'€10'", "write the number (decimals with a point), then % or a currency code: '10 EUR', got '€10'"),
+        ("'12,5%'", "write the number (decimals with a point), then % or a currency code: '12.5%', got '12,5%'"),
+        ("0 EUR", "a discount of '0 EUR' gives nothing: write an amount above 0"),
+        ("10 bucks", "after the number write % or a currency's ISO 4217 code (e.g. '10 EUR'), got '10 bucks'"),
+        ("lots", "expected a share such as '20%' or an amount with its currency code such as '10 EUR', got 'lots'"),
+    ],
+)
+def test_a_discount_out_of_range_or_without_currency_says_how_to_write_it(written: str, message: str) -> None:
+    text = edit("discount: 20%}", f"discount: {written}}}")
+    assert problems(text) == [f"spring.yaml:{line_of(text, 'discount')}: offer.discount: {message}"]
 
 
 def test_a_missing_field_is_named_at_its_parent() -> None:
