@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ class Definitions:
     file: str
     personas: tuple[Persona, ...]
     segments: dict[str, Segment]
+    text: str = field(default="", repr=False, compare=False)  # the YAML it was read from (kept by a refresh)
 
     def persona_ids(self) -> list[str]:
         """Persona ids in their order of precedence."""
@@ -88,7 +89,7 @@ def parse(text: str, file: str = "segments.yaml") -> Definitions:
     _check_references(reader, personas, segments)
     if reader.problems:
         raise DefinitionsError(reader.problems)
-    return Definitions(file, tuple(personas), {s.id: s for s in segments})
+    return Definitions(file, tuple(personas), {s.id: s for s in segments}, text)
 
 
 def _entries(reader: Reader, doc: dict[str, Any], section: str) -> list[tuple[int, str, dict[str, Any]]]:

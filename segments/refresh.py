@@ -5,6 +5,7 @@ in order (the first rule that holds wins; the catch-all is the ``ELSE``). A cust
 gets a ``persona_changed`` event (from, to) for reports. Watermarks (the highest customer, order and event
 ids seen) tell an incremental refresh which customers new rows touched; the last ``as_of`` tells it whose words
 entered or left ``sentiment_30d``'s window since (a customer whose negative words age out matches no longer).
+The definitions used are kept with the personas they assigned (:mod:`segments.saved`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from segments import features
+from segments import features, saved
 from segments.compiler import FROM, Compiler
 from segments.definitions import Definitions
 from storage import state
@@ -188,4 +189,5 @@ async def refresh(
             # every row changed: stale statistics (persona all NULL after an import) would mislead the planner
             await script("ANALYZE customer_features, customer", conn)
         await state.put(WATERMARK_KEY, {"ids": marks, "as_of": as_of.isoformat()}, conn)
+        await saved.save(defs, conn, at=now)  # what validate and launch check campaigns against, by default
     return report

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
+from segments import saved
+from segments.definitions import parse
 from segments.refresh import PERSONA_EVENT, refresh
 from storage import db, state
 from storage.models import Customer, CustomerFeatures, Event, Order, OrderItem, Product
@@ -48,6 +50,19 @@ async def test_the_first_persona_whose_rule_holds_wins(database: str) -> None:
     assert await personas() == {"A": "buyer", "B": "buyer", "C": "quiet", "D": "english", "E": "quiet"}
     await refresh(definitions(ENGLISH_FIRST), dialect=db.dialect(), as_of=AS_OF)
     assert await personas() == {"A": "english", "B": "buyer", "C": "quiet", "D": "english", "E": "quiet"}
+
+
+async def test_a_refresh_keeps_the_definitions_it_assigned_by(database: str) -> None:
+    await build()
+    await refresh(parse(BUYERS_FIRST, "shop/segments.yaml"), dialect=db.dialect(), as_of=AS_OF)
+    kept = await saved.saved()
+    assert kept is not None and kept.saved_at is not None
+    assert kept.definitions.file == "shop/segments.yaml" and kept.definitions.text == BUYERS_FIRST
+    assert kept.definitions.persona_ids() == ["buyer", "english", "quiet", "rest"]
+    await refresh(parse(ENGLISH_FIRST, "other.yaml"), dialect=db.dialect(), as_of=AS_OF, incremental=True)
+    again = await saved.saved()
+    assert again is not None and again.definitions.file == "other.yaml"
+    assert again.definitions.persona_ids()[:2] == ["english", "buyer"]
 
 
 async def test_the_catch_all_takes_everyone_else(database: str) -> None:
