@@ -57,9 +57,15 @@ class Briefs:
     """Builds (and keeps) the brief of each persona, variant, language and channel of one campaign step."""
 
     def __init__(
-        self, campaign: Campaign, definitions: Definitions, step: str, fixed: Sequence[ProductFact], shop: str
+        self,
+        campaign: Campaign,
+        definitions: Definitions,
+        step: str,
+        fixed: Sequence[ProductFact],
+        shop: str,
+        shop_url: str | None = None,
     ) -> None:
-        self.campaign, self.step, self.fixed, self.shop = campaign, step, tuple(fixed), shop
+        self.campaign, self.step, self.fixed, self.shop, self.shop_url = campaign, step, tuple(fixed), shop, shop_url
         self.message = message_for(campaign, step)
         self.personas = {p.id: p for p in definitions.personas}
         self.variants = {v.id: v for v in campaign.variants}
@@ -94,6 +100,7 @@ class Briefs:
                 products=self.fixed,
                 max_length=limit,
                 shop_name=self.shop,
+                shop_url=self.shop_url,
             )
         return self._kept[key]
 
@@ -107,6 +114,7 @@ async def write_copy(
     as_of: datetime,
     step: str = MAIN,
     shop_name: str = "our shop",
+    shop_url: str | None = None,
     batch: int = 500,
     progress: Callable[[int], None] | None = None,
 ) -> WriteResult:
@@ -114,7 +122,7 @@ async def write_copy(
     fixed: list[ProductFact] = []
     if campaign.products and campaign.products.skus:
         fixed = [product_fact(r) for r in await products_by_sku(campaign.products.skus)]
-    briefs = Briefs(campaign, definitions, step, fixed, shop_name)
+    briefs = Briefs(campaign, definitions, step, fixed, shop_name, shop_url)
     # copy_test: the template arm gets the brief's template even when a model writes the rest
     held = CopyWriter(None, banned=writer.banned, unsubscribe_hint=writer.unsubscribe_hint, store=None)
     rule = campaign.products.recommend if campaign.products else None

@@ -21,6 +21,7 @@ from campaigns.due import Span, set_due_times
 from campaigns.loader import load_campaign
 from campaigns.planner import PlanResult, plan, register
 from campaigns.ports import Channel
+from campaigns.readiness import Shop
 from campaigns.suppression import Suppression, Unhappy
 from campaigns.writer import CopyWriter
 from segments.definitions import Definitions
@@ -52,22 +53,20 @@ async def prepare(
     *,
     as_of: datetime,
     shop_name: str = "our shop",
+    shop_url: str | None = None,
     progress: Callable[[int], None] | None = None,
     on_planned: Callable[[PlanResult], None] | None = None,
     shop_zone: ZoneInfo = UTC_ZONE,
     quiet: Span | None = None,
     unhappy: Unhappy | None = None,
 ) -> Prepared:
-    """Load and check the file, register it, plan its audience, give each row its due time (schedule, local
-    time, window, ``quiet`` hours in the customer's zone, else ``shop_zone``), and write every row's copy."""
+    """Load and check the file (also whether it can go out as written at ``as_of``: :mod:`campaigns.readiness`),
+    register it, plan its audience, give each row its due time (schedule, local time, window, ``quiet`` hours in
+    the customer's zone, else ``shop_zone``), and write every row's copy."""
     skus = await campaign_rows.known_skus()
     categories = await campaign_rows.known_categories()
-    campaign = load_campaign(path, definitions=definitions, skus=skus, categories=categories)
-    offer = campaign.offer
-    if offer is not None and offer.expires is not None and offer.expires < as_of.date():
-        raise CampaignStateError(
-            f"{path}: the offer {offer.code} expired on {offer.expires:%Y-%m-%d}: change offer.expires to launch"
-        )
+    shop = Shop(now=as_of, zone=shop_zone, url=shop_url, quiet=quiet)
+    campaign = load_campaign(path, definitions=definitions, skus=skus, categories=categories, shop=shop)
     campaign_id = await register(campaign, path.read_text(encoding="utf-8"))
     if campaign.schedule is not None and campaign.schedule.cron:
         first = await recurring.start(campaign, campaign_id, now=as_of, shop_zone=shop_zone)
@@ -79,7 +78,14 @@ async def prepare(
     if on_planned:
         on_planned(planned)
     written = await write_copy(
-        campaign, campaign_id, definitions, writer, as_of=as_of, shop_name=shop_name, progress=progress
+        campaign,
+        campaign_id,
+        definitions,
+        writer,
+        as_of=as_of,
+        shop_name=shop_name,
+        shop_url=shop_url,
+        progress=progress,
     )
     return Prepared(campaign, campaign_id, planned, written)
 

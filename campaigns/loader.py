@@ -13,6 +13,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from campaigns.definition import Campaign
+from campaigns.readiness import Shop, readiness_problems
 from campaigns.templates import available, template_problems
 from campaigns.wording import Loc, explain, unknown
 from segments.definitions import Definitions
@@ -21,6 +22,14 @@ from storage import outbox
 
 UNION_TAGS = frozenset({"condition", "any_of"})  # the tags of follow_ups[].when items (see definition.When)
 MAX_VALUES = 100_000  # YAML aliases can repeat a block exponentially ("billion laughs"): refuse, do not expand
+NO_EXPIRY = (
+    "the template prints offer.expires, but the offer has no expires: add offer.expires, or print it only"
+    " inside {% if offer.expires %}"
+)
+NO_SHOP_URL = (
+    "the template prints shop.url, but no shop URL is set: set CHATCAST_SHOP_URL to the shop's address"
+    " (e.g. https://shop.example.com), or print it only inside {% if shop.url %}"
+)
 
 
 class CampaignError(Exception):
@@ -38,13 +47,14 @@ def load_campaign(
     definitions: Definitions | None = None,
     skus: Collection[str] | None = None,
     categories: Collection[str] | None = None,
+    shop: Shop | None = None,
 ) -> Campaign:
     """Read and check a campaign file; raise :class:`CampaignError` naming every mistake (OSError if unreadable)."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise CampaignError([Problem(str(path), 1, "file", f"not UTF-8 text ({exc.reason})")]) from None
-    return parse_campaign(text, str(path), definitions=definitions, skus=skus, categories=categories)
+    return parse_campaign(text, str(path), definitions=definitions, skus=skus, categories=categories, shop=shop)
 
 
 async def registered(campaign_id: int) -> Campaign | None:
@@ -66,8 +76,10 @@ def parse_campaign(
     definitions: Definitions | None = None,
     skus: Collection[str] | None = None,
     categories: Collection[str] | None = None,
+    shop: Shop | None = None,
 ) -> Campaign:
-    """Check the YAML ``text`` of a campaign; the references are checked against what is given."""
+    """Check the YAML ``text`` of a campaign; the references are checked against what is given, and with a
+    ``shop`` whether it can go out as written now (:mod:`campaigns.readiness`, ``shop.url`` in templates)."""
     try:
         doc = YAML(typ="rt").load(text)
     except YAMLError as exc:
@@ -92,7 +104,10 @@ def parse_campaign(
             loc = tuple(part for part in e["loc"] if part not in UNION_TAGS)  # a tagged union's tag is no field
             problems.append(Problem(file, _line(doc, loc), _path(loc), explain(e)))
     seen = {p.path for p in problems}  # a value the model refused is not checked again
-    for loc, offset, message in [*_references(data, definitions, skus, categories), *_templates(data)]:
+    checks = [*_references(data, definitions, skus, categories), *_templates(data, shop)]
+    if campaign is not None and shop is not None:
+        checks += [(loc, None, message) for loc, message in readiness_problems(campaign, shop)]
+    for loc, offset, message in checks:
         if _path(loc) not in seen:
             problems.append(Problem(file, _line(doc, loc, offset), _path(loc), message))
     if problems or campaign is None:
@@ -194,10 +209,15 @@ def _sources(data: Any) -> Iterator[Loc]:
     yield from (("variants", i, "template") for i, _ in _items(data, "variants"))
 
 
-def _templates(data: Any) -> Iterator[tuple[Loc, int | None, str]]:
-    """Templates that do not compile, or use variables (or their fields) that this campaign's messages lack."""
-    names = available(_get(data, "offer") is not None, _get(data, "products") is not None)
+def _templates(data: Any, shop: Shop | None) -> Iterator[tuple[Loc, int | None, str]]:
+    """Templates that do not compile, use variables (or their fields) that this campaign's messages lack, or print
+    a value that will have none: an expiry the offer lacks; with a ``shop``, its URL when it has none."""
+    offer = _get(data, "offer")
+    names = available(offer is not None, _get(data, "products") is not None)
+    unset = {"offer.expires": NO_EXPIRY} if isinstance(offer, dict) and offer.get("expires") is None else {}
+    if shop is not None and not shop.url:
+        unset["shop.url"] = NO_SHOP_URL
     for loc in _sources(data):
         source = _get(data, *loc)
-        for line, message in template_problems(source, names) if isinstance(source, str) else []:
+        for line, message in template_problems(source, names, unset) if isinstance(source, str) else []:
             yield loc, line, message

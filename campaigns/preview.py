@@ -37,12 +37,13 @@ async def previews(
     limit: int = 1,
     step: str = MAIN,
     shop_name: str = "our shop",
+    shop_url: str | None = None,
 ) -> list[Preview]:
     """Render the step for up to ``limit`` customers of each persona (or one customer), every variant."""
     fixed = []
     if campaign.products and campaign.products.skus:
         fixed = [product_fact(r) for r in await products_by_sku(campaign.products.skus)]
-    briefs = Briefs(campaign, definitions, step, fixed, shop_name)
+    briefs = Briefs(campaign, definitions, step, fixed, shop_name, shop_url)
     wanted = list(personas) or campaign.audience.personas or definitions.persona_ids()
     variants = [v.id for v in campaign.variants] or ["a"]
     channel = campaign.channels[0]

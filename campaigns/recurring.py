@@ -70,6 +70,7 @@ async def run_due(
     quiet: Span | None = None,
     shop_name: str = "our shop",
     unhappy: Unhappy | None = None,
+    shop_url: str | None = None,
 ) -> tuple[str, PlanResult, WriteResult] | None:
     """Plan and write the latest run that is due (older missed ones coalesce into it), and set the next one."""
     row = await CampaignRow.get(id=campaign_id)
@@ -81,7 +82,9 @@ async def run_due(
     step = run_step(moment)
     planned = await plan(campaign, campaign_id, definitions, as_of=now, step=step, unhappy=unhappy)
     await set_due_times(campaign, campaign_id, step, now=now, shop_zone=shop_zone, quiet=quiet, run_start=moment)
-    written = await write_copy(campaign, campaign_id, definitions, writer, as_of=now, step=step, shop_name=shop_name)
+    written = await write_copy(
+        campaign, campaign_id, definitions, writer, as_of=now, step=step, shop_name=shop_name, shop_url=shop_url
+    )
     row.next_run_at = next_run(campaign, moment, shop_zone)
     await row.save(update_fields=["next_run_at", "updated_at"])
     return step, planned, written

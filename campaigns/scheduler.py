@@ -69,7 +69,9 @@ async def _running(job: str, **filters: Any) -> AsyncIterator[tuple[CampaignRow,
         yield row, campaign
 
 
-async def follow_ups(writer: CopyWriter, definitions: Definitions, shop_name: str) -> dict[str, int]:
+async def follow_ups(
+    writer: CopyWriter, definitions: Definitions, shop_name: str, shop_url: str | None = None
+) -> dict[str, int]:
     """Sweep every running campaign's follow-ups and write the rows planned; rows planned per campaign key."""
     now = datetime.now(UTC)
     planned: dict[str, int] = {}
@@ -80,7 +82,14 @@ async def follow_ups(writer: CopyWriter, definitions: Definitions, shop_name: st
         for step_id, count in result.planned.items():
             if count:
                 await write_copy(
-                    campaign, int(row.id), definitions, writer, as_of=now, step=step_id, shop_name=shop_name
+                    campaign,
+                    int(row.id),
+                    definitions,
+                    writer,
+                    as_of=now,
+                    step=step_id,
+                    shop_name=shop_name,
+                    shop_url=shop_url,
                 )
         if result.total:
             log.info(
@@ -98,6 +107,7 @@ async def recurring_runs(
     shop_zone: ZoneInfo,
     quiet: Span | None,
     unhappy: Unhappy | None = None,
+    shop_url: str | None = None,
 ) -> dict[str, str]:
     """Plan and write every due run of the running recurring campaigns; the step planned per campaign key."""
     now = datetime.now(UTC)
@@ -105,7 +115,7 @@ async def recurring_runs(
     async for row, campaign in _running("recurring", next_run_at__lte=now):
         ran = await recurring.run_due(
             campaign, int(row.id), definitions, writer, now=now, shop_zone=shop_zone, quiet=quiet, shop_name=shop_name,
-            unhappy=unhappy,
+            unhappy=unhappy, shop_url=shop_url,
         )  # fmt: skip
         if ran:
             step, planned, written = ran
@@ -144,11 +154,12 @@ class Scheduler:
         extra_jobs: Sequence[PeriodicJob] = (),
         unhappy: Unhappy | None = None,
         channels: Sequence[str] | None = None,
+        shop_url: str | None = None,
     ) -> None:
         self.extra_jobs, self.unhappy, self.channels = tuple(extra_jobs), unhappy, channels
         self.shop_zone, self.quiet, self.recurring_seconds = shop_zone or ZoneInfo("UTC"), quiet, recurring_seconds
         self.claim_timeout, self.housekeeping_seconds = claim_timeout, housekeeping_seconds
-        self.writer, self.definitions, self.shop_name = writer, definitions, shop_name
+        self.writer, self.definitions, self.shop_name, self.shop_url = writer, definitions, shop_name, shop_url
         self.follow_up_seconds = follow_up_seconds
         self._started = False
         self._scheduler = self._new()
@@ -179,7 +190,7 @@ class Scheduler:
             self._scheduler.add_job(
                 follow_ups,
                 IntervalTrigger(seconds=self.follow_up_seconds, timezone=UTC),
-                args=[self.writer, self.definitions, self.shop_name],
+                args=[self.writer, self.definitions, self.shop_name, self.shop_url],
                 id="follow_ups",
                 next_run_time=datetime.now(UTC),
                 replace_existing=True,
@@ -187,7 +198,15 @@ class Scheduler:
             self._scheduler.add_job(
                 recurring_runs,
                 IntervalTrigger(seconds=self.recurring_seconds, timezone=UTC),
-                args=[self.writer, self.definitions, self.shop_name, self.shop_zone, self.quiet, self.unhappy],
+                args=[
+                    self.writer,
+                    self.definitions,
+                    self.shop_name,
+                    self.shop_zone,
+                    self.quiet,
+                    self.unhappy,
+                    self.shop_url,
+                ],
                 id="recurring",
                 next_run_time=datetime.now(UTC),
                 replace_existing=True,

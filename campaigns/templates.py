@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import difflib
 import operator
-from collections.abc import Collection
-from types import SimpleNamespace
+from collections.abc import Collection, Mapping
+from types import SimpleNamespace, TracebackType
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 MAX_OUTPUT = 20_000  # characters a rendered template may produce; beyond it something is looping
@@ -24,10 +24,29 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str] | None] = {
 ALWAYS = frozenset({"customer", "shop", "unsubscribe"})
 
 
+class Unset(StrictUndefined):
+    """A value with nothing behind it (no shop URL, an offer without expiry, a product without a link): false in
+    ``{% if %}`` and replaced by ``| default(...)``, an error when printed, so no message ever reads ``None``."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:  # type: ignore[override]  # StrictUndefined raises; an unset value is false
+        return False
+
+
 class _Environment(SandboxedEnvironment):
-    """The sandbox, also refusing the arithmetic that allocates without bound ('x' * 10**9, 9**9**9)."""
+    """The sandbox, also refusing the arithmetic that allocates without bound ('x' * 10**9, 9**9**9), and reading
+    a field that is None as :class:`Unset`."""
 
     intercepted_binops = frozenset({"*", "**"})
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """The field, or :class:`Unset` naming it when it is None."""
+        value = super().getattr(obj, attribute)
+        if value is None:
+            owner = type(obj).__name__.lstrip("_").removesuffix("Fact").lower()  # _Shop, ProductFact: shop, product
+            return Unset(hint=f"{owner}.{attribute} has no value")
+        return value
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
         """Multiply or raise to a power within small bounds."""
@@ -56,8 +75,11 @@ def available(has_offer: bool, has_products: bool) -> frozenset[str]:
     return ALWAYS | ({"offer"} if has_offer else set()) | ({"product", "products"} if has_products else set())
 
 
-def template_problems(source: str, names: Collection[str] = TEMPLATE_VARIABLES.keys()) -> list[tuple[int, str]]:
-    """Mistakes in a template, each with its line in ``source``: syntax, unknown variables or fields."""
+def template_problems(
+    source: str, names: Collection[str] = TEMPLATE_VARIABLES.keys(), unset: Mapping[str, str] | None = None
+) -> list[tuple[int, str]]:
+    """Mistakes in a template, each with its line in ``source``: syntax, unknown variables or fields, and a field
+    of ``unset`` (``"shop.url"``: why it has no value, how to give it one) printed where it will have none."""
     env = template_env()
     try:
         tree = env.parse(source)
@@ -89,29 +111,44 @@ def template_problems(source: str, names: Collection[str] = TEMPLATE_VARIABLES.k
                 hint = _hint(attr.attr, sorted(fields))
                 problems.append((attr.lineno, f"{name} has no field {attr.attr!r} {hint}"))
     if not problems:
-        problems.extend(_trial(source, names))
+        problems.extend(_trial(source, names, unset or {}))
     return sorted(problems)
 
 
-def _sample(fields: frozenset[str]) -> SimpleNamespace:
-    return SimpleNamespace(**{f: 9.99 if f == "price" else f"sample-{f}" for f in fields})
+def _sample(name: str, fields: frozenset[str], unset: Mapping[str, str]) -> SimpleNamespace:
+    values = {f: Unset(hint=unset[f"{name}.{f}"]) if f"{name}.{f}" in unset else f"sample-{f}" for f in fields}
+    return SimpleNamespace(**(values | ({"price": 9.99} if "price" in fields else {})))
 
 
-def _trial(source: str, names: Collection[str]) -> list[tuple[int, str]]:
+def _trial(source: str, names: Collection[str], unset: Mapping[str, str]) -> list[tuple[int, str]]:
     """Render with sample values, as a send would: what the sandbox refuses (unsafe attributes, huge ranges or
-    repetitions) is a mistake to name now, not a fallback text at send time."""
-    product = _sample(PRODUCT_FIELDS)
+    repetitions), and a value of ``unset`` printed, is a mistake to name now, not a fallback text at send time."""
+    product = _sample("product", PRODUCT_FIELDS, unset)
     variables: dict[str, Any] = {"products": [product], "product": product, "unsubscribe": "Reply STOP to stop."}
     for name, fields in TEMPLATE_VARIABLES.items():
         if fields is not None and name not in variables:
-            variables[name] = _sample(fields)
+            variables[name] = _sample(name, fields, unset)
     try:
         text = template_env().from_string(source).render({k: v for k, v in variables.items() if k in names})
+    except UndefinedError as exc:
+        if str(exc) in unset.values():
+            return [(_template_line(exc.__traceback__), str(exc))]
+        return [(_template_line(exc.__traceback__), f"the template cannot be rendered: UndefinedError: {exc}")]
     except Exception as exc:  # the sandbox's SecurityError, OverflowError of range(), a failing filter...
         return [(getattr(exc, "lineno", None) or 1, f"the template cannot be rendered: {type(exc).__name__}: {exc}")]
     if len(text) > MAX_OUTPUT:
         return [(1, f"the template produces {len(text):,} characters (at most {MAX_OUTPUT:,})")]
     return []
+
+
+def _template_line(tb: TracebackType | None) -> int:
+    """The line of the template where rendering stopped (Jinja2 gives its frames the template's line numbers)."""
+    line = 1
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def _hint(value: str, known: list[str]) -> str:

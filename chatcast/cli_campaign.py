@@ -11,35 +11,21 @@ from rich.markup import escape
 
 from campaigns.definition import Campaign, campaign_schema
 from campaigns.loader import CampaignError, load_campaign
+from chatcast.cli_checks import campaign_definitions, shop_now
 from chatcast.console import err, fail, out, state
-from segments.definitions import Definitions, DefinitionsError, load
 
 campaign_app = typer.Typer(
     help="Campaigns from YAML: validate, preview, test-send, launch.", no_args_is_help=True, rich_markup_mode="rich"
 )
 SegmentsOption = Annotated[
     Path | None,
-    typer.Option("--segments", "-s", help="Personas and segments to check against (default: CHATCAST_SEGMENTS_FILE)."),
+    typer.Option(
+        "--segments",
+        "-s",
+        help="Personas and segments to check against (default: CHATCAST_SEGMENTS_FILE if it exists, else those"
+        " the last `segments refresh` kept in the database).",
+    ),
 ]
-
-
-def shop_definitions(ctx: typer.Context, path: Path | None) -> Definitions | None:
-    """The segments file to check references against; None (with a warning) when the default one is missing."""
-    chosen = path or state(ctx).settings.segments_file
-    if not chosen.is_file():
-        if path is not None:
-            fail(f"no segments file {path}")
-        err.print(
-            f"[yellow]warning:[/] no segments file {escape(str(chosen))}: personas and segments are not checked"
-            " (pass --segments or set CHATCAST_SEGMENTS_FILE)"
-        )
-        return None
-    try:
-        return load(chosen)
-    except DefinitionsError as exc:
-        for problem in exc.problems:
-            err.print(f"[bold red]error:[/] {escape(str(problem))}")
-        fail(f"{chosen} has mistakes: fix it before checking campaigns against it")
 
 
 def summary(campaign: Campaign) -> str:
@@ -66,12 +52,14 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="Campaign files (YAML) to check.")],
     segments: SegmentsOption = None,
 ) -> None:
-    """Check campaign files: every mistake is printed with its file, line and field."""
-    definitions = shop_definitions(ctx, segments)
+    """Check campaign files: every mistake is printed with its file, line and field, and whether each can go out
+    as written now (offer not expired, a schedule that can still send, every value its templates print set)."""
+    definitions = campaign_definitions(ctx, segments, required=False)
+    shop = shop_now(state(ctx).settings)
     bad = 0
     for file in files:
         try:
-            campaign = load_campaign(file, definitions=definitions)
+            campaign = load_campaign(file, definitions=definitions, shop=shop)
         except CampaignError as exc:
             bad += 1
             for problem in exc.problems:

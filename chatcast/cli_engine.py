@@ -21,8 +21,10 @@ from campaigns.loader import CampaignError, load_campaign
 from campaigns.planner import PlanResult
 from campaigns.ports import OutboundMessage
 from campaigns.preview import previews
+from campaigns.readiness import Shop
 from campaigns.writer import Recipient
-from chatcast.cli_segments import definitions
+from chatcast.cli_checks import required_definitions as definitions  # --segments, the settings', the database's
+from chatcast.cli_checks import shop_now
 from chatcast.console import UserError, err, fail, out, run, state
 from chatcast.engine import build_writer, caps, open_channels, rates, suppression, tuned_gc, unhappy
 from segments.definitions import Definitions
@@ -31,17 +33,23 @@ from storage import campaigns as campaign_rows
 from storage import db
 
 SegmentsOption = Annotated[
-    Path | None, typer.Option("--segments", help="The segments file (default: CHATCAST_SEGMENTS_FILE).")
+    Path | None,
+    typer.Option(
+        "--segments",
+        help="The segments file (default: CHATCAST_SEGMENTS_FILE if it exists, else the definitions the last"
+        " `segments refresh` kept in the database).",
+    ),
 ]
 
 
-def load(path: Path, defs: Definitions | None) -> Campaign:
-    """The campaign file, checked; every mistake printed with its file, line and field."""
+def load(path: Path, defs: Definitions | None, shop: Shop | None = None) -> Campaign:
+    """The campaign file, checked (with a ``shop``, also whether it can go out as written now); every mistake
+    printed with its file, line and field."""
     try:
-        return load_campaign(path, definitions=defs)
+        return load_campaign(path, definitions=defs, shop=shop)
     except CampaignError as exc:
         for problem in exc.problems:
-            err.print(f"[bold red]error:[/] {escape(str(problem))}")
+            err.print(f"[bold red]error:[/] {escape(str(problem))}", soft_wrap=True)
         raise typer.Exit(1) from None
     except OSError as exc:
         fail(f"{path}: {exc.strerror or exc}")
@@ -72,6 +80,7 @@ def preview_command(
                 customer=customer,
                 limit=limit,
                 shop_name=settings.shop_name,
+                shop_url=settings.shop_url,
             )
 
     shown = run(ctx, go())
@@ -115,7 +124,7 @@ def test_send_command(
             fixed = []
             if campaign.products and campaign.products.skus:
                 fixed = [product_fact(r) for r in await products_by_sku(campaign.products.skus)]
-            briefs = Briefs(campaign, defs, MAIN, fixed, settings.shop_name)
+            briefs = Briefs(campaign, defs, MAIN, fixed, settings.shop_name, settings.shop_url)
             variant = campaign.variants[0].id if campaign.variants else "a"
             language = campaign.message.language if campaign.message.language != "customer" else "en"
             brief = briefs.get(who, variant, language, channel_name)
@@ -138,7 +147,7 @@ def launch_command(
     """Plan the audience, write every message (with a progress bar), then send what is due now."""
     settings = state(ctx).settings
     defs = definitions(ctx, segments)
-    load(file, defs)  # located errors before anything touches the database
+    load(file, defs, shop_now(settings))  # located errors before anything touches the database
     writer = build_writer(settings)
 
     async def go() -> tuple[engine.Prepared, DispatchStats | None, int]:
@@ -157,6 +166,7 @@ def launch_command(
                     writer,
                     as_of=datetime.now(UTC),
                     shop_name=settings.shop_name,
+                    shop_url=settings.shop_url,
                     progress=lambda n: bar.update(task, advance=n),
                     on_planned=planned,
                     shop_zone=settings.zone,

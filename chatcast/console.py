@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from campaigns.launch import CampaignStateError
+from campaigns.loader import CampaignError
 from campaigns.planner import PlanError
 from chatcast.logs import SecretRedactor, configure_logging
 from chatcast.settings import Settings
@@ -28,7 +29,7 @@ class UserError(Exception):
     """A mistake the person at the keyboard can fix; printed as one line, no traceback."""
 
 
-USER_ERRORS = (UserError, OSError, SourceError, ImportAborted, PlanError, CampaignStateError)
+USER_ERRORS = (UserError, OSError, SourceError, ImportAborted, PlanError, CampaignStateError, CampaignError)
 
 
 @dataclass

@@ -113,7 +113,13 @@ def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of
         async with db.database(url):
             assistant = build_assistant(shop_settings, {}, None)
             return await run_demo_campaign(
-                campaign, defs, writer, as_of=as_of, shop_name=settings.shop_name, assistant=assistant
+                campaign,
+                defs,
+                writer,
+                as_of=as_of,
+                shop_name=settings.shop_name,
+                shop_url=settings.shop_url,
+                assistant=assistant,
             )
 
     result = run(ctx, go())

@@ -88,6 +88,7 @@ async def run_demo_campaign(
     *,
     as_of: datetime,
     shop_name: str,
+    shop_url: str | None = None,
     seed: int = 7,
     assistant: Responder | None = None,
 ) -> DemoRun:
@@ -120,7 +121,9 @@ async def run_demo_campaign(
             run.opted_in = await _opt_in(telegram, slack)
             await inbound.reached("start", run.opted_in)
             run.blocked = await _block(telegram, slack, rng)
-            prepared = await engine.prepare(campaign_file, definitions, writer, as_of=as_of, shop_name=shop_name)
+            prepared = await engine.prepare(
+                campaign_file, definitions, writer, as_of=as_of, shop_name=shop_name, shop_url=shop_url
+            )
             run.campaign = prepared.campaign.id
             channels: dict[str, Channel] = {"telegram": TelegramChannel(bot), "slack": slack_bot.channel}
             await engine.send(prepared.campaign_id, channels, worker="demo", rates=DEMO_RATES)

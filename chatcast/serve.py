@@ -165,6 +165,7 @@ async def run_service(
             writer=writer,
             definitions=_definitions(settings),
             shop_name=settings.shop_name,
+            shop_url=settings.shop_url,
             shop_zone=settings.zone,
             quiet=settings.quiet_span,
             extra_jobs=assistant_jobs(settings, bots.channels) if role == "all" else (),

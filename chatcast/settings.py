@@ -60,6 +60,10 @@ class Settings(BaseSettings):
         default=None, description="Channel for alerts and hand-offs: C123, or T123:C123 with OAuth."
     )
     shop_name: str = Field(default="our shop", description="How the bots name the shop to customers.")
+    shop_url: str | None = Field(
+        default=None,
+        description="The shop's address, for {{ shop.url }} in campaign templates, e.g. https://shop.example.com.",
+    )
 
     timezone: str = Field(default="UTC", description="The shop's timezone (IANA name).")
     segments_file: Path = Field(default=Path("segments.yaml"), description="Personas and segments (YAML).")
@@ -112,10 +116,20 @@ class Settings(BaseSettings):
     telegram_chat_rate_per_second: float = Field(default=1.0, gt=0)
     slack_channel_rate_per_second: float = Field(default=1.0, gt=0)
 
-    @field_validator("feedback_after_days", mode="before")
+    @field_validator("feedback_after_days", "shop_url", mode="before")
     @classmethod
     def _empty_is_never(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shop_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in value.strip():
+            raise ValueError(f"expected a web address such as https://shop.example.com, got {value!r}")
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod

@@ -18,6 +18,7 @@ from bots.telegram.app import build_bot
 from bots.telegram.channel import TelegramChannel
 from campaigns import launch
 from campaigns.inbound import Inbound
+from campaigns.loader import CampaignError
 from campaigns.planner import PlanError
 from campaigns.ports import Channel
 from campaigns.writer import CopyWriter
@@ -171,9 +172,35 @@ async def test_an_expired_offer_is_not_launched(database: str, definitions: Defi
     path = tmp_path / "may-shoes.yaml"
     path.write_text(CAMPAIGN)
     await Product.create(sku="RUN-0", name="Runner 0", category="running-shoes", price=80, currency="EUR", stock=5)
-    with pytest.raises(launch.CampaignStateError, match="the offer MAY15 expired on 2026-05-31"):
+    with pytest.raises(CampaignError) as caught:
         await launch.prepare(path, definitions, CopyWriter(), as_of=NOW + timedelta(days=31))
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:7: offer.expires: the offer MAY15 expired on 2026-05-31 (today is 2026-06-01 in UTC): set a later"
+        " date, or take the offer out"
+    ]
     assert await Delivery.all().count() == 0
+
+
+async def test_a_campaign_printing_the_shop_url_needs_it_set(
+    database: str, definitions: Definitions, tmp_path: Path
+) -> None:
+    path = tmp_path / "may-shoes.yaml"
+    path.write_text(CAMPAIGN.replace("https://shop.example", "{{ shop.url }}"))
+    await Product.create(sku="RUN-0", name="Runner 0", category="running-shoes", price=80, currency="EUR", stock=5)
+    for n in range(4):
+        customer = await Customer.create(
+            external_id=f"C{n}", name=f"Person{n}", persona="everyone", opted_in_at=NOW - timedelta(days=1)
+        )
+        await ChannelIdentity.create(customer=customer, channel="telegram", address=str(5000 + n))
+    with pytest.raises(
+        CampaignError, match=r"may-shoes.yaml:17: message.buttons\[0\].url: the template prints shop.url"
+    ):
+        await launch.prepare(path, definitions, CopyWriter(), as_of=NOW)
+    assert await Delivery.all().count() == 0
+    prepared = await launch.prepare(path, definitions, CopyWriter(), as_of=NOW, shop_url="https://shop.example")
+    urls = await Delivery.filter(status="queued").values_list("buttons", flat=True)
+    assert prepared.write.written == len(urls) > 0
+    assert {b[0]["url"] for b in urls} == {"https://shop.example/p/RUN-0"}
 
 
 def test_a_campaign_send_rate_caps_each_channel(channels: dict[str, Channel]) -> None:

@@ -81,6 +81,27 @@ async def test_template_mode_renders_the_brief_per_recipient() -> None:
     assert all(v.ok for v in verdicts)
 
 
+async def test_a_value_with_nothing_behind_it_is_never_sent_as_none() -> None:
+    buttons = (
+        ButtonFact("Shop", url="{{ shop.url }}?code={{ offer.code }}"),
+        ButtonFact("See it", url="{{ product.url }}"),
+    )
+    unset = brief(shop_url=None, buttons=buttons, template="Visit {{ shop.url }}! {{ unsubscribe }}")
+    copy = await CopyWriter(store=None).compose(unset, anna(products=(SCARF,)))  # the scarf has no link
+    assert "None" not in copy.text and all("None" not in (b.url or "") for b in copy.buttons)
+    assert copy.source == "fallback" and copy.buttons == ()
+    assert copy.note == (
+        "template error: UndefinedError: shop.url has no value; sent the safe default text; button 'Shop':"
+        " UndefinedError: shop.url has no value; button 'See it': UndefinedError: product.url has no value"
+    )
+    guarded = unset.template.replace("{{ shop.url }}", "{{ shop.url or shop.name }}")
+    copy = await CopyWriter(store=None).compose(dataclasses.replace(unset, template=guarded), anna(products=(SCARF,)))
+    assert copy.text.startswith("Visit Woolly!")
+    copy = await CopyWriter(store=None).compose(dataclasses.replace(unset, shop_url="https://shop.test"), anna())
+    assert copy.source == "template" and copy.text.startswith("Visit https://shop.test!")
+    assert [b.url for b in copy.buttons] == ["https://shop.test?code=SPRING20", "https://shop.test/p/LS-2"]
+
+
 @pytest.mark.parametrize(
     ("template", "error"),
     [

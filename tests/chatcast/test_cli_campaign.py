@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from typer.testing import CliRunner
 
+from chatcast.cli import app
 from chatcast.cli_campaign import campaign_app
+from storage import db
+from tests.campaigns.test_best_time import db_truncate
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 SEGMENTS = str(SHOP / "segments.yaml")
@@ -24,6 +32,25 @@ message:
   tone_of_voice: warm
   template: "Hi {{ customer.first_name }} {{ unsubscribe }}"
 """
+SALE = """\
+id: sale
+name: Sale
+channels: [telegram]
+audience:
+  personas: [vip]
+  holdout: 150%
+offer:
+  code: SPRING20
+  discount: 200%
+  # the last day it holds
+  expires: 2027-04-30
+message:
+  brief: b
+  template: "{{ offer.discount }} off with {{ offer.code }}. {{ unsubscribe }}"
+  buttons: [{text: Shop, url: "{{ shop.url }}?code={{ offer.code }}"}]
+schedule:
+  window: {start: "22:00", end: "23:00"}
+"""
 runner = CliRunner()
 
 
@@ -33,8 +60,10 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_validate_accepts_the_sample_campaigns() -> None:
-    code, output = invoke("validate", *EXAMPLES, "--segments", SEGMENTS)
+def test_validate_accepts_the_sample_campaigns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATCAST_SHOP_URL", "https://shop.example.com")  # the win-back links to the shop
+    with time_machine.travel(datetime(2026, 12, 1, tzinfo=UTC), tick=False):  # before their offers end
+        code, output = invoke("validate", *EXAMPLES, "--segments", SEGMENTS)
     assert code == 0, output
     lines = output.strip().splitlines()
     assert len(lines) == 3 and all(line.startswith("✓ ") for line in lines)
@@ -73,8 +102,102 @@ def test_without_a_segments_file_references_are_not_checked(isolated: Path) -> N
     (isolated / "spring.yaml").write_text(BAD.replace("  tone_of_voice: warm\n", ""), encoding="utf-8")
     code, output = invoke("validate", "spring.yaml")
     assert code == 0, output
-    assert "warning: no segments file segments.yaml: personas and segments are not checked" in output
+    assert (
+        "warning: no segments file segments.yaml and none kept in the database: personas and segments are not checked"
+        " (pass --segments FILE, set CHATCAST_SEGMENTS_FILE, or run `chatcast segments refresh --file FILE`"
+    ) in output
     assert "✓ spring.yaml: spring — 1 step, audience: personas vip2" in output
+    assert not (isolated / "data").exists()  # looking for kept definitions creates no database
+
+
+def test_the_settings_segments_file_is_named_when_used(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (isolated / "spring.yaml").write_text(BAD.replace("  tone_of_voice: warm\n", ""), encoding="utf-8")
+    monkeypatch.setenv("CHATCAST_SEGMENTS_FILE", SEGMENTS)
+    code, output = invoke("validate", "spring.yaml")
+    assert code == 1
+    assert output.strip().splitlines() == [
+        f"personas and segments: {SEGMENTS} (CHATCAST_SEGMENTS_FILE)",
+        "error: spring.yaml:5: audience.personas[0]: unknown persona 'vip2' (did you mean 'vip'?)",
+    ]
+
+
+def test_validate_refuses_what_could_not_go_out_as_written(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each mistake with its file:line, field and fix; the clock and the shop's settings are today's."""
+    (isolated / "sale.yaml").write_text(SALE, encoding="utf-8")
+    monkeypatch.setenv("CHATCAST_QUIET_HOURS", "21:00-08:00")
+    monkeypatch.setenv("CHATCAST_TIMEZONE", "Europe/Berlin")
+    with time_machine.travel(datetime(2027, 5, 2, 10, tzinfo=UTC), tick=False):
+        code, output = invoke("validate", "sale.yaml", "-s", SEGMENTS)
+    assert code == 1
+    assert output.strip().splitlines() == [
+        "error: sale.yaml:6: audience.holdout: the holdout is a share from 0% to 50%, got '150%'",
+        "error: sale.yaml:9: offer.discount: a discount is at most 100% (the whole price), got '200%'",
+        "error: sale.yaml:15: message.buttons[0].url: the template prints shop.url, but no shop URL is set: set"
+        " CHATCAST_SHOP_URL to the shop's address (e.g. https://shop.example.com), or print it only inside"
+        " {% if shop.url %}",
+    ]
+    fixed = SALE.replace("150%", "10%").replace("200%", "20%")
+    (isolated / "sale.yaml").write_text(fixed, encoding="utf-8")
+    with time_machine.travel(datetime(2027, 5, 2, 10, tzinfo=UTC), tick=False):
+        code, output = invoke("validate", "sale.yaml", "-s", SEGMENTS)
+    assert code == 1  # the model's mistakes fixed, what the clock and the settings say shows
+    assert output.strip().splitlines() == [
+        "error: sale.yaml:11: offer.expires: the offer SPRING20 expired on 2027-04-30 (today is 2027-05-02 in"
+        " Europe/Berlin): set a later date, or take the offer out",
+        "error: sale.yaml:15: message.buttons[0].url: the template prints shop.url, but no shop URL is set: set"
+        " CHATCAST_SHOP_URL to the shop's address (e.g. https://shop.example.com), or print it only inside"
+        " {% if shop.url %}",
+        "error: sale.yaml:17: schedule.window: the window 22:00-23:00 lies inside the shop's quiet hours 21:00-08:00"
+        " (CHATCAST_QUIET_HOURS): nothing could ever be sent; move the window, or narrow the quiet hours",
+    ]
+    monkeypatch.setenv("CHATCAST_SHOP_URL", "https://shop.example.com")
+    monkeypatch.setenv("CHATCAST_QUIET_HOURS", "23:00-08:00")
+    with time_machine.travel(datetime(2027, 4, 30, 21, 59, tzinfo=UTC), tick=False):  # 23:59 in Berlin
+        code, output = invoke("validate", "sale.yaml", "-s", SEGMENTS)
+    assert code == 0, output
+    assert output.strip().endswith("sale.yaml: sale — 1 step, audience: personas vip, holdout 10%")
+
+
+async def _kept(url: str) -> None:
+    async with db.database(url):
+        if url.startswith("postgres"):
+            await db_truncate()
+
+
+def test_validate_checks_against_the_definitions_the_last_refresh_kept(
+    backend: str, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From an empty database: a refresh keeps its segments file; validate, with no file at hand, uses it."""
+    asyncio.run(_kept(backend))
+    monkeypatch.setenv("CHATCAST_DATABASE_URL", backend)
+    shutil.copy(SEGMENTS, isolated / "shop-segments.yaml")
+    result = runner.invoke(app, ["segments", "refresh", "--file", "shop-segments.yaml"])
+    assert result.exit_code == 0, result.output
+    (isolated / "shop-segments.yaml").unlink()  # the file is gone: the database still knows the personas
+    (isolated / "spring.yaml").write_text(BAD.replace("  tone_of_voice: warm\n", ""), encoding="utf-8")
+    code, output = invoke("validate", "spring.yaml")
+    assert code == 1
+    lines = output.strip().splitlines()
+    assert re.fullmatch(
+        r"personas and segments: shop-segments.yaml as kept in the database by the last `chatcast segments refresh`,"
+        r" \d{4}-\d\d-\d\d \d\d:\d\d UTC",
+        lines[0],
+    ), lines
+    assert lines[1:] == ["error: spring.yaml:5: audience.personas[0]: unknown persona 'vip2' (did you mean 'vip'?)"]
+    (isolated / "spring.yaml").write_text(BAD.replace("  tone_of_voice: warm\n", "").replace("vip2", "vip"))
+    code, output = invoke("validate", "spring.yaml")
+    assert code == 0 and "✓ spring.yaml: spring — 1 step, audience: personas vip" in output
+
+
+def test_an_unreadable_database_is_a_warning_for_validate(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATCAST_DATABASE_URL", "postgres://shop:pw-s3cret-value@127.0.0.1:1/shop")
+    (isolated / "spring.yaml").write_text(BAD.replace("  tone_of_voice: warm\n", ""), encoding="utf-8")
+    code, output = invoke("validate", "spring.yaml")
+    assert code == 0, output
+    assert "warning: no segments file segments.yaml and the database postgres://shop:***@127.0.0.1:1/shop could" in (
+        output
+    )
+    assert "pw-s3cret-value" not in output
 
 
 def test_a_named_segments_file_must_exist_and_be_valid(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -178,3 +178,39 @@ def test_launching_a_recurring_campaign_starts_it_for_serve(shop: Path) -> None:
     assert "`chatcast serve` plans, writes and sends each run" in output
     assert _rows_now(shop) == {}  # nothing planned until the first run
     assert invoke("campaign", "status", "weekly")[1].startswith("weekly: running")
+
+
+def test_preview_and_launch_use_the_definitions_a_refresh_kept_and_need_the_shop_url_they_print(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CHATCAST_SEGMENTS_FILE")
+    code, output = invoke("campaign", "preview", str(shop))
+    assert code == 1 and output.startswith(
+        "error: no personas and segments: no segments file segments.yaml and none kept in the database: pass"
+        " --segments FILE, set CHATCAST_SEGMENTS_FILE, or run `chatcast segments refresh --file FILE`"
+    )
+    code, output = invoke("segments", "refresh", "--file", str(SEGMENTS))
+    assert code == 0, output
+    code, output = invoke("campaign", "preview", str(shop))
+    assert code == 0, output
+    assert output.startswith(f"personas and segments: {SEGMENTS} as kept in the database by the last `chatcast")
+    assert "everyone · variant a · telegram" in output
+    shop.write_text(CAMPAIGN.replace("https://shop.example", "{{ shop.url }}"))
+    code, output = invoke("campaign", "launch", str(shop), "--dry-run")
+    assert code == 1 and output.strip().splitlines()[-1] == (
+        f"error: {shop}:17: message.buttons[0].url: the template prints shop.url, but no shop URL is set: set"
+        " CHATCAST_SHOP_URL to the shop's address (e.g. https://shop.example.com), or print it only inside"
+        " {% if shop.url %}"
+    )
+    assert _rows_now(shop) == {}
+    monkeypatch.setenv("CHATCAST_SHOP_URL", "https://shop.example.com")
+    code, output = invoke("campaign", "launch", str(shop), "--dry-run")
+    assert code == 0, output
+    urls = asyncio.run(_button_urls(f"sqlite://{shop.parent / 'data' / 'chatcast.sqlite3'}"))
+    assert urls and all(re.fullmatch(r"https://shop\.example\.com/p/RUN-\d", url) for url in urls)
+
+
+async def _button_urls(url: str) -> list[str]:
+    async with db.database(url):
+        rows = await Delivery.filter(status="queued").values_list("buttons", flat=True)
+    return [button["url"] for buttons in rows for button in buttons]  # type: ignore[union-attr]
