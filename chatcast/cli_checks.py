@@ -47,13 +47,13 @@ def campaign_definitions(ctx: typer.Context, path: Path | None, *, required: boo
     kept, problem = _from_database(ctx, settings)
     if kept is not None:
         when = f", {kept.saved_at:%Y-%m-%d %H:%M %Z}" if kept.saved_at else ""
-        _note(f"{kept.definitions.file} as kept in the database by the last `chatcast segments refresh`{when}")
+        _note(f"{kept.definitions.file} as kept in the database by the last refresh{when}")
         return kept.definitions
     missing = f"no segments file {settings.segments_file} and {problem or 'none kept in the database'}"
     if required:
         fail(f"no personas and segments: {missing}: {HOW}")
     err.print(
-        f"[yellow]warning:[/] {escape(missing)}: personas and segments are not checked ({escape(HOW)})",
+        f"[yellow]warning:[/] {escape(missing)}: personas and segments are not checked; to check them, {escape(HOW)}",
         soft_wrap=True,
     )
     return None

@@ -103,8 +103,9 @@ def test_without_a_segments_file_references_are_not_checked(isolated: Path) -> N
     code, output = invoke("validate", "spring.yaml")
     assert code == 0, output
     assert (
-        "warning: no segments file segments.yaml and none kept in the database: personas and segments are not checked"
-        " (pass --segments FILE, set CHATCAST_SEGMENTS_FILE, or run `chatcast segments refresh --file FILE`"
+        "warning: no segments file segments.yaml and none kept in the database: personas and segments are not"
+        " checked; to check them, pass --segments FILE, set CHATCAST_SEGMENTS_FILE, or run `chatcast segments"
+        " refresh --file FILE`"
     ) in output
     assert "✓ spring.yaml: spring — 1 step, audience: personas vip2" in output
     assert not (isolated / "data").exists()  # looking for kept definitions creates no database
@@ -179,7 +180,7 @@ def test_validate_checks_against_the_definitions_the_last_refresh_kept(
     assert code == 1
     lines = output.strip().splitlines()
     assert re.fullmatch(
-        r"personas and segments: shop-segments.yaml as kept in the database by the last `chatcast segments refresh`,"
+        r"personas and segments: shop-segments.yaml as kept in the database by the last refresh,"
         r" \d{4}-\d\d-\d\d \d\d:\d\d UTC",
         lines[0],
     ), lines

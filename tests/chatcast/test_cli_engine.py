@@ -193,7 +193,7 @@ def test_preview_and_launch_use_the_definitions_a_refresh_kept_and_need_the_shop
     assert code == 0, output
     code, output = invoke("campaign", "preview", str(shop))
     assert code == 0, output
-    assert output.startswith(f"personas and segments: {SEGMENTS} as kept in the database by the last `chatcast")
+    assert output.startswith(f"personas and segments: {SEGMENTS} as kept in the database by the last refresh, ")
     assert "everyone · variant a · telegram" in output
     shop.write_text(CAMPAIGN.replace("https://shop.example", "{{ shop.url }}"))
     code, output = invoke("campaign", "launch", str(shop), "--dry-run")

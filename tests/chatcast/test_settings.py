@@ -53,6 +53,18 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings()
 
 
+def test_the_shop_url_is_a_web_address_and_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().shop_url is None and Settings().public_view()["shop_url"] == "(not set)"
+    monkeypatch.setenv("CHATCAST_SHOP_URL", " https://shop.example.com ")
+    assert Settings().public_view()["shop_url"] == "https://shop.example.com"
+    monkeypatch.setenv("CHATCAST_SHOP_URL", "")
+    assert Settings().shop_url is None
+    for bad in ("shop.example.com", "ftp://shop.example.com", "https://", "https://shop example.com"):
+        monkeypatch.setenv("CHATCAST_SHOP_URL", bad)
+        with pytest.raises(ValidationError, match=r"expected a web address such as https://shop\.example\.com"):
+            Settings()
+
+
 def test_secrets_are_masked_everywhere_they_could_show(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHATCAST_TELEGRAM_BOT_TOKEN", "123456:telegram-secret-token")
     monkeypatch.setenv("CHATCAST_SLACK_SIGNING_SECRET", "slack-signing-secret")
