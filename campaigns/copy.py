@@ -4,7 +4,9 @@ Templates render in a sandbox (:class:`jinja2.sandbox.SandboxedEnvironment`) wit
 autoescaping (the channel adapters escape) and ``trim_blocks``/``lstrip_blocks`` on, so a ``{% for %}`` on its
 own line leaves no blank line. The variables: ``customer`` (name, first_name, language), ``products`` (the
 recipient's recommended products, else the brief's), ``product`` (the first, or None), ``offer`` (code,
-discount, expires, or None), ``shop`` (name, url) and ``unsubscribe`` (the opt-out hint).
+discount, expires, or None), ``shop`` (name, url) and ``unsubscribe`` (the opt-out hint). A field that is
+None (``shop.url`` without CHATCAST_SHOP_URL, an offer's ``expires``, a product's ``url``) reads as
+:class:`~campaigns.templates.Unset`: false in ``{% if %}``, an error when printed, so no text says "None".
 
 A template that fails (a syntax error, an undefined variable, a sandbox ``SecurityError``) never raises: the
 caller gets the errors and, for the text, :func:`safe_text`: the offer line, the shop's URL and the hint,
