@@ -60,6 +60,10 @@ class Settings(BaseSettings):
         default=None, description="Channel for alerts and hand-offs: C123, or T123:C123 with OAuth."
     )
     shop_name: str = Field(default="our shop", description="How the bots name the shop to customers.")
+    test_recipient: str | None = Field(
+        default=None,
+        description="The marketer's own chat for `campaign test-send` without --to: telegram:CHAT or slack:TEAM/USER.",
+    )
 
     timezone: str = Field(default="UTC", description="The shop's timezone (IANA name).")
     segments_file: Path = Field(default=Path("segments.yaml"), description="Personas and segments (YAML).")
