@@ -12,6 +12,7 @@ from rich.panel import Panel
 
 from campaigns.definition import Campaign
 from campaigns.members import NotInAudience
+from campaigns.ports import ChannelError
 from campaigns.preview import Preview, UnknownStep, previews
 from campaigns.proof import Proof, ProofError, proof, variants
 from chatcast.cli_engine import SegmentsOption, load
@@ -83,7 +84,7 @@ def _step_line(campaign: Campaign, step: str) -> str:
 
 def _panel(p: Preview) -> None:
     verdicts = "\n".join(f"{'✓' if v.ok else '✗'} {v.rule}{': ' + v.detail if v.detail else ''}" for v in p.verdicts)
-    buttons = "  ".join(f"[{b.text}]" for b in p.copy.buttons)
+    buttons = "\n".join(f"[{b.text}] → {b.url}" if b.url else f"[{b.text}] (action {b.action})" for b in p.copy.buttons)
     body = f"{escape(p.copy.text)}\n\n{escape(buttons)}\n\n[dim]{escape(verdicts)}[/]"
     title = (
         f"{p.step} · {p.persona or '(no persona)'} · variant {p.variant} · {p.channel} · {p.customer} · {p.copy.source}"
@@ -135,7 +136,10 @@ def test_send_command(
     target = to or settings.test_recipient
     if not target:
         fail("give --to telegram:CHAT_ID or slack:TEAM/USER (your own chat), or set CHATCAST_TEST_RECIPIENT")
-    channel_name, address = recipient(target, "--to" if to else "CHATCAST_TEST_RECIPIENT")
+    try:
+        channel_name, address = recipient(target, "--to" if to else "CHATCAST_TEST_RECIPIENT")
+    except UserError as exc:
+        fail(str(exc))
     defs = definitions(ctx, segments)
     campaign = load(file, defs)
     writer = build_writer(settings)
@@ -154,7 +158,13 @@ def test_send_command(
                 message = made.message(channel_name, address)
             except (NotInAudience, UnknownStep, ProofError) as exc:
                 raise UserError(str(exc)) from None
-            return made, (await channel.send(message)).message_id
+            try:
+                return made, (await channel.send(message)).message_id
+            except ChannelError as exc:  # e.g. a button's URL the platform refuses: the launch would fail alike
+                links = "; ".join(f"[{b.text}] → {b.url}" for b in message.buttons if b.url)
+                raise UserError(
+                    f"{channel_name} refused the test message: {exc}" + (f" (links: {links})" if links else "")
+                ) from None
 
     made, message_id = run(ctx, go())
     who = made.member

@@ -158,3 +158,46 @@ def test_launching_a_recurring_campaign_starts_it_for_serve(shop: Path) -> None:
     assert "`chatcast serve` plans, writes and sends each run" in output
     assert _rows_now(shop) == {}  # nothing planned until the first run
     assert invoke("campaign", "status", "weekly")[1].startswith("weekly: running")
+
+
+def test_test_send_and_preview_name_a_wrong_recipient_step_or_variant_in_one_line(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, output = invoke("campaign", "test-send", str(shop))
+    assert code == 1 and output == (
+        "error: give --to telegram:CHAT_ID or slack:TEAM/USER (your own chat), or set CHATCAST_TEST_RECIPIENT\n"
+    )
+    code, output = invoke("campaign", "test-send", str(shop), "--to", "sms:123")
+    assert code == 1 and output == "error: --to: give telegram:CHAT_ID or slack:TEAM/USER, not 'sms:123'\n"
+    monkeypatch.setenv("CHATCAST_TEST_RECIPIENT", "slack:T0SHOP")
+    code, output = invoke("campaign", "test-send", str(shop))
+    assert code == 1 and output.startswith("error: CHATCAST_TEST_RECIPIENT: give telegram:CHAT_ID or slack:TEAM/USER")
+    monkeypatch.setenv("CHATCAST_TEST_RECIPIENT", "slack:T0SHOP/U0ME")
+    code, output = invoke("campaign", "test-send", str(shop))
+    assert code == 1 and output == "error: slack is not configured: set its token (see `chatcast config show`)\n"
+    code, output = invoke("campaign", "preview", str(shop), "--step", "reminder")
+    assert code == 1 and output == "error: june-shoes has no step 'reminder' (its steps: main)\n"
+    code, output = invoke("campaign", "preview", str(shop), "--customer", "C999")
+    assert code == 1 and output == "error: no customer 'C999'\n"
+    assert _rows_now(shop) == {}
+
+
+def test_test_send_refuses_a_variant_the_campaign_lacks(shop: Path, telegram: TelegramSandbox) -> None:
+    code, output = invoke("campaign", "test-send", str(shop), "--to", "telegram:424242", "--variant", "c")
+    assert code == 1 and output == "error: june-shoes has no variant 'c' (its variants: a, b)\n"
+    code, output = invoke("campaign", "test-send", str(shop), "--to", "telegram:424242", "--variant", "b")
+    assert code == 0 and "picked C000 (Person0 Test, persona bargain_hunter) from the audience" in output, output
+    assert "(step main, variant b) as C000 gets it on telegram, to telegram:424242" in output
+    [test] = telegram.sent(424242)
+    assert test.text and test.text.startswith("[TEST june-shoes · main · variant b · as C000]\nHi Person0:")
+
+
+def test_a_test_the_platform_refuses_is_one_line_naming_the_link(shop: Path, telegram: TelegramSandbox) -> None:
+    shop.write_text(
+        CAMPAIGN.replace('url: "https://shop.example/p/{{ product.sku }}"', 'url: "shop/{{ product.sku }}"')
+    )
+    code, output = invoke("campaign", "test-send", str(shop), "--to", "telegram:424242", "--customer", "C003")
+    assert code == 1 and output.startswith("error: telegram refused the test message: Telegram: Bad Request:")
+    assert output.rstrip().endswith("(links: [Shop] → shop/RUN-0)") and telegram.sent(424242) == []
+    assert [v.split(":")[0] for v in telegram.violations] == ["sendMessage"]  # the sandbox saw the bad link too
+    telegram.violations.clear()
