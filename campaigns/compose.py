@@ -15,7 +15,7 @@ from typing import Any
 from campaigns.definition import Campaign, Message
 from campaigns.writer import Brief, ButtonFact, Copy, CopyWriter, OfferFact, ProductFact, Recipient
 from segments.definitions import Definitions
-from segments.recommend import ProductRow, products_by_sku, recommend
+from segments.recommend import ProductRow, Recommender, products_by_sku
 from storage import descriptions, drafts
 
 TEXT_LIMITS = {"telegram": 4096, "slack": 3000 * 10}  # Slack: ten full sections read as one message at most
@@ -105,6 +105,72 @@ class Briefs:
         return self._kept[key]
 
 
+@dataclass(frozen=True)
+class Addressed:
+    """One row as the writer gets it: its brief and recipient, whether copy_test holds it on the template, and
+    why its recommended products are fewer than the rule asks (None when they are not)."""
+
+    row: drafts.PlannedRow
+    brief: Brief
+    recipient: Recipient
+    template_arm: bool
+    shortfall: str | None = None
+
+
+class Recipients:
+    """Turns a step's planned rows into :class:`Addressed` ones: the launch writes them, preview and test-send show
+    them, so both give a customer the same language, products and brief. The catalog is ranked once."""
+
+    def __init__(self, campaign: Campaign, briefs: Briefs, *, as_of: datetime) -> None:
+        self.briefs = briefs
+        rule = campaign.products.recommend if campaign.products else None
+        self.recommender = Recommender(rule, as_of=as_of) if rule else None
+
+    @classmethod
+    async def of_step(
+        cls,
+        campaign: Campaign,
+        definitions: Definitions,
+        step: str,
+        *,
+        as_of: datetime,
+        shop_name: str,
+        shop_url: str | None = None,
+    ) -> Recipients:
+        """The recipients of ``step``, with the campaign's fixed products read from the catalog."""
+        fixed: list[ProductFact] = []
+        if campaign.products and campaign.products.skus:
+            fixed = [product_fact(r) for r in await products_by_sku(campaign.products.skus)]
+        return cls(campaign, Briefs(campaign, definitions, step, fixed, shop_name, shop_url), as_of=as_of)
+
+    async def address(self, rows: Sequence[drafts.PlannedRow]) -> list[Addressed]:
+        """Each row's brief and recipient, in order."""
+        briefs, fixed = self.briefs, self.briefs.fixed
+        picks = await self.recommender.pick([r.customer_id for r in rows]) if self.recommender else {}
+        shorts = await _short_texts(briefs, rows, picks, fixed)
+        out = []
+        for row in rows:
+            language = briefs.message.language if briefs.message.language != "customer" else row.language or "en"
+            known = shorts[language]
+            chosen = picks.get(row.customer_id, [])
+            products = tuple(replace(p, short=known.get(p.sku)) for p in self._products(chosen))
+            brief = briefs.get(row.persona or "", row.variant or "a", language, row.channel)
+            if brief.products:  # the model writing for the persona is offered p.short where products have one
+                brief = replace(brief, products=tuple(replace(p, short=known.get(p.sku)) for p in brief.products))
+            short = self.recommender.shortfall(len(chosen)) if self.recommender else None
+            recipient = Recipient(row.customer_id, row.name, language, products)
+            out.append(Addressed(row, brief, recipient, row.copy_arm == "template", short))
+        return out
+
+    def _products(self, chosen: Sequence[ProductRow]) -> tuple[ProductFact, ...]:
+        return tuple(product_fact(p) for p in chosen) or self.briefs.fixed
+
+
+def template_arm(writer: CopyWriter) -> CopyWriter:
+    """The writer of copy_test's template arm: the brief's template even when a model writes the rest."""
+    return CopyWriter(None, banned=writer.banned, unsubscribe_hint=writer.unsubscribe_hint, store=None)
+
+
 async def write_copy(
     campaign: Campaign,
     campaign_id: int,
@@ -119,13 +185,10 @@ async def write_copy(
     progress: Callable[[int], None] | None = None,
 ) -> WriteResult:
     """Write every ``planned`` row of the step and queue it; returns counts. Safe to run again (resumes)."""
-    fixed: list[ProductFact] = []
-    if campaign.products and campaign.products.skus:
-        fixed = [product_fact(r) for r in await products_by_sku(campaign.products.skus)]
-    briefs = Briefs(campaign, definitions, step, fixed, shop_name, shop_url)
-    # copy_test: the template arm gets the brief's template even when a model writes the rest
-    held = CopyWriter(None, banned=writer.banned, unsubscribe_hint=writer.unsubscribe_hint, store=None)
-    rule = campaign.products.recommend if campaign.products else None
+    recipients = await Recipients.of_step(
+        campaign, definitions, step, as_of=as_of, shop_name=shop_name, shop_url=shop_url
+    )
+    held = template_arm(writer)
     result = WriteResult()
     after = 0
     while True:
@@ -133,25 +196,15 @@ async def write_copy(
         if not rows:
             return result
         after = rows[-1].id
-        picks = await recommend(rule, [r.customer_id for r in rows], as_of=as_of) if rule else {}
-        shorts = await _short_texts(briefs, rows, picks, fixed)
-        groups: dict[tuple[str, str, str, str, bool], list[tuple[drafts.PlannedRow, Recipient]]] = {}
-        for row in rows:
-            language = briefs.message.language if briefs.message.language != "customer" else row.language or "en"
-            key = (row.persona or "", row.variant or "a", language, row.channel, row.copy_arm == "template")
-            products = tuple(product_fact(p) for p in picks.get(row.customer_id, ())) or tuple(fixed)
-            products = tuple(replace(p, short=shorts[language].get(p.sku)) for p in products)
-            groups.setdefault(key, []).append((row, Recipient(row.customer_id, row.name, language, products)))
+        groups: dict[tuple[Brief, bool], list[Addressed]] = {}
+        for one in await recipients.address(rows):
+            groups.setdefault((one.brief, one.template_arm), []).append(one)
         written: list[drafts.Written] = []
-        for (persona, variant, language, channel, template_arm), members in groups.items():
-            brief = briefs.get(persona, variant, language, channel)
-            if brief.products:  # the model writing for the persona is offered p.short where products have one
-                with_short = tuple(replace(p, short=shorts[language].get(p.sku)) for p in brief.products)
-                brief = replace(brief, products=with_short)
-            copies = await (held if template_arm else writer).compose_many(brief, [r for _, r in members])
+        for (brief, template), members in groups.items():
+            copies = await (held if template else writer).compose_many(brief, [m.recipient for m in members])
             result.briefs.add((brief.persona, brief.variant, brief.language))
-            for (row, _), copy in zip(members, copies, strict=True):
-                written.append(drafts.Written(row.id, copy.text, button_rows(copy), copy.source, copy.note))
+            for one, copy in zip(members, copies, strict=True):
+                written.append(drafts.Written(one.row.id, copy.text, button_rows(copy), copy.source, copy.note))
                 result.by_source[copy.source] = result.by_source.get(copy.source, 0) + 1
         await drafts.queue_written(written)
         result.written += len(written)

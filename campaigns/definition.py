@@ -89,6 +89,11 @@ class Recommend(Strict):
     rule: Literal["cross_sell", "upsell", "bestsellers"]
     category: str | None = Field(default=None, description="bestsellers: the category; others: a filter.")
     count: int = Field(default=3, ge=1, le=10)
+    fill: Literal["category", "any"] = Field(
+        default="category",
+        description="What tops up a short list: category (its bestsellers only; the whole catalog when no category"
+        " is named) or any (then the bestsellers of every category).",
+    )
 
 
 class Products(Strict):

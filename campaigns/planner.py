@@ -90,6 +90,48 @@ def _source(sql: AudienceSql) -> str:
     return FROM if sql.features else "customer c"
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The planned audience as parts of one query over ``c`` (the customer) and ``ci`` (the chat the planner
+    reaches them on): what plan() inserts is what preview and test-send read, so the two cannot differ."""
+
+    sql: AudienceSql
+    params: Params
+    unhappy_join: str  # `` LEFT JOIN (...) u``: the unhappy customers, where the rule applies; else empty
+
+    @property
+    def why(self) -> str:
+        """SQL: the suppression note of ``c``, NULL when they are not suppressed."""
+        return "u.why" if self.unhappy_join else "NULL"
+
+    @property
+    def customers(self) -> str:
+        """``FROM`` every customer (with features where segments need them) and their suppression note."""
+        return f" FROM {_source(self.sql)}{self.unhappy_join}"
+
+    @property
+    def body(self) -> str:
+        """``FROM ... WHERE ...`` of every customer the planner gives a row, joined to the chat it reaches."""
+        sql = self.sql
+        return (
+            f" FROM {_source(sql)} JOIN channel_identity ci ON ci.id = {sql.identity}{self.unhappy_join}"
+            f" WHERE {sql.include} AND NOT {sql.exclude} AND {sql.consent}"
+        )
+
+
+def selection(
+    campaign: Campaign, definitions: Definitions, *, as_of: datetime, unhappy: Unhappy | None = None
+) -> Selection:
+    """The campaign's audience compiled for this database (its personas and segments must exist)."""
+    _check(campaign, definitions)
+    compiler = compiler_for(definitions, db.dialect(), as_of)
+    sql, p = audience_sql(campaign, definitions, compiler), compiler.params
+    rule = unhappy or Unhappy()
+    # suppression comes before the holdout split: neither group holds unhappy customers, so the lift compares
+    unhappy_join = f" LEFT JOIN ({unhappy_sql(rule, p, as_of)}) u ON u.id = c.id" if rule.applies(campaign) else ""
+    return Selection(sql, p, unhappy_join)
+
+
 async def plan(
     campaign: Campaign,
     campaign_id: int,
@@ -108,10 +150,9 @@ async def plan(
         raise PlanError(f"campaign {campaign.id!r} is not registered as id {campaign_id}")
     if row.status in CLOSED:
         raise PlanError(f"campaign {campaign.id!r} is {row.status}: nobody more can be planned")
-    compiler = compiler_for(definitions, db.dialect(), as_of)
-    sql, p = audience_sql(campaign, definitions, compiler), compiler.params
+    chosen = selection(campaign, definitions, as_of=as_of, unhappy=unhappy)
+    sql, p, why = chosen.sql, chosen.params, chosen.why
     cid, name = int(campaign_id), p.text(step)
-    rule = unhappy or Unhappy()
     # the unhappy are judged afresh: rows suppressed by an earlier plan are planned again if that has ended
     q = Params(p.dialect)
     await execute(
@@ -120,17 +161,12 @@ async def plan(
         q.values,
     )
     since = int((await fetch("SELECT COALESCE(MAX(id), 0) FROM delivery"))[0][0])
-    # suppression comes before the holdout split: neither group holds unhappy customers, so the lift compares
-    unhappy_join = f" LEFT JOIN ({unhappy_sql(rule, p, as_of)}) u ON u.id = c.id" if rule.applies(campaign) else ""
-    why = "u.why" if unhappy_join else "NULL"
     await execute(
         "INSERT INTO delivery (campaign_id, step, customer_id, channel, address, variant, persona, buttons,"
         " due_at, status, note, attempts, created_at, timing, copy_arm)"
         f" SELECT {cid}, {name}, c.id, ci.channel, ci.address, {sql.variant}, c.persona, '[]', {_moment(p, due_at)},"
         f" CASE WHEN {why} IS NOT NULL THEN 'skipped' WHEN {sql.holdout} THEN 'holdout' ELSE 'planned' END, {why},"
-        f" 0, {_moment(p, datetime.now(UTC))}, {sql.timing}, {sql.copy_arm}"
-        f" FROM {_source(sql)} JOIN channel_identity ci ON ci.id = {sql.identity}{unhappy_join}"
-        f" WHERE {sql.include} AND NOT {sql.exclude} AND {sql.consent}"
+        f" 0, {_moment(p, datetime.now(UTC))}, {sql.timing}, {sql.copy_arm}{chosen.body}"
         " ON CONFLICT (campaign_id, step, customer_id) DO NOTHING",
         p.values,
     )

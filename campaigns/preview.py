@@ -1,4 +1,9 @@
-"""Previews: each persona's message as a channel will show it, with the guardrails' verdicts; nothing is sent."""
+"""Previews: what customers of the planned audience will get, step by step, with the guardrails' verdicts.
+
+The customers are the planner's (:mod:`campaigns.members`): the same consent, exclusions, reachability, holdout
+and suppression, each on the chat and in the variant the planner gives them. Their copy is written as the launch
+writes it (:class:`campaigns.compose.Recipients`). Nothing is written to the database and nothing is sent.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from campaigns.compose import MAIN, Briefs, product_fact
+from campaigns.compose import MAIN, Addressed, Recipients, template_arm
 from campaigns.definition import Campaign
-from campaigns.writer import Copy, CopyWriter, Recipient
+from campaigns.members import Member, sample
+from campaigns.suppression import Unhappy
+from campaigns.writer import Copy, CopyWriter, Verdict
 from segments.definitions import Definitions
-from segments.recommend import products_by_sku, recommend
-from storage import campaigns as campaign_rows
+from storage.drafts import PlannedRow
 
 
 @dataclass(frozen=True)
@@ -23,7 +29,53 @@ class Preview:
     variant: str
     channel: str
     copy: Copy
-    verdicts: tuple[object, ...]
+    verdicts: tuple[Verdict, ...]
+    step: str = MAIN
+    shortfall: str | None = None  # why the recommended products are fewer than asked
+
+
+class UnknownStep(ValueError):
+    """The campaign has no step of that name."""
+
+
+def steps(campaign: Campaign) -> list[str]:
+    """The steps a customer can get: the main message, then each follow-up (a recurring campaign has none)."""
+    if campaign.schedule is not None and campaign.schedule.cron:
+        return [MAIN]
+    return [MAIN, *(f.id for f in campaign.follow_ups)]
+
+
+def chosen_steps(campaign: Campaign, step: str | None) -> list[str]:
+    """``step`` checked against the campaign's steps, or all of them; :class:`UnknownStep` names the known ones."""
+    known = steps(campaign)
+    if step is None:
+        return known
+    if step not in known:
+        raise UnknownStep(f"{campaign.id} has no step {step!r} (its steps: {', '.join(known)})")
+    return [step]
+
+
+def planned_row(member: Member, variant: str | None = None) -> PlannedRow:
+    """The row the planner would give ``member`` (not stored: id 0), in another ``variant`` if given."""
+    return PlannedRow(0, member.customer_id, member.persona, variant or member.variant, member.channel, member.name,
+                      member.language, member.copy_arm)  # fmt: skip
+
+
+async def addressed(
+    campaign: Campaign,
+    definitions: Definitions,
+    rows: Sequence[PlannedRow],
+    step: str,
+    *,
+    as_of: datetime,
+    shop_name: str,
+    shop_url: str | None = None,
+) -> list[Addressed]:
+    """The rows' briefs and recipients for ``step``, as the launch gives them to the writer."""
+    recipients = await Recipients.of_step(
+        campaign, definitions, step, as_of=as_of, shop_name=shop_name, shop_url=shop_url
+    )
+    return await recipients.address(rows)
 
 
 async def previews(
@@ -35,30 +87,28 @@ async def previews(
     personas: Sequence[str] = (),
     customer: str | None = None,
     limit: int = 1,
-    step: str = MAIN,
+    step: str | None = None,
     shop_name: str = "our shop",
     shop_url: str | None = None,
+    unhappy: Unhappy | None = None,
 ) -> list[Preview]:
-    """Render the step for up to ``limit`` customers of each persona (or one customer), every variant."""
-    fixed = []
-    if campaign.products and campaign.products.skus:
-        fixed = [product_fact(r) for r in await products_by_sku(campaign.products.skus)]
-    briefs = Briefs(campaign, definitions, step, fixed, shop_name, shop_url)
-    wanted = list(personas) or campaign.audience.personas or definitions.persona_ids()
-    variants = [v.id for v in campaign.variants] or ["a"]
-    channel = campaign.channels[0]
-    rule = campaign.products.recommend if campaign.products else None
+    """Every step (or ``step``) for up to ``limit`` members of each persona and variant of the planned audience (or
+    the one ``customer``); raises :class:`~campaigns.members.NotInAudience` saying why when there is nobody."""
+    wanted = chosen_steps(campaign, step)
+    members = await sample(
+        campaign, definitions, as_of=as_of, unhappy=unhappy, personas=personas, customer=customer, limit=limit
+    )
+    rows = [planned_row(m) for m in members]
+    held = template_arm(writer)
     out: list[Preview] = []
-    groups = [(None, customer)] if customer else [(p, None) for p in wanted]
-    for persona, external_id in groups:
-        people = await campaign_rows.sample_customers(persona, limit, external_id)
-        picks = await recommend(rule, [c.id for c in people], as_of=as_of) if rule and people else {}
-        for person in people:
-            language = briefs.message.language if briefs.message.language != "customer" else person.language
-            products = tuple(product_fact(p) for p in picks.get(person.id, ())) or tuple(fixed)
-            recipient = Recipient(person.id, person.name, language, products)
-            for variant in variants:
-                brief = briefs.get(person.persona or persona or "", variant, language, channel)
-                copy, verdicts = await writer.preview(brief, recipient)
-                out.append(Preview(person.external_id, brief.persona, variant, channel, copy, tuple(verdicts)))
+    for name in wanted:
+        step_rows = await addressed(
+            campaign, definitions, rows, name, as_of=as_of, shop_name=shop_name, shop_url=shop_url
+        )
+        for member, one in zip(members, step_rows, strict=True):
+            copy, verdicts = await (held if one.template_arm else writer).preview(one.brief, one.recipient)
+            out.append(
+                Preview(member.external_id, one.brief.persona, one.brief.variant, member.channel, copy,
+                        tuple(verdicts), name, one.shortfall)
+            )  # fmt: skip
     return out

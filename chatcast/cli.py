@@ -15,6 +15,7 @@ from chatcast.cli_campaign import campaign_app
 from chatcast.cli_customer import customer_app
 from chatcast.cli_data import db_app, import_app
 from chatcast.cli_engine import register as register_engine_commands
+from chatcast.cli_preview import register as register_preview_commands
 from chatcast.cli_products import products_app
 from chatcast.cli_report import report_app
 from chatcast.cli_reviews import register as register_review_commands
@@ -39,6 +40,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(segments_app, name="segments")
 app.add_typer(sendtime_app, name="sendtime")
+register_preview_commands(campaign_app)
 register_engine_commands(campaign_app)
 app.add_typer(campaign_app, name="campaign")
 register_review_commands(import_app, report_app)

@@ -2,8 +2,9 @@
 
 Personas and segments come from ``--segments FILE``, else ``CHATCAST_SEGMENTS_FILE`` when that file exists,
 else the definitions the last ``chatcast segments refresh`` (or ``chatcast demo``) kept in the database; the
-command says which. With none of them, ``validate`` warns and skips those checks; the commands that write
-messages (preview, test-send, launch) cannot go on and say how to give them.
+command says which, unless the person named it (the option, or the variable set). With none of them,
+``validate`` warns and skips those checks; the commands that write messages (preview, test-send, launch)
+cannot go on and say how to give them.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def campaign_definitions(ctx: typer.Context, path: Path | None, *, required: boo
             fail(f"no segments file {path}")
         return _load(path)
     if settings.segments_file.is_file():
-        _note(f"{settings.segments_file} (CHATCAST_SEGMENTS_FILE)")
+        if "segments_file" not in settings.model_fields_set:  # named by nobody: say where it came from
+            _note(f"{settings.segments_file} (the default of CHATCAST_SEGMENTS_FILE)")
         return _load(settings.segments_file)
     kept, problem = _from_database(ctx, settings)
     if kept is not None:

@@ -1,4 +1,5 @@
-"""``chatcast campaign preview | test-send | launch | pause | resume | cancel | status``: the engine's commands."""
+"""``chatcast campaign launch | pause | resume | cancel | status``: the engine's commands (preview and test-send are
+``chatcast.cli_preview``'s)."""
 
 from __future__ import annotations
 
@@ -9,26 +10,20 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from campaigns import launch as engine
-from campaigns.compose import MAIN, Briefs, product_fact
 from campaigns.definition import Campaign
 from campaigns.dispatcher import DispatchStats
 from campaigns.loader import CampaignError, load_campaign
 from campaigns.planner import PlanResult
-from campaigns.ports import OutboundMessage
-from campaigns.preview import previews
 from campaigns.readiness import Shop
-from campaigns.writer import Recipient
 from chatcast.cli_checks import required_definitions as definitions  # --segments, the settings', the database's
 from chatcast.cli_checks import shop_now
 from chatcast.console import UserError, err, fail, out, run, state
 from chatcast.engine import build_writer, caps, open_channels, rates, suppression, tuned_gc, unhappy
 from segments.definitions import Definitions
-from segments.recommend import products_by_sku
 from storage import campaigns as campaign_rows
 from storage import db
 
@@ -53,89 +48,6 @@ def load(path: Path, defs: Definitions | None, shop: Shop | None = None) -> Camp
         raise typer.Exit(1) from None
     except OSError as exc:
         fail(f"{path}: {exc.strerror or exc}")
-
-
-def preview_command(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The campaign file.")],
-    persona: Annotated[list[str] | None, typer.Option("--persona", help="Only this persona (repeatable).")] = None,
-    customer: Annotated[str | None, typer.Option("--customer", help="Preview for this customer (shop id).")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=50, help="Customers per persona.")] = 1,
-    segments: SegmentsOption = None,
-) -> None:
-    """Show every persona's message as the channel will show it, with the guardrails' verdicts. Sends nothing."""
-    settings = state(ctx).settings
-    defs = definitions(ctx, segments)
-    campaign = load(file, defs)
-    writer = build_writer(settings)
-
-    async def go() -> list:
-        async with db.database(settings.db_url):
-            return await previews(
-                campaign,
-                defs,
-                writer,
-                as_of=datetime.now(UTC),
-                personas=persona or (),
-                customer=customer,
-                limit=limit,
-                shop_name=settings.shop_name,
-                shop_url=settings.shop_url,
-            )
-
-    shown = run(ctx, go())
-    if not shown:
-        fail("no customer to preview with: import customers and run `chatcast segments refresh` first")
-    for p in shown:
-        verdicts = "\n".join(
-            f"{'✓' if v.ok else '✗'} {v.rule}{': ' + v.detail if v.detail else ''}" for v in p.verdicts
-        )
-        buttons = "  ".join(f"[{b.text}]" for b in p.copy.buttons)
-        body = f"{escape(p.copy.text)}\n\n{escape(buttons)}\n\n[dim]{escape(verdicts)}[/]"
-        title = f"{p.persona} · variant {p.variant} · {p.channel} · {p.customer} · {p.copy.source}"
-        out.print(Panel(body, title=escape(title), title_align="left"))
-        if p.copy.note:
-            out.print(f"[yellow]note:[/] {escape(p.copy.note)}")
-
-
-def test_send_command(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The campaign file.")],
-    to: Annotated[str, typer.Option("--to", help="telegram:CHAT_ID or slack:TEAM/USER")],
-    persona: Annotated[str | None, typer.Option(help="Write it as for this persona (default: the first).")] = None,
-    segments: SegmentsOption = None,
-) -> None:
-    """Send the campaign's message to yourself, as one persona would get it (marked as a test)."""
-    settings = state(ctx).settings
-    defs = definitions(ctx, segments)
-    campaign = load(file, defs)
-    channel_name, _, target = to.partition(":")
-    if channel_name not in ("telegram", "slack") or not target:
-        fail("--to: give telegram:CHAT_ID or slack:TEAM/USER")
-    address = target.replace("/", ":") if channel_name == "slack" else target
-    writer = build_writer(settings)
-    who = persona or (campaign.audience.personas or defs.persona_ids())[0]
-
-    async def go() -> str:
-        async with db.database(settings.db_url), open_channels(settings) as channels:
-            channel = channels.get(channel_name)
-            if channel is None:
-                raise UserError(f"{channel_name} is not configured: set its token (see `chatcast config show`)")
-            fixed = []
-            if campaign.products and campaign.products.skus:
-                fixed = [product_fact(r) for r in await products_by_sku(campaign.products.skus)]
-            briefs = Briefs(campaign, defs, MAIN, fixed, settings.shop_name, settings.shop_url)
-            variant = campaign.variants[0].id if campaign.variants else "a"
-            language = campaign.message.language if campaign.message.language != "customer" else "en"
-            brief = briefs.get(who, variant, language, channel_name)
-            copy = await writer.compose(brief, Recipient(0, "Test", language, tuple(fixed)))
-            receipt = await channel.send(
-                OutboundMessage(address=address, text=f"[TEST {campaign.id}] {copy.text}", buttons=copy.buttons)
-            )
-            return receipt.message_id
-
-    message_id = run(ctx, go())
-    out.print(f"sent a test of {campaign.id} ({who}) to {to}: message {message_id}")
 
 
 def launch_command(
@@ -281,8 +193,6 @@ def status_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(h
 
 def register(app: typer.Typer) -> None:
     """Add the engine's commands to the ``campaign`` group."""
-    app.command("preview")(preview_command)
-    app.command("test-send")(test_send_command)
     app.command("launch")(launch_command)
     app.command("pause")(pause_command)
     app.command("resume")(resume_command)

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
         default=None,
         description="The shop's address, for {{ shop.url }} in campaign templates, e.g. https://shop.example.com.",
     )
+    test_recipient: str | None = Field(
+        default=None,
+        description="The marketer's own chat for `campaign test-send` without --to: telegram:CHAT or slack:TEAM/USER.",
+    )
 
     timezone: str = Field(default="UTC", description="The shop's timezone (IANA name).")
     segments_file: Path = Field(default=Path("segments.yaml"), description="Personas and segments (YAML).")

@@ -3,7 +3,9 @@
 The database does the counting: one query ranks the in-stock catalog by units sold in the last 90 days,
 and one query per batch of customers reads what each bought and their average price per category. Picking
 is then a short walk per customer over per-category lists, so a batch of 1,000 customers costs milliseconds.
-A customer never gets a product they bought; short picks are topped up with overall bestsellers.
+A customer never gets a product they bought. Short picks are topped up with the named category's bestsellers,
+and with any category's only where the rule's ``fill`` says ``any`` (a campaign about shoes recommends shoes);
+a rule without a category tops up from the whole catalog.
 """
 
 from __future__ import annotations
@@ -25,8 +27,12 @@ _LAST = float("inf")  # sorts after every rank: bisect past all products at exac
 _COLUMNS = "p.id, p.sku, p.name, p.price, p.currency, p.url, p.category, p.stock"
 
 
+Fill = Literal["category", "any"]
+
+
 class Rule(Protocol):
-    """How to pick: a rule, an optional category, how many (a campaign's ``recommend`` block satisfies it)."""
+    """How to pick: a rule, an optional category, how many, and what tops up a short list (a campaign's
+    ``recommend`` block satisfies it)."""
 
     @property
     def rule(self) -> Literal["cross_sell", "upsell", "bestsellers"]: ...
@@ -34,6 +40,8 @@ class Rule(Protocol):
     def category(self) -> str | None: ...
     @property
     def count(self) -> int: ...
+    @property
+    def fill(self) -> Fill: ...
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class Pick:
     rule: Literal["cross_sell", "upsell", "bestsellers"] = "cross_sell"
     category: str | None = None
     count: int = 3
+    fill: Fill = "category"
 
 
 @dataclass(frozen=True)
@@ -125,9 +134,21 @@ class Recommender:
             histories = await _histories(batch)
             for cid in batch:
                 history = histories.get(cid) or _History(set(), {})
-                ranks = itertools.chain(self._preferred(history), self._ranks(self.rule.category), range(len(ranked)))
+                ranks = itertools.chain(self._preferred(history), self._ranks(self.rule.category), self._fill(ranked))
                 out[cid] = [ranked[r][1] for r in _take(ranks, ranked, history.bought, self.count)]
         return out
+
+    def shortfall(self, picked: int) -> str | None:
+        """Why a customer got ``picked`` products, fewer than the rule's count; None when they got them all."""
+        if picked >= self.count:
+            return None
+        kept = self.rule.category is not None and self.rule.fill != "any"
+        where = f"the category {self.rule.category}" if kept else "the catalog"
+        return f"{picked} of {self.count} products: {where} has no more in stock that the customer has not bought"
+
+    def _fill(self, ranked: list[tuple[int, ProductRow]]) -> Iterable[int]:
+        """The last resort: every category's bestsellers, unless the rule keeps to the category it names."""
+        return range(len(ranked)) if self.rule.category is None or self.rule.fill == "any" else range(0)
 
     def _ranks(self, category: str | None) -> Iterable[int]:
         return range(0) if category is None else self._by_category.get(category, [])

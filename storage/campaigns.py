@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tortoise.functions import Count
 
-from storage.models import Campaign, Customer, Delivery, Event, Product
+from storage.models import Campaign, Delivery, Event, Product
 
 UNSENT = ("planned", "queued")
 
@@ -48,14 +48,6 @@ async def counts(campaign_id: int) -> dict[tuple[str, str], int]:
         .values("step", "status", "n")
     )
     return {(r["step"], r["status"]): int(r["n"]) for r in rows}
-
-
-async def sample_customers(persona: str | None, limit: int, external_id: str | None = None) -> list[Customer]:
-    """Customers to preview a message with: one by its shop id, or the first ``limit`` of a persona."""
-    if external_id is not None:
-        return list(await Customer.filter(external_id=external_id))
-    query = Customer.filter(persona=persona) if persona else Customer.all()
-    return list(await query.order_by("id").limit(limit))
 
 
 async def funnel(campaign_id: int) -> dict[str, int]:

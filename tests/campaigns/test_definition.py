@@ -139,6 +139,12 @@ def test_unknown_top_level_field_lists_the_known_ones_when_nothing_is_close() ->
             "products.recommend.rule",
             "unknown value 'random' (known: cross_sell, upsell, bestsellers)",
         ),
+        (
+            "rule: bestsellers",
+            "rule: bestsellers, fill: everything",
+            "products.recommend.fill",
+            "unknown value 'everything' (known: category, any)",
+        ),
         ("id: spring", "id: Spring Sale", "id", "must be lower-case letters, digits, - or _"),
         ("after: 2d", "after: 2 days", "follow_ups[0].after", "must be a delay in minutes, hours or days"),
         ("  - id: a\n", "  - id: a\n    weight: 0\n", "variants[0].weight", "must be more than 0, got 0"),

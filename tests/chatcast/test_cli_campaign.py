@@ -111,14 +111,21 @@ def test_without_a_segments_file_references_are_not_checked(isolated: Path) -> N
     assert not (isolated / "data").exists()  # looking for kept definitions creates no database
 
 
-def test_the_settings_segments_file_is_named_when_used(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_settings_segments_file_is_used_and_named_when_nobody_named_it(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (isolated / "spring.yaml").write_text(BAD.replace("  tone_of_voice: warm\n", ""), encoding="utf-8")
-    monkeypatch.setenv("CHATCAST_SEGMENTS_FILE", SEGMENTS)
+    shutil.copy(SEGMENTS, isolated / "segments.yaml")
     code, output = invoke("validate", "spring.yaml")
     assert code == 1
     assert output.strip().splitlines() == [
-        f"personas and segments: {SEGMENTS} (CHATCAST_SEGMENTS_FILE)",
+        "personas and segments: segments.yaml (the default of CHATCAST_SEGMENTS_FILE)",
         "error: spring.yaml:5: audience.personas[0]: unknown persona 'vip2' (did you mean 'vip'?)",
+    ]
+    monkeypatch.setenv("CHATCAST_SEGMENTS_FILE", SEGMENTS)
+    code, output = invoke("validate", "spring.yaml")
+    assert code == 1 and output.strip().splitlines() == [
+        "error: spring.yaml:5: audience.personas[0]: unknown persona 'vip2' (did you mean 'vip'?)"
     ]
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +18,6 @@ from bots.sandbox import TelegramSandbox
 from chatcast.cli import app
 from storage import db
 from storage.models import ChannelIdentity, Customer, Delivery, Product
-from tests.conftest import reference_file
 
 SEGMENTS = Path(__file__).resolve().parents[2] / "examples" / "shop" / "segments.yaml"
 CAMPAIGN = """\
@@ -89,32 +86,13 @@ def shop(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-@pytest.fixture
-def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramSandbox]:
-    """The Bot API sandbox, served from a thread, configured as the bot's API."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    sandbox = TelegramSandbox(spec=reference_file("telegram", "telegram_bot_api_10.1.json"))
-    asyncio.run_coroutine_threadsafe(sandbox.start(), loop).result(30)
-    monkeypatch.setenv("CHATCAST_TELEGRAM_BOT_TOKEN", sandbox.token)
-    monkeypatch.setenv("CHATCAST_TELEGRAM_API_URL", sandbox.base_url)
-    try:
-        yield sandbox
-        assert sandbox.violations == []
-    finally:
-        asyncio.run_coroutine_threadsafe(sandbox.stop(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
-
-
 def test_preview_shows_each_persona_and_variant_with_verdicts_and_sends_nothing(shop: Path) -> None:
     code, output = invoke("campaign", "preview", str(shop), "--limit", "2")
     assert code == 0, output
-    titles = re.findall(r"(everyone|bargain_hunter) · variant ([ab]) · telegram · (C\d{3}) · template", output)
-    assert {(p, v) for p, v, _ in titles} == {(p, v) for p in ("everyone", "bargain_hunter") for v in "ab"}
-    assert len({c for _, _, c in titles}) == 4  # two customers of each persona
+    titles = re.findall(r"main · (everyone|bargain_hunter) · variant ([ab]) · telegram · (C\d{3}) · template", output)
+    pairs = [(p, v) for p, v, _ in titles]
+    assert sorted(pairs) == sorted((p, v) for p in ("everyone", "bargain_hunter") for v in "ab" for _ in range(2))
+    assert len({c for _, _, c in titles}) == 8  # two customers who get each persona's variant: each once
     assert "15% off with JUNE15" in output and "Runner 0: 80" in output and "[Shop]" in output
     assert "✓ length" in output and "✗" not in output
     code, output = invoke("campaign", "preview", str(shop), "--customer", "C003")
@@ -151,16 +129,18 @@ def test_launch_without_a_configured_channel_says_so(shop: Path) -> None:
 
 
 def test_launch_sends_through_telegram_and_test_send_marks_the_test(shop: Path, telegram: TelegramSandbox) -> None:
-    code, output = invoke("campaign", "test-send", str(shop), "--to", "telegram:424242")
+    code, output = invoke("campaign", "test-send", str(shop), "--to", "telegram:424242", "--customer", "C003")
     assert code == 0, output
     [test] = telegram.sent(424242)
-    assert test.text and test.text.startswith("[TEST june-shoes] Hi Test: 15% off with JUNE15.")
+    assert test.text and test.text.startswith("[TEST june-shoes · main · variant ")
+    assert test.text.splitlines()[1] == "Hi Person3: 15% off with JUNE15." and telegram.sent(7003) == []
     code, output = invoke("campaign", "launch", str(shop))
     assert code == 0, output
     sent = int(re.search(r"sent (\d+), failed 0, skipped 0, unknown 0", output).group(1))  # type: ignore[union-attr]
     received = {n: telegram.sent(7000 + n) for n in range(CUSTOMERS)}
     assert sum(len(m) for m in received.values()) == sent and max(len(m) for m in received.values()) == 1
     assert all(m[0].text and m[0].text.startswith(f"Hi Person{n}:") for n, m in received.items() if m)
+    assert received[3][0].text == test.text.split("\n", 1)[1]  # the test showed what C003 got
     assert _rows_now(shop)["sent"] == sent
     assert invoke("campaign", "status", "june-shoes")[1].startswith("june-shoes: done")
     code, output = invoke("campaign", "launch", str(shop))  # again: refused, nobody gets it twice
@@ -178,6 +158,49 @@ def test_launching_a_recurring_campaign_starts_it_for_serve(shop: Path) -> None:
     assert "`chatcast serve` plans, writes and sends each run" in output
     assert _rows_now(shop) == {}  # nothing planned until the first run
     assert invoke("campaign", "status", "weekly")[1].startswith("weekly: running")
+
+
+def test_test_send_and_preview_name_a_wrong_recipient_step_or_variant_in_one_line(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, output = invoke("campaign", "test-send", str(shop))
+    assert code == 1 and output == (
+        "error: give --to telegram:CHAT_ID or slack:TEAM/USER (your own chat), or set CHATCAST_TEST_RECIPIENT\n"
+    )
+    code, output = invoke("campaign", "test-send", str(shop), "--to", "sms:123")
+    assert code == 1 and output == "error: --to: give telegram:CHAT_ID or slack:TEAM/USER, not 'sms:123'\n"
+    monkeypatch.setenv("CHATCAST_TEST_RECIPIENT", "slack:T0SHOP")
+    code, output = invoke("campaign", "test-send", str(shop))
+    assert code == 1 and output.startswith("error: CHATCAST_TEST_RECIPIENT: give telegram:CHAT_ID or slack:TEAM/USER")
+    monkeypatch.setenv("CHATCAST_TEST_RECIPIENT", "slack:T0SHOP/U0ME")
+    code, output = invoke("campaign", "test-send", str(shop))
+    assert code == 1 and output == "error: slack is not configured: set its token (see `chatcast config show`)\n"
+    code, output = invoke("campaign", "preview", str(shop), "--step", "reminder")
+    assert code == 1 and output == "error: june-shoes has no step 'reminder' (its steps: main)\n"
+    code, output = invoke("campaign", "preview", str(shop), "--customer", "C999")
+    assert code == 1 and output == "error: no customer 'C999'\n"
+    assert _rows_now(shop) == {}
+
+
+def test_test_send_refuses_a_variant_the_campaign_lacks(shop: Path, telegram: TelegramSandbox) -> None:
+    code, output = invoke("campaign", "test-send", str(shop), "--to", "telegram:424242", "--variant", "c")
+    assert code == 1 and output == "error: june-shoes has no variant 'c' (its variants: a, b)\n"
+    code, output = invoke("campaign", "test-send", str(shop), "--to", "telegram:424242", "--variant", "b")
+    assert code == 0 and "picked C000 (Person0 Test, persona bargain_hunter) from the audience" in output, output
+    assert "(step main, variant b) as C000 gets it on telegram, to telegram:424242" in output
+    [test] = telegram.sent(424242)
+    assert test.text and test.text.startswith("[TEST june-shoes · main · variant b · as C000]\nHi Person0:")
+
+
+def test_a_test_the_platform_refuses_is_one_line_naming_the_link(shop: Path, telegram: TelegramSandbox) -> None:
+    shop.write_text(
+        CAMPAIGN.replace('url: "https://shop.example/p/{{ product.sku }}"', 'url: "shop/{{ product.sku }}"')
+    )
+    code, output = invoke("campaign", "test-send", str(shop), "--to", "telegram:424242", "--customer", "C003")
+    assert code == 1 and output.startswith("error: telegram refused the test message: Telegram: Bad Request:")
+    assert output.rstrip().endswith("(links: [Shop] → shop/RUN-0)") and telegram.sent(424242) == []
+    assert [v.split(":")[0] for v in telegram.violations] == ["sendMessage"]  # the sandbox saw the bad link too
+    telegram.violations.clear()
 
 
 def test_preview_and_launch_use_the_definitions_a_refresh_kept_and_need_the_shop_url_they_print(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from campaigns.definition import Recommend
-from segments.recommend import Recommender, products_by_sku, recommend
+from segments.recommend import Pick, Recommender, products_by_sku, recommend
 from storage.models import Customer, Order, OrderItem, Product
 
 AS_OF = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -71,7 +71,7 @@ async def test_cross_sell_stays_in_the_bought_categories_and_falls_back(database
     assert skus(picks, ids["x"]) == ["S3", "S2", "K2", "S4"]  # shoes and socks, best first, not S1 or K1
     assert skus(picks, ids["y"]) == ["S3", "S2", "K2", "H2"]  # no history: the overall bestsellers
     socks = await recommend(Recommend(rule="cross_sell", category="socks", count=2), [ids["x"]], as_of=AS_OF)
-    assert skus(socks, ids["x"]) == ["K2", "S3"]  # the only sock left, then the overall bestseller
+    assert skus(socks, ids["x"]) == ["K2"]  # the only sock left: a campaign about socks recommends socks
 
 
 async def test_upsell_offers_pricier_products_than_usual_cheapest_first(database: str) -> None:
@@ -94,3 +94,33 @@ async def test_a_recommender_serves_many_batches_and_skus_resolve_in_order(datab
     assert skus(first, ids["x"]) == ["S3"] and skus(second, ids["y"]) == ["S3"] and skus(second, 999_999) == ["S3"]
     assert [p.sku for p in await products_by_sku(["K2", "nope", "S1", "K2"])] == ["K2", "S1"]
     assert await products_by_sku([]) == [] and await recommend(Recommend(rule="upsell"), [], as_of=AS_OF) == {}
+
+
+async def test_a_named_category_is_kept_unless_the_rule_asks_to_fill_from_any(database: str) -> None:
+    ids = await shop()
+    everyone = list(ids.values())
+    shoes = Recommend(rule="bestsellers", category="shoes", count=3)
+    kept = Recommender(shoes, as_of=AS_OF)
+    picks = await kept.pick(everyone)
+    assert skus(picks, ids["y"]) == ["S3", "S2", "S1"] and skus(picks, ids["z"]) == ["S4"]
+    assert kept.shortfall(len(picks[ids["z"]])) == (
+        "1 of 3 products: the category shoes has no more in stock that the customer has not bought"
+    )
+    assert kept.shortfall(3) is None
+    socks = Recommend(rule="cross_sell", category="socks", count=3)
+    assert skus(await recommend(socks, [ids["y"]], as_of=AS_OF), ids["y"]) == ["K2", "K1"]  # no history: socks
+    upsell = Recommend(rule="upsell", category="socks", count=3)
+    assert skus(await recommend(upsell, [ids["x"]], as_of=AS_OF), ids["x"]) == ["K2"]
+    filled = Recommender(Recommend(rule="cross_sell", category="socks", count=2, fill="any"), as_of=AS_OF)
+    assert skus(await filled.pick([ids["x"]]), ids["x"]) == ["K2", "S3"]  # asked for: then the overall bestseller
+    assert filled.shortfall(0) == "0 of 2 products: the catalog has no more in stock that the customer has not bought"
+
+
+async def test_without_a_category_the_whole_catalog_fills_as_before(database: str) -> None:
+    ids = await shop()
+    assert Pick().fill == "category"  # the assistant's rule: no category, so nothing changes for it
+    assistant = await Recommender(Pick("cross_sell", None, 4), as_of=AS_OF).pick([ids["x"], ids["y"]])
+    assert skus(assistant, ids["x"]) == ["S3", "S2", "K2", "S4"]  # its categories, then any bestseller
+    assert skus(assistant, ids["y"]) == ["S3", "S2", "K2", "H2"]
+    overall = await recommend(Recommend(rule="bestsellers", count=4), [ids["z"]], as_of=AS_OF)
+    assert skus(overall, ids["z"]) == ["S4"]
