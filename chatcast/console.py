@@ -16,6 +16,7 @@ from rich.markup import escape
 from campaigns.launch import CampaignStateError
 from campaigns.loader import CampaignError
 from campaigns.planner import PlanError
+from chatcast.demo_database import with_demo_files
 from chatcast.logs import SecretRedactor, configure_logging
 from chatcast.settings import Settings
 from storage.importers import ImportAborted, SourceError
@@ -43,10 +44,11 @@ class State:
 
     @property
     def settings(self) -> Settings:
-        """Settings read once, on first use, from the environment and the ``.env`` file."""
+        """Settings read once, on first use, from the environment and the ``.env`` file (and the demo's shop files,
+        where yours are neither set nor present and the database is the demo's)."""
         if self._settings is None:
             try:
-                self._settings = Settings(_env_file=self.env_file)  # type: ignore[call-arg]
+                self._settings = with_demo_files(Settings(_env_file=self.env_file))  # type: ignore[call-arg]
             except ValidationError as exc:
                 first = exc.errors(include_url=False)[0]
                 name = "CHATCAST_" + str(first["loc"][0]).upper() if first["loc"] else "settings"

@@ -1,7 +1,9 @@
-"""``chatcast demo``: the main job on the embedded defaults (a fresh SQLite file, the sample shop)."""
+"""``chatcast demo``: the main job on the embedded defaults (the sample shop in the default database, when free)."""
 
 from __future__ import annotations
 
+import shlex
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -12,13 +14,14 @@ from rich.table import Table
 
 from chatcast.cli_data import import_with_progress, print_report
 from chatcast.cli_segments import print_counts
-from chatcast.console import UserError, out, run, state
+from chatcast.console import UserError, fail, out, run, state
 from chatcast.demo_campaign import DemoRun, run_demo_campaign
+from chatcast.demo_database import DatabaseTaken, Target, choose, clear, mark, shown
 from chatcast.engine import build_assistant, build_writer
 from segments import audience
 from segments.definitions import load
 from segments.refresh import refresh
-from storage import db, stats
+from storage import db, demo_mark, stats
 from storage.importers import DEFAULT_BATCH
 from storage.sql import fetch
 
@@ -27,22 +30,32 @@ DEMO_CAMPAIGN = SAMPLE_SHOP / "campaigns" / "spring-sale.yaml"
 IMPORT_ORDER = (("products", "products.csv"), ("customers", "customers.csv"), ("orders", "orders.csv"))
 
 
-async def load_shop(
-    url: str, shop: Path, tz: str
-) -> tuple[stats.ShopSummary, tuple[int, list[audience.Count]] | None, datetime | None]:
+@dataclass
+class Loaded:
+    """The shop the demo loaded: its summary, persona and segment counts and their moment, a customer to explain."""
+
+    summary: stats.ShopSummary
+    counts: tuple[int, list[audience.Count]] | None = None
+    as_of: datetime | None = None
+    customer: str | None = None
+
+
+async def load_shop(url: str, shop: Path, tz: str) -> Loaded:
     """Create the database at ``url``, import the shop's CSV files, assign personas; summarise it all."""
     missing = [name for _, name in IMPORT_ORDER if not (shop / name).is_file()]
     if missing:
         raise UserError(f"{shop}: not a shop folder (missing {', '.join(missing)})")
     async with db.database(url):
+        await demo_mark.put(mark(shop), finished=False)  # the demo's, before anything: a broken run can be redone
         for kind, name in IMPORT_ORDER:
             report = await import_with_progress(
                 kind, shop / name, fmt=None, strict=False, batch_size=DEFAULT_BATCH, tz=tz
             )
             print_report(report)
-        summary = await stats.shop_summary()
+        loaded = Loaded(await stats.shop_summary())
+        await demo_mark.put(mark(shop), finished=True)
         if not (shop / "segments.yaml").is_file():
-            return summary, None, None
+            return loaded
         defs = load(shop / "segments.yaml")
         # the sample shop's history ends at its last order: evaluate "days since" and windows from there, so
         # the demo shows the same personas whenever it runs
@@ -50,7 +63,10 @@ async def load_shop(
         last = rows[0][0]
         as_of = datetime.fromisoformat(last) if isinstance(last, str) else last or datetime.now(UTC)
         await refresh(defs, dialect=db.dialect(), as_of=as_of)
-        return summary, await audience.counts(defs, db.dialect(), as_of), as_of
+        first = await fetch("SELECT external_id FROM customer ORDER BY id LIMIT 1")
+        loaded.counts, loaded.as_of = await audience.counts(defs, db.dialect(), as_of), as_of
+        loaded.customer = str(first[0][0]) if first else None
+        return loaded
 
 
 def print_summary(summary: stats.ShopSummary) -> None:
@@ -72,34 +88,61 @@ def demo_command(
     ctx: typer.Context,
     shop: Annotated[Path, typer.Option(help="A folder with products.csv, customers.csv, orders.csv.")] = SAMPLE_SHOP,
     database: Annotated[
-        Path | None, typer.Option(help="SQLite file to create afresh (default: <data dir>/demo.sqlite3).")
+        Path | None,
+        typer.Option(
+            help="SQLite file for the demo (default: the configured database, <data dir>/chatcast.sqlite3);"
+            " never one that holds data of your own."
+        ),
     ] = None,
     campaign: Annotated[Path, typer.Option(help="The campaign to launch through the sandboxes.")] = DEMO_CAMPAIGN,
     send: Annotated[bool, typer.Option("--send/--no-send", help="Launch the campaign (or only load the shop).")] = True,
 ) -> None:
-    """Run Chatcast on its defaults: the sample shop in a fresh SQLite file, a campaign through both sandboxes."""
+    """Run Chatcast on its defaults: the sample shop in the default database, a campaign through both sandboxes."""
     settings = state(ctx).settings
-    path = database or settings.data_dir / "demo.sqlite3"
-    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        stale.unlink(missing_ok=True)
-    url = f"sqlite://{path.as_posix()}"
-    out.print(f"Creating {path} and importing the sample shop from {shop} ...")
-    summary, counts, as_of = run(ctx, load_shop(url, shop, settings.timezone))
-    print_summary(summary)
-    if counts is not None and as_of is not None:
-        total, rows = counts
-        print_counts(total, rows, f"Personas and segments (as of the shop's last order, {as_of:%Y-%m-%d})")
-        out.print(
-            f"Explain one customer: CHATCAST_DATABASE_URL={url} chatcast segments explain C000001"
-            f" --file {shop / 'segments.yaml'} --as-of {as_of:%Y-%m-%d}"
-        )
-    if send and as_of is not None and (shop / "segments.yaml").is_file():
-        run_campaign(ctx, url, shop, campaign, as_of)
-    out.print(f"Done. Explore it with: CHATCAST_DATABASE_URL={url} chatcast campaign status {DEMO_CAMPAIGN.stem}")
+    try:
+        target = choose(settings, database)
+    except DatabaseTaken as exc:
+        fail(str(exc))
+    clear(target.path)
+    where = " (the default database)" if target.default else ""
+    out.print(f"Creating {shown(target.path)}{where} and importing the sample shop from {shop} ...")
+    loaded = run(ctx, load_shop(target.url, shop, settings.timezone))
+    print_summary(loaded.summary)
+    if loaded.counts is not None and loaded.as_of is not None:
+        total, rows = loaded.counts
+        print_counts(total, rows, f"Personas and segments (as of the shop's last order, {loaded.as_of:%Y-%m-%d})")
+    launched = None
+    if send and loaded.as_of is not None and (shop / "segments.yaml").is_file():
+        launched = run_campaign(ctx, target.url, shop, campaign, loaded.as_of)
+    print_next(target, campaign, launched, loaded.as_of, loaded.customer)
 
 
-def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of: datetime) -> None:
-    """Launch the demo campaign through both sandboxes and print its funnel."""
+def print_next(
+    target: Target, campaign: Path, launched: str | None, as_of: datetime | None, customer: str | None
+) -> None:
+    """The commands to run next on the demo's data, each as it works when typed here."""
+    lines = []
+    if launched is not None:
+        lines += [
+            ("where the campaign stands", f"campaign status {launched}"),
+            ("its funnel, variants and lift", f"report campaign {launched}"),
+            ("the file, checked against the shop", f"campaign validate {shlex.quote(shown(campaign))}"),
+        ]
+    others = sorted(p for p in campaign.parent.glob("*.yaml") if p.resolve() != campaign.resolve())
+    previewed = others[0] if launched is not None and others else campaign
+    lines.append(("each persona's message, sending nothing", f"campaign preview {shlex.quote(shown(previewed))}"))
+    if as_of is not None:
+        day = f"{as_of:%Y-%m-%d}"
+        lines.append(("personas and segments", f"segments show --as-of {day}"))
+        if customer is not None:
+            lines.append(("why a customer has their persona", f"segments explain {customer} --as-of {day}"))
+    out.print("Explore it with the commands you will use on your own shop:")
+    for what, args in lines:
+        out.print(f"  {escape(target.command(args))}  [dim]# {what}[/]", soft_wrap=True)
+
+
+def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of: datetime) -> str:
+    """Launch the demo campaign through both sandboxes and print its funnel; the campaign's id."""
     settings = state(ctx).settings
     defs = load(shop / "segments.yaml")
     writer = build_writer(settings)
@@ -112,7 +155,7 @@ def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of
     async def go() -> DemoRun:
         async with db.database(url):
             assistant = build_assistant(shop_settings, {}, None)
-            return await run_demo_campaign(
+            done = await run_demo_campaign(
                 campaign,
                 defs,
                 writer,
@@ -121,6 +164,8 @@ def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of
                 shop_url=settings.shop_url,
                 assistant=assistant,
             )
+            await demo_mark.put(mark(shop), finished=True)  # the shop as the demo leaves it: later imports show
+            return done
 
     result = run(ctx, go())
     out.print(
@@ -139,3 +184,4 @@ def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of
         for question, answer in result.chat:
             out.print(f"  [bold]customer:[/] {escape(question)}")
             out.print(f"  [bold]shop:[/] {escape(answer)}".replace("\n", "\n        "))
+    return result.campaign

@@ -107,7 +107,7 @@ def test_demo_loads_the_sample_shop_and_sends_a_campaign_through_both_sandboxes(
     assert code == 0, output
     assert re.search(r"customers\s+│\s+5,000", output)
     assert "products: 300 rows read, 300 imported, 0 bad" in output
-    assert (isolated / "data" / "demo.sqlite3").is_file()
+    assert (isolated / "data" / "chatcast.sqlite3").is_file()
     assert "40 customers opted in through the shop's links" in output
     funnel = dict(re.findall(r"│ ([a-z_:]+(?: [a-z_]+)?)\s+│ ([\d,]+)\s+│", output))
     targeted, held, sent = (int(funnel[k].replace(",", "")) for k in ("targeted", "holdout", "sent"))
