@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from bots.sandbox import serve, serve_slack
-from chatcast.console import run
+from chatcast.console import out, run
 
 sandbox_app = typer.Typer(help="Loopback Telegram and Slack API servers for development and tests.")
 
@@ -33,6 +34,13 @@ def telegram(
     if fault not in ("5xx", "timeout", "429", "disconnect", "mixed"):
         raise typer.BadParameter("choose 5xx, timeout, 429, disconnect or mixed", param_hint="--fault")
     options = {"token": token, "rate_limits": rate_limits, "fault_rate": fault_rate, "fault": fault}
+    checks = (
+        f"Checking every request against the Bot API description in {spec}"
+        if spec
+        else "No --spec: checking requests against aiogram's models of the Bot API (method names, fields, types);"
+        " --spec FILE checks them against the official description"
+    )
+    out.print(escape(checks), soft_wrap=True)
     run(ctx, serve(port, spec, host=host, **options))
 
 
@@ -67,4 +75,11 @@ def slack(
         "fault_rate": fault_rate,
         "fault": fault,
     }
+    checks = (
+        f"Checking every call against the Web API description in {spec} and Block Kit's limits"
+        if spec
+        else "No --spec: checking the methods the sandbox carries out (their parameters) and Block Kit's limits;"
+        " --spec FILE checks every Web API method against Slack's OpenAPI description"
+    )
+    out.print(escape(checks), soft_wrap=True)
     run(ctx, serve_slack(port, spec, host=host, **options))
