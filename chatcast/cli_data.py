@@ -32,6 +32,14 @@ import_app = typer.Typer(
 FileArg = Annotated[Path, typer.Argument(help="A .csv, .jsonl or .ndjson file (optionally .gz).")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad row and write nothing.")]
 BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, max=20000, help="Rows written per batch.")]
+DelimiterOpt = Annotated[
+    str | None,
+    typer.Option("--delimiter", help="The CSV's delimiter: ',' ';' or 'tab' (default: read off the header line)."),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help="The file's encoding, e.g. cp1252 for Excel's 'CSV' (default: UTF-8, BOM or not)."),
+]
 
 
 @db_app.command("upgrade")
@@ -72,7 +80,16 @@ def progress_bar() -> Progress:
 
 
 async def import_with_progress(
-    kind: str, path: Path, *, fmt: str | None, strict: bool, batch_size: int, tz: str, show: bool = True
+    kind: str,
+    path: Path,
+    *,
+    fmt: str | None,
+    strict: bool,
+    batch_size: int,
+    tz: str,
+    show: bool = True,
+    delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> ImportReport:
     """Import one file into the open database, drawing a progress bar while it runs."""
     with progress_bar() as bar:
@@ -83,8 +100,9 @@ async def import_with_progress(
             bar.update(task, completed=done, total=total or 1, rows=rows)
 
         return await import_file(
-            kind, path, fmt=fmt, strict=strict, batch_size=batch_size, tz=ZoneInfo(tz), on_progress=advance
-        )
+            kind, path, fmt=fmt, strict=strict, batch_size=batch_size, tz=ZoneInfo(tz), on_progress=advance,
+            delimiter=delimiter, encoding=encoding,
+        )  # fmt: skip
 
 
 def print_report(report: ImportReport, *, shown_errors: int = 20) -> None:
@@ -94,13 +112,24 @@ def print_report(report: ImportReport, *, shown_errors: int = 20) -> None:
         f"{report.kind}: {report.rows:,} rows read, {report.imported:,} imported, {report.bad:,} bad"
         f" ({created}) in {report.seconds:.1f}s, {report.rows_per_second:,.0f} rows/s"
     )
+    if report.read_as:
+        out.print(f"  read as: {report.read_as}")
     for error in report.errors[:shown_errors]:
         out.print(f"  [yellow]bad row[/] {error}", markup=True, highlight=False)
     if report.bad > shown_errors:
         out.print(f"  ... and {report.bad - shown_errors:,} more bad rows")
 
 
-def _import(ctx: typer.Context, kind: str, path: Path, fmt: str | None, strict: bool, batch: int) -> None:
+def _import(
+    ctx: typer.Context,
+    kind: str,
+    path: Path,
+    fmt: str | None,
+    strict: bool,
+    batch: int,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> None:
     settings = state(ctx).settings
 
     async def go() -> tuple[ImportReport, int]:
@@ -108,8 +137,9 @@ def _import(ctx: typer.Context, kind: str, path: Path, fmt: str | None, strict: 
             raise UserError(f"{path}: no such file")
         async with db.database(settings.db_url):
             report = await import_with_progress(
-                kind, path, fmt=fmt, strict=strict, batch_size=batch, tz=settings.timezone
-            )
+                kind, path, fmt=fmt, strict=strict, batch_size=batch, tz=settings.timezone, delimiter=delimiter,
+                encoding=encoding,
+            )  # fmt: skip
             # status changes of known orders become order notices; serve's dispatcher sends them
             return report, await queue_notices(settings.zone) if kind == "orders" else 0
 
@@ -123,26 +153,36 @@ def _import(ctx: typer.Context, kind: str, path: Path, fmt: str | None, strict: 
 
 @import_app.command("customers")
 def import_customers(
-    ctx: typer.Context, file: FileArg, strict: StrictOpt = False, batch_size: BatchOpt = DEFAULT_BATCH
+    ctx: typer.Context,
+    file: FileArg,
+    strict: StrictOpt = False,
+    batch_size: BatchOpt = DEFAULT_BATCH,
+    delimiter: DelimiterOpt = None,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Customers by external_id; telegram_chat_id and slack_user columns link chat identities.
 
     Columns: external_id (required), name, email, phone, language, timezone, country, tags (a;b),
     opted_in_at, opted_out_at, consent_source, telegram_chat_id, slack_user (TEAM/USER), attr_<name>.
     """
-    _import(ctx, "customers", file, None, strict, batch_size)
+    _import(ctx, "customers", file, None, strict, batch_size, delimiter, encoding)
 
 
 @import_app.command("products")
 def import_products(
-    ctx: typer.Context, file: FileArg, strict: StrictOpt = False, batch_size: BatchOpt = DEFAULT_BATCH
+    ctx: typer.Context,
+    file: FileArg,
+    strict: StrictOpt = False,
+    batch_size: BatchOpt = DEFAULT_BATCH,
+    delimiter: DelimiterOpt = None,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Products by sku.
 
     Columns: sku, name, price (required), category, currency, url, stock, tags (a;b), description, active,
     attributes (a JSON object of specifications) or attr_<name> columns (one specification each).
     """
-    _import(ctx, "products", file, None, strict, batch_size)
+    _import(ctx, "products", file, None, strict, batch_size, delimiter, encoding)
 
 
 @import_app.command("orders")
@@ -158,6 +198,8 @@ def import_orders(
     ] = "chatcast",
     strict: StrictOpt = False,
     batch_size: BatchOpt = DEFAULT_BATCH,
+    delimiter: DelimiterOpt = None,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Order lines, one per row; unknown customers or products are bad rows.
 
@@ -172,4 +214,4 @@ def import_orders(
     if fmt not in ("chatcast", "online-retail"):
         raise typer.BadParameter("choose chatcast or online-retail", param_hint="--format")
     kind = "online-retail" if fmt == "online-retail" else "orders"
-    _import(ctx, kind, file, "csv" if fmt == "online-retail" else None, strict, batch_size)
+    _import(ctx, kind, file, "csv" if fmt == "online-retail" else None, strict, batch_size, delimiter, encoding)

@@ -12,7 +12,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from assistant.reviews import ProductReviews, summaries
-from chatcast.cli_data import DEFAULT_BATCH, BatchOpt, FileArg, StrictOpt, print_report, progress_bar
+from chatcast.cli_data import (
+    DEFAULT_BATCH,
+    BatchOpt,
+    DelimiterOpt,
+    EncodingOpt,
+    FileArg,
+    StrictOpt,
+    print_report,
+    progress_bar,
+)
 from chatcast.console import UserError, out, run, state
 from storage import db
 from storage.importers import ImportReport, import_reviews
@@ -36,6 +45,8 @@ def import_reviews_command(
     ] = None,
     strict: StrictOpt = False,
     batch_size: BatchOpt = DEFAULT_BATCH,
+    delimiter: DelimiterOpt = None,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Product reviews, one per row, with their sentiment and themes; unknown products are bad rows.
 
@@ -56,7 +67,7 @@ def import_reviews_command(
                 task = bar.add_task(f"reviews {file.name}", total=file.stat().st_size or 1, rows=0)
                 return await import_reviews(
                     file, annotate=Annotator(), columns=columns, strict=strict, batch_size=batch_size,
-                    tz=ZoneInfo(settings.timezone),
+                    tz=ZoneInfo(settings.timezone), delimiter=delimiter, encoding=encoding,
                     on_progress=lambda done, total, rows: bar.update(task, completed=done, total=total or 1, rows=rows),
                 )  # fmt: skip
 

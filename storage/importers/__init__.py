@@ -43,11 +43,14 @@ async def import_file(
     batch_size: int = DEFAULT_BATCH,
     tz: tzinfo | None = None,
     on_progress: Progress | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> ImportReport:
-    """Import ``path`` as ``kind`` (customers, products, orders or online-retail) into the open database."""
+    """Import ``path`` as ``kind`` (customers, products, orders or online-retail) into the open database;
+    ``delimiter`` (``,`` ``;`` ``tab``) and ``encoding`` force what is otherwise sniffed from the file."""
     if kind not in KINDS:
         raise SourceError(f"unknown import kind {kind!r} (choose from {', '.join(KINDS)})")
-    source = RowSource(path, fmt)
+    source = RowSource(path, fmt, delimiter=delimiter, encoding=encoding)
     return await run_import(KINDS[kind](), source, strict=strict, batch_size=batch_size, tz=tz, on_progress=on_progress)
 
 
@@ -61,6 +64,8 @@ async def import_reviews(
     batch_size: int = DEFAULT_BATCH,
     tz: tzinfo | None = None,
     on_progress: Progress | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
 ) -> ImportReport:
     """Import product reviews from ``path``; ``annotate`` gives each text's sentiment and themes, ``columns`` maps
     our field names to the file's."""
@@ -68,5 +73,5 @@ async def import_reviews(
         kind = ReviewsKind(annotate, columns)
     except ValueError as exc:
         raise SourceError(str(exc)) from None
-    source = RowSource(path, fmt)
+    source = RowSource(path, fmt, delimiter=delimiter, encoding=encoding)
     return await run_import(kind, source, strict=strict, batch_size=batch_size, tz=tz, on_progress=on_progress)

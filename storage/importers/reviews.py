@@ -16,13 +16,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field, StringConstraints, ValidationInfo, field_validator
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from storage import bulk
 from storage.importers.rows import Key, _aware, _Row, clean
 from storage.importers.runner import Parsed
 from storage.importers.sources import RawRow
+from storage.importers.values import Moment, decimal
 
 Annotate = Callable[[str], tuple[float, list[str]]]
 
@@ -32,9 +33,9 @@ class ReviewRow(_Row):
 
     sku: Key
     text: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
-    rating: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)] | None = None
+    rating: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False), BeforeValidator(decimal)] | None = None
     customer_id: Key | None = None
-    reviewed_at: datetime | None = None
+    reviewed_at: Moment | None = None
     review_id: Key | None = None
 
     @field_validator("reviewed_at")

@@ -20,6 +20,8 @@ from pydantic import (
     field_validator,
 )
 
+from storage.importers.values import Moment, decimal
+
 ORDER_STATUSES = ("placed", "paid", "shipped", "delayed", "delivered", "cancelled", "returned", "refunded")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -62,7 +64,7 @@ def _bool(value: Any) -> Any:
 
 Key = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Tags = Annotated[list[Annotated[str, StringConstraints(max_length=64)]], BeforeValidator(_split_tags)]
-Money = Annotated[float, Field(ge=0, allow_inf_nan=False), AfterValidator(_round_money)]
+Money = Annotated[float, Field(ge=0, allow_inf_nan=False), BeforeValidator(decimal), AfterValidator(_round_money)]
 Flag = Annotated[bool, BeforeValidator(_bool)]
 
 
@@ -90,8 +92,8 @@ class CustomerRow(_Row):
     country: Annotated[str, StringConstraints(max_length=64)] | None = None
     tags: Tags = Field(default_factory=list)
     attributes: dict[str, Any] = Field(default_factory=dict)
-    opted_in_at: datetime | None = None
-    opted_out_at: datetime | None = None
+    opted_in_at: Moment | None = None
+    opted_out_at: Moment | None = None
     consent_source: Annotated[str, StringConstraints(max_length=64)] | None = None
     telegram_chat_id: int | None = None
     slack_user: str | None = None
@@ -155,7 +157,7 @@ class OrderLineRow(_Row):
 
     order_id: Key
     customer_id: Key
-    ordered_at: datetime
+    ordered_at: Moment
     sku: Key
     quantity: int
     unit_price: Money
@@ -167,7 +169,7 @@ class OrderLineRow(_Row):
     tracking_url: Annotated[str, StringConstraints(max_length=500)] | None = None
     carrier: Annotated[str, StringConstraints(max_length=64)] | None = None
     # validated even when absent: a delayed order must say its new date
-    expected_at: datetime | None = Field(default=None, validate_default=True)
+    expected_at: Moment | None = Field(default=None, validate_default=True)
 
     @field_validator("ordered_at")
     @classmethod

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 
 from storage import bulk
 from storage.importers.rows import RowError, RowProblem, describe
-from storage.importers.sources import BAD, RawRow, RowSource, SourceError
+from storage.importers.sources import BAD, BAD_COLUMN, RawRow, RowSource, SourceError
 
 T = TypeVar("T")
 Progress = Callable[[int, int, int], None]
@@ -57,10 +57,12 @@ class Kind(Protocol[T]):
 
 @dataclass
 class ImportReport:
-    """What an import did: rows read, written and refused, and the new rows per table."""
+    """What an import did: rows read, written and refused, and the new rows per table; ``read_as``: how the
+    file was read, when not as comma-separated UTF-8."""
 
     kind: str
     file: str
+    read_as: str = ""
     rows: int = 0
     imported: int = 0
     bad: int = 0
@@ -90,9 +92,11 @@ async def run_import(
     on_progress: Progress | None = None,
 ) -> ImportReport:
     """Import every row of ``source`` as ``kind``; ``strict``: the first bad row aborts and undoes all."""
-    report = ImportReport(kind=kind.name, file=str(source.path))
+    report = ImportReport(kind=kind.name, file=str(source.path), read_as=source.describe())
     started = time.perf_counter()
-    context = {"tz": tz} if tz else {}
+    context: dict[str, Any] = {"tz": tz} if tz else {}
+    if source.decimal_comma:
+        context["decimal_comma"] = True
     name = source.path.name
 
     def refuse(raw: RawRow, column: str | None, reason: str) -> None:
@@ -119,7 +123,7 @@ async def run_import(
                     checked = True
                     problem = kind.check_columns(source.columns)
                     if problem:
-                        raise SourceError(f"{name}: line 1 (header): {problem}")
+                        raise SourceError(f"{name}: line 1 (header): {problem}{_delimiter_hint(source)}")
                 report.rows += 1
                 if report.rows % YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # let the writer issue its next statement
@@ -138,7 +142,8 @@ async def run_import(
             if writing is not None:
                 await writing
         if not checked and source.format == "csv" and (problem := kind.check_columns(source.columns)):
-            raise SourceError(f"{name}: line 1 (header): {problem}")  # a file with a header and no rows
+            # a file with a header and no rows
+            raise SourceError(f"{name}: line 1 (header): {problem}{_delimiter_hint(source)}")
         if batch:
             await _write(conn, batch)
         if on_progress:
@@ -146,7 +151,7 @@ async def run_import(
 
     def parse(raw: RawRow) -> Any:
         if BAD in raw.data:
-            return refuse(raw, None, raw.data[BAD])
+            return refuse(raw, raw.data.get(BAD_COLUMN), raw.data[BAD])
         try:
             return kind.parse(raw.data, context)
         except ValidationError as exc:
@@ -177,3 +182,12 @@ async def run_import(
     report.errors.sort(key=lambda e: e.row)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _delimiter_hint(source: RowSource) -> str:
+    """For a header that is one column holding another delimiter (``--delimiter`` forced the wrong one), the fix."""
+    if len(source.columns) == 1:
+        for other, name in ((";", "';'"), ("\t", "tab"), (",", "','")):
+            if other != source.dialect.delimiter and other in source.columns[0]:
+                return f" (the header is one column: is the file separated by {name}? try --delimiter {name})"
+    return ""

@@ -1,4 +1,5 @@
-"""Streaming readers for CSV and JSONL files: one row at a time, with its row and line number."""
+"""Streaming readers for CSV and JSONL files: one row at a time, with its row and line number, in the file's own
+encoding and delimiter (:mod:`storage.importers.dialect`)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,46 @@ import csv
 import gzip
 import io
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from storage.importers.dialect import (
+    ESCAPED,
+    SAMPLE_BYTES,
+    Dialect,
+    DialectError,
+    delimiter_named,
+    encoding_label,
+    encoding_named,
+    sniff_delimiter,
+    sniff_encoding,
+)
+
 FORMATS = ("csv", "jsonl")
 
 
 BAD = "__bad__"  # the key of a raw row that could not be read, holding the reason
+BAD_COLUMN = "__bad_column__"  # and, where known, the column at fault
 
 
-def _not_text(values: list[str]) -> str | None:
-    """Why ``values`` cannot be stored as text (undecodable bytes, kept as lone surrogates, or NUL), or None."""
+def _not_text(values: list[str], columns: list[str], encoding: str) -> dict[str, Any] | None:
+    """Why ``values`` cannot be stored as text (undecodable bytes, kept as lone surrogates, or NUL), or None; the
+    reason under ``BAD``, and the column at fault under ``BAD_COLUMN``."""
     joined = "".join(values)
     try:
-        joined.encode("utf-8")
+        joined.encode("utf-8")  # the fast check: most rows pass it
     except UnicodeEncodeError:
-        return "not UTF-8 text"
-    return "contains a NUL character" if "\x00" in joined else None
+        for index, value in enumerate(values):
+            if found := ESCAPED.search(value):
+                byte = ord(found.group()) - 0xDC00
+                reason = f"byte 0x{byte:02X} is not {encoding_label(encoding)} text (save the file as UTF-8, or"
+                reason += " give its --encoding)"
+                return {BAD: reason, BAD_COLUMN: columns[index] if index < len(columns) else None}
+        return {BAD: "not UTF-8 text"}
+    return {BAD: "contains a NUL character"} if "\x00" in joined else None
 
 
 class SourceError(Exception):
@@ -53,28 +75,68 @@ def detect_format(path: Path) -> str:
 class RowSource:
     """Iterates the rows of one file and reports how many bytes of it have been read."""
 
-    def __init__(self, path: Path, fmt: str | None = None) -> None:
+    def __init__(
+        self, path: Path, fmt: str | None = None, *, delimiter: str | None = None, encoding: str | None = None
+    ) -> None:
+        """Open nothing yet: check the file and read its encoding and delimiter (``delimiter`` and ``encoding``
+        force them)."""
         self.path = path
         if not path.is_file():
             raise SourceError(f"{path}: no such file")
         self.format = fmt or detect_format(path)
         if self.format not in FORMATS:
             raise SourceError(f"{path}: unknown format {self.format!r} (choose from {', '.join(FORMATS)})")
+        if delimiter is not None and self.format != "csv":
+            raise SourceError(f"{path}: --delimiter is for CSV files; this one is {self.format}")
         self.total_bytes = path.stat().st_size
         self._raw: IO[bytes] | None = None
         self.columns: list[str] = []
+        self.dialect = self._sniff(delimiter, encoding)
+
+    def _sniff(self, delimiter: str | None, encoding: str | None) -> Dialect:
+        """The file's encoding and delimiter: those given, else read off its first bytes."""
+        try:
+            with self._binary() as binary:
+                sample = binary.read(SAMPLE_BYTES)
+        except (EOFError, gzip.BadGzipFile, OSError, zlib.error) as exc:
+            raise SourceError(f"{self.path}: cannot read the file ({exc})") from None
+        finally:
+            self._close()
+        try:
+            forced = delimiter_named(delimiter) if delimiter is not None else None
+            codec = encoding_named(encoding) if encoding else sniff_encoding(sample)
+            if self.format != "csv":
+                return Dialect(codec)
+            return Dialect(codec, forced or sniff_delimiter(sample, codec))
+        except DialectError as exc:
+            raise SourceError(f"{self.path}: {exc}") from None
+
+    @property
+    def decimal_comma(self) -> bool:
+        """Whether this file's numbers may use a decimal comma (a semicolon-separated CSV)."""
+        return self.format == "csv" and self.dialect.decimal_comma
+
+    def describe(self) -> str:
+        """How the file is read, in words, when that is not plain comma-separated UTF-8; else empty."""
+        return self.dialect.describe(self.format == "csv")
 
     def bytes_read(self) -> int:
         """How far into the file (compressed bytes for ``.gz``) the reader has got."""
         return self._raw.tell() if self._raw is not None and not self._raw.closed else self.total_bytes
 
-    def _text(self) -> io.TextIOWrapper:
-        self._raw = open(self.path, "rb")  # noqa: SIM115 - closed by the caller through __iter__
-        binary: IO[bytes] | gzip.GzipFile = self._raw
+    def _binary(self) -> IO[bytes] | gzip.GzipFile:
+        self._raw = open(self.path, "rb")  # noqa: SIM115 - closed by the caller through _close
         if self.path.name.lower().endswith(".gz"):
-            binary = gzip.GzipFile(fileobj=self._raw)
+            return gzip.GzipFile(fileobj=self._raw)
+        return self._raw
+
+    def _close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
+
+    def _text(self) -> io.TextIOWrapper:
         # Undecodable bytes survive as lone surrogates, so that one bad row is refused, not the whole file.
-        return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        return io.TextIOWrapper(self._binary(), encoding=self.dialect.encoding, errors="surrogateescape", newline="")
 
     def __iter__(self) -> Iterator[RawRow]:
         text = self._text()
@@ -83,23 +145,22 @@ class RowSource:
                 yield from self._csv(text)
             else:
                 yield from self._jsonl(text)
-        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+        except (EOFError, gzip.BadGzipFile, OSError, zlib.error) as exc:
             raise SourceError(f"{self.path}: cannot read the file ({exc})") from None
         finally:
             text.close()
-            if self._raw is not None:
-                self._raw.close()
+            self._close()
 
     def _csv(self, text: io.TextIOWrapper) -> Iterator[RawRow]:
-        reader = csv.reader(text)
+        reader = csv.reader(text, delimiter=self.dialect.delimiter)
         try:
             header = next(reader)
         except StopIteration:
             raise SourceError(f"{self.path}: the file is empty (a CSV needs a header line)") from None
         except csv.Error as exc:
             raise SourceError(f"{self.path}: line 1 (header): {exc}") from None
-        if problem := _not_text(header):
-            raise SourceError(f"{self.path}: line 1 (header): {problem}")
+        if problem := _not_text(header, header, self.dialect.encoding):
+            raise SourceError(f"{self.path}: line 1 (header): {problem[BAD]}")
         self.columns = [name.strip() for name in header]
         row = 0
         while True:
@@ -118,8 +179,8 @@ class RowSource:
                 yield RawRow(
                     row, reader.line_num, {BAD: f"has {len(values)} fields, the header has {len(self.columns)}"}
                 )
-            elif problem := _not_text(values):
-                yield RawRow(row, reader.line_num, {BAD: problem})
+            elif problem := _not_text(values, self.columns, self.dialect.encoding):
+                yield RawRow(row, reader.line_num, problem)
             else:
                 yield RawRow(row, reader.line_num, dict(zip(self.columns, values, strict=True)))
 
@@ -130,8 +191,8 @@ class RowSource:
                 continue
             row += 1
             # JSON may spell NUL as an escape, which neither database can store in text
-            if problem := _not_text([line.replace("\\u0000", "\x00")]):
-                yield RawRow(row, line_no, {BAD: problem})
+            if problem := _not_text([line.replace("\\u0000", "\x00")], [], self.dialect.encoding):
+                yield RawRow(row, line_no, problem)
                 continue
             try:
                 data = json.loads(line)

@@ -136,8 +136,8 @@ async def test_bad_headers_and_files_are_clear_errors(database: str, tmp_path: P
         await import_file("customers", write(tmp_path / "c.xlsx", "x"))
     with pytest.raises(SourceError, match="empty"):
         await import_file("customers", write(tmp_path / "e.csv", ""))
-    (tmp_path / "h.csv").write_bytes(b"external_id,n\xe4me\nC1,x\n")
-    with pytest.raises(SourceError, match=r"line 1 \(header\): not UTF-8"):
+    (tmp_path / "h.csv").write_bytes(b"external_id,n\xe4me\nC1,J\xc3\xbcrgen\n")  # a broken header in UTF-8
+    with pytest.raises(SourceError, match=r"line 1 \(header\): byte 0xE4 is not UTF-8"):
         await import_file("customers", tmp_path / "h.csv")
     (tmp_path / "broken.csv.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
     with pytest.raises(SourceError, match="cannot read the file"):
@@ -145,12 +145,13 @@ async def test_bad_headers_and_files_are_clear_errors(database: str, tmp_path: P
 
 
 async def test_a_broken_row_is_refused_and_the_rest_imported(database: str, tmp_path: Path) -> None:
-    text = "external_id,name\nC1,Ada\nC2,J\xfcrgen\nC3,Nul\x00Byte\nC4,Dee\n"
-    (tmp_path / "mixed.csv").write_bytes(text.encode("latin-1"))
+    # a UTF-8 file (Zoë) with one row in another encoding (Jürgen in Latin-1): that row is refused, not the file
+    text = "external_id,name\nC1,Zoë\n".encode() + b"C2,J\xfcrgen\nC3,Nul\x00Byte\nC4,Dee\n"
+    (tmp_path / "mixed.csv").write_bytes(text)
     report = await import_file("customers", tmp_path / "mixed.csv")
-    assert [(e.row, e.line, e.reason) for e in report.errors] == [
-        (2, 3, "not UTF-8 text"),
-        (3, 4, "contains a NUL character"),
+    assert [(e.row, e.line, e.column, e.reason) for e in report.errors] == [
+        (2, 3, "name", "byte 0xFC is not UTF-8 text (save the file as UTF-8, or give its --encoding)"),
+        (3, 4, None, "contains a NUL character"),
     ]
     assert sorted(c.external_id for c in await Customer.all()) == ["C1", "C4"]
     json_text = '{"external_id": "J1", "name": "a\\u0000b"}\n{"external_id": "J2"}\n'
