@@ -2,8 +2,10 @@
 campaign.
 
 A few days after an order (``after_days``), a subscribed customer with a reachable chat is asked once how they
-get on with it. Their next message within a week is feedback on that order's products; a message answering a
-campaign message of the last three days is feedback on that campaign. Each keeps its sentiment and themes.
+get on with it, if Chatcast knew of the order by then: the history an import brings is never asked about
+(:mod:`storage.feedback_asks`). Their next message within a week is feedback on that order's products; a message
+answering a campaign message of the last three days is feedback on that campaign. Each keeps its sentiment and
+themes.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from aiolimiter import AsyncLimiter
 from assistant.sentiment import label
 from assistant.themes import ThemeSummary, summarise, themes
 from campaigns.ports import Channel, ChannelError, OutboundMessage
-from storage import conversations, identities
+from storage import conversations, feedback_asks, identities
 from storage.models import Feedback
 
 log = logging.getLogger(__name__)
 ANSWER_DAYS = 7  # an answer to a feedback question counts this long after it
 CAMPAIGN_DAYS = 3  # a reply to a campaign message counts as feedback on it this long after
-ASK_WINDOW_DAYS = 14  # orders older than after_days + this are not asked about (a first run asks no old orders)
+ASK_WINDOW_DAYS = 14  # orders older than after_days + this are not asked about (a missed run does not pile up)
 PROMPT = "Hi {name}! How are you getting on with {products}? Tell us in a line or two: it helps us and other customers."
 
 
@@ -53,16 +55,17 @@ async def ask_for_feedback(
 ) -> int:
     """Ask the customers of orders placed ``after_days`` ago how they like them: a scheduled job; how many asked."""
     now = now or datetime.now(UTC)
-    due = await conversations.orders_to_ask(
+    due = await feedback_asks.orders_to_ask(
         ordered_after=now - timedelta(days=after_days + ASK_WINDOW_DAYS),
         ordered_before=now - timedelta(days=after_days),
+        after=timedelta(days=after_days),
         limit=limit,
     )
     pace = AsyncLimiter(10, 1)  # well under every channel's rate: these are few and not urgent
     asked = 0
     for ask in due:
         channel = channels.get(ask.channel)
-        if channel is None or not await conversations.claim_feedback_ask(ask.order_id, now):
+        if channel is None or not await feedback_asks.claim_feedback_ask(ask.order_id, now):
             continue  # claimed first: a crash after it loses one question, never asks twice
         products = _names(ask.products)
         text = PROMPT.format(name=ask.name or "there", products=products)

@@ -204,12 +204,14 @@ def import_orders(
     """Order lines, one per row; unknown customers or products are bad rows.
 
     Columns: order_id, customer_id, ordered_at, sku, quantity, unit_price (required), status, currency,
-    discount_code, line, is_return, tracking_url, carrier, expected_at (required when status is delayed).
-    A known order whose status changed (paid, shipped, delayed, delivered, refunded) gets an order notice.
-    Lines are keyed by (order_id, line); without a line column the row's
-    position in the file is used. --format online-retail reads InvoiceNo, StockCode, Description,
-    Quantity, InvoiceDate, UnitPrice, CustomerID, Country, creates the customers and products it names,
-    and marks C-invoices as cancelled returns (negative, and not counted as spend).
+    discount_code, line, is_return, tracking_url, carrier, expected_at (required when status is delayed),
+    status_changed_at (when the order reached its status). An order this import sees first is history: no
+    notice. An order known before whose status changed (paid, shipped, delayed, delivered, refunded) gets an
+    order notice, unless status_changed_at dates the change more than 3 days ago.
+    Lines are keyed by (order_id, line); without a line column the row's position in the file is used.
+    --format online-retail reads InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice,
+    CustomerID, Country, creates the customers and products it names, and marks C-invoices as cancelled
+    returns (negative, and not counted as spend).
     """
     if fmt not in ("chatcast", "online-retail"):
         raise typer.BadParameter("choose chatcast or online-retail", param_hint="--format")

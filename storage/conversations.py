@@ -14,7 +14,6 @@ from typing import Any
 from tortoise.expressions import Q
 
 from storage.models import (
-    ChannelIdentity,
     ChatMessage,
     Conversation,
     Customer,
@@ -222,56 +221,6 @@ async def order_skus(order_id: int) -> list[str]:
     """The SKUs of an order's lines."""
     items = await OrderItem.filter(order_id=order_id).select_related("product").order_by("line")
     return [i.product.sku for i in items]
-
-
-@dataclass(frozen=True)
-class FeedbackAsk:
-    """An order to ask its customer about, and where to reach them."""
-
-    order_id: int
-    customer_id: int
-    name: str
-    channel: str
-    address: str
-    products: list[str]
-
-
-async def orders_to_ask(*, ordered_after: datetime, ordered_before: datetime, limit: int) -> list[FeedbackAsk]:
-    """Orders placed in the span, not asked about yet, of subscribed customers with a reachable chat."""
-    rows = (
-        await Order.filter(
-            ordered_at__gte=ordered_after, ordered_at__lt=ordered_before, is_return=False, feedback_asked_at=None
-        )
-        .exclude(status__in=["cancelled", "refunded"])
-        .filter(customer__opted_in_at__not_isnull=True)
-        .select_related("customer")
-        .order_by("ordered_at", "id")
-        .limit(limit * 2)
-    )
-    out = []
-    for order in rows:
-        customer = order.customer
-        if (
-            customer.opted_out_at is not None
-            and customer.opted_in_at is not None
-            and (customer.opted_out_at >= customer.opted_in_at)
-        ):
-            continue
-        identity = await ChannelIdentity.filter(customer_id=customer.id, reachable=True).order_by("-linked_at").first()
-        if identity is None:
-            continue
-        items = await OrderItem.filter(order_id=order.id).select_related("product").order_by("line")
-        names = [i.product.name for i in items]
-        first = (customer.name or "").split(" ")[0]
-        out.append(FeedbackAsk(order.id, customer.id, first, identity.channel, identity.address, names))
-        if len(out) == limit:
-            break
-    return out
-
-
-async def claim_feedback_ask(order_id: int, at: datetime) -> bool:
-    """Mark the order asked about; False when another run did first (each order is asked once at most)."""
-    return bool(await Order.filter(id=order_id, feedback_asked_at=None).update(feedback_asked_at=at))
 
 
 async def transcript(

@@ -97,6 +97,12 @@ class Order(Model):
     carrier = fields.CharField(max_length=64, null=True)
     expected_at = fields.DatetimeField(null=True, description="When the shop expects it delivered.")
     feedback_asked_at = fields.DatetimeField(null=True, description="When the customer was asked about this order.")
+    seen_at = fields.DatetimeField(
+        null=True, description="When Chatcast first stored the order: an import's start or a webhook call."
+    )
+    status_changed_at = fields.DatetimeField(
+        null=True, description="When the order reached its status (null: history an import brought without a time)."
+    )
 
     class Meta:
         table = "order"

@@ -1,46 +1,25 @@
-"""Order notices in storage: the status changes a customer is told about (each recorded once), and their outbox rows.
-
-A change is news when it changes what we stored (a new status, or a delayed order's new date), or when the
-shop's webhook brings an order we did not know; an import's first sight of an order is its history, never a
-notice, so that loading a shop's past orders tells nobody anything. A change that goes back (``shipped`` after
-``delivered``, out of order) is neither stored nor told: the order keeps its furthest status (:func:`kept`).
-``shipped`` and ``delayed`` are one stage, either stored after the other: a shipped parcel can be delayed (news),
-and a delayed one shipped again is not news, as its ``shipped`` was told already.
-The unique (order, key) makes a repeat, even two at once, a no-op.
+"""Order notices in storage: the status changes a customer is told about (each recorded once, as
+:mod:`storage.order_news` judges them), and their outbox rows. The unique (order, key) makes a repeat, even two at
+once, a no-op.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from storage import bulk
 from storage.db import dialect
 from storage.models import Campaign, ChannelIdentity, Customer, Event, OrderNotice
+from storage.order_news import Change, key
 from storage.sql import Params, execute, transaction
 
-NOTICE_STATUSES = ("paid", "shipped", "delayed", "delivered", "refunded")
-# how far along an order is: a change that goes back is neither stored nor told; the terminal ones always win
-RANK = {"placed": 0, "paid": 1, "shipped": 2, "delayed": 2, "delivered": 3, "cancelled": 4, "returned": 4,
-        "refunded": 4}  # fmt: skip
 CAMPAIGN_KEY, KIND = "order-notices", "notices"
 STEP_PREFIX = "notice-"
-
-
-@dataclass(frozen=True)
-class Change:
-    """An order's status as a webhook call or an import row gives it."""
-
-    order: str
-    status: str
-    tracking_url: str | None = None
-    carrier: str | None = None
-    expected_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -58,55 +37,6 @@ class Pending:
     notices_off: bool
     channel: str | None
     address: str | None
-
-
-def _moment(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.astimezone(UTC) if isinstance(value, datetime) else None
-
-
-def key(status: str, expected_at: datetime | None) -> str:
-    """The change's unique key within its order: the status; a delay's names its new date to the minute."""
-    if status == "delayed" and expected_at is not None:
-        return f"delayed:{expected_at.astimezone(UTC):%Y-%m-%dT%H:%M}"
-    return status
-
-
-def is_news(change: Change, prior: tuple[str, datetime | None] | None, live: bool) -> bool:
-    """Whether ``change`` is one to tell the customer, given the order as stored before it (None: unknown)."""
-    if change.status not in NOTICE_STATUSES:
-        return False
-    if prior is None:
-        return live
-    status, expected = prior
-    if RANK.get(status, 0) > RANK[change.status]:
-        return False
-    return status != change.status or key(status, expected) != key(change.status, change.expected_at)
-
-
-def kept(stored: str | None, incoming: str) -> str:
-    """The status to store when ``incoming`` arrives for an order stored with ``stored`` (None: a new order): the
-    incoming one unless it would move the order back (a late ``shipped`` after ``delivered``)."""
-    if stored is not None and RANK.get(stored, 0) > RANK.get(incoming, 0):
-        return stored
-    return incoming
-
-
-async def priors(conn: BaseDBAsyncClient, orders: Iterable[str]) -> dict[str, tuple[str, datetime | None]]:
-    """The stored status and expected date of those of ``orders`` that exist."""
-    wanted = list(dict.fromkeys(orders))
-    if not wanted:
-        return {}
-    if str(conn.capabilities.dialect) == "postgres":
-        sql = 'SELECT external_id, status, expected_at FROM "order" WHERE external_id = ANY($1::text[])'
-        _, rows = await conn.execute_query(sql, [wanted])
-    else:
-        marks = ", ".join("?" for _ in wanted)
-        _, rows = await conn.execute_query(
-            f'SELECT external_id, status, expected_at FROM "order" WHERE external_id IN ({marks})', wanted
-        )
-    return {str(r[0]): (str(r[1]), _moment(r[2])) for r in rows}
 
 
 async def record(conn: BaseDBAsyncClient, changes: Sequence[Change], order_ids: dict[str, int], at: datetime) -> None:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from storage import bulk, notices
+from storage import bulk, notices, order_news
 from storage.importers.rows import CustomerRow, OrderLineRow, ProductRow, RowProblem, clean, describe
 from storage.importers.runner import Parsed
 from storage.importers.sources import RawRow
@@ -33,7 +33,7 @@ CUSTOMER_COLUMNS = (
 PRODUCT_COLUMNS = (
     "name", "category", "price", "currency", "url", "stock", "tags", "description", "attributes", "active",
 )  # fmt: skip
-ORDER_UPDATES = ("customer_id", "ordered_at", "status", "is_return", "currency", "discount_code")
+ORDER_UPDATES = ("customer_id", "ordered_at", "status", "is_return", "currency", "discount_code", "status_changed_at")
 TRACKING_COLUMNS = ("tracking_url", "carrier", "expected_at")
 
 
@@ -172,14 +172,16 @@ class ProductsKind(_ModelKind):
 class OrdersKind(_ModelKind):
     """Order lines; an order names a known customer and each line a known product, or the row is refused. Status
     changes worth a notice are recorded (:mod:`storage.notices`); ``live`` (the webhook): an order first seen
-    is news too."""
+    is news too. ``at``: when Chatcast learns of the rows (an import's start, a webhook call's arrival), stored as
+    each new order's ``seen_at``."""
 
     name = "orders"
     tables: tuple[str, ...] = ("order", "order_item")
     row_model = OrderLineRow
 
-    def __init__(self, live: bool = False) -> None:
+    def __init__(self, live: bool = False, at: datetime | None = None) -> None:
         self.live = live
+        self.at = at or datetime.now(UTC)
 
     def line_of(self, item: Parsed[OrderLineRow]) -> int:
         """The line key: the file's ``line`` column, else the row's position in the file."""
@@ -204,8 +206,9 @@ class OrdersKind(_ModelKind):
         totals: dict[str, float] = {}
         for (order, _), line in lines.items():
             totals[order] = totals.get(order, 0.0) + line.quantity * line.unit_price
-        before = await notices.priors(conn, (p.value.order_id for p in good))
+        before = await order_news.priors(conn, (p.value.order_id for p in good))
         latest = {p.value.order_id: _forward(p.value, before.get(p.value.order_id)) for p in good}
+        changed = {order: self._changed_at(line, before.get(order)) for order, line in latest.items()}
         orders = {
             order: {
                 "external_id": order,
@@ -220,6 +223,8 @@ class OrdersKind(_ModelKind):
                 "expected_at": line.expected_at,
                 # right for an order whose lines are all in this batch; the UPDATE below corrects the rest
                 "total": round(totals[order], 4),
+                "seen_at": self.at,  # on insert only: it is not among the columns updated
+                "status_changed_at": changed[order],
             }
             for order, line in latest.items()
         }
@@ -250,21 +255,32 @@ class OrdersKind(_ModelKind):
         await _recompute_totals(conn, list(order_ids.values()))
         return refused
 
-    def _news(
-        self, lines: Sequence[OrderLineRow], before: dict[str, tuple[str, datetime | None]]
-    ) -> list[notices.Change]:
+    def _news(self, lines: Sequence[OrderLineRow], before: dict[str, order_news.Stored]) -> list[order_news.Change]:
         """The orders' status changes worth a notice, judged against the orders as stored before this batch."""
         changes = {
-            line.order_id: notices.Change(line.order_id, line.status, line.tracking_url, line.carrier, line.expected_at)
+            line.order_id: order_news.Change(
+                line.order_id, line.status, line.tracking_url, line.carrier, line.expected_at, line.status_changed_at
+            )
             for line in lines
-            if line.status in notices.NOTICE_STATUSES
+            if line.status in order_news.NOTICE_STATUSES
         }
-        return [c for c in changes.values() if notices.is_news(c, before.get(c.order), self.live)]
+        return [c for c in changes.values() if order_news.is_news(c, before.get(c.order), self.live, self.at)]
+
+    def _changed_at(self, line: OrderLineRow, prior: order_news.Stored | None) -> datetime | None:
+        """When the order reached the status ``line`` leaves it with: the stored time if that status is stored
+        already; else the shop's time; else, for a change Chatcast watched happen (the webhook's, or one an import
+        finds in an order it knew), when it learned of it; else (an import's first sight: history) unknown."""
+        if prior is not None and not order_news.moved(prior, line.status, line.expected_at or prior.expected_at):
+            return prior.changed_at or line.status_changed_at
+        if line.status_changed_at is not None:
+            return line.status_changed_at
+        watched = self.live or (prior is not None and not order_news.first_seen_by(prior, self.at))
+        return self.at if watched else None
 
 
-def _forward(line: OrderLineRow, prior: tuple[str, datetime | None] | None) -> OrderLineRow:
+def _forward(line: OrderLineRow, prior: order_news.Stored | None) -> OrderLineRow:
     """``line`` with the status to store: a late, out-of-order status leaves the order where it got to."""
-    status = notices.kept(prior[0] if prior else None, line.status)
+    status = order_news.kept(prior.status if prior else None, line.status)
     if status == line.status:
         return line
     return line.model_copy(update={"status": status})  # its return flag follows the kept status unless given

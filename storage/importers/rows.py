@@ -170,11 +170,17 @@ class OrderLineRow(_Row):
     carrier: Annotated[str, StringConstraints(max_length=64)] | None = None
     # validated even when absent: a delayed order must say its new date
     expected_at: Moment | None = Field(default=None, validate_default=True)
+    status_changed_at: Moment | None = None  # when the order reached ``status``, where the shop knows it
 
     @field_validator("ordered_at")
     @classmethod
     def _utc(cls, value: datetime, info: ValidationInfo) -> datetime:
         return _aware(value, info)
+
+    @field_validator("status_changed_at")
+    @classmethod
+    def _utc_or_none(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        return None if value is None else _aware(value, info)
 
     @field_validator("tracking_url")
     @classmethod

@@ -4,10 +4,14 @@ the scheduler as one of the root's extra jobs."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import time_machine
 
 from assistant.feedback import ask_for_feedback
 from campaigns.scheduler import PeriodicJob, Scheduler
+from storage.importers import import_file
 from storage.models import ChannelIdentity, ChatMessage, Customer, Order
 from tests.assistant.shop import Outbox, seed
 
@@ -54,3 +58,37 @@ async def test_the_scheduler_runs_the_roots_extra_jobs_at_start() -> None:
     finally:
         scheduler.shutdown()
     assert ran == ["feedback"]
+
+
+async def test_history_an_import_brings_is_never_asked_about_nor_crowds_out_an_order_due(
+    database: str, tmp_path: Path
+) -> None:
+    """Orders placed more than ``after_days`` before Chatcast first saw them were due before it knew of them."""
+    connected = datetime(2027, 3, 1, 10, tzinfo=UTC)
+
+    def day(offset: int) -> str:
+        return (connected + timedelta(days=offset)).isoformat()
+
+    (tmp_path / "c.csv").write_text(f"external_id,name,opted_in_at,telegram_chat_id\nC1,Ada Byron,{day(-90)},9001\n")
+    (tmp_path / "p.csv").write_text("sku,name,price\nRUN-1,Trail Runner,89.9\nSOX-1,Merino Socks,14.5\n")
+    (tmp_path / "o.csv").write_text(
+        "order_id,customer_id,ordered_at,sku,quantity,unit_price,status\n"
+        f"H0,C1,{day(-12)},RUN-1,1,89.9,delivered\nH1,C1,{day(-10)},RUN-1,1,89.9,delivered\n"
+        f"N1,C1,{day(-2)},SOX-1,1,14.5,shipped\n"
+    )
+    with time_machine.travel(connected, tick=False):
+        for kind in ("customers", "products", "orders"):
+            assert (await import_file(kind, tmp_path / f"{kind[0]}.csv")).bad == 0
+    ada = await Customer.get(external_id="C1")
+    legacy = await Order.create(external_id="L1", customer=ada, ordered_at=connected - timedelta(days=2))  # pre-0015
+    outbox = Outbox()
+    assert await ask_for_feedback({"telegram": outbox}, 7, now=connected) == 0  # the first run: all history
+    later = connected + timedelta(days=6)
+    assert await ask_for_feedback({"telegram": outbox}, 7, limit=1, now=later) == 1  # H0, H1 do not take the place
+    assert await ask_for_feedback({"telegram": outbox}, 7, now=later) == 1
+    assert [m.text.split("? ")[0] for m in outbox.sent] == [
+        "Hi Ada! How are you getting on with Merino Socks",
+        "Hi Ada! How are you getting on with your order",
+    ]
+    asked = await Order.filter(feedback_asked_at__not_isnull=True).values_list("external_id", flat=True)
+    assert sorted(asked) == ["L1", "N1"] and legacy.seen_at is None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from campaigns.notice_text import Notice, render
 from campaigns.notices import queue_notices
@@ -180,3 +181,50 @@ async def test_a_late_status_never_moves_the_order_back_in_an_import(shop: None,
     order = await Order.get(external_id="B1")
     assert order.status == "delivered" and order.tracking_url == LINK  # the link still lands
     assert await recorded() == [("B1", "delivered")]
+
+
+async def test_what_one_import_first_shows_is_history_even_across_its_batches(shop: None, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"  # an export with a row per status change of the order
+    path.write_text(HEADER + "B1,C1,2027-03-01,RUN-1,1,89.9,paid,,\nB1,C1,2027-03-01,RUN-1,1,89.9,shipped,,\n")
+    report = await import_file("orders", path, batch_size=1)  # the shipped row lands in the second batch
+    assert report.bad == 0 and await recorded() == []
+    order = await Order.get(external_id="B1")
+    assert order.status == "shipped" and order.seen_at is not None and order.status_changed_at is None  # history
+    await import_file("orders", path, batch_size=1)  # again: still nothing to tell
+    assert await recorded() == []
+
+
+async def test_a_change_the_shop_dates_long_ago_is_history_however_it_arrives(shop: None, tmp_path: Path) -> None:
+    with time_machine.travel(AT, tick=False):
+        await upsert_order(hook("paid"))
+        await upsert_order(hook("shipped", status_changed_at="2027-03-28T09:00:00Z"))  # three days and an hour ago
+        assert await recorded() == [("A1", "paid")]
+        order = await Order.get(external_id="A1")
+        assert order.status == "shipped" and order.status_changed_at == datetime(2027, 3, 28, 9, tzinfo=UTC)
+        await upsert_order(hook("delivered", status_changed_at="2027-03-29T10:00:00Z"))  # within three days: news
+        await upsert_order(hook("paid", order_id="A2", status_changed_at="2027-03-01T10:00:00Z"))  # new but old
+        assert await recorded() == [("A1", "delivered"), ("A1", "paid")]
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        HEADER.replace("\n", ",status_changed_at\n")
+        + "A1,C1,2027-04-01,RUN-1,1,89.9,refunded,,,2027-03-20T10:00:00Z\n"  # the file dates it long ago
+        + "A2,C1,2027-04-01,RUN-1,1,89.9,shipped,,,\n"  # no date: found since Chatcast knew the order
+    )
+    with time_machine.travel(AT + timedelta(minutes=1), tick=False):
+        assert (await import_file("orders", path)).bad == 0
+    assert await recorded() == [("A1", "delivered"), ("A1", "paid"), ("A2", "shipped")]
+    refunded, shipped = await Order.get(external_id="A1"), await Order.get(external_id="A2")
+    assert refunded.status == "refunded" and refunded.status_changed_at == datetime(2027, 3, 20, 10, tzinfo=UTC)
+    assert shipped.seen_at == AT and shipped.status_changed_at == AT + timedelta(minutes=1)  # when Chatcast learned
+
+
+async def test_when_the_status_changed_is_kept_until_it_changes_again(shop: None, tmp_path: Path) -> None:
+    with time_machine.travel(AT, tick=False):
+        await upsert_order(hook("paid"))  # the webhook's own time: its arrival
+    with time_machine.travel(AT + timedelta(hours=5), tick=False):
+        await upsert_order(hook("paid"))  # the shop retried
+        path = tmp_path / "orders.csv"
+        path.write_text(HEADER + "A1,C1,2027-04-01,RUN-1,1,89.9,paid,,\n")
+        await import_file("orders", path)  # an export that still says paid
+    order = await Order.get(external_id="A1")
+    assert (order.seen_at, order.status_changed_at) == (AT, AT)
