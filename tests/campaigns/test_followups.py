@@ -35,13 +35,13 @@ def step(step_id: str, after: str, *when: Any) -> FollowUp:
 async def journey(
     key: str, campaign_id: int, *, sent_at: datetime | None = SENT, did: tuple[str, ...] = (), status: str = "sent"
 ) -> None:
-    """A customer who got the main step at ``sent_at`` and then did each of ``did`` a day later."""
+    """A customer who got the main step at ``sent_at`` and then did each of ``did`` half a day later."""
     customer = await Customer.create(external_id=key, name=key, opted_in_at=SENT - timedelta(days=30))
     await Delivery.create(
         campaign_id=campaign_id, step="main", customer=customer, channel="telegram", address=key,
         status=status, sent_at=sent_at, text="t",
     )  # fmt: skip
-    later = (sent_at or SENT) + timedelta(days=1)
+    later = (sent_at or SENT) + timedelta(hours=12)
     for action in did:
         if action == "purchased":
             await Order.create(external_id=f"o-{key}", customer=customer, ordered_at=later, total=10, currency="EUR")
@@ -87,6 +87,23 @@ async def test_the_sweep_plans_in_slices_of_customers_and_misses_nobody_between_
     result = await sweep(definition, row.id, now=NOW)
     assert result.planned == {"reminder": 6} and result.slices == 4
     assert await planned(row.id, "reminder") == {f"c{n}" for n in range(7) if n != 3}
+
+
+async def test_when_is_judged_over_each_customers_window_so_a_late_sweep_decides_as_a_timely_one(
+    database: str,
+) -> None:
+    row = await CampaignRow.create(key="spring", name="Spring", yaml="", yaml_hash="", status="running")
+    reminder = campaign(step("reminder", "2d", "not_clicked"))
+    thanks = campaign(step("thanks", "2d", "clicked"))
+    await journey("early", row.id)  # clicked within her two days
+    await journey("late", row.id)  # clicked half a day after her window closed, before the (late) sweep
+    for key, at in (("early", SENT + timedelta(days=1)), ("late", SENT + timedelta(days=2, hours=12))):
+        customer = await Customer.get(external_id=key)
+        await Event.create(type="clicked", customer=customer, campaign_id=row.id, at=at)
+    await sweep(reminder, row.id, now=NOW)  # three days after the send: a day late
+    await sweep(thanks, row.id, now=NOW)
+    assert await planned(row.id, "reminder") == {"late"}
+    assert await planned(row.id, "thanks") == {"early"}
 
 
 @pytest.mark.parametrize(
