@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from campaigns import followups
 from campaigns.definition import Campaign, FollowUp, Message
@@ -155,7 +157,7 @@ follow_ups:
 
 
 async def test_the_scheduler_job_sweeps_running_campaigns_and_queues_written_rows(database: str) -> None:
-    from campaigns.scheduler import follow_ups
+    from campaigns.jobs import follow_ups
     from campaigns.writer import CopyWriter
     from segments.definitions import parse
 
@@ -172,3 +174,28 @@ async def test_the_scheduler_job_sweeps_running_campaigns_and_queues_written_row
     assert reminder["status"] == "queued" and reminder["campaign_id"] == row.id
     assert reminder["text"].startswith("Still thinking, Ann?") and reminder["copy_source"] == "template"
     assert await follow_ups(CopyWriter(), definitions, "the shop") == {"spring": 0}
+
+
+WINDOWED = YAML + "schedule: {window: {start: '09:00', end: '20:00'}}\n"
+
+
+async def test_follow_ups_are_due_in_each_customers_window_and_outside_the_shops_quiet_hours(database: str) -> None:
+    from campaigns.jobs import follow_ups
+    from campaigns.writer import CopyWriter
+    from segments.definitions import parse
+
+    definitions = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")
+    row = await CampaignRow.create(key="spring", name="Spring", yaml=WINDOWED, yaml_hash="", status="running")
+    now = datetime(2027, 4, 7, 6, tzinfo=UTC)  # Tokyo 15:00, New York 02:00, Berlin 08:00
+    for key, zone in (("tokyo", "Asia/Tokyo"), ("newyork", "America/New_York"), ("berlin", "Europe/Berlin")):
+        await journey(key, row.id, sent_at=now - timedelta(days=3))
+        await Customer.filter(external_id=key).update(timezone=zone)
+    quiet = (time(15), time(15, 30))  # the shop's quiet hours, in each customer's local time
+    with time_machine.travel(now, tick=False):
+        assert await follow_ups(CopyWriter(), definitions, "the shop", ZoneInfo("UTC"), quiet) == {"spring": 3}
+    due = dict(await Delivery.filter(step="reminder", status="queued").values_list("customer__external_id", "due_at"))
+    assert due == {
+        "tokyo": datetime(2027, 4, 7, 6, 30, tzinfo=UTC),  # 15:00 is quiet: 15:30 in Tokyo
+        "newyork": datetime(2027, 4, 7, 13, tzinfo=UTC),  # 09:00 in New York
+        "berlin": datetime(2027, 4, 7, 7, tzinfo=UTC),  # 09:00 in Berlin (summer time)
+    }
