@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from campaigns.definition import Campaign, campaign_schema
 from campaigns.loader import CampaignError, load_campaign
+from campaigns.step_text import describe
 from chatcast.console import err, fail, out, state
 from segments.definitions import Definitions, DefinitionsError, load
 
@@ -66,7 +67,8 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="Campaign files (YAML) to check.")],
     segments: SegmentsOption = None,
 ) -> None:
-    """Check campaign files: every mistake is printed with its file, line and field."""
+    """Check campaign files: every mistake is printed with its file, line and field; for a good file, whose words
+    (brief and template) each step says to each variant."""
     definitions = shop_definitions(ctx, segments)
     bad = 0
     for file in files:
@@ -82,6 +84,8 @@ def validate(
             err.print(f"[bold red]error:[/] {escape(str(file))}: cannot read it ({escape(exc.strerror or str(exc))})")
             continue
         out.print(f"[green]✓[/] {escape(str(file))}: {campaign.id} — {escape(summary(campaign))}", soft_wrap=True)
+        for line in describe(campaign):  # whose words each step says, per variant
+            out.print(f"  {escape(line)}", soft_wrap=True)
     if bad:
         if len(files) > 1:
             err.print(f"{bad} of {len(files)} files have mistakes")
