@@ -11,7 +11,6 @@ import typer
 from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from campaigns import launch as engine
 from campaigns.compose import MAIN, Briefs, product_fact
@@ -23,6 +22,7 @@ from campaigns.ports import OutboundMessage
 from campaigns.preview import previews
 from campaigns.writer import Recipient
 from chatcast.cli_segments import definitions
+from chatcast.cli_status import status_command
 from chatcast.console import UserError, err, fail, out, run, state
 from chatcast.engine import build_writer, caps, open_channels, rates, suppression, tuned_gc, unhappy
 from segments.definitions import Definitions
@@ -249,24 +249,6 @@ def resume_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(h
 def cancel_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="The campaign id.")]) -> None:
     """Stop for good: every row not yet sent is skipped."""
     _move(ctx, campaign, "cancelled")
-
-
-def status_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="The campaign id.")]) -> None:
-    """Where the campaign stands: its status and its rows by step and status."""
-    settings = state(ctx).settings
-
-    async def go() -> tuple[str, dict[tuple[str, str], int]]:
-        async with db.database(settings.db_url):
-            row = await campaign_rows.by_key(campaign)
-            if row is None:
-                raise UserError(f"no campaign {campaign!r} (launch it first)")
-            return row.status, await campaign_rows.counts(row.id)
-
-    status, counts = run(ctx, go())
-    table = Table("step", "status", "rows", title=f"{campaign}: {status}", title_justify="left")
-    for (step, row_status), n in sorted(counts.items()):
-        table.add_row(step, row_status, f"{n:,}")
-    out.print(table)
 
 
 def register(app: typer.Typer) -> None:
