@@ -216,8 +216,14 @@ def launch_command(
         if waiting:
             out.print(
                 f"{waiting:,} messages wait for their time (the schedule) or for a channel that is not configured:"
-                " `chatcast serve` sends them when they are due."
+                " `chatcast serve` sends them when they are due (or `chatcast serve --once`, run from cron)."
             )
+    steps = len(prepared.campaign.follow_ups)
+    if steps and not dry_run:
+        out.print(
+            f"{steps} follow-up{'s' if steps > 1 else ''} ahead: `chatcast serve` (or `serve --once`) plans and sends"
+            f" each as its customers' windows close; `chatcast campaign status {prepared.campaign.id}` says when."
+        )
 
 
 def _move(ctx: typer.Context, key: str, status: str) -> None:
