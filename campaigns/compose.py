@@ -12,15 +12,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from campaigns.definition import Campaign, Message
+from campaigns.definition import Campaign
+from campaigns.step_text import MAIN, RUN_PREFIX, message_for, step_text
 from campaigns.writer import Brief, ButtonFact, Copy, CopyWriter, OfferFact, ProductFact, Recipient
 from segments.definitions import Definitions
 from segments.recommend import ProductRow, Recommender, products_by_sku
 from storage import descriptions, drafts
 
 TEXT_LIMITS = {"telegram": 4096, "slack": 3000 * 10}  # Slack: ten full sections read as one message at most
-MAIN = "main"
-RUN_PREFIX = "run-"  # the steps of a recurring campaign's runs: run-20270111T0800Z
+__all__ = ["MAIN", "RUN_PREFIX", "Briefs", "WriteResult", "button_rows", "product_fact", "write_copy"]
 
 
 @dataclass
@@ -43,16 +43,6 @@ def button_rows(copy: Copy) -> list[dict[str, Any]]:
     return [{"text": b.text, **({"url": b.url} if b.url else {"action": b.action or ""})} for b in copy.buttons]
 
 
-def message_for(campaign: Campaign, step: str) -> Message:
-    """The message of ``step``: the campaign's own, or a follow-up's."""
-    if step == MAIN or step.startswith(RUN_PREFIX):  # a recurring campaign's runs send its main message
-        return campaign.message
-    for follow_up in campaign.follow_ups:
-        if follow_up.id == step:
-            return follow_up.message
-    raise KeyError(f"campaign {campaign.id} has no step {step!r}")
-
-
 class Briefs:
     """Builds (and keeps) the brief of each persona, variant, language and channel of one campaign step."""
 
@@ -68,7 +58,6 @@ class Briefs:
         self.campaign, self.step, self.fixed, self.shop, self.shop_url = campaign, step, tuple(fixed), shop, shop_url
         self.message = message_for(campaign, step)
         self.personas = {p.id: p for p in definitions.personas}
-        self.variants = {v.id: v for v in campaign.variants}
         offer = campaign.offer
         self.offer = OfferFact(offer.code, offer.discount, offer.expires) if offer else None
         # one brief serves every channel of the campaign (the model is asked once per persona, variant and
@@ -81,7 +70,7 @@ class Briefs:
         key = (persona, variant, language)
         if key not in self._kept:
             p = self.personas.get(persona)
-            v = self.variants.get(variant)
+            words = step_text(self.campaign, self.step, variant)  # a follow-up says its own, whatever the variant
             limit = self.limit
             if self.message.max_length:
                 limit = min(limit, self.message.max_length)
@@ -93,8 +82,8 @@ class Briefs:
                 tone=self.message.tone.get(persona) or (p.tone if p else ""),
                 variant=variant,
                 language=language,
-                brief=(v.brief if v and v.brief else self.message.brief),
-                template=(v.template if v and v.template else self.message.template),
+                brief=words.brief,
+                template=words.template,
                 buttons=tuple(ButtonFact(b.text, b.url, b.action) for b in self.message.buttons),
                 offer=self.offer,
                 products=self.fixed,

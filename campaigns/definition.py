@@ -138,13 +138,24 @@ class Message(Strict):
     )
 
 
+class VariantStep(Strict):
+    """A variant's own words for one follow-up (what it leaves out is the follow-up's own)."""
+
+    brief: str | None = Field(default=None, min_length=1)
+    template: str | None = Field(default=None, min_length=1)
+
+
 class Variant(Strict):
-    """An A/B arm: its weight, and what it changes in the message."""
+    """An A/B arm: its weight, and what it changes in the main message (``brief``, ``template``) and in each
+    follow-up (``steps``: by follow-up id; a follow-up it does not name says its own words)."""
 
     id: Slug
     weight: float = Field(default=1.0, gt=0)
     brief: str | None = None
     template: str | None = None
+    steps: dict[str, VariantStep] = Field(
+        default_factory=dict, description="Its own brief or template per follow-up id, e.g. {reminder: {brief: ...}}."
+    )
 
 
 class Window(Strict):

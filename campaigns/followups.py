@@ -1,31 +1,30 @@
-"""Follow-ups: a campaign's later steps, planned by a sweep when their delay has passed and their condition holds.
+"""Follow-ups: a campaign's later steps, planned by a sweep when each customer's window closes.
 
 Each follow-up comes after the previous step (the main message, then each follow-up in order) for the
-customers to whom that step was *sent*, once ``after`` has passed since it was. Its ``when`` conditions all
-hold over what the customer did since then: ``clicked`` (a button of this campaign), ``replied`` (wrote to
-the shop), ``purchased`` (an order), each also negated. ``stop_when`` ends a customer's journey for good:
+customers to whom that step was *sent*. Its window runs from that send to the send plus ``after``; when it
+closes, the follow-up is decided for that customer, once: planned when its ``when`` held within the window
+(:mod:`campaigns.conditions`: ``clicked`` a button of this campaign, ``replied`` to the shop, ``purchased``,
+each also negated) and the journey has not ended. ``stop_when`` ends a customer's journey for good:
 ``purchased`` or ``replied`` since the campaign first reached them, or ``opted_out``; an opt-out (by the customer,
 or by blocking the bot) ends it whatever ``stop_when`` says, even after they subscribe again. The sweep is one
 ``INSERT ... SELECT`` per follow-up, with ``ON CONFLICT DO NOTHING`` on (campaign, step, customer): running
-it again, or from two processes, adds nobody twice. It runs in slices of ``CHUNK`` customers (by id, walked
-on the unique index), each its own short statement: a follow-up to a million customers never holds the
-database's write lock for long, and the dispatcher can send the first slice while later ones are planned. The
-new rows are ``planned``: the writer then gives them their copy, as for the main step.
+it again, late, or from two processes, adds nobody twice and decides nobody differently. It runs in slices of
+``CHUNK`` customers (by id, walked on the unique index), each its own short statement: a follow-up to a million
+customers never holds the database's write lock for long, and the dispatcher can send the first slice while
+later ones are planned. The new rows are ``planned``: the scheduler then gives them their due time and copy.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from campaigns.definition import AnyOf, Campaign, FollowUp
-from campaigns.timing import parse_delay
+from campaigns.conditions import chain, follow_up_delay, stopped_sql, successor_missing, when_sql
+from campaigns.definition import Campaign, FollowUp
 from storage.db import dialect
 from storage.sql import Params, execute, fetch
 
-MAIN = "main"
 CHUNK = 50_000
 
 
@@ -41,67 +40,6 @@ class SweepResult:
     def total(self) -> int:
         """Rows planned in all."""
         return sum(self.planned.values())
-
-
-def _since(kind: str, campaign_id: str, moment: str) -> str:
-    """SQL: the customer of ``d`` did ``kind`` at or after ``moment`` (an SQL expression)."""
-    if kind == "clicked":
-        return (
-            "EXISTS (SELECT 1 FROM event e WHERE e.customer_id = d.customer_id AND e.type = 'clicked'"
-            f" AND e.campaign_id = {campaign_id} AND e.at >= {moment})"
-        )
-    if kind == "replied":
-        return (
-            "EXISTS (SELECT 1 FROM event e WHERE e.customer_id = d.customer_id AND e.type = 'replied'"
-            f" AND e.at >= {moment})"
-        )
-    if kind == "purchased":
-        return (
-            'EXISTS (SELECT 1 FROM "order" o WHERE o.customer_id = d.customer_id AND NOT o.is_return'
-            f" AND o.ordered_at >= {moment})"
-        )
-    raise ValueError(f"unknown condition {kind!r}")
-
-
-def _one(condition: str, campaign_id: str) -> str:
-    negated = condition.startswith("not_")
-    test = _since(condition.removeprefix("not_"), campaign_id, "d.sent_at")
-    return f"NOT {test}" if negated else test
-
-
-def condition_sql(when: Sequence[str | AnyOf], campaign_id: str) -> str:
-    """SQL over ``d`` (the previous step's sent row) for ``when``, since it was sent: every item holds (and); an
-    ``any`` item when one of its conditions does (or); ``not_`` negates."""
-    parts = []
-    for item in when:
-        if isinstance(item, AnyOf):
-            parts.append("(" + " OR ".join(_one(c, campaign_id) for c in item.any) + ")")
-        else:
-            parts.append(_one(item, campaign_id))
-    return " AND ".join(parts) or "TRUE"
-
-
-def stop_sql(stop_when: Sequence[str], campaign_id: str) -> str:
-    """SQL over ``d``: the customer's journey has ended (``stop_when``) since the campaign first reached them."""
-    first = (
-        f"(SELECT MIN(f.sent_at) FROM delivery f WHERE f.campaign_id = {campaign_id} AND f.customer_id = d.customer_id)"
-    )
-    parts = []
-    for reason in stop_when:
-        if reason == "opted_out":
-            parts.append("EXISTS (SELECT 1 FROM customer c WHERE c.id = d.customer_id AND c.opted_out_at IS NOT NULL)")
-            parts.append(
-                "EXISTS (SELECT 1 FROM event e WHERE e.customer_id = d.customer_id AND e.type = 'opted_out'"
-                f" AND e.at >= {first})"
-            )
-        else:
-            parts.append(_since(reason, campaign_id, first))
-    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
-
-
-def _stops(campaign: Campaign) -> list[str]:
-    """The campaign's ``stop_when``, and always ``opted_out``: a customer who left is never followed up."""
-    return [*campaign.stop_when, *(["opted_out"] if "opted_out" not in campaign.stop_when else [])]
 
 
 async def _bounds(campaign_id: int, step: str, after: int | None) -> tuple[int, int] | None:
@@ -121,10 +59,9 @@ async def _bounds(campaign_id: int, step: str, after: int | None) -> tuple[int, 
 
 
 async def sweep(campaign: Campaign, campaign_id: int, *, now: datetime) -> SweepResult:
-    """Plan every follow-up whose time has come, for the customers its condition selects."""
+    """Plan every follow-up whose customers' windows have closed, for those its condition selects."""
     result = SweepResult()
-    previous = MAIN
-    for follow_up in campaign.follow_ups:
+    for previous, follow_up in chain(campaign):
         planned, after = 0, None
         while (bounds := await _bounds(campaign_id, previous, after)) is not None:
             started = time.perf_counter()
@@ -133,18 +70,17 @@ async def sweep(campaign: Campaign, campaign_id: int, *, now: datetime) -> Sweep
             result.longest = max(result.longest, time.perf_counter() - started)
             after = bounds[1]
         result.planned[follow_up.id] = planned
-        previous = follow_up.id
     return result
 
 
 async def _plan(
     campaign: Campaign, campaign_id: int, follow_up: FollowUp, previous: str, bounds: tuple[int, int], now: datetime
 ) -> int:
-    """One follow-up's new rows among the customers of ``bounds`` (inclusive ids)."""
+    """One follow-up's new rows among the customers of ``bounds`` (inclusive ids) whose window has closed."""
     q = Params(dialect())
     cid, step, prev = q.add(campaign_id), q.text(follow_up.id), q.text(previous)
     low, high = q.add(bounds[0]), q.add(bounds[1])
-    cutoff = q.moment(now - parse_delay(follow_up.after))
+    cutoff = q.moment(now - follow_up_delay(follow_up))
     at = q.moment(now)
     if q.dialect == "postgres":
         cutoff, at = f"CAST({cutoff} AS TIMESTAMPTZ)", f"CAST({at} AS TIMESTAMPTZ)"
@@ -156,9 +92,8 @@ async def _plan(
         f" AND d.customer_id BETWEEN {low} AND {high}"
         f" AND d.status = 'sent' AND d.sent_at <= {cutoff}"
         # already planned (an earlier sweep): skip before any condition is evaluated
-        f" AND NOT EXISTS (SELECT 1 FROM delivery f WHERE f.campaign_id = d.campaign_id AND f.step = {step}"
-        " AND f.customer_id = d.customer_id)"
-        f" AND {condition_sql(follow_up.when, cid)} AND NOT {stop_sql(_stops(campaign), cid)}"
+        f" AND {successor_missing(step, cid)}"
+        f" AND {when_sql(follow_up, cid, q.dialect)} AND NOT {stopped_sql(campaign, cid, previous)}"
         " ON CONFLICT (campaign_id, step, customer_id) DO NOTHING"
     )
     return await execute(sql, q.values)

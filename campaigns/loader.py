@@ -189,6 +189,7 @@ def _references(
     category = _get(data, "products", "recommend", "category")
     if categories is not None and isinstance(category, str) and category not in categories:
         yield ("products", "recommend", "category"), None, unknown("category", category, sorted(categories))
+    yield from _variant_steps(data)
     for key, what in (("variants", "variant"), ("follow_ups", "step")):
         first: dict[Any, int] = {"main": -1} if key == "follow_ups" else {}
         for i, item in _items(data, key):
@@ -202,11 +203,35 @@ def _references(
                 first[ident] = i
 
 
+def _variant_steps(data: Any) -> Iterator[tuple[Loc, int | None, str]]:
+    """A variant's ``steps`` that name no follow-up of the campaign."""
+    follow_ups = [f.get("id") for _, f in _items(data, "follow_ups") if isinstance(f, dict)]
+    known = [i for i in follow_ups if isinstance(i, str)]
+    for i, _ in _items(data, "variants"):
+        steps = _get(data, "variants", i, "steps")
+        for step in steps if isinstance(steps, dict) else []:
+            if step == "main":
+                yield (
+                    ("variants", i, "steps", step),
+                    None,
+                    (
+                        "the main message's words are the variant's own brief and template (at its top level);"
+                        " steps name follow-ups"
+                    ),
+                )
+            elif step not in known:
+                hint = unknown("follow-up", step, known) if known else f"unknown follow-up {step!r}: there are none"
+                yield ("variants", i, "steps", step), None, hint
+
+
 def _sources(data: Any) -> Iterator[Loc]:
     for loc in _messages(data):
         yield (*loc, "template")
         yield from ((*loc, "buttons", i, "url") for i, _ in _items(data, *loc, "buttons"))
-    yield from (("variants", i, "template") for i, _ in _items(data, "variants"))
+    for i, _ in _items(data, "variants"):
+        yield ("variants", i, "template")
+        steps = _get(data, "variants", i, "steps")
+        yield from (("variants", i, "steps", step, "template") for step in (steps if isinstance(steps, dict) else []))
 
 
 def _templates(data: Any, shop: Shop | None) -> Iterator[tuple[Loc, int | None, str]]:

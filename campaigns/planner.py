@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from campaigns.audience_sql import AudienceSql, audience_sql
+from campaigns.conditions import planned_follow_ups
 from campaigns.definition import Campaign
 from campaigns.suppression import Unhappy, unhappy_sql
 from segments.audience import compiler_for
@@ -61,14 +62,16 @@ def yaml_hash(yaml_text: str) -> str:
 async def register(campaign: Campaign, yaml_text: str) -> int:
     """Create or update the campaign's row (by key); return its id. A running or closed one keeps its YAML."""
     digest = yaml_hash(yaml_text)
+    steps = len(planned_follow_ups(campaign))
     row, created = await CampaignRow.get_or_create(
-        key=campaign.id, defaults={"name": campaign.name, "yaml": yaml_text, "yaml_hash": digest}
+        key=campaign.id,
+        defaults={"name": campaign.name, "yaml": yaml_text, "yaml_hash": digest, "follow_up_steps": steps},
     )
     if not created and row.yaml_hash != digest:
         if row.status in FROZEN:
             raise PlanError(f"campaign {campaign.id!r} is {row.status}: its YAML can no longer change")
-        row.name, row.yaml, row.yaml_hash = campaign.name, yaml_text, digest
-        await row.save(update_fields=["name", "yaml", "yaml_hash", "updated_at"])
+        row.name, row.yaml, row.yaml_hash, row.follow_up_steps = campaign.name, yaml_text, digest, steps
+        await row.save(update_fields=["name", "yaml", "yaml_hash", "follow_up_steps", "updated_at"])
     return int(row.id)
 
 

@@ -96,6 +96,14 @@ def serve(
     role: Annotated[
         str, typer.Option(help="all: bots, hooks and sending; worker: sending only (run several on PostgreSQL).")
     ] = "all",
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once",
+            help="Burst mode: run the scheduler's jobs once now, send everything due, print what it did and exit"
+            " (for cron; receives nothing).",
+        ),
+    ] = False,
 ) -> None:
     """Run the bots, the dispatcher, the scheduler and the HTTP endpoints (/health, webhooks) until SIGTERM."""
     from chatcast.logs import configure_logging
@@ -105,6 +113,9 @@ def serve(
         fail(f"--role: {role!r} is not a role (all or worker)", code=2)
     st = state(ctx)
     settings = st.settings
+    if once:
+        _once(ctx, worker, role, log_json)
+        return
     configure_logging(settings.secret_values(), level=logging.DEBUG if st.debug else logging.INFO, json_lines=log_json)
 
     async def go() -> None:
@@ -115,6 +126,19 @@ def serve(
         await run_service(settings, host=host, port=port, stop=stop, worker=worker, public_url=public_url, role=role)
 
     run(ctx, go())
+
+
+def _once(ctx: typer.Context, worker: str | None, role: str, log_json: bool) -> None:
+    """``serve --once``: the jobs once, the sends due, a summary; warnings and errors only in the log."""
+    from chatcast.logs import configure_logging
+    from chatcast.once import run_once, summary
+
+    st = state(ctx)
+    level = logging.DEBUG if st.debug else logging.WARNING
+    st.redactor = configure_logging(st.settings.secret_values(), level=level, json_lines=log_json)
+    report = run(ctx, run_once(st.settings, worker=worker, role=role))
+    for line in summary(report):
+        out.print(line, soft_wrap=True, markup=False)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from campaigns.definition import Campaign, campaign_schema
 from campaigns.loader import CampaignError, load_campaign
+from campaigns.step_text import describe
 from chatcast.cli_checks import campaign_definitions, shop_now
 from chatcast.console import err, fail, out, state
 
@@ -53,7 +54,8 @@ def validate(
     segments: SegmentsOption = None,
 ) -> None:
     """Check campaign files: every mistake is printed with its file, line and field, and whether each can go out
-    as written now (offer not expired, a schedule that can still send, every value its templates print set)."""
+    as written now (offer not expired, a schedule that can still send, every value its templates print set); for a
+    good file, whose words (brief and template) each step says to each variant."""
     definitions = campaign_definitions(ctx, segments, required=False)
     shop = shop_now(state(ctx).settings)
     bad = 0
@@ -70,6 +72,8 @@ def validate(
             err.print(f"[bold red]error:[/] {escape(str(file))}: cannot read it ({escape(exc.strerror or str(exc))})")
             continue
         out.print(f"[green]✓[/] {escape(str(file))}: {campaign.id} — {escape(summary(campaign))}", soft_wrap=True)
+        for line in describe(campaign):  # whose words each step says, per variant
+            out.print(f"  {escape(line)}", soft_wrap=True)
     if bad:
         if len(files) > 1:
             err.print(f"{bad} of {len(files)} files have mistakes")

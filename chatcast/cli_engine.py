@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from campaigns import launch as engine
 from campaigns.definition import Campaign
@@ -21,6 +20,7 @@ from campaigns.planner import PlanResult
 from campaigns.readiness import Shop
 from chatcast.cli_checks import required_definitions as definitions  # --segments, the settings', the database's
 from chatcast.cli_checks import shop_now
+from chatcast.cli_status import status_command
 from chatcast.console import UserError, err, fail, out, run, state
 from chatcast.engine import build_writer, caps, open_channels, rates, suppression, tuned_gc, unhappy
 from segments.definitions import Definitions
@@ -138,8 +138,14 @@ def launch_command(
         if waiting:
             out.print(
                 f"{waiting:,} messages wait for their time (the schedule) or for a channel that is not configured:"
-                " `chatcast serve` sends them when they are due."
+                " `chatcast serve` sends them when they are due (or `chatcast serve --once`, run from cron)."
             )
+    steps = len(prepared.campaign.follow_ups)
+    if steps and not dry_run:
+        out.print(
+            f"{steps} follow-up{'s' if steps > 1 else ''} ahead: `chatcast serve` (or `serve --once`) plans and sends"
+            f" each as its customers' windows close; `chatcast campaign status {prepared.campaign.id}` says when."
+        )
 
 
 def _move(ctx: typer.Context, key: str, status: str) -> None:
@@ -171,24 +177,6 @@ def resume_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(h
 def cancel_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="The campaign id.")]) -> None:
     """Stop for good: every row not yet sent is skipped."""
     _move(ctx, campaign, "cancelled")
-
-
-def status_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="The campaign id.")]) -> None:
-    """Where the campaign stands: its status and its rows by step and status."""
-    settings = state(ctx).settings
-
-    async def go() -> tuple[str, dict[tuple[str, str], int]]:
-        async with db.database(settings.db_url):
-            row = await campaign_rows.by_key(campaign)
-            if row is None:
-                raise UserError(f"no campaign {campaign!r} (launch it first)")
-            return row.status, await campaign_rows.counts(row.id)
-
-    status, counts = run(ctx, go())
-    table = Table("step", "status", "rows", title=f"{campaign}: {status}", title_justify="left")
-    for (step, row_status), n in sorted(counts.items()):
-        table.add_row(step, row_status, f"{n:,}")
-    out.print(table)
 
 
 def register(app: typer.Typer) -> None:

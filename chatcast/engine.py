@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import aiohttp
 from openai import AsyncOpenAI
@@ -22,13 +23,16 @@ from bots.slack.channel import shared_session
 from bots.telegram.app import Bot, build_bot
 from bots.telegram.channel import TelegramChannel
 from campaigns.caps import Cap, Caps
+from campaigns.dispatcher import Dispatcher
 from campaigns.inbound import Inbound
 from campaigns.metrics import Metrics
 from campaigns.ports import Channel, StaffAlerts
-from campaigns.scheduler import PeriodicJob
+from campaigns.scheduler import PeriodicJob, Scheduler
 from campaigns.suppression import Suppression, Unhappy
 from campaigns.writer import CopyWriter, OpenAIWriter
 from chatcast.settings import Settings
+from segments.definitions import Definitions
+from segments.definitions import load as load_segments
 from storage.installations import InstallationStore
 
 log = logging.getLogger(__name__)
@@ -95,6 +99,46 @@ def rates(settings: Settings) -> dict[str, float]:
         "telegram/chat": settings.telegram_chat_rate_per_second,
         "slack/chat": settings.slack_channel_rate_per_second,
     }
+
+
+def load_definitions(settings: Settings) -> Definitions:
+    """The shop's personas and segments (their tones go to the writer), or none when the file is absent."""
+    if settings.segments_file.is_file():
+        return load_segments(settings.segments_file)
+    log.warning("no segments file at %s: follow-ups are written without persona tones", settings.segments_file)
+    return Definitions(file=str(settings.segments_file), personas=(), segments={})
+
+
+def campaign_scheduler(settings: Settings, writer: CopyWriter, channels: dict[str, Channel], *, role: str) -> Scheduler:
+    """The scheduler and its jobs as ``serve`` runs them (the assistant's only with role ``all``)."""
+    return Scheduler(
+        claim_timeout=timedelta(seconds=settings.claim_timeout_seconds),
+        housekeeping_seconds=settings.housekeeping_seconds,
+        writer=writer,
+        definitions=load_definitions(settings),
+        shop_name=settings.shop_name,
+        shop_url=settings.shop_url,
+        shop_zone=settings.zone,
+        quiet=settings.quiet_span,
+        extra_jobs=assistant_jobs(settings, channels) if role == "all" else (),
+        unhappy=unhappy(settings),
+        channels=sorted(channels),
+    )
+
+
+def campaign_dispatcher(
+    settings: Settings, channels: dict[str, Channel], *, worker: str, metrics: Metrics | None = None
+) -> Dispatcher:
+    """The dispatcher as ``serve`` runs it: the settings' rates, frequency cap, suppression and shared limits."""
+    return Dispatcher(
+        channels,
+        worker=worker,
+        rates=rates(settings),
+        caps=caps(settings),
+        suppression=suppression(settings),
+        shared_limits=settings.redis_url,
+        metrics=metrics,
+    )
 
 
 def load_knowledge(settings: Settings) -> Knowledge:

@@ -13,7 +13,7 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,19 +29,14 @@ from campaigns.scheduler import Scheduler
 from chatcast.dashboard import add_dashboard
 from chatcast.engine import (
     Bots,
-    assistant_jobs,
     build_writer,
-    caps,
+    campaign_dispatcher,
+    campaign_scheduler,
     open_bots,
-    rates,
     secret,
-    suppression,
-    unhappy,
     watch_assistant,
 )
 from chatcast.settings import Settings
-from segments.definitions import Definitions
-from segments.definitions import load as load_definitions
 from storage import db
 from storage.lease import Lease
 from storage.orders import OrderRejected, upsert_order
@@ -123,7 +118,6 @@ async def run_service(
     role, one process at a time runs the scheduler: the holder of the lease."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r} (all or worker)")
-    claim_timeout = timedelta(seconds=settings.claim_timeout_seconds)
     state = ServiceState(worker=worker or default_worker(), started_at=datetime.now(UTC), role=role)
     async with db.database(settings.db_url), open_bots(settings, public_url=public_url) as bots:
         state.channels = sorted(bots.channels)
@@ -150,28 +144,8 @@ async def run_service(
         state.url = f"http://{host}:{runner.addresses[0][1]}"
         if state.telegram == "webhook" and bots.telegram and public_url:
             await register_webhook(bots.telegram, public_url.rstrip("/") + WEBHOOK_PATH, _webhook_secret(settings))
-        dispatcher = Dispatcher(
-            bots.channels,
-            worker=state.worker,
-            rates=rates(settings),
-            caps=caps(settings),
-            suppression=suppression(settings),
-            shared_limits=settings.redis_url,
-            metrics=metrics,
-        )
-        scheduler = Scheduler(
-            claim_timeout=claim_timeout,
-            housekeeping_seconds=settings.housekeeping_seconds,
-            writer=writer,
-            definitions=_definitions(settings),
-            shop_name=settings.shop_name,
-            shop_url=settings.shop_url,
-            shop_zone=settings.zone,
-            quiet=settings.quiet_span,
-            extra_jobs=assistant_jobs(settings, bots.channels) if role == "all" else (),
-            unhappy=unhappy(settings),
-            channels=state.channels,
-        )
+        dispatcher = campaign_dispatcher(settings, bots.channels, worker=state.worker, metrics=metrics)
+        scheduler = campaign_scheduler(settings, writer, bots.channels, role=role)
         state.dispatcher, state.scheduler = dispatcher, scheduler
         state.lease = Lease(settings.db_url)
         if await state.lease.try_acquire():  # at once, so that a lone process schedules from its first moment
@@ -202,14 +176,6 @@ async def run_service(
             await runner.cleanup()
         log.info("stopped: %s", stats)
         return stats
-
-
-def _definitions(settings: Settings) -> Definitions:
-    """The shop's personas and segments (their tones go to the writer), or none when the file is absent."""
-    if settings.segments_file.is_file():
-        return load_definitions(settings.segments_file)
-    log.warning("no segments file at %s: follow-ups are written without persona tones", settings.segments_file)
-    return Definitions(file=str(settings.segments_file), personas=(), segments={})
 
 
 async def _lead(scheduler: Scheduler, lease: Lease, stop: asyncio.Event, poll: float, worker: str) -> None:

@@ -24,6 +24,12 @@ async def by_key(key: str) -> Campaign | None:
     return await Campaign.get_or_none(key=key)
 
 
+async def keys(status: str) -> list[str]:
+    """The keys of the marketing campaigns in ``status``, in launch order."""
+    found = Campaign.filter(status=status, kind="marketing").order_by("id")
+    return [str(k) for k in await found.values_list("key", flat=True)]
+
+
 async def status(campaign_id: int) -> str:
     """Where the campaign stands."""
     return (await Campaign.get(id=campaign_id)).status

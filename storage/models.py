@@ -200,6 +200,12 @@ class Campaign(Model):
         max_length=16, default="marketing", db_default="marketing", description="marketing, or notices: order notices."
     )
     next_run_at = fields.DatetimeField(null=True, description="The next run of a recurring (cron) campaign, or None")
+    follow_up_steps = fields.IntField(
+        default=0,
+        db_default=0,
+        description="How many follow-ups its file has: only the follow-up sweep, which reads the file, closes one"
+        " that has some.",
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -42,7 +42,7 @@ class Change:
 @dataclass(frozen=True)
 class Stored:
     """An order as stored before a change arrives: its status and expected date, when Chatcast first saw it and
-    when it reached that status (None: not known; both None for orders stored before migration 0015)."""
+    when it reached that status (None: not known; both None for orders stored before migration 0014)."""
 
     status: str
     expected_at: datetime | None = None

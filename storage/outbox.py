@@ -251,12 +251,14 @@ async def pause_campaign(campaign_id: int, reason: str, at: datetime) -> bool:
 
 
 async def finish_campaigns(at: datetime) -> list[int]:
-    """Running campaigns that have rows and whose rows are all final become ``done``; their ids."""
+    """Running campaigns without follow-ups that have rows and whose rows are all final become ``done``; their ids.
+    A campaign with follow-ups is closed by the follow-up sweep's side (:mod:`campaigns.windows`), which knows
+    their windows: a row that is final says nothing of the follow-up its send may still bring."""
     q = Params(dialect())
     final = ", ".join(f"'{s}'" for s in FINAL)
     sql = (
         f"UPDATE campaign SET status = 'done', updated_at = {q.moment(at)} WHERE status = 'running' "
-        "AND next_run_at IS NULL AND kind <> 'notices' "  # the order notices never end
+        "AND next_run_at IS NULL AND kind <> 'notices' AND follow_up_steps = 0 "  # the order notices never end
         "AND EXISTS (SELECT 1 FROM delivery d WHERE d.campaign_id = campaign.id) "
         f"AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.campaign_id = campaign.id AND d.status NOT IN ({final})) "
         "RETURNING id"

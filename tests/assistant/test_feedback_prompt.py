@@ -80,7 +80,7 @@ async def test_history_an_import_brings_is_never_asked_about_nor_crowds_out_an_o
         for kind in ("customers", "products", "orders"):
             assert (await import_file(kind, tmp_path / f"{kind[0]}.csv")).bad == 0
     ada = await Customer.get(external_id="C1")
-    legacy = await Order.create(external_id="L1", customer=ada, ordered_at=connected - timedelta(days=2))  # pre-0015
+    legacy = await Order.create(external_id="L1", customer=ada, ordered_at=connected - timedelta(days=2))  # pre-0014
     outbox = Outbox()
     assert await ask_for_feedback({"telegram": outbox}, 7, now=connected) == 0  # the first run: all history
     later = connected + timedelta(days=6)

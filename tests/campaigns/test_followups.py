@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from campaigns import followups
 from campaigns.definition import Campaign, FollowUp, Message
@@ -35,13 +37,13 @@ def step(step_id: str, after: str, *when: Any) -> FollowUp:
 async def journey(
     key: str, campaign_id: int, *, sent_at: datetime | None = SENT, did: tuple[str, ...] = (), status: str = "sent"
 ) -> None:
-    """A customer who got the main step at ``sent_at`` and then did each of ``did`` a day later."""
+    """A customer who got the main step at ``sent_at`` and then did each of ``did`` half a day later."""
     customer = await Customer.create(external_id=key, name=key, opted_in_at=SENT - timedelta(days=30))
     await Delivery.create(
         campaign_id=campaign_id, step="main", customer=customer, channel="telegram", address=key,
         status=status, sent_at=sent_at, text="t",
     )  # fmt: skip
-    later = (sent_at or SENT) + timedelta(days=1)
+    later = (sent_at or SENT) + timedelta(hours=12)
     for action in did:
         if action == "purchased":
             await Order.create(external_id=f"o-{key}", customer=customer, ordered_at=later, total=10, currency="EUR")
@@ -87,6 +89,23 @@ async def test_the_sweep_plans_in_slices_of_customers_and_misses_nobody_between_
     result = await sweep(definition, row.id, now=NOW)
     assert result.planned == {"reminder": 6} and result.slices == 4
     assert await planned(row.id, "reminder") == {f"c{n}" for n in range(7) if n != 3}
+
+
+async def test_when_is_judged_over_each_customers_window_so_a_late_sweep_decides_as_a_timely_one(
+    database: str,
+) -> None:
+    row = await CampaignRow.create(key="spring", name="Spring", yaml="", yaml_hash="", status="running")
+    reminder = campaign(step("reminder", "2d", "not_clicked"))
+    thanks = campaign(step("thanks", "2d", "clicked"))
+    await journey("early", row.id)  # clicked within her two days
+    await journey("late", row.id)  # clicked half a day after her window closed, before the (late) sweep
+    for key, at in (("early", SENT + timedelta(days=1)), ("late", SENT + timedelta(days=2, hours=12))):
+        customer = await Customer.get(external_id=key)
+        await Event.create(type="clicked", customer=customer, campaign_id=row.id, at=at)
+    await sweep(reminder, row.id, now=NOW)  # three days after the send: a day late
+    await sweep(thanks, row.id, now=NOW)
+    assert await planned(row.id, "reminder") == {"late"}
+    assert await planned(row.id, "thanks") == {"early"}
 
 
 @pytest.mark.parametrize(
@@ -138,7 +157,7 @@ follow_ups:
 
 
 async def test_the_scheduler_job_sweeps_running_campaigns_and_queues_written_rows(database: str) -> None:
-    from campaigns.scheduler import follow_ups
+    from campaigns.jobs import follow_ups
     from campaigns.writer import CopyWriter
     from segments.definitions import parse
 
@@ -155,3 +174,28 @@ async def test_the_scheduler_job_sweeps_running_campaigns_and_queues_written_row
     assert reminder["status"] == "queued" and reminder["campaign_id"] == row.id
     assert reminder["text"].startswith("Still thinking, Ann?") and reminder["copy_source"] == "template"
     assert await follow_ups(CopyWriter(), definitions, "the shop") == {"spring": 0}
+
+
+WINDOWED = YAML + "schedule: {window: {start: '09:00', end: '20:00'}}\n"
+
+
+async def test_follow_ups_are_due_in_each_customers_window_and_outside_the_shops_quiet_hours(database: str) -> None:
+    from campaigns.jobs import follow_ups
+    from campaigns.writer import CopyWriter
+    from segments.definitions import parse
+
+    definitions = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")
+    row = await CampaignRow.create(key="spring", name="Spring", yaml=WINDOWED, yaml_hash="", status="running")
+    now = datetime(2027, 4, 7, 6, tzinfo=UTC)  # Tokyo 15:00, New York 02:00, Berlin 08:00
+    for key, zone in (("tokyo", "Asia/Tokyo"), ("newyork", "America/New_York"), ("berlin", "Europe/Berlin")):
+        await journey(key, row.id, sent_at=now - timedelta(days=3))
+        await Customer.filter(external_id=key).update(timezone=zone)
+    quiet = (time(15), time(15, 30))  # the shop's quiet hours, in each customer's local time
+    with time_machine.travel(now, tick=False):
+        assert await follow_ups(CopyWriter(), definitions, "the shop", ZoneInfo("UTC"), quiet) == {"spring": 3}
+    due = dict(await Delivery.filter(step="reminder", status="queued").values_list("customer__external_id", "due_at"))
+    assert due == {
+        "tokyo": datetime(2027, 4, 7, 6, 30, tzinfo=UTC),  # 15:00 is quiet: 15:30 in Tokyo
+        "newyork": datetime(2027, 4, 7, 13, tzinfo=UTC),  # 09:00 in New York
+        "berlin": datetime(2027, 4, 7, 7, tzinfo=UTC),  # 09:00 in Berlin (summer time)
+    }

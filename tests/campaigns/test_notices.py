@@ -13,6 +13,7 @@ from campaigns.attribution import attribute
 from campaigns.caps import Cap, Caps
 from campaigns.dispatcher import Dispatcher
 from campaigns.inbound import Inbound
+from campaigns.jobs import housekeeping
 from campaigns.notice_text import TEXTS, Notice, render, switch
 from campaigns.notices import queue_notices
 from campaigns.ports import (
@@ -23,7 +24,6 @@ from campaigns.ports import (
     RecipientUnreachable,
     SendReceipt,
 )
-from campaigns.scheduler import housekeeping
 from campaigns.suppression import OPEN_COMPLAINT, Suppression, Unhappy
 from storage import complaints, notices, outbox
 from storage.models import Campaign, ChannelIdentity, Customer, Delivery, Event, OrderNotice, Product

@@ -65,7 +65,7 @@ def test_validate_accepts_the_sample_campaigns(monkeypatch: pytest.MonkeyPatch) 
     with time_machine.travel(datetime(2026, 12, 1, tzinfo=UTC), tick=False):  # before their offers end
         code, output = invoke("validate", *EXAMPLES, "--segments", SEGMENTS)
     assert code == 0, output
-    lines = output.strip().splitlines()
+    lines = [line for line in output.strip().splitlines() if not line.startswith("  ")]
     assert len(lines) == 3 and all(line.startswith("✓ ") for line in lines)
     assert lines[0].endswith(
         "spring-sale.yaml: spring-sale — 2 steps, 2 variants, audience: personas new, bargain_hunter, everyone"
@@ -75,6 +75,13 @@ def test_validate_accepts_the_sample_campaigns(monkeypatch: pytest.MonkeyPatch) 
         "vip-early-access.yaml: vip-early-access — 2 steps, audience: personas vip"
         " + segments club_members, big_spenders_30d"
     )
+    # under each file: whose words each step says; the reminder says its own whatever the variant
+    spring = output.split("✓ ")[1].splitlines()[1:]
+    assert spring == [
+        "  main / variant saving: the variant's brief, the message's template",
+        "  main / variant product: the variant's brief and template",
+        "  reminder / every variant: the follow-up's own brief and template",
+    ]
 
 
 def test_validate_prints_every_located_problem_and_fails(isolated: Path) -> None:
@@ -91,7 +98,7 @@ def test_good_and_bad_files_together(isolated: Path) -> None:
     (isolated / "spring.yaml").write_text("id: spring\nname: [oops\n", encoding="utf-8")
     code, output = invoke("validate", EXAMPLES[0], "spring.yaml", "missing.yaml", "-s", SEGMENTS)
     assert code == 1
-    lines = output.strip().splitlines()
+    lines = [line for line in output.strip().splitlines() if not line.startswith("  ")]
     assert lines[0].startswith("✓ ")
     assert lines[1].startswith("error: spring.yaml:3: file: not valid YAML: ")
     assert lines[2] == "error: missing.yaml: cannot read it (No such file or directory)"

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0012_chat_message_at')]
+    dependencies = [('models', '0013_followup_windows')]
 
     initial = False
 

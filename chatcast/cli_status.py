@@ -1,0 +1,80 @@
+"""``chatcast campaign status``: where a launched campaign stands, and the follow-ups still ahead of it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from campaigns import windows
+from campaigns.loader import CampaignError, parse_campaign
+from chatcast.console import UserError, out, run, state
+from storage import campaigns as campaign_rows
+from storage import db
+
+
+def status_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="The campaign id.")]) -> None:
+    """Where the campaign stands: its status, its rows by step and status, and the follow-ups still ahead."""
+    settings = state(ctx).settings
+
+    async def go() -> tuple[str, dict[tuple[str, str], int], list[str]]:
+        async with db.database(settings.db_url):
+            row = await campaign_rows.by_key(campaign)
+            if row is None:
+                raise UserError(f"no campaign {campaign!r} (launch it first)")
+            ahead = (
+                await _ahead(row.yaml, int(row.id), row.status, datetime.now(UTC)) if row.kind == "marketing" else []
+            )
+            return row.status, await campaign_rows.counts(row.id), ahead
+
+    status, counts, ahead = run(ctx, go())
+    table = Table("step", "status", "rows", title=f"{campaign}: {status}", title_justify="left")
+    for (step, row_status), n in sorted(counts.items()):
+        table.add_row(step, row_status, f"{n:,}")
+    out.print(table)
+    for line in ahead:
+        out.print(escape(line), soft_wrap=True)
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+async def _ahead(yaml: str, campaign_id: int, status: str, now: datetime) -> list[str]:
+    """Lines on the follow-ups still ahead: per step, open windows and when they close; when the last can fire."""
+    try:
+        campaign = parse_campaign(yaml)
+    except CampaignError:
+        return []
+    if status in ("done", "cancelled"):
+        return [f"no step is ahead: the campaign is {status}"] if campaign.follow_ups else []
+    steps = await windows.ahead(campaign, campaign_id, now=now)
+    if not any(s.open or s.due or s.waiting for s in steps):
+        return ["no follow-up can fire any more"] if steps else []
+    lines, earlier = ["follow-ups ahead:"], False
+    for step, follow_up in zip(steps, campaign.follow_ups, strict=True):
+        when = ", ".join(w if isinstance(w, str) else f"any of {' or '.join(w.any)}" for w in follow_up.when)
+        parts = []
+        if step.open == 1 and step.last_close:
+            parts.append(f"1 customer with an open window: it can fire {_when(step.last_close)}")
+        elif step.open and step.next_close and step.last_close:
+            parts.append(
+                f"{step.open:,} customers with an open window:"
+                f" the next can fire {_when(step.next_close)}, the last {_when(step.last_close)}"
+            )
+        if step.due:
+            parts.append(f"{step.due:,} whose window closed: planned at the next sweep")
+        if step.waiting:
+            parts.append(f"{step.waiting:,} more once their {step.previous} message is sent")
+        said = "; ".join(parts) or (f"once the {step.previous} messages go out" if earlier else "nothing ahead")
+        earlier = earlier or bool(parts)
+        lines.append(
+            f"  {step.step} ({follow_up.after} after {step.previous}{', when ' + when if when else ''}): {said}"
+        )
+    last, later = windows.last_fire(steps, now)
+    if last is not None:
+        lines.append(f"the last follow-up can fire {'not before ' if later else 'at '}{_when(last)}")
+    return lines

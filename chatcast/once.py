@@ -1,0 +1,99 @@
+"""``chatcast serve --once``: the burst mode. The scheduler's jobs run once, at the current time; then everything
+due now is sent through the configured channels; then the process exits, saying what it did.
+
+A shop can run Chatcast from cron this way (no bot receives anything meanwhile: use ``serve`` for that), and
+tests make days pass with it: every moment comes from ``datetime.now(UTC)``, never from the event loop's
+clock, so a wall clock travelled by time-machine is the one it reads. The jobs are ``serve``'s
+(:class:`campaigns.scheduler.Scheduler`): housekeeping, the follow-up sweep with due times and copy, recurring
+runs, order notices, and with role ``all`` the assistant's; they run only when this process can take the
+scheduler lease (another process that holds it runs them itself). The sending is ``serve``'s dispatcher with
+the same rates, caps and suppression, drained until nothing due is left (waiting out the retries of due rows).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from campaigns import jobs
+from campaigns.dispatcher import DispatchStats
+from chatcast.engine import build_writer, campaign_dispatcher, campaign_scheduler, open_channels
+from chatcast.settings import Settings
+from storage import campaigns as campaign_rows
+from storage import db
+from storage.lease import Lease
+
+WORDS = {"handoffs": "hand-offs given back to the assistant", "feedback": "feedback questions asked"}
+
+
+@dataclass
+class OnceReport:
+    """What one burst did: when, as whom, on which channels; each job's result (None: another process holds
+    the scheduler lease); the dispatcher's totals; the campaigns that became done."""
+
+    at: datetime
+    worker: str
+    channels: list[str]
+    jobs: dict[str, Any] | None
+    stats: DispatchStats
+    done: list[str] = field(default_factory=list)
+
+
+def default_worker() -> str:
+    """This burst's claim name: host and process, so it never takes a running ``serve``'s leftovers for its own."""
+    return f"once-{socket.gethostname()}-{os.getpid()}"
+
+
+async def run_once(settings: Settings, *, worker: str | None = None, role: str = "all") -> OnceReport:
+    """Run the scheduler's jobs once, send what is due, close what finished; the report."""
+    async with db.database(settings.db_url), open_channels(settings) as channels:
+        running = set(await campaign_rows.keys("running"))
+        scheduler = campaign_scheduler(settings, build_writer(settings), channels, role=role)
+        lease = Lease(settings.db_url)
+        results = None
+        if await lease.try_acquire():
+            try:
+                results = await scheduler.run_once()
+            finally:
+                await lease.release()
+        name = worker or default_worker()
+        stats = await campaign_dispatcher(settings, channels, worker=name).drain()
+        await jobs.finish(datetime.now(UTC))  # the sends may have been the last a campaign's steps owed
+        done = [key for key in await campaign_rows.keys("done") if key in running]
+        return OnceReport(datetime.now(UTC), name, sorted(channels), results, stats, done)
+
+
+def summary(report: OnceReport) -> list[str]:
+    """The report in lines for people."""
+    channels = ", ".join(report.channels) or "none"
+    lines = [f"serve --once at {report.at:%Y-%m-%d %H:%M} UTC as {report.worker}: channels {channels}"]
+    if report.jobs is None:
+        lines.append("jobs: not run here (another process holds the scheduler lease and runs them)")
+    else:
+        for job, result in report.jobs.items():
+            lines.append(_job_line(job, result))
+    s = report.stats
+    lines.append(
+        f"sent {s.sent:,}, failed {s.failed:,}, skipped {s.skipped:,}, unknown {s.unknown:,}, requeued {s.requeued:,}"
+    )
+    if s.paused:
+        lines.append(f"paused by the error ceiling: campaigns {', '.join(map(str, s.paused))}")
+    lines.append(f"campaigns done: {', '.join(report.done) or 'none'}")
+    return lines
+
+
+def _job_line(job: str, result: Any) -> str:
+    if job == "housekeeping":
+        return (
+            f"housekeeping: {result['unknown']:,} stale claims now unknown, {result['notices']:,} order notices queued,"
+            f" {result['done']:,} campaigns done"
+        )
+    if job == "follow_ups":
+        planned = ", ".join(f"{key} {n:,}" for key, n in result.items() if n)
+        return f"follow-ups planned: {planned or 'none'}"
+    if job == "recurring":
+        return f"recurring runs planned: {', '.join(f'{key} {step}' for key, step in result.items()) or 'none'}"
+    return f"{WORDS.get(job, job)}: {result}"
