@@ -9,12 +9,12 @@ now: a journey that ended stays ended.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from campaigns.definition import AnyOf, Campaign, FollowUp
+from campaigns.step_text import MAIN, follow_up_step
 from campaigns.timing import parse_delay
-
-MAIN = "main"
 
 
 def before(moment: str, base: str, delta: timedelta, dialect: str) -> str:
@@ -66,14 +66,15 @@ def stops(campaign: Campaign) -> list[str]:
     return [*campaign.stop_when, *(["opted_out"] if "opted_out" not in campaign.stop_when else [])]
 
 
-def stopped_sql(campaign: Campaign, campaign_id: str, previous: str) -> str:
-    """SQL over ``d`` (a row of step ``previous``): the customer's journey has ended, by ``stop_when`` since the
-    campaign first reached them (the main message's send), or by an opt-out whenever it came."""
+def stopped_sql(campaign: Campaign, campaign_id: str, journey: str | None) -> str:
+    """SQL over ``d``: the customer's journey has ended, by ``stop_when`` since it reached them (the send of its
+    first step: the main message, or a recurring campaign's run), or by an opt-out whenever it came. ``journey``
+    is None when ``d`` is the row of that first step, else the placeholder of the first step's name."""
     first = (
         "d.sent_at"
-        if previous == MAIN
+        if journey is None
         else f"(SELECT MIN(f.sent_at) FROM delivery f WHERE f.campaign_id = {campaign_id}"
-        " AND f.customer_id = d.customer_id)"
+        f" AND f.customer_id = d.customer_id AND f.step = {journey})"
     )
     parts = []
     for reason in stops(campaign):
@@ -88,17 +89,25 @@ def follow_up_delay(follow_up: FollowUp) -> timedelta:
     return parse_delay(follow_up.after)
 
 
-def planned_follow_ups(campaign: Campaign) -> list[FollowUp]:
-    """The follow-ups a sweep plans: the campaign's, or none for a recurring (cron) one, whose runs have none."""
-    return [] if campaign.schedule is not None and campaign.schedule.cron else list(campaign.follow_ups)
+@dataclass(frozen=True)
+class Link:
+    """One follow-up in one journey: the step it comes after, the follow-up, the step it is planned as, and the
+    journey's first step (``main``, or the run of a recurring campaign that opened it)."""
+
+    previous: str
+    follow_up: FollowUp
+    step: str
+    journey: str = MAIN
 
 
-def chain(campaign: Campaign) -> list[tuple[str, FollowUp]]:
-    """Each follow-up with the step it comes after: the main message, then each follow-up in order."""
-    previous, out = MAIN, []
-    for follow_up in planned_follow_ups(campaign):
-        out.append((previous, follow_up))
-        previous = follow_up.id
+def chain(campaign: Campaign, journey: str = MAIN) -> list[Link]:
+    """The follow-ups of the journey that ``journey`` opens, each after the step before it: its first step, then
+    each follow-up in order (in a recurring campaign's run, as steps of that run: ``run-<id>/<follow-up>``)."""
+    previous, out = journey, []
+    for follow_up in campaign.follow_ups:
+        step = follow_up_step(journey, follow_up.id)
+        out.append(Link(previous, follow_up, step, journey))
+        previous = step
     return out
 
 

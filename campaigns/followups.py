@@ -12,6 +12,9 @@ it again, late, or from two processes, adds nobody twice and decides nobody diff
 ``CHUNK`` customers (by id, walked on the unique index), each its own short statement: a follow-up to a million
 customers never holds the database's write lock for long, and the dispatcher can send the first slice while
 later ones are planned. The new rows are ``planned``: the scheduler then gives them their due time and copy.
+
+A recurring campaign's every run opens a journey of its own: its follow-ups are steps of that run
+(``run-20270608T0800Z/nudge``), judged from the run's send, and ``stop_when`` counts from that send too.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from campaigns.conditions import chain, follow_up_delay, stopped_sql, successor_missing, when_sql
-from campaigns.definition import Campaign, FollowUp
+from campaigns.conditions import Link, chain, follow_up_delay, stopped_sql, successor_missing, when_sql
+from campaigns.definition import Campaign
+from campaigns.step_text import MAIN, RUN_PREFIX
 from storage.db import dialect
 from storage.sql import Params, execute, fetch
 
@@ -58,29 +62,42 @@ async def _bounds(campaign_id: int, step: str, after: int | None) -> tuple[int, 
     return int(first[0][0]), int(end[0][0])
 
 
+async def links(campaign: Campaign, campaign_id: int) -> list[Link]:
+    """Every follow-up of every journey the campaign opened: the main message's, or each run's of a recurring one."""
+    if campaign.schedule is None or not campaign.schedule.cron or not campaign.follow_ups:
+        return chain(campaign, MAIN)
+    q = Params(dialect())
+    runs = await fetch(
+        f"SELECT DISTINCT step FROM delivery WHERE campaign_id = {q.add(campaign_id)}"
+        f" AND step LIKE {q.text(RUN_PREFIX + '%')} AND step NOT LIKE {q.text('%/%')} ORDER BY step",
+        q.values,
+    )
+    return [link for (run,) in runs for link in chain(campaign, str(run))]
+
+
 async def sweep(campaign: Campaign, campaign_id: int, *, now: datetime) -> SweepResult:
-    """Plan every follow-up whose customers' windows have closed, for those its condition selects."""
+    """Plan every follow-up whose customers' windows have closed, for those its condition selects; rows planned
+    per step."""
     result = SweepResult()
-    for previous, follow_up in chain(campaign):
+    for link in await links(campaign, campaign_id):
         planned, after = 0, None
-        while (bounds := await _bounds(campaign_id, previous, after)) is not None:
+        while (bounds := await _bounds(campaign_id, link.previous, after)) is not None:
             started = time.perf_counter()
-            planned += await _plan(campaign, campaign_id, follow_up, previous, bounds, now)
+            planned += await _plan(campaign, campaign_id, link, bounds, now)
             result.slices += 1
             result.longest = max(result.longest, time.perf_counter() - started)
             after = bounds[1]
-        result.planned[follow_up.id] = planned
+        result.planned[link.step] = planned
     return result
 
 
-async def _plan(
-    campaign: Campaign, campaign_id: int, follow_up: FollowUp, previous: str, bounds: tuple[int, int], now: datetime
-) -> int:
+async def _plan(campaign: Campaign, campaign_id: int, link: Link, bounds: tuple[int, int], now: datetime) -> int:
     """One follow-up's new rows among the customers of ``bounds`` (inclusive ids) whose window has closed."""
     q = Params(dialect())
-    cid, step, prev = q.add(campaign_id), q.text(follow_up.id), q.text(previous)
+    cid, step, prev = q.add(campaign_id), q.text(link.step), q.text(link.previous)
+    journey = None if link.previous == link.journey else q.text(link.journey)
     low, high = q.add(bounds[0]), q.add(bounds[1])
-    cutoff = q.moment(now - follow_up_delay(follow_up))
+    cutoff = q.moment(now - follow_up_delay(link.follow_up))
     at = q.moment(now)
     if q.dialect == "postgres":
         cutoff, at = f"CAST({cutoff} AS TIMESTAMPTZ)", f"CAST({at} AS TIMESTAMPTZ)"
@@ -93,7 +110,7 @@ async def _plan(
         f" AND d.status = 'sent' AND d.sent_at <= {cutoff}"
         # already planned (an earlier sweep): skip before any condition is evaluated
         f" AND {successor_missing(step, cid)}"
-        f" AND {when_sql(follow_up, cid, q.dialect)} AND NOT {stopped_sql(campaign, cid, previous)}"
+        f" AND {when_sql(link.follow_up, cid, q.dialect)} AND NOT {stopped_sql(campaign, cid, journey)}"
         " ON CONFLICT (campaign_id, step, customer_id) DO NOTHING"
     )
     return await execute(sql, q.values)

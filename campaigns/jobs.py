@@ -6,7 +6,8 @@
 
 * housekeeping: claims of a dispatcher that stopped answering become ``unknown`` (never resent), order notices
   recorded but not queued (a crash between the two) are queued, finished campaigns become ``done``;
-* follow-ups: each running campaign's follow-ups are swept (:mod:`campaigns.followups`), their new rows given
+* follow-ups: each running campaign's follow-ups (each run's, in a recurring one) are swept
+  (:mod:`campaigns.followups`), their new rows given
   their due time in each customer's zone (the schedule's window and local time, the shop's quiet hours) and
   their copy, and queued for the dispatcher;
 * recurring runs: the due run of each running cron campaign is planned, timed and written.
@@ -22,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 from campaigns import recurring
 from campaigns.compose import write_copy
-from campaigns.conditions import planned_follow_ups
 from campaigns.definition import Campaign
 from campaigns.due import Span, set_due_times
 from campaigns.followups import sweep
@@ -89,7 +89,7 @@ async def follow_ups(
     now = datetime.now(UTC)
     planned: dict[str, int] = {}
     async for row, campaign in _running("follow-ups"):
-        steps = len(planned_follow_ups(campaign))
+        steps = len(campaign.follow_ups)
         if not steps:
             continue
         if row.follow_up_steps != steps:  # registered before the count was kept

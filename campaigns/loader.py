@@ -14,6 +14,7 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from campaigns.definition import Campaign
 from campaigns.readiness import Shop, readiness_problems
+from campaigns.step_text import RUN_PREFIX, STEP_MAX, follow_up_step
 from campaigns.templates import available, template_problems
 from campaigns.wording import Loc, explain, unknown
 from segments.definitions import Definitions
@@ -190,6 +191,7 @@ def _references(
     if categories is not None and isinstance(category, str) and category not in categories:
         yield ("products", "recommend", "category"), None, unknown("category", category, sorted(categories))
     yield from _variant_steps(data)
+    yield from _run_steps(data)
     for key, what in (("variants", "variant"), ("follow_ups", "step")):
         first: dict[Any, int] = {"main": -1} if key == "follow_ups" else {}
         for i, item in _items(data, key):
@@ -201,6 +203,22 @@ def _references(
                 yield (key, i, "id"), None, f"{what} id {ident!r} is already taken by {where}"
             else:
                 first[ident] = i
+
+
+def _run_steps(data: Any) -> Iterator[tuple[Loc, int | None, str]]:
+    """In a recurring campaign, follow-up ids too long for the step of a run's follow-up (``run-<id>/<follow-up>``)."""
+    if not isinstance(_get(data, "schedule", "cron"), str):
+        return
+    longest = STEP_MAX - len(follow_up_step(RUN_PREFIX + "20270111T0800Z", ""))
+    for i, follow_up in _items(data, "follow_ups"):
+        ident = _get(follow_up, "id")
+        if isinstance(ident, str) and len(ident) > longest:
+            yield (
+                ("follow_ups", i, "id"),
+                None,
+                f"a recurring campaign sends each run's follow-up as step 'run-<run>/{ident}', which must fit"
+                f" {STEP_MAX} characters: shorten the id to {longest} characters at most",
+            )
 
 
 def _variant_steps(data: Any) -> Iterator[tuple[Loc, int | None, str]]:

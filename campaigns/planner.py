@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from campaigns.audience_sql import AudienceSql, audience_sql
-from campaigns.conditions import planned_follow_ups
 from campaigns.definition import Campaign
 from campaigns.suppression import Unhappy, unhappy_sql
 from segments.audience import compiler_for
@@ -62,7 +61,7 @@ def yaml_hash(yaml_text: str) -> str:
 async def register(campaign: Campaign, yaml_text: str) -> int:
     """Create or update the campaign's row (by key); return its id. A running or closed one keeps its YAML."""
     digest = yaml_hash(yaml_text)
-    steps = len(planned_follow_ups(campaign))
+    steps = len(campaign.follow_ups)
     row, created = await CampaignRow.get_or_create(
         key=campaign.id,
         defaults={"name": campaign.name, "yaml": yaml_text, "yaml_hash": digest, "follow_up_steps": steps},

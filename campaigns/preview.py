@@ -39,9 +39,7 @@ class UnknownStep(ValueError):
 
 
 def steps(campaign: Campaign) -> list[str]:
-    """The steps a customer can get: the main message, then each follow-up (a recurring campaign has none)."""
-    if campaign.schedule is not None and campaign.schedule.cron:
-        return [MAIN]
+    """The steps a customer can get: the main message (each run's, in a recurring campaign), then each follow-up."""
     return [MAIN, *(f.id for f in campaign.follow_ups)]
 
 

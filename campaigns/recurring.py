@@ -4,8 +4,8 @@ A run's step is ``run-`` and the run id (``run-20270105T0900Z``, the fire time i
 (campaign, step, customer) makes each run reach a customer at most once, and a run is never planned twice.
 The campaign row keeps ``next_run_at``: launching sets it, each run moves it on, and it becomes None after
 ``end_at``, when the campaign can finish. Runs missed while nothing was running are coalesced: the latest
-one is planned at once, the older ones are not (a newsletter is not sent three times in a row). Follow-ups
-are not planned for recurring campaigns.
+one is planned at once, the older ones are not (a newsletter is not sent three times in a row). Each run opens
+a journey of its own: its follow-ups are planned by the sweep as steps of the run (``run-20270105T0900Z/nudge``).
 """
 
 from __future__ import annotations

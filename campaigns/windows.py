@@ -5,7 +5,9 @@ A customer's window for a follow-up is open from the send of the step before it 
 message: every row is final, no window is open for a customer whose journey goes on, and no window that has
 closed still owes its follow-up to the sweep. Only this module closes such a campaign, because only a process
 that reads the campaign's file knows its steps: the dispatcher's ``finish_campaigns`` leaves campaigns with
-follow-ups alone, so a worker that only sends can never end one early.
+follow-ups alone, so a worker that only sends can never end one early. A recurring campaign's runs each open a
+journey with follow-ups of its own (:func:`campaigns.followups.links`); it is done when, past ``end_at``, no run
+is left and no journey can still produce a message.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from campaigns.conditions import chain, follow_up_delay, stopped_sql, successor_missing, when_sql
+from campaigns.conditions import Link, follow_up_delay, stopped_sql, successor_missing, when_sql
 from campaigns.definition import Campaign, FollowUp
+from campaigns.followups import links
 from storage.db import dialect
 from storage.outbox import FINAL
 from storage.sql import Params, execute, fetch
@@ -26,11 +29,13 @@ PENDING = ("planned", "queued", "sending")
 class StepAhead:
     """One follow-up as it stands: customers with an open window, when the next and the last of those close,
     windows closed and still to be planned (the next sweep does), and rows of the step before it not sent
-    yet (their windows open when they are)."""
+    yet (their windows open when they are). ``journey``: the step that opened its journey (``main``, or a run)."""
 
     step: str
     previous: str
     after: timedelta
+    follow_up: FollowUp
+    journey: str
     open: int = 0
     next_close: datetime | None = None
     last_close: datetime | None = None
@@ -43,45 +48,47 @@ def _moment(value: object) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[return-value]
 
 
-def _customers(
-    campaign: Campaign, campaign_id: int, previous: str, follow_up: FollowUp, now: datetime, q: Params, *, open_: bool
-) -> str:
-    """SQL: ``FROM`` the sent rows of ``previous`` whose customer's journey goes on and who have no row of the
-    follow-up yet, with a window still open (``open_``) or closed with the follow-up owed."""
-    cid, prev, step = q.add(campaign_id), q.text(previous), q.text(follow_up.id)
+def _customers(campaign: Campaign, campaign_id: int, link: Link, now: datetime, q: Params, *, open_: bool) -> str:
+    """SQL: ``FROM`` the sent rows of the step before the link's follow-up whose customer's journey goes on and
+    who have no row of the follow-up yet, with a window still open (``open_``) or closed with the follow-up owed."""
+    cid, prev, step = q.add(campaign_id), q.text(link.previous), q.text(link.step)
+    journey = None if link.previous == link.journey else q.text(link.journey)
+    follow_up = link.follow_up
     cutoff = q.moment(now - follow_up_delay(follow_up))
     if q.dialect == "postgres":
         cutoff = f"CAST({cutoff} AS TIMESTAMPTZ)"
     window = f"d.sent_at > {cutoff}" if open_ else f"d.sent_at <= {cutoff} AND {when_sql(follow_up, cid, q.dialect)}"
     return (
         f"FROM delivery d WHERE d.campaign_id = {cid} AND d.step = {prev} AND d.status = 'sent' AND {window}"
-        f" AND {successor_missing(step, cid)} AND NOT {stopped_sql(campaign, cid, previous)}"
+        f" AND {successor_missing(step, cid)} AND NOT {stopped_sql(campaign, cid, journey)}"
     )
 
 
 async def ahead(campaign: Campaign, campaign_id: int, *, now: datetime) -> list[StepAhead]:
-    """Each follow-up's open windows, owed follow-ups and waiting rows at ``now``."""
+    """Each follow-up's open windows, owed follow-ups and waiting rows at ``now``, journey by journey."""
     found = []
-    for previous, follow_up in chain(campaign):
+    for link in await links(campaign, campaign_id):
         q = Params(dialect())
-        opened = _customers(campaign, campaign_id, previous, follow_up, now, q, open_=True)
+        opened = _customers(campaign, campaign_id, link, now, q, open_=True)
         [(count, first, last)] = await fetch(f"SELECT COUNT(*), MIN(d.sent_at), MAX(d.sent_at) {opened}", q.values)
         q = Params(dialect())
-        owed = _customers(campaign, campaign_id, previous, follow_up, now, q, open_=False)
+        owed = _customers(campaign, campaign_id, link, now, q, open_=False)
         [(due,)] = await fetch(f"SELECT COUNT(*) {owed}", q.values)
         q = Params(dialect())
         [(waiting, until)] = await fetch(
-            "SELECT COUNT(*), MAX(COALESCE(next_attempt_at, due_at)) FROM delivery"
-            f" WHERE campaign_id = {q.add(campaign_id)} AND step = {q.text(previous)} AND status IN {q.texts(PENDING)}",
+            "SELECT COUNT(*), MAX(COALESCE(next_attempt_at, due_at)) FROM delivery WHERE campaign_id ="
+            f" {q.add(campaign_id)} AND step = {q.text(link.previous)} AND status IN {q.texts(PENDING)}",
             q.values,
         )
-        delay, first_at, last_at = follow_up_delay(follow_up), _moment(first), _moment(last)
+        delay, first_at, last_at = follow_up_delay(link.follow_up), _moment(first), _moment(last)
         next_close, last_close = (first_at + delay, last_at + delay) if first_at and last_at else (None, None)
         found.append(
             StepAhead(
-                follow_up.id,
-                previous,
+                link.step,
+                link.previous,
                 delay,
+                link.follow_up,
+                link.journey,
                 int(count),
                 next_close,
                 last_close,
@@ -99,7 +106,7 @@ def last_fire(steps: list[StepAhead], now: datetime) -> tuple[datetime | None, b
     moments: list[datetime] = []
     later = False
     for i, step in enumerate(steps):
-        rest = sum((s.after for s in steps[i + 1 :]), timedelta())
+        rest = sum((s.after for s in steps[i + 1 :] if s.journey == step.journey), timedelta())
         if step.last_close is not None:
             moments.append(step.last_close + rest)
         if step.due:
@@ -117,11 +124,10 @@ async def close_if_done(campaign: Campaign, campaign_id: int, *, now: datetime) 
     cid, at = q.add(campaign_id), q.moment(now)
     final = ", ".join(f"'{s}'" for s in FINAL)
     checks = [f"NOT EXISTS (SELECT 1 FROM delivery d WHERE d.campaign_id = {cid} AND d.status NOT IN ({final}))"]
+    chained = await links(campaign, campaign_id)
     for open_ in (True, False):  # open windows first: while any is, the dearer check of owed ones is skipped
-        for previous, follow_up in chain(campaign):
-            checks.append(
-                f"NOT EXISTS (SELECT 1 {_customers(campaign, campaign_id, previous, follow_up, now, q, open_=open_)})"
-            )
+        for link in chained:
+            checks.append(f"NOT EXISTS (SELECT 1 {_customers(campaign, campaign_id, link, now, q, open_=open_)})")
     sql = (
         f"UPDATE campaign SET status = 'done', updated_at = {at} WHERE id = {cid} AND status = 'running'"
         f" AND next_run_at IS NULL AND {' AND '.join(checks)}"

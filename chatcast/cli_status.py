@@ -25,9 +25,10 @@ def status_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(h
             row = await campaign_rows.by_key(campaign)
             if row is None:
                 raise UserError(f"no campaign {campaign!r} (launch it first)")
-            ahead = (
-                await _ahead(row.yaml, int(row.id), row.status, datetime.now(UTC)) if row.kind == "marketing" else []
-            )
+            now = datetime.now(UTC)
+            ahead = await _ahead(row.yaml, int(row.id), row.status, now) if row.kind == "marketing" else []
+            if row.next_run_at is not None and row.status not in ("done", "cancelled"):
+                ahead.append(f"the next run is due {_when(row.next_run_at)}")
             return row.status, await campaign_rows.counts(row.id), ahead
 
     status, counts, ahead = run(ctx, go())
@@ -52,11 +53,14 @@ async def _ahead(yaml: str, campaign_id: int, status: str, now: datetime) -> lis
     if status in ("done", "cancelled"):
         return [f"no step is ahead: the campaign is {status}"] if campaign.follow_ups else []
     steps = await windows.ahead(campaign, campaign_id, now=now)
-    if not any(s.open or s.due or s.waiting for s in steps):
+    live = {s.journey for s in steps if s.open or s.due or s.waiting}  # a recurring campaign's runs still going
+    if not live:
         return ["no follow-up can fire any more"] if steps else []
-    lines, earlier = ["follow-ups ahead:"], False
-    for step, follow_up in zip(steps, campaign.follow_ups, strict=True):
-        when = ", ".join(w if isinstance(w, str) else f"any of {' or '.join(w.any)}" for w in follow_up.when)
+    lines, earlier, journey = ["follow-ups ahead:"], False, ""
+    for step in (s for s in steps if s.journey in live):
+        if step.journey != journey:
+            earlier, journey = False, step.journey
+        when = ", ".join(w if isinstance(w, str) else f"any of {' or '.join(w.any)}" for w in step.follow_up.when)
         parts = []
         if step.open == 1 and step.last_close:
             parts.append(f"1 customer with an open window: it can fire {_when(step.last_close)}")
@@ -72,9 +76,9 @@ async def _ahead(yaml: str, campaign_id: int, status: str, now: datetime) -> lis
         said = "; ".join(parts) or (f"once the {step.previous} messages go out" if earlier else "nothing ahead")
         earlier = earlier or bool(parts)
         lines.append(
-            f"  {step.step} ({follow_up.after} after {step.previous}{', when ' + when if when else ''}): {said}"
+            f"  {step.step} ({step.follow_up.after} after {step.previous}{', when ' + when if when else ''}): {said}"
         )
-    last, later = windows.last_fire(steps, now)
+    last, later = windows.last_fire([s for s in steps if s.journey in live], now)
     if last is not None:
         lines.append(f"the last follow-up can fire {'not before ' if later else 'at '}{_when(last)}")
     return lines

@@ -106,10 +106,33 @@ async def test_chained_follow_ups_keep_it_open_until_the_last_window_closed(data
     assert await close_if_done(definition, campaign_id, now=closed)
 
 
-async def test_campaigns_without_follow_ups_and_recurring_ones_finish_by_their_rows(database: str) -> None:
+async def test_campaigns_without_follow_ups_finish_by_their_rows(database: str) -> None:
     plain = await running(campaign())
     await journey("ann", plain)
-    cron = campaign(step("reminder", "1d")).model_copy(update={"id": "weekly", "schedule": Schedule(cron="0 9 * * 1")})
-    weekly = await register(cron, "{}")
-    assert (await CampaignRow.get(id=weekly)).follow_up_steps == 0  # its runs have no follow-ups
     assert await outbox.finish_campaigns(NOW) == [plain]
+
+
+async def test_a_recurring_campaign_is_done_after_its_last_run_once_no_runs_follow_up_can_fire(database: str) -> None:
+    cron = campaign(step("reminder", "1d")).model_copy(update={"id": "weekly", "schedule": Schedule(cron="0 9 * * 1")})
+    weekly = await running(cron)
+    assert (await CampaignRow.get(id=weekly)).follow_up_steps == 1  # each run's journey has the reminder
+    run = "run-20270405T0900Z"
+    ann = await Customer.create(external_id="ann", name="Ann", opted_in_at=SENT - timedelta(days=30))
+    await Delivery.create(
+        campaign_id=weekly,
+        step=run,
+        customer=ann,
+        channel="telegram",
+        address="ann",
+        status="sent",
+        sent_at=NOW,
+        text="t",
+    )
+    assert await outbox.finish_campaigns(NOW) == []  # every row is final, yet the run's reminder is ahead
+    assert await finish(NOW + timedelta(days=2)) == []  # her window closed: the reminder is owed
+    assert (await sweep(cron, weekly, now=NOW + timedelta(days=2))).planned == {f"{run}/reminder": 1}
+    await sent(weekly, f"{run}/reminder", NOW + timedelta(days=2))
+    await CampaignRow.filter(id=weekly).update(next_run_at=NOW + timedelta(days=5))
+    assert await finish(NOW + timedelta(days=2)) == []  # a run is still ahead
+    await CampaignRow.filter(id=weekly).update(next_run_at=None)  # past end_at
+    assert await finish(NOW + timedelta(days=2)) == ["weekly"]

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from campaigns import followups
-from campaigns.definition import Campaign, FollowUp, Message
+from campaigns.definition import Campaign, FollowUp, Message, Schedule
 from campaigns.followups import sweep
 from storage.models import Campaign as CampaignRow
 from storage.models import Customer, Delivery, Event, Order
@@ -141,6 +141,39 @@ async def test_the_second_follow_up_waits_for_the_first_to_be_sent(database: str
     await Delivery.filter(step="reminder").update(status="sent", sent_at=NOW)
     assert (await sweep(definition, row.id, now=NOW + timedelta(hours=23))).planned == {"reminder": 0, "last-call": 0}
     assert (await sweep(definition, row.id, now=NOW + timedelta(days=1))).planned == {"reminder": 0, "last-call": 1}
+
+
+async def run_journey(key: str, campaign_id: int, run: str, sent_at: datetime) -> Customer:
+    """A customer (made on first need) who got a recurring campaign's ``run`` at ``sent_at``."""
+    customer, _ = await Customer.get_or_create(
+        external_id=key, defaults={"name": key, "opted_in_at": SENT - timedelta(days=30)}
+    )
+    await Delivery.create(
+        campaign_id=campaign_id, step=run, customer=customer, channel="telegram", address=key, status="sent",
+        sent_at=sent_at, text="t",
+    )  # fmt: skip
+    return customer
+
+
+async def test_each_run_of_a_recurring_campaign_has_follow_ups_of_its_own(database: str) -> None:
+    row = await CampaignRow.create(key="weekly", name="Weekly", yaml="", yaml_hash="", status="running")
+    definition = campaign(step("nudge", "2d", "not_clicked"), step("last", "1d"), stop_when=["purchased"])
+    definition = definition.model_copy(update={"schedule": Schedule(cron="0 9 * * 1")})
+    first, second = "run-20270331T0900Z", "run-20270407T0900Z"
+    ann = await run_journey("ann", row.id, first, SENT - timedelta(days=7))
+    await Order.create(external_id="o-ann", customer=ann, ordered_at=SENT - timedelta(days=5), total=10, currency="EUR")
+    await run_journey("ann", row.id, second, SENT)  # she bought after the first run: its journey ended, not this one
+    bob = await run_journey("bob", row.id, first, SENT - timedelta(days=7))
+    await run_journey("bob", row.id, second, SENT)
+    await Event.create(type="clicked", customer=bob, campaign_id=row.id, at=SENT + timedelta(hours=1))
+    result = await sweep(definition, row.id, now=NOW)
+    assert result.planned == {f"{first}/nudge": 1, f"{first}/last": 0, f"{second}/nudge": 1, f"{second}/last": 0}
+    assert await planned(row.id, f"{first}/nudge") == {"bob"}  # clicked in the second run's window, not the first's
+    assert await planned(row.id, f"{second}/nudge") == {"ann"}
+    await Delivery.filter(step=f"{first}/nudge").update(status="sent", sent_at=NOW)
+    later = await sweep(definition, row.id, now=NOW + timedelta(days=1))
+    assert later.planned[f"{first}/last"] == 1 and await planned(row.id, f"{first}/last") == {"bob"}
+    assert (await sweep(definition, row.id, now=NOW + timedelta(days=1))).total == 0  # nobody twice
 
 
 YAML = """\

@@ -7,6 +7,7 @@ import pytest
 
 from campaigns.compose import Briefs
 from campaigns.loader import CampaignError, parse_campaign
+from campaigns.preview import steps
 from campaigns.step_text import describe
 from segments.definitions import parse
 
@@ -52,6 +53,14 @@ def words(step: str, variant: str) -> tuple[str, str]:
         ("reminder", "bold", ("Reminder brief.", "Reminder {{ unsubscribe }}")),  # not the variant's main text
         ("reminder", "own", ("Reminder brief.", "Own reminder {{ customer.first_name }} {{ unsubscribe }}")),
         ("last-call", "own", ("Last brief.", "Last {{ unsubscribe }}")),
+        # a recurring run's follow-ups say the follow-up's words, and a variant's own for it
+        ("run-20270405T0900Z/reminder", "bold", ("Reminder brief.", "Reminder {{ unsubscribe }}")),
+        (
+            "run-20270405T0900Z/reminder",
+            "own",
+            ("Reminder brief.", "Own reminder {{ customer.first_name }} {{ unsubscribe }}"),
+        ),
+        ("run-20270405T0900Z/last-call", "plain", ("Last brief.", "Last {{ unsubscribe }}")),
     ],
 )
 def test_each_step_says_its_own_words_whatever_the_variant(step: str, variant: str, expected: tuple[str, str]) -> None:
@@ -98,3 +107,21 @@ def test_a_variant_step_that_names_no_follow_up_is_a_located_error_with_a_hint()
     assert problems(YAML.replace('{template: "Own reminder', '{tone: warm, template: "Own reminder')) == [
         f"spring.yaml:{at}: variants[2].steps.reminder.tone: unknown field 'tone' (known: brief, template)"
     ]
+
+
+def test_a_recurring_campaigns_follow_up_ids_must_leave_room_for_the_run_in_the_step() -> None:
+    long = "a" * 46
+    text = YAML.replace("message: {brief: Main", "schedule: {cron: 0 9 * * 1}\nmessage: {brief: Main").replace(
+        "id: last-call", f"id: {long}"
+    )
+    with pytest.raises(CampaignError) as caught:
+        parse_campaign(text, "weekly.yaml")
+    [problem] = caught.value.problems
+    assert problem.path == "follow_ups[1].id" and "shorten the id to 45 characters at most" in problem.message
+    assert parse_campaign(text.replace(long, long[:45]))  # fits: run-20270405T0900Z/ and 45 make 64
+    assert parse_campaign(YAML.replace("id: last-call", f"id: {long}"))  # not recurring: the id is the step
+
+
+def test_a_recurring_campaigns_runs_have_its_follow_ups_to_preview() -> None:
+    weekly = YAML.replace("message: {brief: Main", "schedule: {cron: 0 9 * * 1}\nmessage: {brief: Main")
+    assert steps(parse_campaign(weekly)) == ["main", "reminder", "last-call"]

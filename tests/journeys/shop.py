@@ -127,6 +127,7 @@ def cast() -> Cast:
         Person("L5", "Gus Moreau", "7205", "Europe/Paris", _lapsed(220)),
         Person("L6", "Hana Kato", "7206", "Asia/Tokyo", _lapsed(300)),
         Person("L7", "Iris Falk", "7207", "Europe/Berlin", _lapsed(260)),
+        Person("L8", "Nora Quist", "7208", "Europe/Berlin", _lapsed(210)),
         Person("A1", "Jon Berg", "7301", "Europe/Berlin", tuple(Buy(100 + 20 * i, "APP-1") for i in range(4))),
     ]
     return Cast({p.key: p for p in people})
