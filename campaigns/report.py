@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from campaigns.attribution import window
-from campaigns.compose import RUN_PREFIX
 from campaigns.experiments import Experiment, experiments
+from campaigns.step_text import RUN_PREFIX, opens_journey
 from storage import reports
 from storage.models import Campaign as CampaignRow
 from storage.reports import FunnelCell
@@ -196,20 +196,24 @@ def _by(cells: Iterable[FunnelCell], dimension: str) -> dict[str, Funnel]:
 
 
 async def build(row: CampaignRow, *, first_step: str = "main") -> Report:
-    """The report of one campaign (conversions within its attribution window)."""
+    """The report of one campaign (conversions within its attribution window). The A/B, the lift and the tests
+    judge the first step: the main message, or each run of a recurring campaign (each run's groups counted over
+    its own span), never the follow-ups."""
     span = window(row)
     cells = await reports.funnel_cells(int(row.id))
     total = Funnel()
     for cell in cells:
         total.add(cell)
     by = {dimension: _by(cells, dimension) for dimension in DIMENSIONS}
-    first = [c for c in cells if c.step == first_step]
+    firsts = sorted({c.step for c in cells if c.step.startswith(RUN_PREFIX) and opens_journey(c.step)}) or [first_step]
+    first = [c for c in cells if c.step in firsts]
     variants = {name: rate(f.converted, f.sent) for name, f in _by(first, "variant").items() if f.sent}
     names = list(variants)
     ab = [compare(names[0], variants[names[0]], other, variants[other]) for other in names[1:]]
-    groups = await reports.holdout_groups(int(row.id), first_step, span)
-    treated = rate(groups.sent_bought, groups.sent) if groups.sent else None
-    held = rate(groups.holdout_bought, groups.holdout) if groups.holdout else None
+    groups = [await reports.holdout_groups(int(row.id), step, span) for step in firsts]
+    sent, held_out = sum(g.sent for g in groups), sum(g.holdout for g in groups)
+    treated = rate(sum(g.sent_bought for g in groups), sent) if sent else None
+    held = rate(sum(g.holdout_bought for g in groups), held_out) if held_out else None
     lift = compare("holdout", held, "treated", treated) if treated and held else None
     return Report(
         key=row.key,
@@ -224,5 +228,5 @@ async def build(row: CampaignRow, *, first_step: str = "main") -> Report:
         held=held,
         daily=await reports.daily(int(row.id)),
         attribution_days=span.days,
-        experiments=experiments(c for c in cells if c.step == first_step or c.step.startswith(RUN_PREFIX)),
+        experiments=experiments(first),
     )

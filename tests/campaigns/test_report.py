@@ -110,3 +110,34 @@ def test_the_statistics_are_statsmodels_and_call_a_clear_winner() -> None:
 
 def test_an_empty_funnel_has_no_rates() -> None:
     assert Funnel().rates["click_rate"] is None
+
+
+async def test_a_recurring_campaign_is_judged_over_every_run_and_not_over_the_runs_follow_ups(database: str) -> None:
+    campaign = await Campaign.create(key="weekly", name="Weekly", yaml=YAML, yaml_hash="h", status="running")
+    first, second = "run-20270503T0900Z", "run-20270510T0900Z"
+    runs = {first: T0, second: T0 + timedelta(days=7)}
+    n = 0
+    for run, at in runs.items():  # each run: 3 sent A, 2 sent B, 2 held out
+        for variant, status in (("A", "sent"),) * 3 + (("B", "sent"),) * 2 + (("A", "holdout"),) * 2:
+            n += 1
+            sent_at = at if status == "sent" else None
+            d = await _delivery(campaign, n, step=run, variant=variant, status=status, sent_at=sent_at)
+            if n in (1, 4, 9):  # an A and a B customer of the first run, an A customer of the second buy
+                await _event("converted", d, at + timedelta(hours=1), total=20.0, order=f"o{n}")
+                await Order.create(
+                    external_id=f"o{n}", customer_id=d.customer_id, ordered_at=at + timedelta(hours=1), total=20
+                )  # type: ignore[attr-defined]
+            if n == 6:  # a held-out customer of the first run buys too
+                await Order.create(
+                    external_id="o6", customer_id=d.customer_id, ordered_at=at + timedelta(hours=2), total=20
+                )  # type: ignore[attr-defined]
+        # a run's follow-up, sent to its first customer, converts: it is no first message
+        nudge = await Delivery.create(campaign=campaign, customer_id=(await Customer.get(external_id=f"c{n - 6}")).id,
+                                      address="x", step=f"{run}/nudge", channel="telegram", variant="B",
+                                      persona="runner", status="sent", sent_at=at + timedelta(days=3))  # fmt: skip
+        await _event("converted", nudge, at + timedelta(days=3, hours=1), total=20.0, order=f"n{n}")
+    report = await build(campaign)
+    assert {k: (r.successes, r.trials) for k, r in report.variants.items()} == {"A": (2, 6), "B": (1, 4)}
+    assert report.treated is not None and (report.treated.successes, report.treated.trials) == (3, 10)
+    assert report.held is not None and (report.held.successes, report.held.trials) == (1, 4)
+    assert report.by["step"][f"{first}/nudge"].converted == 1
