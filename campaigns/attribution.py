@@ -1,13 +1,16 @@
 """Attribution: an order is credited to the campaign step that touched the customer last before it, within that
-campaign's ``attribution_days``; recorded once as a ``converted`` event (a re-sent webhook changes nothing)."""
+campaign's ``attribution_days``; recorded once as a ``converted`` event (a re-sent webhook changes nothing). Orders
+come by the webhook, one at a time, or by an import, which credits those it was the first to store."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from campaigns.loader import CampaignError, parse_campaign
+from storage.db import dialect
 from storage.models import Campaign, Delivery, Event, Order
+from storage.sql import Params, fetch
 
 MAX_WINDOW = timedelta(days=90)  # the longest attribution_days a campaign may set
 
@@ -61,3 +64,21 @@ async def attribute(order_external_id: str) -> Credit | None:
             )  # fmt: skip
         return credit
     return None
+
+
+async def attribute_stored_since(moment: datetime) -> int:
+    """Credit each order first stored at or after ``moment`` (by an import that began then) as :func:`attribute`
+    credits the webhook's; how many got a credit. Only orders placed after a campaign message reached their
+    customer are looked at, so a shop's history costs one query."""
+    q = Params(dialect())
+    seen = q.moment(moment)
+    if q.dialect == "postgres":
+        seen = f"CAST({seen} AS TIMESTAMPTZ)"
+    rows = await fetch(
+        'SELECT DISTINCT o.external_id FROM "order" o JOIN delivery d ON d.customer_id = o.customer_id'
+        " JOIN campaign c ON c.id = d.campaign_id"
+        f" WHERE o.seen_at >= {seen} AND NOT o.is_return AND c.kind = 'marketing' AND d.status = 'sent'"
+        " AND d.sent_at <= o.ordered_at",
+        q.values,
+    )
+    return sum([await attribute(str(external_id)) is not None for (external_id,) in rows])

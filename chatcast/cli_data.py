@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from campaigns.attribution import attribute_stored_since
 from campaigns.notices import queue_notices
 from chatcast.console import UserError, err, out, run, state
 from chatcast.settings import redact_url
@@ -132,21 +134,27 @@ def _import(
 ) -> None:
     settings = state(ctx).settings
 
-    async def go() -> tuple[ImportReport, int]:
+    async def go() -> tuple[ImportReport, int, int]:
         if not path.is_file():
             raise UserError(f"{path}: no such file")
         async with db.database(settings.db_url):
+            started = datetime.now(UTC)
             report = await import_with_progress(
                 kind, path, fmt=fmt, strict=strict, batch_size=batch, tz=settings.timezone, delimiter=delimiter,
                 encoding=encoding,
             )  # fmt: skip
             # status changes of known orders become order notices; serve's dispatcher sends them
-            return report, await queue_notices(settings.zone) if kind == "orders" else 0
+            notices = await queue_notices(settings.zone) if kind == "orders" else 0
+            # orders the campaigns brought get their credit, as the webhook's do
+            credited = await attribute_stored_since(started) if kind in ("orders", "online-retail") else 0
+            return report, notices, credited
 
-    report, notices = run(ctx, go())
+    report, notices, credited = run(ctx, go())
     print_report(report)
     if notices:
         out.print(f"{notices:,} order notice{'' if notices == 1 else 's'} queued (chatcast serve sends them)")
+    if credited:
+        out.print(f"{credited:,} order{'' if credited == 1 else 's'} credited to campaigns (see chatcast report)")
     if report.bad and strict:
         raise typer.Exit(1)
 

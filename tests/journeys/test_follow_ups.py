@@ -1,11 +1,13 @@
 """A campaign with two follow-ups, lived through the CLI over five days: a shop is imported, the campaign launched
-inside a sending window, a customer presses a button while ``serve`` runs, another buys, and ``serve --once`` is run
-as cron would while the clock travels. Each follow-up reaches exactly the customers its ``when`` selects, in their
-own morning-to-evening window, saying its own words (a variant's own words where the variant gives them); the
-campaign is done only after the last window has closed."""
+inside a sending window with one customer in ten held out, a customer presses a button while ``serve`` runs, another
+buys (and so does the held-out one), and ``serve --once`` is run as cron would while the clock travels. Each
+follow-up reaches exactly the customers its ``when`` selects, in their own morning-to-evening window, saying its own
+words (a variant's own words where the variant gives them); the campaign is done only after the last window has
+closed, and the report counts what happened."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +20,7 @@ CAMPAIGN = """\
 id: spring-journey
 name: Spring journey
 channels: [telegram, slack]
+audience: {holdout: 10%}
 message:
   brief: The spring collection is in.
   template: "Hi {{ customer.first_name }}, the spring collection is in. {{ unsubscribe }}"
@@ -51,6 +54,7 @@ HEADER = "external_id,name,language,timezone,opted_in_at,telegram_chat_id,slack_
 PEOPLE = {  # key: (name, zone, telegram chat or Slack user)
     "C1": ("Ann Ito", "Asia/Tokyo", "5001"),
     "C2": ("Dan Abe", "Asia/Tokyo", "5002"),  # presses "Tell me more": no reminder
+    "C7": ("Gil Mori", "Asia/Tokyo", "5007"),  # held out (one in ten, by the hash of the third customer): buys anyway
     "C3": ("Eve Sato", "Asia/Tokyo", "5003"),  # buys after her reminder: no last call
     "C4": ("Ben Roth", "Europe/Berlin", "5004"),
     "C5": ("Cat Hale", "America/New_York", "U0CAT"),
@@ -108,7 +112,7 @@ def test_follow_ups_reach_the_right_customers_in_their_window_with_their_own_wor
     assert "  last-call / every variant: the follow-up's own brief and template" in validated
 
     launched = cli.ok("campaign", "launch", "spring.yaml", "--segments", "segments.yaml")
-    assert "spring-journey: 5 planned" in launched and "sent 3, failed 0" in launched  # Tokyo is in its window
+    assert "spring-journey: 5 planned, 1 held out" in launched and "sent 3, failed 0" in launched  # Tokyo in window
     variant = {key: ("bold" if m[0][0].startswith("BOLD") else "plain") for key, m in received(chats).items() if m}
     assert set(variant) == {"C1", "C2", "C3"}
 
@@ -135,8 +139,11 @@ def test_follow_ups_reach_the_right_customers_in_their_window_with_their_own_wor
     output = once(cli)
     assert "follow-ups planned: spring-journey 2" in output and "sent 2, failed 0" in output
     clock.to(MONDAY + timedelta(days=2, hours=1, minutes=30))  # 09:30 in Berlin: Eve has bought since
-    (shop / "orders.csv").write_text(ORDER + "W-1,1,C3,2027-04-07T07:55:00+00:00,paid,EUR,RUN-1,1,90\n")
-    cli.ok("import", "orders", "orders.csv")
+    bought = {"C3": "W-1", "C7": "W-2"}  # Eve after her reminder, and Gil, held out
+    rows = [f"{order},1,{key},2027-04-07T07:55:00+00:00,paid,EUR,RUN-1,1,90\n" for key, order in bought.items()]
+    (shop / "orders.csv").write_text(ORDER + "".join(rows))
+    imported = cli.ok("import", "orders", "orders.csv")
+    assert "1 order credited to campaigns" in imported  # Eve's, to her reminder; Gil got no message to credit
     assert "sent 1, failed 0" in once(cli)  # Ben's reminder
 
     clock.to(MONDAY + timedelta(days=3, minutes=30))  # Thursday 07:00: Cat's reminder planned late, due at 09:00
@@ -174,6 +181,7 @@ def test_follow_ups_reach_the_right_customers_in_their_window_with_their_own_wor
         "C4": ["main", "reminder", "last-call"],
         "C5": ["main", "reminder", "last-call"],
         "C6": [],
+        "C7": [],
     }
     for key, steps in expected.items():
         texts = [text for text, _ in said[key]]
@@ -186,3 +194,13 @@ def test_follow_ups_reach_the_right_customers_in_their_window_with_their_own_wor
         zone = ZoneInfo(PEOPLE[key][1])
         for text, at in said[key]:
             assert 9 <= at.astimezone(zone).hour < 20, (key, text, at)
+
+    report = json.loads(cli.ok("report", "campaign", "spring-journey", "--json"))
+    steps = {
+        step: (f["targeted"], f["holdout"], f["sent"], f["clicked"], f["converted"])
+        for step, f in report["by"]["step"].items()
+    }
+    assert steps == {"main": (6, 1, 5, 1, 0), "reminder": (4, 0, 4, 0, 1), "last-call": (3, 0, 3, 0, 0)}
+    assert report["funnel"]["revenue"] == 90 and report["status"] == "done"
+    assert (report["treated"]["trials"], report["treated"]["successes"]) == (5, 1)  # Eve bought within the span
+    assert (report["holdout"]["trials"], report["holdout"]["successes"]) == (1, 1)  # and so did Gil
