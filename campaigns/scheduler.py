@@ -13,6 +13,8 @@ Jobs: housekeeping every ``housekeeping_seconds``; and, when a writer is given, 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +31,16 @@ from campaigns.writer import CopyWriter
 from segments.definitions import Definitions
 
 MISFIRE_GRACE = 3600  # seconds: a job missed while the process was down still runs, once, at start
+log = logging.getLogger(__name__)
+
+
+async def _stoppable(func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """Run a job; a shutdown that cancels it mid-run is no error (its work is idempotent: it runs again)."""
+    try:
+        return await func(*args)
+    except asyncio.CancelledError:
+        log.info("job %s stopped mid-run by the shutdown: it runs again at the next start", func.__name__)
+        return None
 
 
 @dataclass(frozen=True)
@@ -123,10 +135,11 @@ class Scheduler:
         self._started = True
         for job in self.jobs():
             self._scheduler.add_job(
-                job.func,
+                _stoppable,
                 IntervalTrigger(seconds=job.seconds, timezone=UTC),
-                args=list(job.args),
+                args=[job.func, *job.args],
                 id=job.id,
+                name=job.id,
                 next_run_time=datetime.now(UTC),
                 replace_existing=True,
             )
@@ -142,7 +155,8 @@ class Scheduler:
         return bool(self._scheduler.running)
 
     def shutdown(self) -> None:
-        """Stop without waiting for running jobs (their work is idempotent and re-runs at the next start)."""
+        """Stop without waiting for running jobs: they are cancelled (their work is idempotent and re-runs at the
+        next start), which is logged as such, not as an error."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
