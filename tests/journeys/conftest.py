@@ -11,7 +11,9 @@ that time-machine travels. It never writes a status or a timestamp into the data
   checked against the official specs where ``../shared/reference`` has them, else against aiogram's models and the
   methods the Slack sandbox carries out, as ``chatcast sandbox`` does); ``chats.wait(...)`` awaits what a chat shows.
 * ``clock``: the wall clock, moved with ``clock.to(moment)`` and ``clock.shift(delta)`` (it keeps ticking).
-* ``serving()``: ``chatcast serve`` for the length of a ``with`` block (to receive presses and replies).
+* ``serving()``: ``chatcast serve`` for the length of a ``with`` block (to receive presses and replies), polling
+  Telegram, or with ``serving(webhook=True)`` taking its updates at ``/telegram/webhook`` (the Bot API sandbox
+  posts them there, with the secret token of ``CHATCAST_TELEGRAM_WEBHOOK_SECRET``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from chatcast.serve import ServiceState, run_service
 from chatcast.settings import Settings
 from storage import db
 from tests.campaigns.test_best_time import db_truncate
+from tests.chatcast.test_serve import free_port
 from tests.conftest import REFERENCE
 
 T = TypeVar("T")
@@ -186,9 +189,12 @@ def clock() -> Iterator[Clock]:
 
 
 @contextmanager
-def serving() -> Iterator[ServiceState]:
-    """``chatcast serve`` with the environment's settings, on a free loopback port, until the block ends."""
+def serving(*, webhook: bool = False) -> Iterator[ServiceState]:
+    """``chatcast serve`` with the environment's settings, on a free loopback port, until the block ends; with
+    ``webhook``, as ``chatcast serve --public-url`` at that port (Telegram's updates come to its webhook)."""
     ready, box = threading.Event(), {}
+    port = free_port() if webhook else 0
+    public_url = f"http://127.0.0.1:{port}" if webhook else None
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -198,7 +204,10 @@ def serving() -> Iterator[ServiceState]:
             box["state"] = state
             ready.set()
 
-        await run_service(Settings(_env_file=None), host="127.0.0.1", port=0, stop=stop, worker="journey", ready=up)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        await run_service(
+            settings, host="127.0.0.1", port=port, stop=stop, worker="journey", ready=up, public_url=public_url
+        )
 
     def target() -> None:
         try:

@@ -36,6 +36,7 @@ def test_vip_early_access_waits_for_its_day_and_gives_the_last_chance_to_those_w
     people = cast()
     monkeypatch.setenv("CHATCAST_ORDER_WEBHOOK_SECRET", HOOK_SECRET)
     monkeypatch.setenv("CHATCAST_SEGMENTS_FILE", str(SEGMENTS))
+    monkeypatch.setenv("CHATCAST_TELEGRAM_WEBHOOK_SECRET", "journey-webhook-secret")
     clock.to(MONDAY)
     write_shop(shop, people, MONDAY)
     for person in people:
@@ -80,7 +81,8 @@ def test_vip_early_access_waits_for_its_day_and_gives_the_last_chance_to_those_w
         assert said.buttons == ("See them first", "Ask a question")
 
     clicked, bought, replied = {"V1", "V2", "V4"}, {"V2"}, {"V4"}
-    with serving() as service:
+    with serving(webhook=True) as service:  # Telegram posts the customers' presses and words to the webhook
+        assert (service.telegram, service.slack) == ("webhook", "http")
         chats.slack.app_url = f"{service.url}/slack/events"
         press(chats, people["V1"], got["V1"][0], "Ask a question")
         press(chats, people["V4"], got["V4"][0], "Ask a question")
