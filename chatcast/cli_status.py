@@ -55,7 +55,8 @@ async def _ahead(yaml: str, campaign_id: int, status: str, now: datetime) -> lis
     steps = await windows.ahead(campaign, campaign_id, now=now)
     live = {s.journey for s in steps if s.open or s.due or s.waiting}  # a recurring campaign's runs still going
     if not live:
-        return ["no follow-up can fire any more"] if steps else []
+        recurring = campaign.schedule is not None and campaign.schedule.cron
+        return [f"no follow-up{' of the runs so far' if recurring else ''} can fire any more"] if steps else []
     lines, earlier, journey = ["follow-ups ahead:"], False, ""
     for step in (s for s in steps if s.journey in live):
         if step.journey != journey:
