@@ -44,8 +44,12 @@ PRINTS: dict[str, list[str]] = {
         r"A customer chats with the shop assistant \(offline\) on Telegram",
         re.escape(NEXT),
     ],
-    r"^chatcast campaign status spring-sale$": [r"spring-sale:\s+done", r"main\s+│\s+sent\s+│\s+\d+"],
-    r"^chatcast report campaign spring-sale$": [r"\(spring-sale\): done", r"clicked\s+│\s+\d+"],
+    r"^chatcast campaign status spring-sale$": [
+        r"spring-sale:\s+running",
+        r"main\s+│\s+sent\s+│\s+\d+",
+        r"reminder \(2d after main, when not_clicked\)",
+    ],
+    r"^chatcast report campaign spring-sale$": [r"\(spring-sale\): running", r"clicked\s+│\s+\d+"],
     r"^chatcast campaign validate \S+/spring-sale\.yaml$": [
         r"✓ examples/shop/campaigns/spring-sale\.yaml: spring-sale"
     ],
