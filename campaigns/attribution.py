@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from campaigns.loader import CampaignError, parse_campaign
+from campaigns.loader import CampaignError, parse_registered
 from storage.models import Campaign, Delivery, Event, Order
 
 MAX_WINDOW = timedelta(days=90)  # the longest attribution_days a campaign may set
@@ -25,7 +25,7 @@ class Credit:
 def window(campaign: Campaign) -> timedelta:
     """The campaign's attribution window (its file's attribution_days; 7 days when the snapshot cannot be read)."""
     try:
-        return timedelta(days=parse_campaign(campaign.yaml).attribution_days)
+        return timedelta(days=parse_registered(campaign.yaml).attribution_days)
     except CampaignError:
         return timedelta(days=7)
 

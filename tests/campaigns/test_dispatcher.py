@@ -101,7 +101,13 @@ async def statuses(ids: list[int]) -> list[str]:
 
 
 async def test_each_row_is_delivered_once_through_telegram_and_slack(
-    database: str, telegram: TelegramSandbox, bot: Bot, slack: SlackSandbox, slack_channel: SlackChannel, make: Any
+    database: str,
+    telegram: TelegramSandbox,
+    bot: Bot,
+    slack: SlackSandbox,
+    slack_channel: SlackChannel,
+    make: Any,
+    fake: FakeTime,
 ) -> None:
     users = [f"U0USER{i:04d}" for i in range(5)]
     for user in users:
@@ -123,6 +129,7 @@ async def test_each_row_is_delivered_once_through_telegram_and_slack(
         assert message.blocks[-1]["type"] == "actions"
     row = await Delivery.get(id=tg_rows[0])
     assert row.provider_message_id and row.sent_at and row.attempts == 1 and row.claimed_by == "w1"
+    assert row.sent_at == fake.now  # the dispatcher's clock says when (a rehearsal's simulated one), not the adapter's
     assert (await Campaign.get(id=campaign)).status == "done"
     assert (await make({"telegram": TelegramChannel(bot), "slack": slack_channel}).drain()).sent == 0
     assert sum(len(telegram.sent(int(c))) for c in chats(7)) == 7
