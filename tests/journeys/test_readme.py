@@ -66,6 +66,12 @@ PRINTS: dict[str, list[str]] = {
     r"^chatcast campaign launch \S+ --dry-run$": [r"vip-early-access: \d+ planned", r"dry run: nothing sent"],
     r"^chatcast campaign launch \S+/vip-early-access\.yaml$": [r"messages wait for their time"],
     r"^chatcast campaign status vip-early-access$": [r"vip-early-access:\s+running", r"main\s+│\s+queued"],
+    r"^chatcast campaign rehearse \S+/spring-sale\.yaml --days 7$": [
+        r"Rehearsal of spring-sale over 7 simulated days from",
+        r"reminder",
+        r"sandboxes: ([\d,]+) of the \1 messages sent are in their chats",
+        r"the scratch copy is deleted",
+    ],
 }
 
 
