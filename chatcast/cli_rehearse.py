@@ -63,7 +63,8 @@ def rehearse_command(
     folder = keep if keep is not None else Path(tempfile.mkdtemp(prefix="chatcast-rehearsal-"))
     from chatcast.engine import build_writer
     from chatcast.rehearsal import funnel_by_step, rehearse
-    from chatcast.rehearsal_view import Outcome, as_json, print_rehearsal
+    from chatcast.rehearsal_outcome import Outcome, as_json
+    from chatcast.rehearsal_view import print_rehearsal
     from storage import db, rehearsals
     from storage.scratch import scratch_copy
 

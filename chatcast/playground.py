@@ -30,6 +30,7 @@ from campaigns.clock import Clock, wall_clock
 from campaigns.inbound import Inbound
 from campaigns.ports import Channel, ChannelError, InboundEvent, InboundHandler, Reply, Responder
 from storage.models import ChannelIdentity
+from storage.rehearsals import Sent
 
 LINK_SECRET = "playground-link-secret"
 HOOK_SECRET = "playground-webhook-secret"
@@ -102,6 +103,23 @@ class Playground:
             token = self.slack.add_team(team_id, name=name)
             self.workspaces.data[key] = {"app_id": "A0PLAYGROUND", "team_id": team_id, "bot_token": token,
                                          "user_id": "U0INSTALLER"}  # fmt: skip
+
+    def delivered(self, messages: Iterable[Sent]) -> dict[str, tuple[int, int]]:
+        """Per channel: how many of ``messages`` its sandbox shows in their chat, of how many."""
+        counts: dict[str, tuple[int, int]] = {}
+        for m in messages:
+            found, sent = counts.get(m.channel, (0, 0))
+            counts[m.channel] = (found + self.shows(m), sent + 1)
+        return dict(sorted(counts.items()))
+
+    def shows(self, m: Sent) -> bool:
+        """Whether the sent message is in its customer's chat, by the id the platform gave it."""
+        if m.channel == "telegram" and m.address.lstrip("-").isdigit() and m.message_id.isdigit():
+            return any(x.message_id == int(m.message_id) for x in self.telegram.sent(int(m.address)))
+        if m.channel == "slack" and ":" in m.address:
+            channel, _, ts = m.message_id.partition(":")
+            return any(x.ts == ts and x.channel == channel for x in self.slack.dm(*m.address.split(":", 1)))
+        return False
 
 
 async def slack_members() -> dict[str, list[str]]:

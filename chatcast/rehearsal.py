@@ -28,7 +28,7 @@ from campaigns.compose import WriteResult
 from campaigns.definition import Campaign
 from campaigns.planner import PlanResult
 from campaigns.report import Funnel
-from campaigns.windows import ahead
+from campaigns.windows import ahead, last_fire
 from campaigns.writer import CopyWriter
 from chatcast.console import UserError
 from chatcast.engine import campaign_dispatcher, campaign_scheduler, unhappy
@@ -39,7 +39,6 @@ from chatcast.shoppers import REHEARSAL, Reaction, Shop, Shoppers
 from segments.definitions import Definitions
 from storage import campaigns as campaign_rows
 from storage import outbox, rehearsals, reports
-from storage.rehearsals import Sent
 
 HEARTBEAT = timedelta(hours=1)  # the scheduler's jobs run at least this often in simulated time
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -65,6 +64,11 @@ class Rehearsal:
     done_at: datetime | None = None  # when it became done, if it did
     moments: int = 0  # moments the scheduler's jobs and the dispatcher ran at
     delivered: dict[str, tuple[int, int]] = field(default_factory=dict)  # channel -> (found in its chat, sent)
+    first_run: datetime | None = None  # a recurring campaign's first run
+    waiting: int = 0  # at the end: its messages still waiting for their time
+    first_due: datetime | None = None  # ... and when the first of them is due
+    last_fire: datetime | None = None  # at the end: when its last follow-up can fire, at the earliest
+    next_run: datetime | None = None  # at the end: a recurring campaign's next run
     seconds: float = 0.0
 
 
@@ -102,11 +106,21 @@ async def rehearse(
         )  # fmt: skip
         if prepared.recurring and prepared.next_run is None:
             raise UserError(f"{campaign.id}: its schedule has no run left before end_at")
+        p = prepared.plan
+        if not prepared.recurring and not p.planned:
+            raise UserError(
+                f"{campaign.id}: nobody would get it at {start:%Y-%m-%d %H:%M %Z}: of {p.audience:,} customers in its"
+                f" personas and segments, {p.excluded:,} are excluded, {p.no_consent:,} have not opted in,"
+                f" {p.unreachable:,} have no reachable chat, {p.suppressed:,} are unhappy, {p.holdout:,} are held out"
+            )
         out.campaign_id, out.plan, out.write = prepared.campaign_id, prepared.plan, prepared.write
+        out.first_run = prepared.next_run
         await engine.set_status(out.campaign_id, "running")
         out.paused = await rehearsals.pause_others(out.campaign_id)
         await _live(settings, play, shoppers, out, clock, definitions, writer)
-        out.delivered = await _delivered(play, out.campaign_id)
+        out.delivered = play.delivered(await rehearsals.sent_since(out.campaign_id, EPOCH))
+        if out.status not in ("done", "cancelled"):
+            await _still_ahead(out, clock())
     out.did = shoppers.done
     out.seconds = time.perf_counter() - started
     return out
@@ -177,21 +191,11 @@ async def _next(out: Rehearsal, now: datetime, play: Playground) -> datetime:
     return min(m for m in found if m > now) if any(m > now for m in found) else out.end
 
 
-async def _delivered(play: Playground, campaign_id: int) -> dict[str, tuple[int, int]]:
-    """Per channel: how many of the campaign's sent messages its sandbox shows in their chat, of how many sent."""
-    counts: dict[str, list[int]] = {}
-    for s in await rehearsals.sent_since(campaign_id, EPOCH):
-        tally = counts.setdefault(s.channel, [0, 0])
-        tally[1] += 1
-        tally[0] += _in_chat(play, s)
-    return {channel: (found, sent) for channel, (found, sent) in sorted(counts.items())}
-
-
-def _in_chat(play: Playground, s: Sent) -> bool:
-    if s.channel == "telegram" and s.address.lstrip("-").isdigit() and s.message_id.isdigit():
-        return any(m.message_id == int(s.message_id) for m in play.telegram.sent(int(s.address)))
-    if s.channel == "slack" and ":" in s.address:
-        team, user = s.address.split(":", 1)
-        channel, _, ts = s.message_id.partition(":")
-        return any(m.ts == ts and m.channel == channel for m in play.slack.dm(team, user))
-    return False
+async def _still_ahead(out: Rehearsal, now: datetime) -> None:
+    """What the campaign still has ahead when the rehearsal ends: messages waiting, follow-ups, its next run."""
+    out.waiting, out.first_due = await rehearsals.waiting(out.campaign_id)
+    steps = await ahead(out.campaign, out.campaign_id, now=now)
+    if any(s.open or s.due or s.waiting for s in steps):
+        out.last_fire = last_fire(steps, now)[0]
+    row = await campaign_rows.by_key(out.campaign.id)
+    out.next_run = row.next_run_at if row is not None else None

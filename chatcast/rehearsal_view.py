@@ -1,102 +1,32 @@
-"""A rehearsal for people (rich tables) and for machines (JSON): the launch, each day's sends per step, the funnel
-per step and variant, one message per persona, step and variant with how many got it, and where it all ran."""
+"""A rehearsal for people: the launch, each day's sends per step, the funnel per step and variant, one message per
+persona, step and variant with how many got it, where it all ran and how long it took (the JSON form for
+machines is :mod:`chatcast.rehearsal_outcome`'s)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from campaigns.report import Funnel
 from chatcast.console import out
 from chatcast.rehearsal import Rehearsal
-from storage.rehearsals import Shown
-from storage.scratch import Scratch
+from chatcast.rehearsal_outcome import Outcome, days, steps
 
 DOING = {"click": "pressed a button", "reply": "wrote back", "buy": "bought", "stop": "unsubscribed",
          "block": "blocked the bot"}  # fmt: skip
-
-
-@dataclass
-class Outcome:
-    """A rehearsal with what was read back from its copy: the funnel per step and variant, one message each."""
-
-    scratch: Scratch
-    rehearsal: Rehearsal
-    funnel: dict[tuple[str, str], Funnel]
-    shown: list[Shown]
-    kept: Path | None
-
-
-def days(r: Rehearsal, zone: ZoneInfo) -> list[date]:
-    """The shop's calendar days the rehearsal spans."""
-    first, last = r.start.astimezone(zone).date(), (r.end - timedelta(microseconds=1)).astimezone(zone).date()
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
-def steps(r: Rehearsal) -> list[str]:
-    """The campaign's steps in order, then any other (a recurring campaign's runs)."""
-    named = ["main", *(f.id for f in r.campaign.follow_ups)]
-    return named + sorted({step for _, step, _ in r.sent} - set(named))
 
 
 def _rank(order: list[str], step: str) -> int:
     return order.index(step) if step in order else len(order)
 
 
-def _when(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def as_json(o: Outcome, zone: ZoneInfo) -> dict[str, Any]:
-    """Everything the rehearsal says, for machines."""
-    r, p = o.rehearsal, o.rehearsal.plan
-    first = r.start.astimezone(zone).date()
-    return {
-        "campaign": r.campaign.id,
-        "name": r.campaign.name,
-        "start": _when(r.start),
-        "end": _when(r.end),
-        "seed": r.seed,
-        "scratch": {
-            "source": o.scratch.source,
-            "seconds": round(o.scratch.seconds, 3),
-            "rows": o.scratch.rows,
-            "kept": str(o.scratch.path) if o.kept is not None else None,
-        },
-        "launch": {
-            "audience": p.audience,
-            "excluded": p.excluded,
-            "no_consent": p.no_consent,
-            "unreachable": p.unreachable,
-            "planned": p.planned,
-            "holdout": p.holdout,
-            "suppressed": p.suppressed,
-            "written": r.write.written,
-            "written_by": r.write.by_source,
-        },
-        "set_aside": r.set_aside,
-        "paused": r.paused,
-        "customers": {"blocked_before": r.blocked_before, "did": dict(r.did)},
-        "sent_per_day": [
-            {"date": day.isoformat(), "day": (day - first).days + 1, "step": step, "variant": variant, "sent": n}
-            for (day, step, variant), n in sorted(r.sent.items())
-        ],
-        "funnel": [{"step": s, "variant": v, **f.as_dict()} for (s, v), f in sorted(o.funnel.items())],
-        "messages": [vars(m) for m in o.shown],
-        "sandboxes": {ch: {"in_chat": found, "sent": sent} for ch, (found, sent) in r.delivered.items()},
-        "status": r.status,
-        "done_at": _when(r.done_at),
-        "moments": r.moments,
-        "seconds": round(r.seconds, 3),
-    }
+def _at(moment: datetime | None, zone: ZoneInfo) -> str:
+    return f"{moment.astimezone(zone):%a %Y-%m-%d %H:%M %Z}" if moment else "-"
 
 
 def print_rehearsal(o: Outcome, zone: ZoneInfo, database: str, shown_path: Callable[[Path], str]) -> None:
@@ -112,11 +42,16 @@ def print_rehearsal(o: Outcome, zone: ZoneInfo, database: str, shown_path: Calla
         soft_wrap=True,
     )
     written = ", ".join(f"{k} {v:,}" for k, v in sorted(r.write.by_source.items())) or "none"
-    out.print(
-        f"launch: {p.planned:,} planned, {p.holdout:,} held out, {p.no_consent:,} without consent, {p.unreachable:,}"
-        f" unreachable, {p.suppressed:,} suppressed (unhappy); {r.write.written:,} messages written ({written})",
-        soft_wrap=True,
-    )
+    if r.first_run is not None:
+        cron = r.campaign.schedule.cron if r.campaign.schedule else ""
+        out.print(f"launch: recurring ({cron}), first run {_at(r.first_run, zone)}", soft_wrap=True)
+    else:
+        out.print(
+            f"launch: {p.planned:,} planned, {p.holdout:,} held out, {p.no_consent:,} without consent,"
+            f" {p.unreachable:,} unreachable, {p.suppressed:,} suppressed (unhappy);"
+            f" {r.write.written:,} messages written ({written})",
+            soft_wrap=True,
+        )
     did = ", ".join(f"{r.did[kind]:,} {what}" for kind, what in DOING.items() if r.did[kind])
     out.print(
         f"simulated customers (seed {r.seed}): {r.blocked_before:,} had blocked the bot before the launch;"
@@ -182,12 +117,15 @@ def _end(o: Outcome, zone: ZoneInfo, shown_path: Callable[[Path], str]) -> None:
     sent = sum(s for _, s in r.delivered.values())
     per = ", ".join(f"{ch} {f:,} of {s:,}" for ch, (f, s) in r.delivered.items()) or "none sent"
     out.print(f"sandboxes: {found:,} of the {sent:,} messages sent are in their chats ({per})", soft_wrap=True)
+    ahead = [f"{r.waiting:,} messages wait for their time, the first due {_at(r.first_due, zone)}"] if r.waiting else []
+    ahead += [f"its last follow-up can fire {_at(r.last_fire, zone)} at the earliest"] if r.last_fire else []
+    ahead += [f"its next run is {_at(r.next_run, zone)}"] if r.next_run else []
     if r.done_at is not None:
-        state = f"done at {r.done_at.astimezone(zone):%a %Y-%m-%d %H:%M %Z}: no step can send any more"
-    elif r.status == "running" and r.campaign.follow_ups:
-        state = "still running at the end: follow-ups may still be ahead (rehearse more --days to see them)"
+        state = f"done at {_at(r.done_at, zone)}: no step can send any more"
+    elif ahead:
+        state = f"{r.status} at the end: {'; '.join(ahead)} (a later --start or more --days shows them)"
     else:
-        state = r.status
+        state = f"{r.status} at the end"
     out.print(f"{escape(r.campaign.id)}: {escape(state)}", soft_wrap=True)
     if o.kept is not None:
         path = shown_path(o.scratch.path)

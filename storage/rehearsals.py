@@ -82,6 +82,18 @@ async def sent_since(campaign_id: int, since: datetime) -> list[Sent]:
     ]  # fmt: skip
 
 
+async def waiting(campaign_id: int) -> tuple[int, datetime | None]:
+    """The campaign's messages not sent yet that still can be (planned or queued), and when the first is due."""
+    q = Params(dialect())
+    rows = await fetch(
+        "SELECT COUNT(*), MIN(COALESCE(next_attempt_at, due_at)) FROM delivery"
+        f" WHERE campaign_id = {q.add(campaign_id)} AND status IN ('planned', 'queued')",
+        q.values,
+    )
+    count, first = rows[0]
+    return int(count), _moment(first) if first is not None else None
+
+
 async def shown(campaign_id: int) -> list[Shown]:
     """Per persona, step and variant: how many were sent the message, and the first of them as it was sent."""
     q = Params(dialect())

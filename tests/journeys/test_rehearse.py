@@ -344,3 +344,14 @@ def test_a_rehearsal_lives_the_journey_on_a_scratch_copy_and_reports_what_it_hol
     assert "rehearsal-journey: done at Thu 2027-04-08 13:00 UTC" in stdout and "the scratch copy is deleted" in stdout
     assert list((shop / "tmp").iterdir()) == []
     assert fingerprint(backend) == before and offline.tried == []
+
+    # a campaign nobody would get says why, in one line, and leaves nothing behind
+    nobody = CAMPAIGN.replace("  holdout: 0.1\n", "  exclude_personas: [german, everyone]\n")
+    (shop / "campaign.yaml").write_text(nobody, encoding="utf-8")
+    code, output = cli("campaign", "rehearse", "campaign.yaml", "--start", MONDAY.isoformat(), "--segments",
+                       "segments.yaml")  # fmt: skip
+    assert code == 1 and " ".join(output.split()).startswith(
+        f"error: rehearsal-journey: nobody would get it at 2027-04-05 06:30 UTC: of {PEOPLE} customers in its"
+        f" personas and segments, {PEOPLE} are excluded,"
+    )
+    assert list((shop / "tmp").iterdir()) == []
