@@ -122,11 +122,14 @@ class Dispatcher:
         handled = await asyncio.gather(*(self._dispatch(name) for name in self.channels))
         return sum(handled)
 
-    async def drain(self) -> DispatchStats:
-        """Burst mode: send until nothing is due (waiting out retries of due rows), finish campaigns, return."""
+    async def drain(self, *, wait: bool = True) -> DispatchStats:
+        """Burst mode: send until nothing is due (``wait``: waiting out retries of due rows; else leaving them to
+        a later call, as a rehearsal does, whose clock moves only between its moments), finish campaigns, return."""
         while True:
             if await self.run_once():
                 continue
+            if not wait:
+                break
             now = self.clock()
             wake = await outbox.next_due(now, self.channels, retries_only=True)
             if wake is None:

@@ -61,11 +61,17 @@ class Burst:
 
 
 async def burst(
-    scheduler: Scheduler, dispatcher: Dispatcher, *, lease: Lease | None = None, now: datetime | None = None
+    scheduler: Scheduler,
+    dispatcher: Dispatcher,
+    *,
+    lease: Lease | None = None,
+    now: datetime | None = None,
+    wait: bool = True,
 ) -> Burst:
     """The scheduler's jobs once (when ``lease`` is ours, or without one), then every send due, then the campaigns
     those sends finished: at ``now`` (None: the wall clock; a rehearsal passes its simulated moment, and the
-    dispatcher runs on that clock too)."""
+    dispatcher runs on that clock too). ``wait`` False leaves rows waiting for a retry (or a frequency cap) to a
+    later burst instead of waiting them out."""
     running = set(await campaign_rows.keys("running"))
     results = None
     if lease is None or await lease.try_acquire():
@@ -74,7 +80,7 @@ async def burst(
         finally:
             if lease is not None:
                 await lease.release()
-    stats = await dispatcher.drain()
+    stats = await dispatcher.drain(wait=wait)
     await jobs.finish(dispatcher.clock())  # the sends may have been the last a campaign's steps owed
     done = [key for key in await campaign_rows.keys("done") if key in running]
     return Burst(results, stats, done)

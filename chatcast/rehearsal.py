@@ -152,7 +152,7 @@ async def _live(
     seen: set[int] = set()
     last = EPOCH
     while True:
-        await burst(scheduler, dispatcher, now=clock())
+        await burst(scheduler, dispatcher, now=clock(), wait=False)  # a retry's or a cap's moment is a moment
         out.moments += 1
         fresh = [s for s in await rehearsals.sent_since(out.campaign_id, last) if s.delivery_id not in seen]
         for s in fresh:

@@ -173,6 +173,22 @@ async def test_server_errors_back_off_with_jitter_then_succeed(
     assert len(telegram.sent(2001)) == 1
 
 
+async def test_a_drain_that_does_not_wait_leaves_the_retry_to_its_moment(
+    database: str, telegram: TelegramSandbox, bot: Bot, fake: FakeTime, make: Any
+) -> None:
+    """A rehearsal's clock moves only between its moments: the drain returns, and the retry is due later."""
+    (customer,) = await add_customers("telegram", ["2003"])
+    (row,) = await add_deliveries(await add_campaign(), "telegram", [(customer, "2003")])
+    telegram.fail_next(502, "Bad Gateway")
+    dispatcher = make({"telegram": TelegramChannel(bot)}, backoff_base=10)
+    stats = await dispatcher.drain(wait=False)
+    waiting = await Delivery.get(id=row)
+    assert stats.requeued == 1 and fake.slept == [] and waiting.status == "queued" and waiting.next_attempt_at
+    assert await outbox.next_due(fake.now, ["telegram"]) == waiting.next_attempt_at > fake.now
+    fake.now = waiting.next_attempt_at
+    assert (await dispatcher.drain(wait=False)).sent == 1 and len(telegram.sent(2003)) == 1
+
+
 async def test_transient_errors_give_up_after_max_attempts(
     database: str, telegram: TelegramSandbox, bot: Bot, make: Any
 ) -> None:
