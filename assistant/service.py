@@ -252,6 +252,6 @@ def offline_summary(summary: str, lines: list[conversations.Line]) -> str:
     return text[-600:]
 
 
-async def release_stale_handoffs(hours: float) -> int:
+async def release_stale_handoffs(hours: float, *, now: datetime | None = None) -> int:
     """Give chats back to the assistant when a hand-off saw no activity for ``hours``: a scheduled job."""
-    return await conversations.release_stale(datetime.now(UTC) - timedelta(hours=hours))
+    return await conversations.release_stale((now or datetime.now(UTC)) - timedelta(hours=hours))

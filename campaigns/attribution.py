@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from campaigns.loader import CampaignError, parse_campaign
+from campaigns.loader import CampaignError, parse_registered
 from storage.db import dialect
 from storage.models import Campaign, Delivery, Event, Order
 from storage.sql import Params, fetch
@@ -28,7 +28,7 @@ class Credit:
 def window(campaign: Campaign) -> timedelta:
     """The campaign's attribution window (its file's attribution_days; 7 days when the snapshot cannot be read)."""
     try:
-        return timedelta(days=parse_campaign(campaign.yaml).attribution_days)
+        return timedelta(days=parse_registered(campaign.yaml).attribution_days)
     except CampaignError:
         return timedelta(days=7)
 

@@ -13,9 +13,10 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from campaigns.caps import Capped, Caps
+from campaigns.clock import Clock, wall_clock
 from campaigns.limits import Throttle
 from campaigns.metrics import Metrics
 from campaigns.ports import Button, Channel, DeliveryUncertain, OutboundMessage
@@ -26,11 +27,6 @@ from storage.db import DATABASE_DOWN
 from storage.outbox import Claimed
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -85,7 +81,7 @@ class Dispatcher:
         error_min: int = 50,
         rates: Mapping[str, float] | None = None,
         poll_interval: float = 1.0,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock = wall_clock,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
         caps: Caps | None = None,
@@ -126,11 +122,14 @@ class Dispatcher:
         handled = await asyncio.gather(*(self._dispatch(name) for name in self.channels))
         return sum(handled)
 
-    async def drain(self) -> DispatchStats:
-        """Burst mode: send until nothing is due (waiting out retries of due rows), finish campaigns, return."""
+    async def drain(self, *, wait: bool = True) -> DispatchStats:
+        """Burst mode: send until nothing is due (``wait``: waiting out retries of due rows; else leaving them to
+        a later call, as a rehearsal does, whose clock moves only between its moments), finish campaigns, return."""
         while True:
             if await self.run_once():
                 continue
+            if not wait:
+                break
             now = self.clock()
             wake = await outbox.next_due(now, self.channels, retries_only=True)
             if wake is None:
@@ -203,7 +202,9 @@ class Dispatcher:
         except Exception as exc:
             self._handle(name, row, exc, results)
         else:
-            results.sent.append((row.id, receipt.message_id, receipt.sent_at))
+            # the engine's clock says when, not the adapter's: the same moment in production, and a rehearsal's
+            # simulated one when it passes a simulated clock (follow-up windows and caps count from it)
+            results.sent.append((row.id, receipt.message_id, self.clock()))
         finally:
             if self.metrics is not None:
                 self.metrics.send_seconds.labels(name).observe(time.perf_counter() - started)

@@ -1,8 +1,9 @@
 """The scheduled jobs: module-level coroutine functions taking plain values, so any process can run them.
 
 :class:`campaigns.scheduler.Scheduler` runs them on intervals in ``chatcast serve``, and all at once in
-``chatcast serve --once``. Each reloads what it needs from the database, takes the time from
-``datetime.now(UTC)`` (a test travels it with time-machine), and is safe to run again, late, or twice.
+``chatcast serve --once``. Each reloads what it needs from the database, takes the time from its ``now``
+argument (a rehearsal's simulated clock), else from ``datetime.now(UTC)``, and is safe to run again, late, or
+twice.
 
 * housekeeping: claims of a dispatcher that stopped answering become ``unknown`` (never resent), order notices
   recorded but not queued (a crash between the two) are queued, finished campaigns become ``done``;
@@ -26,7 +27,7 @@ from campaigns.compose import write_copy
 from campaigns.definition import Campaign
 from campaigns.due import Span, set_due_times
 from campaigns.followups import sweep
-from campaigns.loader import CampaignError, parse_campaign
+from campaigns.loader import CampaignError, parse_registered
 from campaigns.notices import queue_notices
 from campaigns.suppression import Unhappy
 from campaigns.windows import close_if_done
@@ -43,7 +44,7 @@ async def _running(job: str, **filters: Any) -> AsyncIterator[tuple[CampaignRow,
     """The running campaigns (``filters`` narrow them) with their registered files, in id order."""
     for row in await CampaignRow.filter(status="running", kind="marketing", **filters).order_by("id"):
         try:
-            campaign = parse_campaign(row.yaml, f"{row.key}.yaml")
+            campaign = parse_registered(row.yaml, f"{row.key}.yaml")
         except CampaignError as exc:  # registered YAML was valid when launched; say so rather than stop the job
             log.error("%s: campaign %s no longer parses: %s", job, row.key, exc)
             continue
@@ -62,11 +63,15 @@ async def finish(now: datetime) -> list[str]:
 
 
 async def housekeeping(
-    claim_timeout_seconds: float, shop_zone: ZoneInfo | None = None, channels: Sequence[str] | None = None
+    claim_timeout_seconds: float,
+    shop_zone: ZoneInfo | None = None,
+    channels: Sequence[str] | None = None,
+    *,
+    now: datetime | None = None,
 ) -> dict[str, int]:
     """Expire dead claims, queue order notices a crash left recorded (on ``channels``, those served, where the
     customer has a chat there), close finished campaigns; what it did."""
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     notices = await queue_notices(shop_zone, now, channels)
     stale = await outbox.recover(older_than=now - timedelta(seconds=claim_timeout_seconds))
     if stale:
@@ -84,9 +89,11 @@ async def follow_ups(
     shop_zone: ZoneInfo | None = None,
     quiet: Span | None = None,
     shop_url: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> dict[str, int]:
     """Sweep every running campaign's follow-ups; time, write and queue the rows planned; rows per campaign key."""
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     planned: dict[str, int] = {}
     async for row, campaign in _running("follow-ups"):
         steps = len(campaign.follow_ups)
@@ -122,9 +129,11 @@ async def recurring_runs(
     quiet: Span | None,
     unhappy: Unhappy | None = None,
     shop_url: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> dict[str, str]:
     """Plan and write every due run of the running recurring campaigns; the step planned per campaign key."""
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     done: dict[str, str] = {}
     async for row, campaign in _running("recurring", next_run_at__lte=now):
         ran = await recurring.run_due(

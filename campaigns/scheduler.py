@@ -46,7 +46,8 @@ async def _stoppable(func: Callable[..., Awaitable[Any]], *args: Any) -> Any:
 @dataclass(frozen=True)
 class PeriodicJob:
     """A scheduled job: a module-level coroutine function, its interval and arguments (the campaigns' own, and
-    those the root adds: the assistant's)."""
+    those the root adds: the assistant's). Every job also takes a keyword ``now``: the moment it runs at (None,
+    the default, for the wall clock); :meth:`Scheduler.run_once` passes the moment it is given."""
 
     id: str
     func: Callable[..., Awaitable[Any]]
@@ -145,9 +146,11 @@ class Scheduler:
             )
         self._scheduler.start()
 
-    async def run_once(self) -> dict[str, Any]:
-        """Run every job once, now, one after the other (housekeeping first): what each returned, by job id."""
-        return {job.id: await job.func(*job.args) for job in self.jobs()}
+    async def run_once(self, now: datetime | None = None) -> dict[str, Any]:
+        """Run every job once, one after the other (housekeeping first), at ``now`` (a rehearsal's simulated
+        moment; None: the wall clock): what each returned, by job id."""
+        at = {} if now is None else {"now": now}
+        return {job.id: await job.func(*job.args, **at) for job in self.jobs()}
 
     @property
     def running(self) -> bool:

@@ -17,6 +17,7 @@ from chatcast.cli_data import db_app, import_app
 from chatcast.cli_engine import register as register_engine_commands
 from chatcast.cli_preview import register as register_preview_commands
 from chatcast.cli_products import products_app
+from chatcast.cli_rehearse import rehearse_command
 from chatcast.cli_report import report_app
 from chatcast.cli_reviews import register as register_review_commands
 from chatcast.cli_sandbox import sandbox_app
@@ -42,6 +43,7 @@ app.add_typer(segments_app, name="segments")
 app.add_typer(sendtime_app, name="sendtime")
 register_preview_commands(campaign_app)
 register_engine_commands(campaign_app)
+campaign_app.command("rehearse")(rehearse_command)
 app.add_typer(campaign_app, name="campaign")
 register_review_commands(import_app, report_app)
 app.add_typer(report_app, name="report")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +24,7 @@ from bots.slack.channel import shared_session
 from bots.telegram.app import Bot, build_bot
 from bots.telegram.channel import TelegramChannel
 from campaigns.caps import Cap, Caps
+from campaigns.clock import Clock, wall_clock
 from campaigns.dispatcher import Dispatcher
 from campaigns.inbound import Inbound
 from campaigns.metrics import Metrics
@@ -109,35 +111,55 @@ def load_definitions(settings: Settings) -> Definitions:
     return Definitions(file=str(settings.segments_file), personas=(), segments={})
 
 
-def campaign_scheduler(settings: Settings, writer: CopyWriter, channels: dict[str, Channel], *, role: str) -> Scheduler:
-    """The scheduler and its jobs as ``serve`` runs them (the assistant's only with role ``all``)."""
+def campaign_scheduler(
+    settings: Settings,
+    writer: CopyWriter,
+    channels: Mapping[str, Channel],
+    *,
+    role: str,
+    definitions: Definitions | None = None,
+) -> Scheduler:
+    """The scheduler and its jobs as ``serve`` runs them (the assistant's only with role ``all``); personas and
+    segments from ``definitions``, else from the settings' file."""
     return Scheduler(
         claim_timeout=timedelta(seconds=settings.claim_timeout_seconds),
         housekeeping_seconds=settings.housekeeping_seconds,
         writer=writer,
-        definitions=load_definitions(settings),
+        definitions=definitions if definitions is not None else load_definitions(settings),
         shop_name=settings.shop_name,
         shop_url=settings.shop_url,
         shop_zone=settings.zone,
         quiet=settings.quiet_span,
-        extra_jobs=assistant_jobs(settings, channels) if role == "all" else (),
+        extra_jobs=assistant_jobs(settings, dict(channels)) if role == "all" else (),
         unhappy=unhappy(settings),
         channels=sorted(channels),
     )
 
 
 def campaign_dispatcher(
-    settings: Settings, channels: dict[str, Channel], *, worker: str, metrics: Metrics | None = None
+    settings: Settings,
+    channels: Mapping[str, Channel],
+    *,
+    worker: str,
+    metrics: Metrics | None = None,
+    clock: Clock = wall_clock,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    paced: bool = True,
 ) -> Dispatcher:
-    """The dispatcher as ``serve`` runs it: the settings' rates, frequency cap, suppression and shared limits."""
+    """The dispatcher as ``serve`` runs it: the settings' rates, frequency cap, suppression and shared limits; on
+    ``clock``, waiting with ``sleep``. ``paced`` False lifts every rate (a rehearsal on simulated time: its sends
+    would otherwise wait real seconds for a pace that its clock does not see)."""
+    unpaced = {name: 0.0 for channel in channels for name in (channel, f"{channel}/chat")}
     return Dispatcher(
         channels,
         worker=worker,
-        rates=rates(settings),
+        rates=rates(settings) if paced else unpaced,
         caps=caps(settings),
         suppression=suppression(settings),
-        shared_limits=settings.redis_url,
+        shared_limits=settings.redis_url if paced else None,
         metrics=metrics,
+        clock=clock,
+        sleep=sleep,
     )
 
 

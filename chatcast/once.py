@@ -8,6 +8,8 @@ clock, so a wall clock travelled by time-machine is the one it reads. The jobs a
 runs, order notices, and with role ``all`` the assistant's; they run only when this process can take the
 scheduler lease (another process that holds it runs them itself). The sending is ``serve``'s dispatcher with
 the same rates, caps and suppression, drained until nothing due is left (waiting out the retries of due rows).
+:func:`burst` is that work on a given scheduler and dispatcher at a given moment: ``chatcast campaign rehearse``
+runs it at every moment of its simulated clock.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from campaigns import jobs
-from campaigns.dispatcher import DispatchStats
+from campaigns.dispatcher import Dispatcher, DispatchStats
+from campaigns.scheduler import Scheduler
 from chatcast.engine import build_writer, campaign_dispatcher, campaign_scheduler, open_channels
 from chatcast.settings import Settings
 from storage import campaigns as campaign_rows
@@ -47,23 +50,50 @@ def default_worker() -> str:
     return f"once-{socket.gethostname()}-{os.getpid()}"
 
 
+@dataclass
+class Burst:
+    """One burst's work: each job's result (None: another process holds the scheduler lease), the dispatcher's
+    totals so far, the campaigns that became done."""
+
+    jobs: dict[str, Any] | None
+    stats: DispatchStats
+    done: list[str]
+
+
+async def burst(
+    scheduler: Scheduler,
+    dispatcher: Dispatcher,
+    *,
+    lease: Lease | None = None,
+    now: datetime | None = None,
+    wait: bool = True,
+) -> Burst:
+    """The scheduler's jobs once (when ``lease`` is ours, or without one), then every send due, then the campaigns
+    those sends finished: at ``now`` (None: the wall clock; a rehearsal passes its simulated moment, and the
+    dispatcher runs on that clock too). ``wait`` False leaves rows waiting for a retry (or a frequency cap) to a
+    later burst instead of waiting them out."""
+    running = set(await campaign_rows.keys("running"))
+    results = None
+    if lease is None or await lease.try_acquire():
+        try:
+            results = await scheduler.run_once(now)
+        finally:
+            if lease is not None:
+                await lease.release()
+    stats = await dispatcher.drain(wait=wait)
+    await jobs.finish(dispatcher.clock())  # the sends may have been the last a campaign's steps owed
+    done = [key for key in await campaign_rows.keys("done") if key in running]
+    return Burst(results, stats, done)
+
+
 async def run_once(settings: Settings, *, worker: str | None = None, role: str = "all") -> OnceReport:
     """Run the scheduler's jobs once, send what is due, close what finished; the report."""
     async with db.database(settings.db_url), open_channels(settings) as channels:
-        running = set(await campaign_rows.keys("running"))
         scheduler = campaign_scheduler(settings, build_writer(settings), channels, role=role)
-        lease = Lease(settings.db_url)
-        results = None
-        if await lease.try_acquire():
-            try:
-                results = await scheduler.run_once()
-            finally:
-                await lease.release()
         name = worker or default_worker()
-        stats = await campaign_dispatcher(settings, channels, worker=name).drain()
-        await jobs.finish(datetime.now(UTC))  # the sends may have been the last a campaign's steps owed
-        done = [key for key in await campaign_rows.keys("done") if key in running]
-        return OnceReport(datetime.now(UTC), name, sorted(channels), results, stats, done)
+        dispatcher = campaign_dispatcher(settings, channels, worker=name)
+        did = await burst(scheduler, dispatcher, lease=Lease(settings.db_url))
+        return OnceReport(datetime.now(UTC), name, sorted(channels), did.jobs, did.stats, did.done)
 
 
 def summary(report: OnceReport) -> list[str]:

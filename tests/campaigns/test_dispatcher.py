@@ -101,7 +101,13 @@ async def statuses(ids: list[int]) -> list[str]:
 
 
 async def test_each_row_is_delivered_once_through_telegram_and_slack(
-    database: str, telegram: TelegramSandbox, bot: Bot, slack: SlackSandbox, slack_channel: SlackChannel, make: Any
+    database: str,
+    telegram: TelegramSandbox,
+    bot: Bot,
+    slack: SlackSandbox,
+    slack_channel: SlackChannel,
+    make: Any,
+    fake: FakeTime,
 ) -> None:
     users = [f"U0USER{i:04d}" for i in range(5)]
     for user in users:
@@ -123,6 +129,7 @@ async def test_each_row_is_delivered_once_through_telegram_and_slack(
         assert message.blocks[-1]["type"] == "actions"
     row = await Delivery.get(id=tg_rows[0])
     assert row.provider_message_id and row.sent_at and row.attempts == 1 and row.claimed_by == "w1"
+    assert row.sent_at == fake.now  # the dispatcher's clock says when (a rehearsal's simulated one), not the adapter's
     assert (await Campaign.get(id=campaign)).status == "done"
     assert (await make({"telegram": TelegramChannel(bot), "slack": slack_channel}).drain()).sent == 0
     assert sum(len(telegram.sent(int(c))) for c in chats(7)) == 7
@@ -164,6 +171,22 @@ async def test_server_errors_back_off_with_jitter_then_succeed(
     assert delivered.status == "sent" and delivered.attempts == 3 and stats.requeued == 2
     assert 5 <= fake.slept[0] <= 10 and 10 <= fake.slept[1] <= 20  # equal jitter: half to all of 10 * 2**(n-1)
     assert len(telegram.sent(2001)) == 1
+
+
+async def test_a_drain_that_does_not_wait_leaves_the_retry_to_its_moment(
+    database: str, telegram: TelegramSandbox, bot: Bot, fake: FakeTime, make: Any
+) -> None:
+    """A rehearsal's clock moves only between its moments: the drain returns, and the retry is due later."""
+    (customer,) = await add_customers("telegram", ["2003"])
+    (row,) = await add_deliveries(await add_campaign(), "telegram", [(customer, "2003")])
+    telegram.fail_next(502, "Bad Gateway")
+    dispatcher = make({"telegram": TelegramChannel(bot)}, backoff_base=10)
+    stats = await dispatcher.drain(wait=False)
+    waiting = await Delivery.get(id=row)
+    assert stats.requeued == 1 and fake.slept == [] and waiting.status == "queued" and waiting.next_attempt_at
+    assert await outbox.next_due(fake.now, ["telegram"]) == waiting.next_attempt_at > fake.now
+    fake.now = waiting.next_attempt_at
+    assert (await dispatcher.drain(wait=False)).sent == 1 and len(telegram.sent(2003)) == 1
 
 
 async def test_transient_errors_give_up_after_max_attempts(

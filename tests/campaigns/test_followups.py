@@ -232,3 +232,25 @@ async def test_follow_ups_are_due_in_each_customers_window_and_outside_the_shops
         "newyork": datetime(2027, 4, 7, 13, tzinfo=UTC),  # 09:00 in New York
         "berlin": datetime(2027, 4, 7, 7, tzinfo=UTC),  # 09:00 in Berlin (summer time)
     }
+
+
+async def test_the_scheduler_runs_its_jobs_at_the_moment_it_is_given_without_travelling(database: str) -> None:
+    """A rehearsal passes its simulated clock's moment: the follow-up is decided and timed by it, not the wall."""
+    from campaigns.scheduler import Scheduler
+    from campaigns.writer import CopyWriter
+    from segments.definitions import parse
+
+    definitions = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")
+    row = await CampaignRow.create(
+        key="spring", name="Spring", yaml=WINDOWED, yaml_hash="", status="running", follow_up_steps=1
+    )
+    sent = datetime(2031, 4, 5, 6, tzinfo=UTC)  # years ahead of the wall clock
+    await journey("newyork", row.id, sent_at=sent)
+    await Customer.filter(external_id="newyork").update(timezone="America/New_York")
+    scheduler = Scheduler(writer=CopyWriter(), definitions=definitions)
+    early = await scheduler.run_once(sent + timedelta(days=1))  # the window is open a day later
+    assert early["follow_ups"] == {"spring": 0}
+    late = await scheduler.run_once(sent + timedelta(days=2, minutes=1))  # closed: 02:01 in New York
+    assert late["follow_ups"] == {"spring": 1}
+    [(due, status)] = await Delivery.filter(step="reminder").values_list("due_at", "status")
+    assert status == "queued" and due == datetime(2031, 4, 7, 13, tzinfo=UTC)  # 09:00 in New York, that day

@@ -170,7 +170,10 @@ def test_validate_refuses_what_could_not_go_out_as_written(isolated: Path, monke
     with time_machine.travel(datetime(2027, 4, 30, 21, 59, tzinfo=UTC), tick=False):  # 23:59 in Berlin
         code, output = invoke("validate", "sale.yaml", "-s", SEGMENTS)
     assert code == 0, output
-    assert output.splitlines()[0].endswith("sale.yaml: sale — 1 step, audience: personas vip, holdout 10%")
+    assert output.strip().splitlines()[-2:] == [
+        "✓ sale.yaml: sale — 1 step, audience: personas vip, holdout 10%",
+        "  main: the message's brief and template",
+    ]
 
 
 async def _kept(url: str) -> None:

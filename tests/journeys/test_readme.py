@@ -44,8 +44,12 @@ PRINTS: dict[str, list[str]] = {
         r"A customer chats with the shop assistant \(offline\) on Telegram",
         re.escape(NEXT),
     ],
-    r"^chatcast campaign status spring-sale$": [r"spring-sale:\s+done", r"main\s+│\s+sent\s+│\s+\d+"],
-    r"^chatcast report campaign spring-sale$": [r"\(spring-sale\): done", r"clicked\s+│\s+\d+"],
+    r"^chatcast campaign status spring-sale$": [
+        r"spring-sale:\s+running",
+        r"main\s+│\s+sent\s+│\s+\d+",
+        r"reminder \(2d after main, when not_clicked\)",
+    ],
+    r"^chatcast report campaign spring-sale$": [r"\(spring-sale\): running", r"clicked\s+│\s+\d+"],
     r"^chatcast campaign validate \S+/spring-sale\.yaml$": [
         r"✓ examples/shop/campaigns/spring-sale\.yaml: spring-sale"
     ],
@@ -62,6 +66,12 @@ PRINTS: dict[str, list[str]] = {
     r"^chatcast campaign launch \S+ --dry-run$": [r"vip-early-access: \d+ planned", r"dry run: nothing sent"],
     r"^chatcast campaign launch \S+/vip-early-access\.yaml$": [r"messages wait for their time"],
     r"^chatcast campaign status vip-early-access$": [r"vip-early-access:\s+running", r"main\s+│\s+queued"],
+    r"^chatcast campaign rehearse \S+/spring-sale\.yaml --days 7$": [
+        r"Rehearsal of spring-sale over 7 simulated days from",
+        r"reminder",
+        r"sandboxes: ([\d,]+) of the \1 messages sent are in their chats",
+        r"the scratch copy is deleted",
+    ],
 }
 
 

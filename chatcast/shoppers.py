@@ -1,0 +1,200 @@
+"""Simulated customers, for the demo and for rehearsals: they follow the shop's links, have blocked the bot, and
+read the messages they get; a reader may press the message's button, write back, unsubscribe, block the bot or
+buy, some time after the message arrived.
+
+They act only through the sandboxes' chats (:mod:`chatcast.playground`), as people do: a press or a word reaches
+the real bots, a blocked bot answers the next send with the platform's 403. A purchase is an order stored and
+credited as the shop's orders webhook does it (:func:`storage.orders.upsert_order`, then attribution), dated when
+the customer bought. Every choice is drawn from the seed, the customer and the message, never from the order in
+which they come: the same seed on the same data does the same.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bots.sandbox.slack_workspace import SlackMessage
+from bots.slack.channel import parse_address
+from campaigns.attribution import attribute
+from campaigns.links import make_token
+from chatcast.playground import LINK_SECRET, Playground
+from storage.models import ChannelIdentity, Customer
+from storage.orders import upsert_order
+from storage.rehearsals import Sent
+
+REPLY = "Do you have these in size 42?"
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How likely each thing a customer does is (a share of those who could), and how soon readers act."""
+
+    blocked_before: float = 0.03  # had blocked the bot before the campaign: its first message finds out
+    read: float = 1.0  # reads a message they got
+    click: float = 1 / 6  # a reader presses the message's button (not Unsubscribe), where it has one
+    buy_after_click: float = 0.0  # a reader who pressed buys
+    buy: float = 0.0  # a reader who did not press buys (the message's link, or the shop)
+    reply: float = 0.0  # a reader writes back
+    stop: float = 0.0  # a reader unsubscribes ("stop")
+    block: float = 0.0  # a reader blocks the bot: the next message finds out
+    within: timedelta = timedelta(hours=12)  # readers act within this long of the message
+
+
+DEMO = Behaviour()  # the demo, on the wall clock: readers press buttons, nothing more
+REHEARSAL = Behaviour(read=0.7, buy_after_click=0.25, buy=0.02, reply=0.02, stop=0.01, block=0.01)
+
+
+@dataclass(frozen=True, order=True)
+class Reaction:
+    """Something a customer does about a message they got, and when."""
+
+    at: datetime
+    kind: str  # click, reply, stop, block, buy
+    message: Sent = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button to press: Telegram's callback data; or Slack's action id, its message and value."""
+
+    action: str
+    message: SlackMessage | None = None
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Shop:
+    """What customers buy: (sku, price, currency) of the products for sale, the code they use."""
+
+    products: Sequence[tuple[str, float, str]] = ()
+    code: str | None = None
+
+
+class Shoppers:
+    """The simulated customers of one run."""
+
+    def __init__(self, play: Playground, behaviour: Behaviour, seed: int, shop: Shop | None = None) -> None:
+        self.play, self.behaviour, self.seed, self.shop = play, behaviour, seed, shop or Shop()
+        self.done: Counter[str] = Counter()  # what they did, by kind
+
+    def draw(self, *key: object) -> random.Random:
+        """The random choices of one customer about one thing."""
+        return random.Random(":".join(map(str, (self.seed, *key))))
+
+    async def opt_in(self, team: str, limit: int = 40) -> int:
+        """Shop customers without consent follow the shop's link: half from Telegram, half from Slack (in ``team``)."""
+        quiet = await Customer.filter(opted_in_at=None).order_by("id").limit(limit).values_list("external_id", "name")
+        for n, (external_id, name) in enumerate(quiet):
+            token = make_token(str(external_id), LINK_SECRET)
+            first = str(name).split(" ")[0] or "Friend"
+            if n % 2 == 0:
+                await self.play.telegram.user_sends(900_000_000 + n, f"/start {token}", first_name=first)
+            else:
+                user = f"U9{n:08d}"
+                self.play.slack.add_user(team, user, name=first.lower(), real_name=str(name))
+                await self.play.slack.slash_command(team, user, "/shop", f"subscribe {token}")
+        await self.play.inbound.reached("start", len(quiet))
+        return len(quiet)
+
+    async def block_some(self) -> int:
+        """Some customers have blocked the bot or left the workspace since they opted in; how many."""
+        blocked = 0
+        for channel, address in await ChannelIdentity.filter(reachable=True).values_list("channel", "address"):
+            if self.draw("blocked", channel, address).random() < self.behaviour.blocked_before:
+                blocked += self._block(str(channel), str(address))
+        return blocked
+
+    def reactions(self, messages: Iterable[Sent]) -> list[Reaction]:
+        """What the customers will do about ``messages``, each at its moment."""
+        b, out = self.behaviour, []
+        for m in messages:
+            rng = self.draw(m.customer_id, m.step)
+            if rng.random() >= b.read:
+                continue
+            at = m.sent_at + b.within * rng.random()
+            clicked = rng.random() < b.click and self._button(m) is not None
+            kinds = ["click"] if clicked else []
+            kinds += [k for k, p in (("reply", b.reply), ("stop", b.stop), ("block", b.block)) if rng.random() < p]
+            if rng.random() < (b.buy_after_click if clicked else b.buy) and self.shop.products:
+                kinds.append("buy")
+            out += [Reaction(at + timedelta(minutes=n), kind, m) for n, kind in enumerate(kinds)]
+        return sorted(out)
+
+    async def perform(self, reactions: Sequence[Reaction]) -> None:
+        """Do ``reactions`` (now, whatever their moments), and wait until the bots have handled them."""
+        inbound = self.play.inbound
+        before, heard = inbound.total, 0  # a chat's "stop" is a stop on Slack, words on Telegram: count them all
+        for r in reactions:
+            if r.kind == "click" and await self._press(r.message):
+                heard += 1
+            elif r.kind in ("reply", "stop"):
+                await self._say(r.message, REPLY if r.kind == "reply" else "stop")
+                heard += 1
+            elif r.kind == "block":
+                self._block(r.message.channel, r.message.address)
+            elif r.kind == "buy":
+                await self._buy(r)
+            else:
+                continue
+            self.done[r.kind] += 1
+        await inbound.reached(None, before + heard)
+
+    def _block(self, channel: str, address: str) -> int:
+        if channel == "telegram":
+            self.play.telegram.block(int(address))
+            return 1
+        if channel == "slack":
+            self.play.slack.deactivate(*parse_address(address))
+            return 1
+        return 0
+
+    def _button(self, m: Sent) -> Press | None:
+        """The press of the message's first action button that is not Unsubscribe, as its chat shows it."""
+        if m.channel == "telegram" and m.message_id.isdigit():
+            shown = next(
+                (x for x in self.play.telegram.sent(int(m.address)) if x.message_id == int(m.message_id)), None
+            )
+            rows = (shown.reply_markup or {}).get("inline_keyboard", []) if shown else []
+            data = next((str(b["callback_data"]) for row in rows for b in row if "callback_data" in b), None)
+            return Press(data) if data and data.startswith("a:") and not data.endswith(":stop") else None
+        if m.channel == "slack":
+            team, user = parse_address(m.address)
+            ts = m.message_id.partition(":")[2]
+            message = next((x for x in self.play.slack.dm(team, user) if x.ts == ts), None)
+            buttons = [
+                b for b in (message.buttons() if message else []) if not str(b.get("value", "")).endswith("|stop")
+            ]
+            if message is not None and buttons:
+                value = buttons[0].get("value")
+                return Press(str(buttons[0]["action_id"]), message, str(value) if value is not None else None)
+        return None
+
+    async def _press(self, m: Sent) -> bool:
+        press = self._button(m)
+        if press is None:
+            return False
+        if press.message is None:
+            await self.play.telegram.user_presses(int(m.address), int(m.message_id), press.action)
+        else:
+            team, user = parse_address(m.address)
+            await self.play.slack.press(team, user, press.message, press.action, press.value)
+        return True
+
+    async def _say(self, m: Sent, text: str) -> None:
+        if m.channel == "telegram":
+            await self.play.telegram.user_sends(int(m.address), text)
+        else:
+            await self.play.slack.user_sends(*parse_address(m.address), text)
+
+    async def _buy(self, r: Reaction) -> None:
+        """An order dated at the reaction, stored and credited as the orders webhook does."""
+        m, rng = r.message, self.draw("buy", r.message.customer_id, r.message.step)
+        sku, price, currency = rng.choice(list(self.shop.products))
+        order = {"order_id": f"R-{m.delivery_id}", "customer_id": m.external_id, "ordered_at": r.at.isoformat(),
+                 "status": "paid", "currency": currency, "discount_code": self.shop.code,
+                 "lines": [{"sku": sku, "quantity": 1, "unit_price": price}]}  # fmt: skip
+        await attribute(await upsert_order(order))
