@@ -122,9 +122,11 @@ class Dispatcher:
         handled = await asyncio.gather(*(self._dispatch(name) for name in self.channels))
         return sum(handled)
 
-    async def drain(self, *, wait: bool = True) -> DispatchStats:
-        """Burst mode: send until nothing is due (``wait``: waiting out retries of due rows; else leaving them to
-        a later call, as a rehearsal does, whose clock moves only between its moments), finish campaigns, return."""
+    async def drain(self, *, wait: bool = True, max_wait: float | None = None) -> DispatchStats:
+        """Burst mode: send until nothing is due, finish campaigns, return. ``wait``: wait out the retries of due
+        rows (a rate limit's pause, a backoff, a frequency cap's hold), but only those due within ``max_wait``
+        seconds when it is given; the rest, and everything when ``wait`` is False, is left to a later call (a
+        rehearsal's clock moves only between its moments; ``serve --once`` from cron must not wait a day)."""
         while True:
             if await self.run_once():
                 continue
@@ -132,7 +134,7 @@ class Dispatcher:
                 break
             now = self.clock()
             wake = await outbox.next_due(now, self.channels, retries_only=True)
-            if wake is None:
+            if wake is None or (max_wait is not None and (wake - now).total_seconds() > max_wait):
                 break
             await self.sleep(max((wake - now).total_seconds(), 0.0))
         await outbox.finish_campaigns(self.clock())

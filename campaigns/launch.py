@@ -28,6 +28,7 @@ from segments.definitions import Definitions
 from storage import campaigns as campaign_rows
 
 UTC_ZONE = ZoneInfo("UTC")
+RETRY_WAIT = 60.0  # seconds a launch waits for a retry or a hold before leaving the row to serve
 
 
 class CampaignStateError(Exception):
@@ -118,12 +119,13 @@ async def send(
     suppression: Suppression | None = None,
 ) -> DispatchStats:
     """Start the campaign and send what is due now at no more than ``send_rate`` a second on each channel, then
-    return (what is due later waits for ``serve``)."""
+    return: what is due later, or due but held for more than ``RETRY_WAIT`` seconds (a backoff, a frequency cap),
+    waits for ``serve``."""
     await set_status(campaign_id, "running")
     dispatcher = Dispatcher(
         channels, worker=worker, rates=capped(channels, rates, send_rate), caps=caps, suppression=suppression
     )
-    return await dispatcher.drain()
+    return await dispatcher.drain(max_wait=RETRY_WAIT)
 
 
 _MOVES = {

@@ -7,6 +7,7 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -114,7 +115,9 @@ def launch_command(
 
     prepared, stats, waiting = run(ctx, go())
     if prepared.recurring:
-        when = f"{prepared.next_run:%Y-%m-%d %H:%M %Z}" if prepared.next_run else "none left"
+        schedule = prepared.campaign.schedule
+        zone = ZoneInfo(schedule.timezone) if schedule and schedule.timezone else settings.zone
+        when = f"{prepared.next_run.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}" if prepared.next_run else "none left"
         state_word = "registered (dry run: not started)" if dry_run else "running"
         cron = prepared.campaign.schedule.cron if prepared.campaign.schedule else ""
         out.print(
@@ -137,8 +140,9 @@ def launch_command(
         out.print(f"sent {stats.sent:,}, failed {stats.failed:,}, skipped {stats.skipped:,}, unknown {stats.unknown:,}")
         if waiting:
             out.print(
-                f"{waiting:,} messages wait for their time (the schedule) or for a channel that is not configured:"
-                " `chatcast serve` sends them when they are due (or `chatcast serve --once`, run from cron)."
+                f"{waiting:,} messages wait for their time (the schedule, a frequency cap, a retry) or for a"
+                " channel that is not configured: `chatcast serve` sends them when they are due (or `chatcast serve"
+                " --once`, run from cron)."
             )
     steps = len(prepared.campaign.follow_ups)
     if steps and not dry_run:

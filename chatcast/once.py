@@ -7,7 +7,8 @@ clock, so a wall clock travelled by time-machine is the one it reads. The jobs a
 (:class:`campaigns.scheduler.Scheduler`): housekeeping, the follow-up sweep with due times and copy, recurring
 runs, order notices, and with role ``all`` the assistant's; they run only when this process can take the
 scheduler lease (another process that holds it runs them itself). The sending is ``serve``'s dispatcher with
-the same rates, caps and suppression, drained until nothing due is left (waiting out the retries of due rows).
+the same rates, caps and suppression, drained until nothing due is left: it waits out a retry due within a
+minute; a later one, or a row a frequency cap holds, is left to the next run and counted in the summary.
 :func:`burst` is that work on a given scheduler and dispatcher at a given moment: ``chatcast campaign rehearse``
 runs it at every moment of its simulated clock.
 """
@@ -22,11 +23,12 @@ from typing import Any
 
 from campaigns import jobs
 from campaigns.dispatcher import Dispatcher, DispatchStats
+from campaigns.launch import RETRY_WAIT
 from campaigns.scheduler import Scheduler
 from chatcast.engine import build_writer, campaign_dispatcher, campaign_scheduler, open_channels
 from chatcast.settings import Settings
 from storage import campaigns as campaign_rows
-from storage import db
+from storage import db, outbox
 from storage.lease import Lease
 
 WORDS = {"handoffs": "hand-offs given back to the assistant", "feedback": "feedback questions asked"}
@@ -43,6 +45,7 @@ class OnceReport:
     jobs: dict[str, Any] | None
     stats: DispatchStats
     done: list[str] = field(default_factory=list)
+    waiting: int = 0  # rows due but waiting for a retry or a frequency cap, left to the next run
 
 
 def default_worker() -> str:
@@ -67,11 +70,12 @@ async def burst(
     lease: Lease | None = None,
     now: datetime | None = None,
     wait: bool = True,
+    max_wait: float | None = None,
 ) -> Burst:
     """The scheduler's jobs once (when ``lease`` is ours, or without one), then every send due, then the campaigns
     those sends finished: at ``now`` (None: the wall clock; a rehearsal passes its simulated moment, and the
     dispatcher runs on that clock too). ``wait`` False leaves rows waiting for a retry (or a frequency cap) to a
-    later burst instead of waiting them out."""
+    later burst instead of waiting them out; ``max_wait`` waits out only those due within so many seconds."""
     running = set(await campaign_rows.keys("running"))
     results = None
     if lease is None or await lease.try_acquire():
@@ -80,7 +84,7 @@ async def burst(
         finally:
             if lease is not None:
                 await lease.release()
-    stats = await dispatcher.drain(wait=wait)
+    stats = await dispatcher.drain(wait=wait, max_wait=max_wait)
     await jobs.finish(dispatcher.clock())  # the sends may have been the last a campaign's steps owed
     done = [key for key in await campaign_rows.keys("done") if key in running]
     return Burst(results, stats, done)
@@ -92,8 +96,10 @@ async def run_once(settings: Settings, *, worker: str | None = None, role: str =
         scheduler = campaign_scheduler(settings, build_writer(settings), channels, role=role)
         name = worker or default_worker()
         dispatcher = campaign_dispatcher(settings, channels, worker=name)
-        did = await burst(scheduler, dispatcher, lease=Lease(settings.db_url))
-        return OnceReport(datetime.now(UTC), name, sorted(channels), did.jobs, did.stats, did.done)
+        did = await burst(scheduler, dispatcher, lease=Lease(settings.db_url), max_wait=RETRY_WAIT)
+        now = datetime.now(UTC)
+        waiting = await outbox.due_waiting(now, sorted(channels))
+        return OnceReport(now, name, sorted(channels), did.jobs, did.stats, did.done, waiting)
 
 
 def summary(report: OnceReport) -> list[str]:
@@ -111,6 +117,11 @@ def summary(report: OnceReport) -> list[str]:
     )
     if s.paused:
         lines.append(f"paused by the error ceiling: campaigns {', '.join(map(str, s.paused))}")
+    if report.waiting:
+        lines.append(
+            f"{report.waiting:,} due messages wait for a retry or a frequency cap: a later run sends them when they"
+            " may go"
+        )
     lines.append(f"campaigns done: {', '.join(report.done) or 'none'}")
     return lines
 

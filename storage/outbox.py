@@ -286,3 +286,18 @@ async def next_due(now: datetime, channels: Collection[str], *, retries_only: bo
     found = [_moment(r[0]) for sql in ([retry] if retries_only else [retry, later]) for r in await fetch(sql, q.values)]
     moments = [m for m in found if m is not None]
     return min(moments) if moments else None
+
+
+async def due_waiting(now: datetime, channels: Collection[str]) -> int:
+    """Queued rows of running campaigns already due that wait for a later attempt (a retry, a frequency cap)."""
+    if not channels:
+        return 0
+    q = Params(dialect())
+    at, chans = q.moment(now), q.texts(sorted(channels))
+    sql = (
+        f"SELECT COUNT(*) FROM delivery d WHERE d.status = 'queued' AND d.channel IN {chans} "
+        f"AND d.due_at <= {at} AND d.next_attempt_at > {at} "
+        "AND d.campaign_id IN (SELECT c.id FROM campaign c WHERE c.status = 'running')"
+    )
+    rows = await fetch(sql, q.values)
+    return int(rows[0][0]) if rows else 0

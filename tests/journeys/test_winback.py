@@ -71,7 +71,7 @@ def test_winback_runs_every_tuesday_with_each_runs_follow_ups_until_end_at(
     assert "sent a test of winback (step nudge" in sent
     assert (chats.telegram.sent(900)[0].text or "").startswith("[TEST winback · nudge")
     launched = cli.ok("campaign", "launch", FILE)
-    assert "winback: recurring (0 10 * * tue), running; first run 2027-06-08 08:00 UTC." in launched
+    assert "winback: recurring (0 10 * * tue), running; first run 2027-06-08 10:00 Europe/Berlin." in launched
 
     # what the test makes customers do, and when; what each should get is derived from it
     bought: dict[str, datetime] = {}
