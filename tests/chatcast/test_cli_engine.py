@@ -154,7 +154,9 @@ def test_launching_a_recurring_campaign_starts_it_for_serve(shop: Path) -> None:
     weekly.write_text(text + "schedule: {cron: '0 9 * * 1', timezone: Europe/Berlin}\n")
     code, output = invoke("campaign", "launch", str(weekly))
     assert code == 0, output
-    assert re.search(r"weekly: recurring \(0 9 \* \* 1\), running; first run 20\d\d-\d\d-\d\d 09:00 Europe/Berlin\.", output)
+    assert re.search(
+        r"weekly: recurring \(0 9 \* \* 1\), running; first run 20\d\d-\d\d-\d\d 09:00 Europe/Berlin\.", output
+    )
     assert "`chatcast serve` plans, writes and sends each run" in output
     assert _rows_now(shop) == {}  # nothing planned until the first run
     assert invoke("campaign", "status", "weekly")[1].startswith("weekly: running")
