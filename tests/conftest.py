@@ -22,6 +22,11 @@ import pytest
 
 from storage import db
 
+# pytest-xdist exports its terminal's size (COLUMNS=80) to the workers, and rich fixes a console's width from it
+# when the console is built; the tests set the width they read with, as a marketer's terminal would.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 REFERENCE = Path(os.environ.get("CHATCAST_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared" / "reference"))
 PG_URL = os.environ.get("CHATCAST_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 BACKENDS = [b.strip() for b in os.environ.get("CHATCAST_TEST_DATABASES", "sqlite,postgres").split(",") if b]
