@@ -169,7 +169,7 @@ async def run(backend: str, limited: bool, rows: int, batch: int, folder: Path, 
     """One timed drain; its figures."""
     from bots.telegram.app import build_bot
     from bots.telegram.channel import TelegramChannel
-    from campaigns.dispatcher import Dispatcher
+    from campaigns.delivery.dispatcher import Dispatcher
     from chatcast.engine import tuned_gc
     from storage import outbox
 

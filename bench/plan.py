@@ -98,8 +98,8 @@ async def _setup(url: str, everyone: bool) -> dict[str, int]:
 async def _child_plan(url: str, everyone: bool, write: bool) -> dict[str, Any]:
     from ruamel.yaml import YAML
 
-    from campaigns.definition import Campaign
-    from campaigns.planner import plan, register
+    from campaigns.audience.planner import plan, register
+    from campaigns.file.definition import Campaign
     from segments.definitions import parse
     from storage import db
     from storage.sql import fetch
@@ -126,8 +126,8 @@ async def _child_plan(url: str, everyone: bool, write: bool) -> dict[str, Any]:
 async def _write(campaign: Any, campaign_id: int, defs: Any) -> dict[str, Any]:
     """Write every planned row with the OpenAI writer in persona mode, the API answered by the tests' fake (an
     httpx transport, no network); the model calls made against the distinct (persona, variant, language)."""
-    from campaigns.compose import write_copy
-    from campaigns.writer import CopyWriter, OpenAIWriter
+    from campaigns.content.compose import write_copy
+    from campaigns.content.writer import CopyWriter, OpenAIWriter
     from storage.sql import fetch
     from tests.campaigns.openai_fake import FakeOpenAI, draft
 

@@ -6,7 +6,7 @@
 One campaign: 1,000,000 customers and deliveries (two steps, two variants, five personas, two channels; 5%
 held out, some failed, unknown and skipped), then 300,000 events (200,000 clicks, 50,000 replies, 40,000
 attributed conversions with their totals, 10,000 opt-outs) and 60,000 orders, loaded by bulk SQL. Timed: the
-whole report (``campaigns.report.build``: the funnel in one pass, the daily series, the lift over the holdout,
+whole report (``campaigns.results.report.build``: the funnel in one pass, the daily series, the lift over the holdout,
 the statistics), after the database's statistics are current. Target: <= 5 s on each.
 """
 
@@ -104,7 +104,7 @@ async def load(backend: str, rows: int, events: int) -> int:
 
 async def measure(backend: str, rows: int, events: int, folder: Path) -> dict[str, float]:
     """Load, then time the whole report."""
-    from campaigns.report import build
+    from campaigns.results.report import build
     from storage.models import Campaign, Event
 
     async with dispatch_bench.database(backend, folder, PG_URL):

@@ -65,7 +65,7 @@ class NotingChannel:
 
 async def firing(rows: int, folder: Path) -> dict[str, float]:
     """Rows due over ten seconds, sent by the service loop: delays in seconds."""
-    from campaigns.dispatcher import Dispatcher
+    from campaigns.delivery.dispatcher import Dispatcher
     from storage.models import Campaign, ChannelIdentity, Customer, Delivery
 
     async with dispatch_bench.database("sqlite", folder, PG_URL):
@@ -116,8 +116,8 @@ SWEEP_YAML = {
 
 async def sweep_bench(backend: str, rows: int, folder: Path) -> dict[str, float]:
     """Sent deliveries in bulk SQL, then one sweep: its seconds and rows planned."""
-    from campaigns.definition import Campaign as CampaignModel
-    from campaigns.followups import sweep
+    from campaigns.file.definition import Campaign as CampaignModel
+    from campaigns.timing.followups import sweep
     from storage.models import Campaign
     from storage.sql import execute
 

@@ -8,7 +8,7 @@ twice.
 * housekeeping: claims of a dispatcher that stopped answering become ``unknown`` (never resent), order notices
   recorded but not queued (a crash between the two) are queued, finished campaigns become ``done``;
 * follow-ups: each running campaign's follow-ups (each run's, in a recurring one) are swept
-  (:mod:`campaigns.followups`), their new rows given
+  (:mod:`campaigns.timing.followups`), their new rows given
   their due time in each customer's zone (the schedule's window and local time, the shop's quiet hours) and
   their copy, and queued for the dispatcher;
 * recurring runs: the due run of each running cron campaign is planned, timed and written.
@@ -22,16 +22,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from campaigns import recurring
-from campaigns.compose import write_copy
-from campaigns.definition import Campaign
-from campaigns.due import Span, set_due_times
-from campaigns.followups import sweep
-from campaigns.loader import CampaignError, parse_registered
-from campaigns.notices import queue_notices
-from campaigns.suppression import Unhappy
-from campaigns.windows import close_if_done
-from campaigns.writer import CopyWriter
+from campaigns.audience.suppression import Unhappy
+from campaigns.content.compose import write_copy
+from campaigns.content.writer import CopyWriter
+from campaigns.file.definition import Campaign
+from campaigns.file.loader import CampaignError, parse_registered
+from campaigns.notices.queue import queue_notices
+from campaigns.timing import recurring
+from campaigns.timing.due import Span, set_due_times
+from campaigns.timing.followups import sweep
+from campaigns.timing.windows import close_if_done
 from segments.definitions import Definitions
 from storage import outbox
 from storage.models import Campaign as CampaignRow

@@ -12,18 +12,18 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from campaigns import recurring
-from campaigns.caps import Caps
-from campaigns.compose import MAIN, WriteResult, write_copy
-from campaigns.definition import Campaign
-from campaigns.dispatcher import Dispatcher, DispatchStats
-from campaigns.due import Span, set_due_times
-from campaigns.loader import load_campaign
-from campaigns.planner import PlanResult, plan, register
+from campaigns.audience.caps import Caps
+from campaigns.audience.planner import PlanResult, plan, register
+from campaigns.audience.suppression import Suppression, Unhappy
+from campaigns.content.compose import MAIN, WriteResult, write_copy
+from campaigns.content.writer import CopyWriter
+from campaigns.delivery.dispatcher import Dispatcher, DispatchStats
+from campaigns.file.definition import Campaign
+from campaigns.file.loader import load_campaign
+from campaigns.file.readiness import Shop
 from campaigns.ports import Channel
-from campaigns.readiness import Shop
-from campaigns.suppression import Suppression, Unhappy
-from campaigns.writer import CopyWriter
+from campaigns.timing import recurring
+from campaigns.timing.due import Span, set_due_times
 from segments.definitions import Definitions
 from storage import campaigns as campaign_rows
 
@@ -61,7 +61,7 @@ async def prepare(
     quiet: Span | None = None,
     unhappy: Unhappy | None = None,
 ) -> Prepared:
-    """Load and check the file (also whether it can go out as written at ``as_of``: :mod:`campaigns.readiness`),
+    """Load and check the file (also whether it can go out as written at ``as_of``: :mod:`campaigns.file.readiness`),
     register it, plan its audience, give each row its due time (schedule, local time, window, ``quiet`` hours in
     the customer's zone, else ``shop_zone``), and write every row's copy."""
     skus = await campaign_rows.known_skus()

@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from campaigns.due import Span
+from campaigns.audience.suppression import Unhappy
+from campaigns.content.writer import CopyWriter
 from campaigns.jobs import follow_ups, housekeeping, recurring_runs
-from campaigns.suppression import Unhappy
-from campaigns.writer import CopyWriter
+from campaigns.timing.due import Span
 from segments.definitions import Definitions
 
 MISFIRE_GRACE = 3600  # seconds: a job missed while the process was down still runs, once, at start

@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from campaigns.definition import Campaign, campaign_schema
-from campaigns.loader import CampaignError, load_campaign
-from campaigns.step_text import describe
+from campaigns.file.definition import Campaign, campaign_schema
+from campaigns.file.loader import CampaignError, load_campaign
+from campaigns.file.step_text import describe
 from chatcast.cli_checks import campaign_definitions, shop_now
 from chatcast.console import err, fail, out, state
 

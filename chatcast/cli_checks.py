@@ -16,7 +16,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from campaigns.readiness import Shop
+from campaigns.file.readiness import Shop
 from chatcast.console import err, fail, state
 from chatcast.settings import Settings, redact_url
 from segments import saved

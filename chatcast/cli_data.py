@@ -18,8 +18,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from campaigns.attribution import attribute_stored_since
-from campaigns.notices import queue_notices
+from campaigns.notices.queue import queue_notices
+from campaigns.results.attribution import attribute_stored_since
 from chatcast.console import UserError, err, out, run, state
 from chatcast.settings import redact_url
 from storage import db, stats

@@ -14,11 +14,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from campaigns import launch as engine
-from campaigns.definition import Campaign
-from campaigns.dispatcher import DispatchStats
-from campaigns.loader import CampaignError, load_campaign
-from campaigns.planner import PlanResult
-from campaigns.readiness import Shop
+from campaigns.audience.planner import PlanResult
+from campaigns.delivery.dispatcher import DispatchStats
+from campaigns.file.definition import Campaign
+from campaigns.file.loader import CampaignError, load_campaign
+from campaigns.file.readiness import Shop
 from chatcast.cli_checks import required_definitions as definitions  # --segments, the settings', the database's
 from chatcast.cli_checks import shop_now
 from chatcast.cli_status import status_command

@@ -10,11 +10,11 @@ import typer
 from rich.markup import escape
 from rich.panel import Panel
 
-from campaigns.definition import Campaign
-from campaigns.members import NotInAudience
+from campaigns.audience.members import NotInAudience
+from campaigns.content.preview import Preview, UnknownStep, previews
+from campaigns.content.proof import Proof, ProofError, proof, variants
+from campaigns.file.definition import Campaign
 from campaigns.ports import ChannelError
-from campaigns.preview import Preview, UnknownStep, previews
-from campaigns.proof import Proof, ProofError, proof, variants
 from chatcast.cli_checks import required_definitions as definitions  # --segments, the settings', the database's
 from chatcast.cli_engine import SegmentsOption, load
 from chatcast.console import UserError, fail, out, run, state

@@ -10,10 +10,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from campaigns.describe import Describer
-from campaigns.writer_describe import OpenAIDescriber
+from assistant.descriptions.service import Written, describe_products, export
+from assistant.descriptions.writer import Describer
+from assistant.descriptions.writer_openai import OpenAIDescriber
 from chatcast.console import UserError, fail, out, run, state
-from chatcast.descriptions import Written, describe_products, export
 from chatcast.engine import load_knowledge, openai_client
 from storage import db, descriptions
 from storage.models import ProductCopy

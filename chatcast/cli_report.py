@@ -13,8 +13,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from assistant.feedback import FeedbackGroup, report
-from campaigns.experiments import Experiment
-from campaigns.report import DIMENSIONS, Comparison, Rate, Report, build
+from campaigns.results.experiments import Experiment
+from campaigns.results.report import DIMENSIONS, Comparison, Rate, Report, build
 from chatcast.console import UserError, fail, out, run, state
 from chatcast.pages import render_report
 from storage import campaigns as campaign_rows

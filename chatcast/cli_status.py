@@ -9,8 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from campaigns import windows
-from campaigns.loader import CampaignError, parse_campaign
+from campaigns.file.loader import CampaignError, parse_campaign
+from campaigns.timing import windows
 from chatcast.console import UserError, out, run, state
 from storage import campaigns as campaign_rows
 from storage import db

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
+from campaigns.audience.planner import PlanError
+from campaigns.file.loader import CampaignError
 from campaigns.launch import CampaignStateError
-from campaigns.loader import CampaignError
-from campaigns.planner import PlanError
 from chatcast.demo_database import with_demo_files
 from chatcast.logs import SecretRedactor, configure_logging
 from chatcast.settings import Settings

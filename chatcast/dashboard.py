@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from campaigns.metrics import Metrics
-from campaigns.report import build
+from campaigns.results.metrics import Metrics
+from campaigns.results.report import build
 from chatcast.pages import STATIC, environment, report_context
 from storage import campaigns as campaign_rows
 from storage import complaints, reports

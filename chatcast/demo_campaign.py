@@ -16,8 +16,8 @@ from pathlib import Path
 
 from bots.sandbox import TelegramSandbox
 from campaigns import launch as engine
+from campaigns.content.writer import CopyWriter
 from campaigns.ports import Responder
-from campaigns.writer import CopyWriter
 from chatcast.playground import playground
 from chatcast.shoppers import DEMO, Shoppers
 from segments.definitions import Definitions

@@ -19,19 +19,19 @@ from assistant.knowledge import load as load_knowledge_file
 from assistant.llm import OpenAIAssistant
 from assistant.sentiment import LexiconSentiment, OpenAISentiment
 from assistant.service import Assistant, AssistantConfig, release_stale_handoffs
+from bots.inbound.acts import Inbound
 from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.channel import shared_session
 from bots.telegram.app import Bot, build_bot
 from bots.telegram.channel import TelegramChannel
-from campaigns.caps import Cap, Caps
-from campaigns.clock import Clock, wall_clock
-from campaigns.dispatcher import Dispatcher
-from campaigns.inbound import Inbound
-from campaigns.metrics import Metrics
+from campaigns.audience.caps import Cap, Caps
+from campaigns.audience.suppression import Suppression, Unhappy
+from campaigns.content.writer import CopyWriter, OpenAIWriter
+from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.ports import Channel, StaffAlerts
+from campaigns.results.metrics import Metrics
 from campaigns.scheduler import PeriodicJob, Scheduler
-from campaigns.suppression import Suppression, Unhappy
-from campaigns.writer import CopyWriter, OpenAIWriter
+from campaigns.timing.clock import Clock, wall_clock
 from chatcast.settings import Settings
 from segments.definitions import Definitions
 from segments.definitions import load as load_segments

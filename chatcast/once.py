@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from campaigns import jobs
-from campaigns.dispatcher import Dispatcher, DispatchStats
+from campaigns.delivery.dispatcher import Dispatcher, DispatchStats
 from campaigns.launch import RETRY_WAIT
 from campaigns.scheduler import Scheduler
 from chatcast.engine import build_writer, campaign_dispatcher, campaign_scheduler, open_channels

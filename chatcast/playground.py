@@ -6,7 +6,7 @@ with the sandboxes' tokens and URLs only, whatever tokens the settings or the da
 real platform. Every Slack workspace the shop's customers are in is installed in the sandbox (each with a token
 of its own), with those customers as its members. A press or a word in a chat travels as on the real platforms:
 the sandbox posts it to the bots' routes here (Telegram's webhook with its secret, Slack's requests signed), and
-the real aiogram and slack-bolt handlers hand it to the engine's :class:`~campaigns.inbound.Inbound`, which
+the real aiogram and slack-bolt handlers hand it to the engine's :class:`~bots.inbound.acts.Inbound`, which
 records it at the time of the ``clock`` it is given (a rehearsal's simulated one).
 """
 
@@ -20,15 +20,15 @@ from typing import Any
 
 from aiohttp import web
 
+from bots.inbound.acts import Inbound
 from bots.sandbox import SlackSandbox, TelegramSandbox
 from bots.slack.app import SlackConfig, build_slack
 from bots.slack.channel import parse_address, shared_session
 from bots.slack.installations import workspace_key
 from bots.telegram.app import add_webhook, build_bot, build_dispatcher, register_webhook
 from bots.telegram.channel import TelegramChannel
-from campaigns.clock import Clock, wall_clock
-from campaigns.inbound import Inbound
 from campaigns.ports import Channel, ChannelError, InboundEvent, InboundHandler, Reply, Responder
+from campaigns.timing.clock import Clock, wall_clock
 from storage.models import ChannelIdentity
 from storage.rehearsals import Sent
 

@@ -23,13 +23,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from campaigns import launch as engine
-from campaigns.clock import SimulatedClock
-from campaigns.compose import WriteResult
-from campaigns.definition import Campaign
-from campaigns.planner import PlanResult
-from campaigns.report import Funnel
-from campaigns.windows import ahead, last_fire
-from campaigns.writer import CopyWriter
+from campaigns.audience.planner import PlanResult
+from campaigns.content.compose import WriteResult
+from campaigns.content.writer import CopyWriter
+from campaigns.file.definition import Campaign
+from campaigns.results.report import Funnel
+from campaigns.timing.clock import SimulatedClock
+from campaigns.timing.windows import ahead, last_fire
 from chatcast.console import UserError
 from chatcast.engine import campaign_dispatcher, campaign_scheduler, unhappy
 from chatcast.once import burst

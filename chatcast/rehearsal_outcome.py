@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from campaigns.report import Funnel
+from campaigns.results.report import Funnel
 from chatcast.rehearsal import Rehearsal
 from storage.rehearsals import Shown
 from storage.scratch import Scratch

@@ -21,10 +21,10 @@ import asyncpg
 from aiohttp import web
 
 from bots.telegram.app import add_webhook, build_dispatcher, register_webhook, run_polling
-from campaigns.attribution import attribute
-from campaigns.dispatcher import Dispatcher, DispatchStats
-from campaigns.metrics import Metrics
-from campaigns.notices import queue_notices
+from campaigns.delivery.dispatcher import Dispatcher, DispatchStats
+from campaigns.notices.queue import queue_notices
+from campaigns.results.attribution import attribute
+from campaigns.results.metrics import Metrics
 from campaigns.scheduler import Scheduler
 from chatcast.dashboard import add_dashboard
 from chatcast.engine import (

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bots.inbound.links import make_token
 from bots.sandbox.slack_workspace import SlackMessage
 from bots.slack.channel import parse_address
-from campaigns.attribution import attribute
-from campaigns.links import make_token
+from campaigns.results.attribution import attribute
 from chatcast.playground import LINK_SECRET, Playground
 from storage.models import ChannelIdentity, Customer
 from storage.orders import upsert_order

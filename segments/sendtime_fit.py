@@ -5,7 +5,7 @@ fit a chunk of customers at a time against the persona priors and store it.
 Memory holds a few small arrays per customer and the events read (8 bytes each), sorted into chunks of customers
 as they come; a chunk's customer x hour table exists only while it is fitted. Customers without a timezone, or
 with one Python does not know, are counted in the shop's zone, as their due times are
-(:func:`campaigns.timing.customer_zone`).
+(:func:`campaigns.timing.when.customer_zone`).
 """
 
 from __future__ import annotations

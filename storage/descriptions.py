@@ -88,7 +88,7 @@ def languages(language: str) -> list[str]:
 
 
 def _plain(value: object) -> str:
-    # campaigns.product_facts.attribute_text, which storage may not import: how the facts were stored
+    # assistant.descriptions.facts.attribute_text, which storage may not import: how the facts were stored
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float) and value.is_integer():

@@ -252,7 +252,7 @@ async def pause_campaign(campaign_id: int, reason: str, at: datetime) -> bool:
 
 async def finish_campaigns(at: datetime) -> list[int]:
     """Running campaigns without follow-ups that have rows and whose rows are all final become ``done``; their ids.
-    A campaign with follow-ups is closed by the follow-up sweep's side (:mod:`campaigns.windows`), which knows
+    A campaign with follow-ups is closed by the follow-up sweep's side (:mod:`campaigns.timing.windows`), which knows
     their windows: a row that is final says nothing of the follow-up its send may still bring."""
     q = Params(dialect())
     final = ", ".join(f"'{s}'" for s in FINAL)

@@ -15,7 +15,7 @@ RULES = {
     "slack_bolt": ("bots",),
     "slack_sdk": ("bots",),
     "apscheduler": ("campaigns/scheduler.py",),
-    "openai": ("chatcast", "campaigns/writer", "assistant"),
+    "openai": ("chatcast", "campaigns/content/writer", "assistant"),
 }
 
 

@@ -12,7 +12,7 @@ from assistant.knowledge import Knowledge
 from assistant.knowledge import load as load_knowledge
 from assistant.llm import OpenAIAssistant
 from assistant.service import Assistant, AssistantConfig
-from campaigns.inbound import Inbound
+from bots.inbound.acts import Inbound
 from campaigns.ports import Channel, ChannelLimits, InboundEvent, OutboundMessage, Reply, SendReceipt
 from storage.models import ChannelIdentity, Customer, Order, OrderItem, Product
 

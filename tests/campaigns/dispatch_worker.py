@@ -71,7 +71,7 @@ async def work(url: str, api_url: str, worker: str, batch: int) -> None:
     """Drain the outbox as ``worker``."""
     from bots.telegram.app import build_bot
     from bots.telegram.channel import TelegramChannel
-    from campaigns.dispatcher import Dispatcher
+    from campaigns.delivery.dispatcher import Dispatcher
     from storage import db
 
     await db.connect(url)

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from campaigns.audience_sql import BUCKETS, bucket, seeds
-from campaigns.best_time import allowed_hours, best_moment
-from campaigns.definition import Campaign, Message, Offer, Schedule, Window
-from campaigns.due import set_due_times
-from campaigns.planner import plan, register
-from campaigns.report import build
+from campaigns.audience.planner import plan, register
+from campaigns.audience.sql import BUCKETS, bucket, seeds
+from campaigns.file.definition import Campaign, Message, Offer, Schedule, Window
+from campaigns.results.report import build
+from campaigns.timing.best_time import allowed_hours, best_moment
+from campaigns.timing.due import set_due_times
 from chatcast.cli import app
 from segments.definitions import parse
 from segments.sendtime_fit import fit_send_times

@@ -17,17 +17,17 @@ from aiogram import Bot
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.inbound.acts import Inbound
 from bots.sandbox import SlackSandbox, TelegramSandbox
 from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.channel import SlackChannel, address, build_client, shared_session
 from bots.telegram.app import add_webhook, build_bot, build_dispatcher, register_webhook
 from bots.telegram.channel import TelegramChannel
 from campaigns import launch
-from campaigns.dispatcher import Dispatcher, DispatchStats
-from campaigns.followups import sweep
-from campaigns.inbound import Inbound
+from campaigns.content.writer import CopyWriter
+from campaigns.delivery.dispatcher import Dispatcher, DispatchStats
 from campaigns.ports import Channel, OutboundMessage, RecipientUnreachable
-from campaigns.writer import CopyWriter
+from campaigns.timing.followups import sweep
 from segments.definitions import parse
 from storage.models import ChannelIdentity, Customer, Delivery, Event
 from tests.conftest import reference_file

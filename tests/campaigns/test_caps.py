@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from campaigns.caps import Cap, Caps
-from campaigns.dispatcher import Dispatcher
+from campaigns.audience.caps import Cap, Caps
+from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.ports import ChannelLimits, OutboundMessage, SendReceipt
 from storage.models import Campaign, Delivery
 from tests.campaigns.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.claims import check
-from campaigns.describe import template
-from campaigns.guardrails import failures
-from campaigns.product_facts import ProductFacts
+from assistant.descriptions.facts import ProductFacts
+from assistant.descriptions.writer import template
+from campaigns.content.claims import check
+from campaigns.content.guardrails import failures
 
 TEE = ProductFacts(
     sku="TEE-1", name="Trail Tee", category="apparel", price=29.0, currency="EUR",

@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from campaigns.audience_sql import BUCKETS, bucket, seeds
-from campaigns.compose import write_copy
-from campaigns.definition import Campaign, Message
-from campaigns.experiments import experiments
-from campaigns.loader import CampaignError, parse_campaign
-from campaigns.planner import plan, register
-from campaigns.report import build
-from campaigns.writer import CopyWriter, OpenAIWriter
+from campaigns.audience.planner import plan, register
+from campaigns.audience.sql import BUCKETS, bucket, seeds
+from campaigns.content.compose import write_copy
+from campaigns.content.writer import CopyWriter, OpenAIWriter
+from campaigns.file.definition import Campaign, Message
+from campaigns.file.loader import CampaignError, parse_campaign
+from campaigns.results.experiments import experiments
+from campaigns.results.report import build
 from segments.definitions import parse
 from storage.models import Campaign as CampaignRow
 from storage.models import ChannelIdentity, Customer, Delivery, Event

@@ -12,9 +12,9 @@ import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 from ruamel.yaml import YAML
 
-from campaigns.definition import Campaign, campaign_schema, cron_problem
-from campaigns.loader import CampaignError, load_campaign, parse_campaign
-from campaigns.templates import template_env
+from campaigns.file.definition import Campaign, campaign_schema, cron_problem
+from campaigns.file.loader import CampaignError, load_campaign, parse_campaign
+from campaigns.file.templates import template_env
 from segments.definitions import Definitions, load
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from campaigns.claims import SHORT_LIMIT, check
-from campaigns.describe import Describer, template
-from campaigns.guardrails import failures
-from campaigns.product_facts import ProductFacts
-from campaigns.writer_describe import OpenAIDescriber
+from assistant.descriptions.facts import ProductFacts
+from assistant.descriptions.writer import Describer, template
+from assistant.descriptions.writer_openai import OpenAIDescriber
+from campaigns.content.claims import SHORT_LIMIT, check
+from campaigns.content.guardrails import failures
 from tests.campaigns.openai_fake import Answer, FakeOpenAI, error, refusal, user_data
 
 SWEATER = ProductFacts(

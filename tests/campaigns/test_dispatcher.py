@@ -18,7 +18,7 @@ from bots.sandbox import SlackSandbox, TelegramSandbox
 from bots.slack.channel import SlackChannel, build_client, shared_session
 from bots.telegram.app import build_bot
 from bots.telegram.channel import TelegramChannel
-from campaigns.dispatcher import Dispatcher
+from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.ports import Channel, OutboundMessage, SendReceipt
 from storage import outbox
 from storage.models import Campaign, ChannelIdentity, Customer, Delivery, Event

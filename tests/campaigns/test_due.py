@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from campaigns.definition import Campaign, Message, Schedule, Window
-from campaigns.due import set_due_times
-from campaigns.planner import plan, register
+from campaigns.audience.planner import plan, register
+from campaigns.file.definition import Campaign, Message, Schedule, Window
+from campaigns.timing.due import set_due_times
 from segments.definitions import parse
 from storage.models import ChannelIdentity, Customer, Delivery
 

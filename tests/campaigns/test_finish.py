@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from campaigns.definition import Campaign, Schedule
-from campaigns.followups import sweep
+from campaigns.audience.planner import register
+from campaigns.file.definition import Campaign, Schedule
 from campaigns.jobs import finish
-from campaigns.planner import register
-from campaigns.windows import close_if_done
+from campaigns.timing.followups import sweep
+from campaigns.timing.windows import close_if_done
 from storage import outbox
 from storage.models import Campaign as CampaignRow
 from storage.models import Customer, Delivery, Event, Order

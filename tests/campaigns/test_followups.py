@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from campaigns import followups
-from campaigns.definition import Campaign, FollowUp, Message, Schedule
-from campaigns.followups import sweep
+from campaigns.file.definition import Campaign, FollowUp, Message, Schedule
+from campaigns.timing import followups
+from campaigns.timing.followups import sweep
 from storage.models import Campaign as CampaignRow
 from storage.models import Customer, Delivery, Event, Order
 
@@ -190,8 +190,8 @@ follow_ups:
 
 
 async def test_the_scheduler_job_sweeps_running_campaigns_and_queues_written_rows(database: str) -> None:
+    from campaigns.content.writer import CopyWriter
     from campaigns.jobs import follow_ups
-    from campaigns.writer import CopyWriter
     from segments.definitions import parse
 
     definitions = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")
@@ -213,8 +213,8 @@ WINDOWED = YAML + "schedule: {window: {start: '09:00', end: '20:00'}}\n"
 
 
 async def test_follow_ups_are_due_in_each_customers_window_and_outside_the_shops_quiet_hours(database: str) -> None:
+    from campaigns.content.writer import CopyWriter
     from campaigns.jobs import follow_ups
-    from campaigns.writer import CopyWriter
     from segments.definitions import parse
 
     definitions = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")
@@ -236,8 +236,8 @@ async def test_follow_ups_are_due_in_each_customers_window_and_outside_the_shops
 
 async def test_the_scheduler_runs_its_jobs_at_the_moment_it_is_given_without_travelling(database: str) -> None:
     """A rehearsal passes its simulated clock's moment: the follow-up is decided and timed by it, not the wall."""
+    from campaigns.content.writer import CopyWriter
     from campaigns.scheduler import Scheduler
-    from campaigns.writer import CopyWriter
     from segments.definitions import parse
 
     definitions = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")

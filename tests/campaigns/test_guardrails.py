@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from campaigns.guardrails import Verdict, check, failures
-from campaigns.writer import Brief, OfferFact, ProductFact, Recipient
+from campaigns.content.guardrails import Verdict, check, failures
+from campaigns.content.writer import Brief, OfferFact, ProductFact, Recipient
 
 SWEATER = ProductFact("MW-100", "Merino Wool Sweater", 79.9, "EUR")
 LAPTOP = ProductFact("LP-1", "Pro Laptop", 1299.0, "EUR")

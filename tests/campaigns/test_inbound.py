@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from campaigns.inbound import BAD_LINK, LINKED, STOPPED, UNSUBSCRIBE, WELCOME, Inbound, Reply
-from campaigns.links import make_token
+from bots.inbound.acts import BAD_LINK, LINKED, STOPPED, UNSUBSCRIBE, WELCOME, Inbound, Reply
+from bots.inbound.links import make_token
 from campaigns.ports import InboundEvent, InboundHandler, InboundKind
 from storage.models import Campaign, ChannelIdentity, ChatMessage, Customer, Delivery, Event
 

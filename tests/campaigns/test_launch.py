@@ -12,16 +12,16 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bots.inbound.acts import Inbound
 from bots.sandbox import SlackSandbox, TelegramSandbox
 from bots.slack.app import SlackConfig, build_slack
 from bots.telegram.app import build_bot
 from bots.telegram.channel import TelegramChannel
 from campaigns import launch
-from campaigns.inbound import Inbound
-from campaigns.loader import CampaignError
-from campaigns.planner import PlanError
+from campaigns.audience.planner import PlanError
+from campaigns.content.writer import CopyWriter
+from campaigns.file.loader import CampaignError
 from campaigns.ports import Channel
-from campaigns.writer import CopyWriter
 from segments.definitions import Definitions, load
 from storage.models import ChannelIdentity, Customer, Delivery, Product
 from tests.conftest import reference_file

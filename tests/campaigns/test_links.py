@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from campaigns.links import MAX_EXTERNAL_ID_BYTES, make_token, read_token
+from bots.inbound.links import MAX_EXTERNAL_ID_BYTES, make_token, read_token
 
 SECRET = "s3cret"
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

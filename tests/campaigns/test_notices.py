@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from campaigns.attribution import attribute
-from campaigns.caps import Cap, Caps
-from campaigns.dispatcher import Dispatcher
-from campaigns.inbound import Inbound
+from bots.inbound.acts import Inbound
+from campaigns.audience.caps import Cap, Caps
+from campaigns.audience.suppression import OPEN_COMPLAINT, Suppression, Unhappy
+from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.jobs import housekeeping
-from campaigns.notice_text import TEXTS, Notice, render, switch
-from campaigns.notices import queue_notices
+from campaigns.notices.queue import queue_notices
+from campaigns.notices.text import TEXTS, Notice, render, switch
 from campaigns.ports import (
     Button,
     InboundEvent,
@@ -24,7 +24,7 @@ from campaigns.ports import (
     RecipientUnreachable,
     SendReceipt,
 )
-from campaigns.suppression import OPEN_COMPLAINT, Suppression, Unhappy
+from campaigns.results.attribution import attribute
 from storage import complaints, notices, outbox
 from storage.models import Campaign, ChannelIdentity, Customer, Delivery, Event, OrderNotice, Product
 from storage.orders import upsert_order

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from campaigns.audience_sql import bucket, seeds, variant_bounds
-from campaigns.definition import Audience, Campaign, Message, Variant
-from campaigns.planner import PlanError, plan, register
+from campaigns.audience.planner import PlanError, plan, register
+from campaigns.audience.sql import bucket, seeds, variant_bounds
+from campaigns.file.definition import Audience, Campaign, Message, Variant
 from segments.definitions import Definitions, parse
 from storage.models import Campaign as CampaignRow
 from storage.models import ChannelIdentity, Customer, Delivery

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from campaigns.audience_sql import bucket, holdout_bound, seeds
-from campaigns.definition import Audience, Campaign, FollowUp, Message, Products, Recommend, Variant
-from campaigns.members import NotInAudience
-from campaigns.planner import plan, register
-from campaigns.preview import previews
-from campaigns.writer import CopyWriter
+from campaigns.audience.members import NotInAudience
+from campaigns.audience.planner import plan, register
+from campaigns.audience.sql import bucket, holdout_bound, seeds
+from campaigns.content.preview import previews
+from campaigns.content.writer import CopyWriter
+from campaigns.file.definition import Audience, Campaign, FollowUp, Message, Products, Recommend, Variant
 from segments.definitions import parse
 from storage.models import ChannelIdentity, Complaint, Customer, Delivery, Event, Product
 

@@ -9,15 +9,15 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from assistant.descriptions.service import describe_products
+from assistant.descriptions.writer import Describer
+from assistant.descriptions.writer_openai import OpenAIDescriber
 from assistant.guard import Facts, problems
-from campaigns.compose import write_copy
-from campaigns.definition import Campaign, Message, Products
-from campaigns.describe import Describer
-from campaigns.planner import plan, register
-from campaigns.writer import CopyWriter
-from campaigns.writer_describe import OpenAIDescriber
-from campaigns.writer_openai import OpenAIWriter
-from chatcast.descriptions import describe_products
+from campaigns.audience.planner import plan, register
+from campaigns.content.compose import write_copy
+from campaigns.content.writer import CopyWriter
+from campaigns.content.writer_openai import OpenAIWriter
+from campaigns.file.definition import Campaign, Message, Products
 from segments.definitions import parse
 from storage import descriptions
 from storage.models import ChannelIdentity, Customer, Delivery, Feedback, Product, ProductCopy

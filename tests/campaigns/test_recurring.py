@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from campaigns import recurring
-from campaigns.definition import Campaign, Message, Schedule
-from campaigns.planner import register
-from campaigns.writer import CopyWriter
+from campaigns.audience.planner import register
+from campaigns.content.writer import CopyWriter
+from campaigns.file.definition import Campaign, Message, Schedule
+from campaigns.timing import recurring
 from segments.definitions import parse
 from storage import outbox
 from storage.models import Campaign as CampaignRow

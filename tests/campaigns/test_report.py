@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from campaigns.report import Funnel, build, compare, rate
+from campaigns.results.report import Funnel, build, compare, rate
 from storage.models import Campaign, Customer, Delivery, Event, Order
 
 T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)

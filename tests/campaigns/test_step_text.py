@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from campaigns.compose import Briefs
-from campaigns.loader import CampaignError, parse_campaign
-from campaigns.preview import steps
-from campaigns.step_text import describe
+from campaigns.content.compose import Briefs
+from campaigns.content.preview import steps
+from campaigns.file.loader import CampaignError, parse_campaign
+from campaigns.file.step_text import describe
 from segments.definitions import parse
 
 DEFS = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")

@@ -15,13 +15,14 @@ from aiogram import Bot
 from bots.sandbox import TelegramSandbox
 from bots.telegram.app import build_bot
 from bots.telegram.channel import TelegramChannel
-from campaigns import launch, report
-from campaigns.definition import Audience, Campaign, Message
-from campaigns.dispatcher import Dispatcher, DispatchStats
-from campaigns.planner import plan, register
+from campaigns import launch
+from campaigns.audience.planner import plan, register
+from campaigns.audience.suppression import NEGATIVE_FEEDBACK, OPEN_COMPLAINT, Suppression, Unhappy
+from campaigns.content.writer import CopyWriter
+from campaigns.delivery.dispatcher import Dispatcher, DispatchStats
+from campaigns.file.definition import Audience, Campaign, Message
 from campaigns.ports import InboundEvent
-from campaigns.suppression import NEGATIVE_FEEDBACK, OPEN_COMPLAINT, Suppression, Unhappy
-from campaigns.writer import CopyWriter
+from campaigns.results import report
 from segments.definitions import parse
 from storage import complaints, conversations
 from storage.models import Campaign as CampaignRow

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
-from campaigns.definition import Window
-from campaigns.timing import (
+from campaigns.file.definition import Window
+from campaigns.timing.when import (
     cron_runs,
     customer_zone,
     due_for,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from campaigns.writer import (
+from campaigns.content.writer import (
     Brief,
     ButtonFact,
     CopyWriter,

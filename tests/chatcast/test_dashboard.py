@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from campaigns.metrics import Metrics
+from campaigns.results.metrics import Metrics
 from chatcast.dashboard import add_dashboard
 from storage.models import Campaign, ChatMessage, Conversation, Customer, Delivery
 from tests.campaigns.test_report import load_scenario
@@ -101,7 +101,7 @@ async def test_the_dashboard_lists_campaigns_personas_and_waiting_chats(chat: in
 
 
 async def test_metrics_count_sends_by_channel_and_outcome_behind_the_login(database: str) -> None:
-    from campaigns.dispatcher import Dispatcher
+    from campaigns.delivery.dispatcher import Dispatcher
     from campaigns.ports import ChannelLimits, OutboundMessage, SendReceipt
 
     class Quick:

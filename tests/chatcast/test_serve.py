@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from campaigns.dispatcher import DispatchStats
+from campaigns.delivery.dispatcher import DispatchStats
 from chatcast.serve import ServiceState, run_service
 from chatcast.settings import Settings
 from storage.models import Campaign, ChannelIdentity, Delivery

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from campaigns.dispatcher import Dispatcher
-from campaigns.inbound import Inbound
+from bots.inbound.acts import Inbound
+from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.ports import ChannelLimits, InboundEvent, OutboundMessage, SendReceipt
 from chatcast.cli import app
 from storage import db, privacy

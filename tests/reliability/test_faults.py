@@ -21,8 +21,8 @@ import pytest
 from bots.sandbox import TelegramSandbox
 from bots.telegram.app import build_bot
 from bots.telegram.channel import TelegramChannel
-from campaigns.dispatcher import Dispatcher
-from campaigns.limits import FALLBACK_RATE, SharedThrottle
+from campaigns.delivery.dispatcher import Dispatcher
+from campaigns.delivery.limits import FALLBACK_RATE, SharedThrottle
 from campaigns.ports import OutboundMessage, SendReceipt
 from storage import outbox
 from storage.models import Delivery

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from campaigns.loader import CampaignError, parse_campaign
+from campaigns.file.loader import CampaignError, parse_campaign
 from segments.definitions import DefinitionsError, parse
 from storage.importers import ImportAborted, import_file
 from storage.models import Customer

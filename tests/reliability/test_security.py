@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 from ruamel.yaml import YAML
 
-from campaigns.copy import Brief, Recipient, context, render
-from campaigns.loader import CampaignError, parse_campaign
+from campaigns.content.copy import Brief, Recipient, context, render
+from campaigns.file.loader import CampaignError, parse_campaign
 from storage.importers import import_file
 from storage.models import Customer, Delivery
 from tests.chatcast.test_serve import CountingSandbox, free_port, settings_for, start

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from campaigns.definition import Recommend
+from campaigns.file.definition import Recommend
 from segments.recommend import Pick, Recommender, products_by_sku, recommend
 from storage.models import Customer, Order, OrderItem, Product
 

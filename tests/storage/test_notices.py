@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from campaigns.notice_text import Notice, render
-from campaigns.notices import queue_notices
+from campaigns.notices.queue import queue_notices
+from campaigns.notices.text import Notice, render
 from storage import privacy
 from storage.importers import import_file
 from storage.models import ChannelIdentity, Customer, Delivery, Order, OrderNotice, Product

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from campaigns.report import build
+from campaigns.results.report import build
 from storage import db
 from storage.models import Campaign, ChannelIdentity, Customer, Delivery, Event, Installation, Order
 from storage.scratch import scratch_copy

@@ -18,12 +18,12 @@ from urllib.parse import urlencode
 import pytest
 from aiohttp import web
 
+from bots.inbound.acts import Inbound
+from bots.inbound.links import make_token
 from bots.sandbox import SlackSandbox
 from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.blocks import home_view
 from bots.slack.channel import address
-from campaigns.inbound import Inbound
-from campaigns.links import make_token
 from campaigns.ports import Button, InboundEvent, OutboundMessage, Reply
 from storage.models import Campaign, ChannelIdentity, ChatMessage, Customer, Delivery, Event
 from tests.conftest import reference_file

@@ -9,8 +9,8 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 
+from bots.inbound.acts import Inbound
 from bots.telegram.app import build_dispatcher
-from campaigns.inbound import Inbound
 from tests.conftest import REDIS_URL, redis_up
 
 

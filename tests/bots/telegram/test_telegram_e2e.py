@@ -16,11 +16,11 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiohttp import web
 
+from bots.inbound.acts import Inbound
+from bots.inbound.links import make_token
 from bots.sandbox import TelegramSandbox
 from bots.telegram.app import add_webhook, build_bot, build_dispatcher, register_webhook
 from bots.telegram.channel import TelegramChannel
-from campaigns.inbound import Inbound
-from campaigns.links import make_token
 from campaigns.ports import (
     AddressMigrated,
     Button,

@@ -1,0 +1,316 @@
+"""The dispatcher: claims due deliveries, sends them through their channel at its pace, records what happened.
+
+A row is ``sending`` (the claim) before its request and ``sent`` after it; rows a dead dispatcher left in
+``sending`` become ``unknown`` on the next start and are never resent: a duplicate is worse than a miss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from campaigns.audience.caps import Capped, Caps
+from campaigns.audience.suppression import Suppression
+from campaigns.delivery.limits import Throttle
+from campaigns.delivery.retry import Backoff, verdict
+from campaigns.ports import Button, Channel, DeliveryUncertain, OutboundMessage
+from campaigns.results.metrics import Metrics
+from campaigns.timing.clock import Clock, wall_clock
+from storage import identities, outbox
+from storage.db import DATABASE_DOWN
+from storage.outbox import Claimed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DispatchStats:
+    """What a dispatcher did so far."""
+
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    requeued: int = 0
+    unknown: int = 0
+    rate_limited: int = 0  # 429 answers
+    waits: int = 0  # sends held back by a channel's pause after a 429
+    capped: int = 0  # rows held back or skipped by a frequency cap
+    suppressed: int = 0  # rows skipped because the customer is unhappy (open complaint, negative words)
+    database_errors: int = 0  # service-loop rounds lost to a database that went away
+    paused: list[int] = field(default_factory=list)  # campaigns paused by the error ceiling
+
+
+@dataclass
+class _Results:
+    """One channel batch's outcomes, recorded together."""
+
+    sent: list[tuple[int, str, datetime]] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    unknown: list[tuple[int, str]] = field(default_factory=list)
+    retry: list[tuple[int, datetime, str]] = field(default_factory=list)
+    limited: list[tuple[int, datetime, str]] = field(default_factory=list)
+    unreachable: list[tuple[Claimed, str]] = field(default_factory=list)
+    gone: list[tuple[Claimed, str, str]] = field(default_factory=list)  # (row, error, blocked or deactivated)
+    failing: set[int] = field(default_factory=set)  # campaigns with a failure in the batch
+
+    def fail(self, row: Claimed, error: str) -> None:
+        """Record a row that will not be retried."""
+        self.failed.append((row.id, error))
+        self.failing.add(row.campaign_id)
+
+
+class Dispatcher:
+    """Sends the outbox through ``channels`` (by name) as ``worker``; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        channels: Mapping[str, Channel],
+        *,
+        worker: str,
+        batch: int = 64,
+        max_attempts: int = 5,
+        backoff_base: float = 2.0,
+        backoff_max: float = 300.0,
+        error_ceiling: float = 0.2,
+        error_min: int = 50,
+        rates: Mapping[str, float] | None = None,
+        poll_interval: float = 1.0,
+        clock: Clock = wall_clock,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        rng: random.Random | None = None,
+        caps: Caps | None = None,
+        shared_limits: str | None = None,
+        metrics: Metrics | None = None,
+        suppression: Suppression | None = None,
+    ) -> None:
+        self.metrics = metrics
+        self.channels, self.worker, self.batch = dict(channels), worker, batch
+        self.max_attempts, self.backoff = max_attempts, Backoff(backoff_base, backoff_max)
+        self.error_ceiling, self.error_min, self.poll_interval = error_ceiling, error_min, poll_interval
+        self.clock, self.sleep, self.rng = clock, sleep, rng or random.Random()
+        self.throttles = {
+            name: Throttle.for_channel(name, ch.limits, rates, clock=clock, sleep=sleep, shared=shared_limits)
+            for name, ch in self.channels.items()
+        }
+        self.caps, self.suppression = caps, suppression
+        self.stats = DispatchStats()
+        self.idle = asyncio.Event()  # set while the service loop finds nothing due (tests and the demo await it)
+        self._started = False
+
+    async def start(self) -> int:
+        """Mark this worker's rows left in ``sending`` by a previous life ``unknown``; how many (once per instance)."""
+        if self._started:
+            return 0
+        self._started = True
+        leftovers = await outbox.recover(worker=self.worker)
+        if leftovers:
+            log.warning(
+                "dispatcher %s: %d deliveries were in flight at its last stop: now unknown", self.worker, leftovers
+            )
+        self.stats.unknown += leftovers
+        return leftovers
+
+    async def run_once(self) -> int:
+        """Claim one batch per channel, send them, record the results; how many rows were handled."""
+        await self.start()
+        handled = await asyncio.gather(*(self._dispatch(name) for name in self.channels))
+        return sum(handled)
+
+    async def drain(self, *, wait: bool = True, max_wait: float | None = None) -> DispatchStats:
+        """Burst mode: send until nothing is due, finish campaigns, return. ``wait``: wait out the retries of due
+        rows (a rate limit's pause, a backoff, a frequency cap's hold), but only those due within ``max_wait``
+        seconds when it is given; the rest, and everything when ``wait`` is False, is left to a later call (a
+        rehearsal's clock moves only between its moments; ``serve --once`` from cron must not wait a day)."""
+        while True:
+            if await self.run_once():
+                continue
+            if not wait:
+                break
+            now = self.clock()
+            wake = await outbox.next_due(now, self.channels, retries_only=True)
+            if wake is None or (max_wait is not None and (wake - now).total_seconds() > max_wait):
+                break
+            await self.sleep(max((wake - now).total_seconds(), 0.0))
+        await outbox.finish_campaigns(self.clock())
+        return self.stats
+
+    async def run(self, stop: asyncio.Event) -> DispatchStats:
+        """Service loop until ``stop`` is set: send what is due, else wait for the next due row or the poll. A
+        database that goes away (a restart, a dropped connection) is waited out, not fatal: rows claimed when it
+        went stay ``sending`` until their claim expires (unknown), so none is sent twice."""
+        while not stop.is_set():
+            try:
+                if await self.run_once():
+                    self.idle.clear()
+                    continue
+                now = self.clock()
+                await outbox.finish_campaigns(now)
+                wake = await outbox.next_due(now, self.channels)
+                timeout = self.poll_interval if wake is None else (wake - now).total_seconds()
+                if wake is None:
+                    self.idle.set()
+            except DATABASE_DOWN as exc:
+                self.stats.database_errors += 1
+                log.warning("dispatcher %s: the database failed (%s); trying again", self.worker, exc)
+                timeout = self.poll_interval
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), min(max(timeout, 0.0), self.poll_interval))
+        with contextlib.suppress(*DATABASE_DOWN):
+            await outbox.finish_campaigns(self.clock())  # what the last batches completed
+        return self.stats
+
+    async def _dispatch(self, name: str) -> int:
+        # a limited channel claims about a second's worth: rows wait in ``sending`` no longer than that
+        rate = self.throttles[name].overall_rate
+        limit = min(self.batch, max(1, int(rate))) if rate else self.batch
+        rows = await outbox.claim(self.worker, limit, self.clock(), [name])
+        todo = [row for row in rows if row.skipped is None]
+        self.stats.skipped += len(rows) - len(todo)
+        if self.metrics is not None and len(rows) > len(todo):
+            self.metrics.sends.labels(name, "skipped").inc(len(rows) - len(todo))
+        if self.suppression is not None and todo:
+            # before the caps: a suppressed row must not use up the customer's allowance
+            todo, suppressed = await self.suppression.split(todo, self.clock())
+            skipped = await outbox.skip(suppressed)
+            self.stats.suppressed, self.stats.skipped = self.stats.suppressed + skipped, self.stats.skipped + skipped
+            if self.metrics is not None and skipped:
+                self.metrics.sends.labels(name, "suppressed").inc(skipped)
+        if self.caps is not None and todo:
+            todo, held = await self.caps.split(todo, self.clock())
+            await self._hold(held)
+        results = _Results()
+        await asyncio.gather(*(self._send(name, row, results) for row in todo))
+        await self._record(name, results)
+        return len(rows)
+
+    async def _send(self, name: str, row: Claimed, results: _Results) -> None:
+        try:
+            message = _message(row)
+        except (TypeError, ValueError) as exc:
+            results.fail(row, str(exc))
+            return
+        throttle = self.throttles[name]
+        waits = await throttle.acquire(message.address)
+        self.stats.waits += waits
+        started = time.perf_counter()
+        try:
+            receipt = await self.channels[name].send(message)
+        except Exception as exc:
+            self._handle(name, row, exc, results)
+        else:
+            # the engine's clock says when, not the adapter's: the same moment in production, and a rehearsal's
+            # simulated one when it passes a simulated clock (follow-up windows and caps count from it)
+            results.sent.append((row.id, receipt.message_id, self.clock()))
+        finally:
+            if self.metrics is not None:
+                self.metrics.send_seconds.labels(name).observe(time.perf_counter() - started)
+                if waits:
+                    self.metrics.rate_waits.labels(name).inc(waits)
+
+    async def _hold(self, held: list[Capped]) -> None:
+        """Requeue (wait) or skip the rows a frequency cap holds back; the attempt is not counted."""
+        if not held:
+            return
+        waiting = [(c.row.id, c.until, "frequency cap") for c in held if c.until is not None]
+        skipping = [(c.row.id, "frequency_cap") for c in held if c.until is None]
+        requeued = await outbox.requeue(waiting, refund=True)
+        skipped = await outbox.skip(skipping)
+        self.stats.capped += len(held)
+        if self.metrics is not None:
+            for c in held:
+                self.metrics.sends.labels(c.row.channel, "capped").inc()
+        self.stats.requeued, self.stats.skipped = self.stats.requeued + requeued, self.stats.skipped + skipped
+
+    def _handle(self, name: str, row: Claimed, exc: Exception, results: _Results) -> None:
+        what = verdict(exc, row.attempts, self.max_attempts, self.backoff, self.rng)
+        later = self.clock() + timedelta(seconds=what.delay)
+        if what.action == "rate_limited":
+            self.stats.rate_limited += 1
+            self.throttles[name].pause(what.delay)
+            results.limited.append((row.id, later, what.error))
+        elif what.action == "retry":
+            results.retry.append((row.id, later, what.error))
+        elif what.action == "migrated":
+            results.unreachable.append((row, f"migrated:{what.new_address}"))
+        elif what.action == "unreachable":
+            results.unreachable.append((row, what.error))
+        elif what.action == "gone":
+            results.gone.append((row, what.error, what.left or "deactivated"))
+        elif what.action == "unknown":
+            if isinstance(exc, DeliveryUncertain):  # the platform may have it: expected now and then, not a bug
+                log.warning("dispatcher %s: delivery %d: outcome unknown, %s", self.worker, row.id, what.error)
+            else:
+                log.error("dispatcher %s: delivery %d: unexpected %s", self.worker, row.id, what.error)
+            results.unknown.append((row.id, what.error))
+        else:
+            results.fail(row, what.error)
+
+    async def _record(self, name: str, results: _Results) -> None:
+        # each count is awaited before it is added: ``x += await f()`` would lose another channel's update
+        now = self.clock()
+        sent = await outbox.mark_sent(results.sent)
+        failed = await outbox.mark_failed(results.failed)
+        unknown = await outbox.mark_unknown(results.unknown)
+        requeued = await outbox.requeue(results.retry) + await outbox.requeue(results.limited, refund=True)
+        skipped = 0
+        for row, error in results.unreachable:
+            if error.startswith("migrated:") and row.address:
+                await outbox.move_address(name, row.address, error.removeprefix("migrated:"))
+                requeued += await outbox.requeue([(row.id, now, error)], refund=True)
+                continue
+            await outbox.mark_unreachable(name, row.address or "", error)
+            skipped += await outbox.skip([(row.id, "unreachable")])
+            skipped += await outbox.skip_customer(row.customer_id, name, "unreachable")
+        for row, error, left in results.gone:
+            skipped += await _gone(name, row, error, left, now)
+        stats = self.stats
+        if self.metrics is not None:
+            counts = {"sent": sent, "failed": failed, "unknown": unknown, "retried": len(results.retry),
+                      "rate_limited": len(results.limited),
+                      "unreachable": len(results.unreachable) + len(results.gone)}  # fmt: skip
+            for outcome, n in counts.items():
+                if n:
+                    self.metrics.sends.labels(name, outcome).inc(n)
+        stats.sent, stats.failed, stats.unknown = stats.sent + sent, stats.failed + failed, stats.unknown + unknown
+        stats.requeued, stats.skipped = stats.requeued + requeued, stats.skipped + skipped
+        await self._check_ceiling(results.failing, now)
+
+    async def _check_ceiling(self, campaign_ids: set[int], now: datetime) -> None:
+        for campaign_id in sorted(campaign_ids):
+            counts = await outbox.campaign_counts(campaign_id)
+            failed, done = counts.get("failed", 0), counts.get("failed", 0) + counts.get("sent", 0)
+            if done < self.error_min or failed / done <= self.error_ceiling:
+                continue
+            reason = f"error ceiling: {failed} of {done} sends failed (> {self.error_ceiling:.0%})"
+            if await outbox.pause_campaign(campaign_id, reason, now):
+                log.warning("dispatcher %s: campaign %d paused: %s", self.worker, campaign_id, reason)
+                self.stats.paused.append(campaign_id)
+
+
+async def _gone(channel: str, row: Claimed, error: str, reason: str, now: datetime) -> int:
+    """The customer blocked the bot or their account is gone (``reason``): the chat is unreachable, they are opted
+    out (with an ``opted_out`` event saying why), and every row of theirs not yet sent is skipped: their journeys
+    end."""
+    await outbox.mark_unreachable(channel, row.address or "", error)
+    if await identities.withdraw(row.customer_id, at=now, source=f"{channel}:{reason}"):
+        data = {"channel": channel, "reason": reason, "error": error}
+        await identities.add_event("opted_out", at=now, customer_id=row.customer_id, delivery_id=row.id, data=data)
+    return await outbox.skip([(row.id, reason)]) + await outbox.skip_unsent(row.customer_id, reason, channel)
+
+
+def _message(row: Claimed) -> OutboundMessage:
+    """The message a claimed row sends."""
+    if not row.address:
+        raise ValueError("the delivery has no address")
+    if not row.text:
+        raise ValueError("the delivery has no text")
+    buttons = tuple(Button(**button) for button in row.buttons)
+    return OutboundMessage(
+        row.address, row.text, buttons, campaign_id=row.campaign_id, step=row.step, idempotency_key=f"delivery:{row.id}"
+    )
