@@ -129,7 +129,7 @@ async def _write(campaign: Any, campaign_id: int, defs: Any) -> dict[str, Any]:
     from campaigns.content.compose import write_copy
     from campaigns.content.writer import CopyWriter, OpenAIWriter
     from storage.sql import fetch
-    from tests.campaigns.openai_fake import FakeOpenAI, draft
+    from tests.fakes.openai_api import FakeOpenAI, draft
 
     text = "{{ customer.first_name }}, spring is here at {{ shop }}. {{ unsubscribe }}"
     fake = FakeOpenAI(default=lambda request: draft(text))

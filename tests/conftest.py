@@ -137,11 +137,11 @@ def redis_up() -> bool:
 
 @pytest.fixture(scope="session")
 def validator() -> Any:
-    """The OpenAI request check against the API's OpenAPI schema (tests/campaigns/openai_fake.py), where the
+    """The OpenAI request check against the API's OpenAPI schema (tests/fakes/openai_api.py), where the
     reference and jsonschema are present; None elsewhere."""
     import importlib.util
 
-    from tests.campaigns.openai_fake import schema_validator
+    from tests.fakes.openai_api import schema_validator
 
     path = REFERENCE / "openai" / "openai_openapi.json"
     if not path.is_file() or importlib.util.find_spec("jsonschema") is None:

@@ -27,8 +27,8 @@ from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.ports import Channel, OutboundMessage, SendReceipt
 from storage.models import Campaign, ChannelIdentity, Customer, Delivery
 from tests.assistant.shop import BOB_SECRETS, knowledge, seed
-from tests.campaigns.openai_fake import Answer, FakeOpenAI, calls, said
 from tests.conftest import reference_file
+from tests.fakes.openai_api import Answer, FakeOpenAI, calls, said
 
 SIGNING, HOOK = "e2e-signing-secret", "e2e-Hook_secret"
 TEAM, STAFF_CHANNEL, STAFF_USER, SLACK_USER = "T0SHOP", "C0STAFF", "U0JO", "U0MIA"

@@ -11,7 +11,7 @@ import pytest
 from assistant.llm import OpenAIAssistant
 from storage.models import ChatMessage, Conversation, Event
 from tests.assistant.shop import Staff, engine, say, seed
-from tests.campaigns.openai_fake import FakeOpenAI, Validator, calls, error, refusal, said
+from tests.fakes.openai_api import FakeOpenAI, Validator, calls, error, refusal, said
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from assistant.sentiment import SHOP_PHRASES, SHOP_WORDS, LexiconSentiment, OpenAISentiment, SentimentModel, label
 from assistant.themes import ThemeSummary, summarise, themes
-from tests.campaigns import openai_fake as api
-from tests.campaigns.openai_fake import Answer, FakeOpenAI, Validator, user_data
 from tests.conftest import reference_file
+from tests.fakes import openai_api as api
+from tests.fakes.openai_api import Answer, FakeOpenAI, Validator, user_data
 
 STRONG = 1.5  # |human mean| on the -4..4 scale from which a snippet's polarity is unmistakable
 

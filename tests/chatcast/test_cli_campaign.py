@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from chatcast.cli import app
 from chatcast.cli_campaign import campaign_app
 from storage import db
-from tests.campaigns.test_best_time import db_truncate
+from tests.campaigns.timing.test_best_time import db_truncate
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 SEGMENTS = str(SHOP / "segments.yaml")

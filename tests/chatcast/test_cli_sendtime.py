@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from chatcast.cli import app
 from storage import db
 from storage.models import Customer, Event, SendTime
-from tests.campaigns.test_best_time import db_truncate
+from tests.campaigns.timing.test_best_time import db_truncate
 
 runner = CliRunner()
 SEGMENTS = "personas:\n  - {id: everyone, description: d, tone: t}\n"

@@ -14,7 +14,7 @@ from aiohttp import web
 from campaigns.results.metrics import Metrics
 from chatcast.dashboard import add_dashboard
 from storage.models import Campaign, ChatMessage, Conversation, Customer, Delivery
-from tests.campaigns.test_report import load_scenario
+from tests.campaigns.results.test_report import load_scenario
 
 
 def login(user: str, password: str) -> dict[str, str]:

@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 from chatcast.cli import app
 from chatcast.settings import Settings
 from storage import db
-from tests.campaigns.dispatch_worker import TOKEN
-from tests.campaigns.test_best_time import db_truncate
-from tests.campaigns.test_crash import CountingSandbox
+from tests.campaigns.delivery.test_crash import CountingSandbox
+from tests.campaigns.timing.test_best_time import db_truncate
 from tests.chatcast.test_serve import start
+from tests.fakes.dispatch_worker import TOKEN
 
 runner = CliRunner()
 HOOK = "history-hook-secret"

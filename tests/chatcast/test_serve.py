@@ -18,8 +18,8 @@ from campaigns.delivery.dispatcher import DispatchStats
 from chatcast.serve import ServiceState, run_service
 from chatcast.settings import Settings
 from storage.models import Campaign, ChannelIdentity, Delivery
-from tests.campaigns.dispatch_worker import TOKEN, add_campaign, add_customers, add_deliveries
-from tests.campaigns.test_crash import CountingSandbox
+from tests.campaigns.delivery.test_crash import CountingSandbox
+from tests.fakes.dispatch_worker import TOKEN, add_campaign, add_customers, add_deliveries
 
 WEBHOOK_SECRET = "serve-test-webhook-secret"
 

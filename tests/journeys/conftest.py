@@ -36,7 +36,7 @@ from chatcast.cli import app
 from chatcast.serve import ServiceState, run_service
 from chatcast.settings import Settings
 from storage import db
-from tests.campaigns.test_best_time import db_truncate
+from tests.campaigns.timing.test_best_time import db_truncate
 from tests.chatcast.test_serve import free_port
 from tests.conftest import REFERENCE
 

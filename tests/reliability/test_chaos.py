@@ -3,8 +3,8 @@ random moments while a broadcast goes out, on SQLite and PostgreSQL, each restar
 more process of the same name recovers and drains.
 
 No chat may get the message twice, every row ends final, and unknown rows are at most the kills times the batch in
-flight. (A lone dispatcher killed many times: tests/campaigns/test_crash.py; the scheduler's lease passing to a
-surviving worker: tests/campaigns/test_scale.py.) ``CHATCAST_RELIABILITY=long`` kills ten times as often.
+flight. (A lone dispatcher killed many times: tests/campaigns/delivery/test_crash.py; the scheduler's lease passing to a
+surviving worker: tests/campaigns/delivery/test_scale.py.) ``CHATCAST_RELIABILITY=long`` kills ten times as often.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from collections import Counter
 from pathlib import Path
 
 from storage.models import Delivery
-from tests.campaigns.dispatch_worker import TOKEN, add_campaign, add_customers, add_deliveries
-from tests.campaigns.test_crash import CountingSandbox
+from tests.campaigns.delivery.test_crash import CountingSandbox
+from tests.fakes.dispatch_worker import TOKEN, add_campaign, add_customers, add_deliveries
 from tests.reliability.conftest import LONG
 
-WORKER = Path(__file__).resolve().parents[1] / "campaigns" / "dispatch_worker.py"
+WORKER = Path(__file__).resolve().parents[1] / "fakes" / "dispatch_worker.py"
 KILLS = 20 if LONG else 2
 ROWS = 3000 if LONG else 400
 BATCH = 64  # serve's dispatcher batch

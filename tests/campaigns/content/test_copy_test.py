@@ -22,8 +22,8 @@ from segments.definitions import parse
 from storage.models import Campaign as CampaignRow
 from storage.models import ChannelIdentity, Customer, Delivery, Event
 from storage.reports import FunnelCell
-from tests.campaigns import openai_fake as api
-from tests.campaigns.openai_fake import FakeOpenAI, Validator
+from tests.fakes import openai_api as api
+from tests.fakes.openai_api import FakeOpenAI, Validator
 
 NOW = datetime(2027, 4, 5, 12, tzinfo=UTC)
 DEFS = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")

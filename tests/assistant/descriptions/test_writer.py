@@ -13,7 +13,7 @@ from assistant.descriptions.writer import Describer, template
 from assistant.descriptions.writer_openai import OpenAIDescriber
 from campaigns.content.claims import SHORT_LIMIT, check
 from campaigns.content.guardrails import failures
-from tests.campaigns.openai_fake import Answer, FakeOpenAI, error, refusal, user_data
+from tests.fakes.openai_api import Answer, FakeOpenAI, error, refusal, user_data
 
 SWEATER = ProductFacts(
     sku="APP-0101",

@@ -18,9 +18,9 @@ from typing import Any
 
 from bots.sandbox import TelegramSandbox
 from storage.models import Campaign, Delivery
-from tests.campaigns.dispatch_worker import TOKEN, add_campaign, add_customers, add_deliveries
+from tests.fakes.dispatch_worker import TOKEN, add_campaign, add_customers, add_deliveries
 
-WORKER = Path(__file__).with_name("dispatch_worker.py")
+WORKER = Path(__file__).resolve().parents[2] / "fakes" / "dispatch_worker.py"
 KILLS = int(os.environ.get("CHATCAST_CRASH_KILLS", "5"))
 ROWS = int(os.environ.get("CHATCAST_CRASH_ROWS", "5000"))
 BATCH = 64

@@ -22,7 +22,7 @@ from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.ports import Channel, OutboundMessage, SendReceipt
 from storage import outbox
 from storage.models import Campaign, ChannelIdentity, Customer, Delivery, Event
-from tests.campaigns.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries
+from tests.fakes.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries
 
 TEAM = "T0SHOP"
 

@@ -17,7 +17,7 @@ from campaigns.file.loader import CampaignError, load_campaign, parse_campaign
 from campaigns.file.templates import template_env
 from segments.definitions import Definitions, load
 
-SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
+SHOP = Path(__file__).resolve().parents[3] / "examples" / "shop"
 EXAMPLES = sorted((SHOP / "campaigns").glob("*.yaml"))
 GOOD = """\
 id: spring

@@ -1,6 +1,6 @@
 """A dispatcher in a process of its own, for the crash test to kill; and the rows the dispatcher tests send.
 
-    python tests/campaigns/dispatch_worker.py DATABASE_URL TELEGRAM_SANDBOX_URL [--worker NAME] [--batch N]
+    python tests/fakes/dispatch_worker.py DATABASE_URL TELEGRAM_SANDBOX_URL [--worker NAME] [--batch N]
 
 drains the outbox through ``TelegramChannel`` (limits off) and exits 0; a leftover of a killed predecessor with
 the same worker name becomes ``unknown`` first.

@@ -17,9 +17,9 @@ from campaigns.content.writer import (
     ProductFact,
     Recipient,
 )
-from tests.campaigns import openai_fake as api
-from tests.campaigns.openai_fake import FakeOpenAI, Validator, schema_validator, user_data
 from tests.conftest import reference_file
+from tests.fakes import openai_api as api
+from tests.fakes.openai_api import FakeOpenAI, Validator, schema_validator, user_data
 
 SWEATER = ProductFact("MW-1", "Merino Wool Sweater", 79.9, "EUR", "https://shop.test/p/MW-1", "knitwear")
 SHIRT = ProductFact("LS-2", "Linen Shirt", 39.0, "EUR", "https://shop.test/p/LS-2", "shirts")

@@ -8,7 +8,7 @@ from campaigns.audience.caps import Cap, Caps
 from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.ports import ChannelLimits, OutboundMessage, SendReceipt
 from storage.models import Campaign, Delivery
-from tests.campaigns.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries
+from tests.fakes.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries
 
 T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)
 SKIP_YAML = """\

@@ -22,7 +22,7 @@ from segments.definitions import parse
 from storage import descriptions
 from storage.models import ChannelIdentity, Customer, Delivery, Feedback, Product, ProductCopy
 from tests.assistant.shop import engine, say, seed
-from tests.campaigns.openai_fake import Answer, FakeOpenAI, calls, said, user_data
+from tests.fakes.openai_api import Answer, FakeOpenAI, calls, said, user_data
 
 NOW = datetime(2027, 3, 10, 12, tzinfo=UTC)
 SOCKS = "Merino Socks (70% merino wool, 3 pairs)"

@@ -29,8 +29,8 @@ from storage import complaints, notices, outbox
 from storage.models import Campaign, ChannelIdentity, Customer, Delivery, Event, OrderNotice, Product
 from storage.orders import upsert_order
 from storage.reports import campaign_lines
-from tests.campaigns.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries
-from tests.campaigns.test_caps import T0, Channel, Clock
+from tests.campaigns.audience.test_caps import T0, Channel, Clock
+from tests.fakes.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries
 
 UTC_ZONE, LINK = ZoneInfo("UTC"), "https://track.example/p/1Z999"
 SHIPPED = Notice("shipped", "A-17", LINK, "DHL", datetime(2027, 4, 12, 23, 30, tzinfo=UTC))
