@@ -43,8 +43,8 @@ class Audience(Strict):
 
     personas: list[Slug] = Field(default_factory=list, description="Persona ids; empty: every persona.")
     segments: list[Slug] = Field(default_factory=list, description="Segment ids; a customer in any of them.")
-    exclude_personas: list[Slug] = Field(default_factory=list)
-    exclude_segments: list[Slug] = Field(default_factory=list)
+    exclude_personas: list[Slug] = Field(default_factory=list, description="Persona ids left out.")
+    exclude_segments: list[Slug] = Field(default_factory=list, description="Segment ids whose customers are left out.")
     holdout: float = Field(
         default=0.0,
         ge=0.0,
@@ -67,12 +67,14 @@ class Audience(Strict):
 class Offer(Strict):
     """The deal: a code, what it gives, and until when."""
 
-    code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    code: str = Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The code the customer enters."
+    )
     discount: str = Field(
         description="A share above 0% and at most 100% ('20%'), or an amount with its ISO 4217 currency ('10 EUR').",
         json_schema_extra={"pattern": DISCOUNT_PATTERN},
     )
-    expires: date | None = None
+    expires: date | None = Field(default=None, description="The last day the offer holds.")
 
     @field_validator("discount", mode="before")
     @classmethod
@@ -88,7 +90,7 @@ class Recommend(Strict):
 
     rule: Literal["cross_sell", "upsell", "bestsellers"]
     category: str | None = Field(default=None, description="bestsellers: the category; others: a filter.")
-    count: int = Field(default=3, ge=1, le=10)
+    count: int = Field(default=3, ge=1, le=10, description="How many products each customer gets.")
     fill: Literal["category", "any"] = Field(
         default="category",
         description="What tops up a short list: category (its bestsellers only; the whole catalog when no category"
@@ -99,8 +101,8 @@ class Recommend(Strict):
 class Products(Strict):
     """Fixed SKUs, or a recommendation rule (not both)."""
 
-    skus: list[str] = Field(default_factory=list)
-    recommend: Recommend | None = None
+    skus: list[str] = Field(default_factory=list, description="The same products for everyone, by SKU.")
+    recommend: Recommend | None = Field(default=None, description="Products picked per customer by a rule.")
 
     @model_validator(mode="after")
     def _one_kind(self) -> Products:
@@ -112,9 +114,9 @@ class Products(Strict):
 class ButtonSpec(Strict):
     """A button under the message: a link (its URL is a template) or an action the chat reports back."""
 
-    text: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=64, description="The button's label.")
     url: str | None = Field(default=None, description="Jinja2 template, e.g. https://shop/p/{{ product.sku }}")
-    action: Slug | None = None
+    action: Slug | None = Field(default=None, description="An action the chat reports back, e.g. snooze.")
 
     @model_validator(mode="after")
     def _one_kind(self) -> ButtonSpec:
@@ -129,8 +131,10 @@ class Message(Strict):
     brief: str = Field(min_length=1, description="What the message must get across; the model's instructions.")
     tone: dict[str, str] = Field(default_factory=dict, description="Tone per persona id (default: the persona's).")
     template: str = Field(min_length=1, description="Jinja2 text: template mode, and the fallback.")
-    buttons: list[ButtonSpec] = Field(default_factory=list, max_length=5)
-    max_length: int | None = Field(default=None, ge=50, le=4000)
+    buttons: list[ButtonSpec] = Field(default_factory=list, max_length=5, description="Buttons under the message.")
+    max_length: int | None = Field(
+        default=None, ge=50, le=4000, description="Characters at most, under the channel's own limit."
+    )
     language: str = Field(
         default="customer",
         pattern=r"^(customer|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$",
@@ -141,18 +145,18 @@ class Message(Strict):
 class VariantStep(Strict):
     """A variant's own words for one follow-up (what it leaves out is the follow-up's own)."""
 
-    brief: str | None = Field(default=None, min_length=1)
-    template: str | None = Field(default=None, min_length=1)
+    brief: str | None = Field(default=None, min_length=1, description="Replaces the follow-up's brief.")
+    template: str | None = Field(default=None, min_length=1, description="Replaces the follow-up's template.")
 
 
 class Variant(Strict):
     """An A/B arm: its weight, and what it changes in the main message (``brief``, ``template``) and in each
     follow-up (``steps``: by follow-up id; a follow-up it does not name says its own words)."""
 
-    id: Slug
-    weight: float = Field(default=1.0, gt=0)
-    brief: str | None = None
-    template: str | None = None
+    id: Slug = Field(description="The variant's name in reports.")
+    weight: float = Field(default=1.0, gt=0, description="Its share of the audience, relative to the others' weights.")
+    brief: str | None = Field(default=None, description="Replaces the main message's brief.")
+    template: str | None = Field(default=None, description="Replaces the main message's template.")
     steps: dict[str, VariantStep] = Field(
         default_factory=dict, description="Its own brief or template per follow-up id, e.g. {reminder: {brief: ...}}."
     )
@@ -161,8 +165,8 @@ class Variant(Strict):
 class Window(Strict):
     """A daily sending window in the customer's local time."""
 
-    start: time
-    end: time
+    start: time = Field(description="The first minute messages may go, e.g. 09:00.")
+    end: time = Field(description="When sending stops, e.g. 20:00 (before start: the window spans midnight).")
 
     @model_validator(mode="after")
     def _not_empty(self) -> Window:
@@ -174,11 +178,11 @@ class Window(Strict):
 class Schedule(Strict):
     """When to send (acted on by the scheduler): at a moment, by cron, in local time, within a window."""
 
-    start_at: datetime | None = None
+    start_at: datetime | None = Field(default=None, description="The first moment to send; unset: at launch.")
     cron: str | None = Field(default=None, description="Five fields: minute hour day-of-month month day-of-week.")
     local_time: time | None = Field(default=None, description="Send at this time in each customer's timezone.")
-    window: Window | None = None
-    end_at: datetime | None = None
+    window: Window | None = Field(default=None, description="A daily sending window in each customer's local time.")
+    end_at: datetime | None = Field(default=None, description="Nothing of the campaign is sent after this moment.")
     timezone: str | None = Field(default=None, description="IANA zone for times without one, e.g. Europe/Berlin.")
     send_time: Literal["fixed", "best"] = Field(
         default="fixed", description="best: each customer's best hour of the week (learnt), within the window."
@@ -257,7 +261,7 @@ Condition = Literal["clicked", "not_clicked", "replied", "not_replied", "purchas
 class AnyOf(Strict):
     """Conditions of which at least one must hold (``{any: [clicked, replied]}``)."""
 
-    any: list[Condition] = Field(min_length=2)
+    any: list[Condition] = Field(min_length=2, description="At least two conditions, one of which must hold.")
 
 
 def _when_kind(value: Any) -> str:
@@ -271,13 +275,13 @@ When = Annotated[Annotated[Condition, Tag("condition")] | Annotated[AnyOf, Tag("
 class FollowUp(Strict):
     """A later step: after a delay since the previous step, when its condition holds."""
 
-    id: Slug
+    id: Slug = Field(description="The step's name in reports and in variants' steps.")
     after: str = Field(pattern=r"^\d+\s*(m|h|d)$", description="e.g. 30m, 24h, 3d")
     when: list[When] = Field(
         default_factory=list,
         description="All must hold (and); an item {any: [...]} holds when one of its conditions does (or); not_: not.",
     )
-    message: Message
+    message: Message = Field(description="The follow-up's own words.")
 
 
 class FrequencyCap(Strict):
@@ -293,19 +297,24 @@ class FrequencyCap(Strict):
 class Campaign(Strict):
     """One campaign file."""
 
-    id: Slug
-    name: str = Field(min_length=1, max_length=200)
+    id: Slug = Field(description="The campaign's key in the database and the CLI.")
+    name: str = Field(min_length=1, max_length=200, description="A title for people.")
     channels: list[ChannelName] = Field(min_length=1, description="In order of preference.")
-    audience: Audience = Field(default_factory=Audience)
-    offer: Offer | None = None
-    products: Products | None = None
-    message: Message
-    variants: list[Variant] = Field(default_factory=list)
+    audience: Audience = Field(default_factory=Audience, description="Who gets it.")
+    offer: Offer | None = Field(default=None, description="The deal the messages announce.")
+    products: Products | None = Field(default=None, description="The products the messages show.")
+    message: Message = Field(description="The main message.")
+    variants: list[Variant] = Field(default_factory=list, description="A/B arms; the split is a stable hash.")
     send_rate: float | None = Field(default=None, gt=0, description="Messages per second, at most.")
-    schedule: Schedule | None = None
-    follow_ups: list[FollowUp] = Field(default_factory=list)
-    stop_when: list[Literal["purchased", "opted_out", "replied"]] = Field(default_factory=list)
-    attribution_days: int = Field(default=7, ge=1, le=90)
+    schedule: Schedule | None = Field(default=None, description="When it goes out; unset: at launch.")
+    follow_ups: list[FollowUp] = Field(default_factory=list, description="Later steps, in order.")
+    stop_when: list[Literal["purchased", "opted_out", "replied"]] = Field(
+        default_factory=list,
+        description="What ends a customer's journey (judged since the campaign first reached them).",
+    )
+    attribution_days: int = Field(
+        default=7, ge=1, le=90, description="An order within so many days of a message is credited to it."
+    )
     frequency_cap: FrequencyCap | None = Field(default=None, description="Overrides the shop's frequency cap.")
     copy_test: bool = Field(default=False, description="Hold a share of the audience on the template copy.")
     copy_test_share: float = Field(
