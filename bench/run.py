@@ -3,11 +3,11 @@ was met, and the machine it ran on.
 
     python bench/run.py                  # every benchmark at its full size (about half an hour on 2 cores)
     python bench/run.py --quick          # small sizes: a smoke run of every script in a few minutes
-    python bench/run.py --only report,schedule --readme
+    python bench/run.py --only report,schedule --docs
 
-Writes ``bench/results/latest.md`` and ``bench/results/latest.json``; ``--readme`` also puts the table in the
-README's Performance section (between its ``bench:start`` and ``bench:end`` marks). Each script still prints
-its own details; a script that fails is reported in the table and the run goes on.
+Writes ``bench/results/latest.md`` and ``bench/results/latest.json``; ``--docs`` also puts the table in the
+documentation's Performance page, ``docs/performance.md`` (between its ``bench:start`` and ``bench:end``
+marks). Each script still prints its own details; a script that fails is reported in the table and the run goes on.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes: every script, in minutes")
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated benchmark names")
-    parser.add_argument("--readme", action="store_true", help="also put the table in README.md")
+    parser.add_argument("--docs", action="store_true", help="also put the table in docs/performance.md")
     args = parser.parse_args()
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in BENCHMARKS]
@@ -117,15 +117,15 @@ def main() -> None:
     print("\n" + markdown)
     missed = [r for r in rows if r.get("met") is False]
     print(f"{len(rows)} figures, {len(missed)} target(s) missed; written to {OUT / 'latest.md'}")
-    if args.readme:
-        readme = ROOT / "README.md"
-        text = readme.read_text(encoding="utf-8")
+    if args.docs:
+        page = ROOT / "docs" / "performance.md"
+        text = page.read_text(encoding="utf-8")
         start, end = "<!-- bench:start -->", "<!-- bench:end -->"
         if start in text and end in text:
             head, rest = text.split(start, 1)
             text = head + start + "\n" + markdown + end + rest.split(end, 1)[1]
-            readme.write_text(text, encoding="utf-8")
-            print("README.md updated")
+            page.write_text(text, encoding="utf-8")
+            print(f"{page.relative_to(ROOT)} updated")
 
 
 if __name__ == "__main__":

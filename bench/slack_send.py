@@ -2,7 +2,7 @@
 
     python bench/slack_send.py                     # 20,000 sends, 64 in flight, to 10,000 users
     python bench/slack_send.py --sends 5000 --concurrency 32 --users 1000
-    python bench/slack_send.py --spec /work/shared/reference/slack/slack_web_openapi_v2.json   # spec-validated
+    python bench/slack_send.py --spec PATH/slack_web_openapi_v2.json   # spec-validated (Slack's OpenAPI v2)
     python bench/slack_send.py --no-session        # each call opens its own aiohttp session (slack_sdk's default)
     python bench/slack_send.py --profile           # cProfile the adapter's timed sends (slows its run)
 

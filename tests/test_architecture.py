@@ -1,4 +1,4 @@
-"""The import rules of ARCHITECTURE.md, checked on the source tree."""
+"""The import rules of docs/developers/architecture.md, checked on the source tree."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Each person is drawn to land in one persona of ``examples/shop/segments.yaml`` (and in or out of the segments the
 campaigns of ``examples/shop/campaigns/`` name) as of the day the journey starts: their orders are dated back
-from that day. The files use the documented CSV columns (README, Importing a shop's data), so the journey
+from that day. The files use the documented CSV columns (docs/importing.md), so the journey
 imports them with ``chatcast import`` like any shop's.
 """
 

@@ -1,8 +1,10 @@
-"""The README walked as a newcomer walks it: the quick start's and the campaign section's commands, one by one.
+"""The README and the getting-started guide walked as a newcomer walks them, command by command.
 
-The commands come from the README's own ```bash blocks under those headings, so what it shows is what runs: each
-must exit 0 and print what the README says it prints, from a clean folder that has only the clone's ``examples/``
-(no ``.env``, no ``CHATCAST_`` variables, no ``../shared``). The sandboxes' blocks start as the README shows them.
+The README's quick start is exactly two commands: the demo, and the whole suite (which ``.ci/run`` runs verbatim).
+``docs/getting-started.md`` starts and ends with the same two and walks the rest: the commands come from its own
+```bash blocks, so what it shows is what runs, and each must exit 0 and print what the page says it prints, from a
+clean folder that has only the clone's ``examples/`` (no ``.env``, no ``CHATCAST_`` variables, no reference data).
+The sandboxes' blocks on the channel pages start as those pages show them.
 """
 
 from __future__ import annotations
@@ -31,10 +33,14 @@ from tests.conftest import REFERENCE
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+GUIDE = DOCS / "getting-started.md"
+DEMO = "python3 -m pip install -e . && chatcast demo"
+SUITE = "python3 -m pip install -e '.[test]' && python3 -m pytest"
 NEXT = "Explore it with the commands you will use on your own shop:"
 
-# what the README says each command prints (a command the README shows must exit 0 and print no error or warning;
-# those matched here must also print these)
+# what the pages say each command prints (a command they show must exit 0 and print no error or warning; those
+# matched here must also print these)
 PRINTS: dict[str, list[str]] = {
     r"^chatcast demo$": [
         r"Creating data/chatcast\.sqlite3 \(the default database\)",
@@ -75,31 +81,40 @@ PRINTS: dict[str, list[str]] = {
 }
 
 
-def section(heading: str) -> str:
-    """The README's text under ``heading`` (a ``##`` or ``###`` title), up to the next title of that level."""
-    text = README.read_text(encoding="utf-8")
+def section(page: Path, heading: str) -> str:
+    """The page's text under ``heading`` (a ``##`` or ``###`` title), up to the next title of that level."""
+    text = page.read_text(encoding="utf-8")
     level = heading.split(" ", 1)[0]
     start = text.index(f"\n{heading}\n")
     end = text.find(f"\n{level} ", start + 1)
     return text[start : end if end != -1 else None]
 
 
+def lines(text: str) -> list[str]:
+    """The command lines of ``text``'s ```bash blocks, as written (comments and blank lines dropped)."""
+    found = []
+    for block in re.findall(r"^```bash\n(.*?)^```", text, re.M | re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            if shlex.split(line, comments=True):
+                found.append(line.split("  #", 1)[0].strip())
+    return found
+
+
 def commands(text: str) -> list[list[str]]:
     """The commands of ``text``'s ```bash blocks, as words: comments dropped, ``&&`` chains split."""
     found: list[list[str]] = []
-    for block in re.findall(r"^```bash\n(.*?)^```", text, re.M | re.S):
-        for line in block.replace("\\\n", " ").splitlines():
-            words = shlex.split(line, comments=True)
-            while words:
-                cut = words.index("&&") if "&&" in words else len(words)
-                found.append(words[:cut])
-                words = words[cut + 1 :]
+    for line in lines(text):
+        words = shlex.split(line, comments=True)
+        while words:
+            cut = words.index("&&") if "&&" in words else len(words)
+            found.append(words[:cut])
+            words = words[cut + 1 :]
     return found
 
 
 def invoke(words: list[str]) -> str:
-    """Run one README command in-process (``chatcast ...``); its output, after checking it exits 0 cleanly."""
-    assert words[0] == "chatcast", f"{shlex.join(words)}: the README's commands start with chatcast"
+    """Run one shown command in-process (``chatcast ...``); its output, after checking it exits 0 cleanly."""
+    assert words[0] == "chatcast", f"{shlex.join(words)}: the pages' commands start with chatcast"
     result = CliRunner().invoke(app, words[1:])
     shown = shlex.join(words)
     assert result.exit_code == 0, f"{shown} exited {result.exit_code}:\n{result.output}"
@@ -112,7 +127,7 @@ def invoke(words: list[str]) -> str:
 
 
 def walk(words: list[str], monkeypatch: pytest.MonkeyPatch) -> str | None:
-    """One command as the README shows it: ``export`` sets its variables; the install and the suite itself are
+    """One command as the page shows it: ``export`` sets its variables; the install and the suite itself are
     checked for shape, not run."""
     if words[0] == "export":
         for assignment in words[1:]:
@@ -141,7 +156,7 @@ def clone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def bot(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramSandbox]:
-    """The Bot API sandbox the campaign section's text names, on loopback, configured as the README says."""
+    """The Bot API sandbox the first campaign's text names, on loopback, configured as the page says."""
     spec = REFERENCE / "telegram" / "telegram_bot_api_10.1.json"
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -157,11 +172,23 @@ def bot(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramSandbox]:
         loop.close()
 
 
+def test_the_readme_quick_start_is_the_two_commands_the_guide_opens_and_closes_with_and_ci_runs() -> None:
+    assert lines(section(README, "## Quick start")) == [DEMO, SUITE]
+    guide = lines(GUIDE.read_text(encoding="utf-8"))
+    assert guide[0] == DEMO and guide[-1] == SUITE, guide
+    assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip().splitlines()[-1] == SUITE
+
+
 @pytest.mark.slow
-def test_the_quick_start_and_the_campaign_section_run_as_written(
+def test_the_getting_started_guide_runs_as_written(
     clone: Path, bot: TelegramSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    quick = commands(section("## Quick start"))
+    quick = commands(section(GUIDE, "## Install and run the demo")) + commands(
+        section(GUIDE, "## Explore the demo's data")
+    )
+    campaign = commands(section(GUIDE, "## Your first campaign"))
+    suite = commands(section(GUIDE, "## Run the tests"))
+    assert quick + campaign + suite == commands(GUIDE.read_text(encoding="utf-8"))  # no command is left unwalked
     assert ["chatcast", "demo"] in quick and not any("=" in w[0] for w in quick), quick  # no variables to set
     printed: list[str] = []
     for words in quick:
@@ -170,18 +197,18 @@ def test_the_quick_start_and_the_campaign_section_run_as_written(
             assert (clone / "data" / "chatcast.sqlite3").is_file()
             hints = output.split(NEXT, 1)[1].strip().splitlines()
             printed = [h.split("  # ", 1)[0].strip().replace(f"{ROOT}/", "") for h in hints]
-    # what the demo says to run next is what the README shows, and so was just run
+    # what the demo says to run next is what the guide shows, and so was just run
     shown = [shlex.join(w) for w in quick]
     assert printed and all(p in shown for p in printed), (printed, shown)
 
-    text = section("## Campaigns")
+    text = section(GUIDE, "## Your first campaign")
     assert "CHATCAST_TELEGRAM_BOT_TOKEN=123456:SANDBOX" in text  # a bot for test-send and launch, as it says
     monkeypatch.setenv("CHATCAST_TELEGRAM_BOT_TOKEN", bot.token)
     monkeypatch.setenv("CHATCAST_TELEGRAM_API_URL", bot.base_url)
-    campaign = commands(text)
     assert len(campaign) >= 5, campaign
     for words in campaign:
         walk(words, monkeypatch)
+    assert suite == [["python3", "-m", "pip", "install", "-e", ".[test]"], ["python3", "-m", "pytest"]]
     tests = [m.text or "" for chat in bot.transcripts for m in bot.sent(chat)]
     assert any(t.startswith("[TEST vip-early-access · main") for t in tests), tests
     assert any(t.startswith("[TEST spring-sale · reminder") for t in tests), tests
@@ -201,7 +228,9 @@ def _started(process: subprocess.Popen[str]) -> list[str]:
 
 @pytest.mark.slow
 def test_the_sandbox_commands_run_in_a_clone_without_the_reference_specs(clone: Path) -> None:
-    shown = commands(section("### The Bot API sandbox")) + commands(section("### The Slack Web API sandbox"))
+    shown = commands(section(DOCS / "channels" / "telegram.md", "## The Bot API sandbox")) + commands(
+        section(DOCS / "channels" / "slack.md", "## The Slack Web API sandbox")
+    )
     assert [w[:3] for w in shown] == [["chatcast", "sandbox", "telegram"], ["chatcast", "sandbox", "slack"]]
     assert not (clone.parent / "shared").exists()
     processes = []
@@ -246,13 +275,18 @@ def _call(url: str, form: dict[str, str]) -> dict[str, Any]:
 
 
 def test_what_chatcast_promises_states_each_guarantee_once() -> None:
-    rows = [r for r in section("## What Chatcast promises").splitlines() if r.startswith("| ") and "---" not in r]
+    page = (DOCS / "guarantees.md").read_text(encoding="utf-8")
+    rows = [r for r in page.splitlines() if r.startswith("| ") and "---" not in r]
     promises = [r.split(" | ")[0].removeprefix("| ") for r in rows[1:]]
     assert len(promises) >= 10
     for i, a in enumerate(promises):
         for b in promises[i + 1 :]:
             # two rows that open alike promise the same thing twice (and then differ in what they promise)
             assert a[:60] != b[:60], f"two rows promise the same thing:\n{a}\n{b}"
-    # a send whose outcome the platform left uncertain is never repeated: at most once, for every message
-    text = " ".join(README.read_text(encoding="utf-8").split())
-    assert "at most once" in text and "exactly once" not in text.lower()
+    # a send whose outcome the platform left uncertain is never repeated: at most once, for every message, on every page
+    for path in [README, *sorted(DOCS.rglob("*.md"))]:
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        assert "exactly once" not in text.lower(), path
+    assert "at most once" in " ".join(page.split()) and "at most once" in " ".join(
+        README.read_text(encoding="utf-8").split()
+    )

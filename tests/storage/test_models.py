@@ -116,4 +116,4 @@ async def test_migrations_match_the_models(tmp_path) -> None:
         writers = await MigrationAutodetector(Tortoise.apps, config["apps"]).changes()
     finally:
         await Tortoise.close_connections()
-    assert writers == [], "models changed without a migration: run `tortoise makemigrations` (see README)"
+    assert writers == [], "models changed without a migration: run `tortoise makemigrations` (see docs/production.md)"
