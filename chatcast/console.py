@@ -1,25 +1,25 @@
-"""How the CLI talks to people: one clear line per error, tracebacks only with ``--debug``."""
+"""How the CLI talks to people: one clear line per error, tracebacks only with ``--debug``.
+
+Light to import (typer and rich only): every command imports it, and ``chatcast --help`` must not pay for the
+engine, the ORM or the channel SDKs.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from campaigns.audience.planner import PlanError
-from campaigns.file.loader import CampaignError
-from campaigns.launch import CampaignStateError
-from chatcast.demo_database import with_demo_files
-from chatcast.logs import SecretRedactor, configure_logging
-from chatcast.settings import Settings
-from storage.importers import ImportAborted, SourceError
+if TYPE_CHECKING:
+    from chatcast.logs import SecretRedactor
+    from chatcast.settings import Settings
 
 T = TypeVar("T")
 out = Console(highlight=False)
@@ -30,7 +30,25 @@ class UserError(Exception):
     """A mistake the person at the keyboard can fix; printed as one line, no traceback."""
 
 
-USER_ERRORS = (UserError, OSError, SourceError, ImportAborted, PlanError, CampaignStateError, CampaignError)
+# The other errors a person can fix, by the module that defines each. They are looked up in sys.modules when a
+# command fails rather than imported here: an error whose module was never imported cannot have been raised.
+USER_ERRORS = {
+    "storage.importers.sources": ("SourceError",),
+    "storage.importers.runner": ("ImportAborted",),
+    "campaigns.audience.planner": ("PlanError",),
+    "campaigns.launch": ("CampaignStateError",),
+    "campaigns.file.loader": ("CampaignError",),
+}
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The error types printed as one line without a hint: ``UserError``, ``OSError`` and those of ``USER_ERRORS``
+    whose modules are loaded."""
+    found: list[type[BaseException]] = [UserError, OSError]
+    for module, names in USER_ERRORS.items():
+        if (loaded := sys.modules.get(module)) is not None:
+            found += [getattr(loaded, name) for name in names]
+    return tuple(found)
 
 
 @dataclass
@@ -47,6 +65,12 @@ class State:
         """Settings read once, on first use, from the environment and the ``.env`` file (and the demo's shop files,
         where yours are neither set nor present and the database is the demo's)."""
         if self._settings is None:
+            from pydantic import ValidationError
+
+            from chatcast.demo_database import with_demo_files
+            from chatcast.logs import configure_logging
+            from chatcast.settings import Settings
+
             try:
                 self._settings = with_demo_files(Settings(_env_file=self.env_file))  # type: ignore[call-arg]
             except ValidationError as exc:
@@ -85,7 +109,7 @@ def run(ctx: typer.Context, coro: Coroutine[Any, Any, T]) -> T:
     except Exception as exc:
         if st.debug:
             raise
-        known = isinstance(exc, USER_ERRORS)
+        known = isinstance(exc, user_errors())
         text = str(exc) if known else f"{type(exc).__name__}: {exc}"
         if st.redactor is not None:
             text = st.redactor.redact(text)

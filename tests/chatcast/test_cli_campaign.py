@@ -14,7 +14,7 @@ import time_machine
 from typer.testing import CliRunner
 
 from chatcast.cli import app
-from chatcast.cli_campaign import campaign_app
+from chatcast.cli.campaign import campaign_app
 from storage import db
 from tests.campaigns.timing.test_best_time import db_truncate
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chatcast.cli import app
-from chatcast.demo import SAMPLE_SHOP
+from chatcast.cli.demo import SAMPLE_SHOP
 
 NEXT = "Explore it with the commands you will use on your own shop:"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chatcast.demo import SAMPLE_SHOP
+from chatcast.cli.demo import SAMPLE_SHOP
 from chatcast.demo_database import DatabaseTaken, choose, mark, with_demo_files
 from chatcast.settings import Settings
 from storage import db, demo_mark

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
-from chatcast.cli_segments import AsOfOption, FileOption, as_of_moment, definitions
+from chatcast.cli.segments import AsOfOption, FileOption, as_of_moment, definitions
 from chatcast.console import out, run, state
-from segments.sendtime_fit import FitReport, fit_send_times
-from storage import db
+
+if TYPE_CHECKING:
+    from segments.sendtime_fit import FitReport
 
 sendtime_app = typer.Typer(help="Best send time per customer (send_time: best in a campaign).", no_args_is_help=True)
 
@@ -16,6 +19,9 @@ sendtime_app = typer.Typer(help="Best send time per customer (send_time: best in
 def fit(ctx: typer.Context, file: FileOption = None, as_of: AsOfOption = None) -> None:
     """Learn each customer's best hour of the week from their reads, clicks and replies (last 365 days), with
     their persona's as the prior; run it after ``segments refresh`` (personas) and before launching."""
+    from segments.sendtime_fit import fit_send_times
+    from storage import db
+
     settings = state(ctx).settings
     personas = [p.id for p in definitions(ctx, file).personas]
     moment = as_of_moment(as_of, settings.timezone)

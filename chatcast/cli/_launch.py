@@ -1,32 +1,27 @@
-"""``chatcast campaign launch | pause | resume | cancel | status``: the engine's commands (preview and test-send are
-``chatcast.cli_preview``'s)."""
+"""``chatcast campaign launch | pause | resume | cancel``: the engine's commands (status is ``_status``'s, preview
+and test-send ``_preview``'s); the campaign file loaded with its mistakes located, for them and for rehearse."""
 
 from __future__ import annotations
 
 import socket
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from campaigns import launch as engine
-from campaigns.audience.planner import PlanResult
-from campaigns.delivery.dispatcher import DispatchStats
-from campaigns.file.definition import Campaign
-from campaigns.file.loader import CampaignError, load_campaign
-from campaigns.file.readiness import Shop
-from chatcast.cli_checks import required_definitions as definitions  # --segments, the settings', the database's
-from chatcast.cli_checks import shop_now
-from chatcast.cli_status import status_command
+from chatcast.cli._checks import required_definitions as definitions  # --segments, the settings', the database's
+from chatcast.cli._checks import shop_now
 from chatcast.console import UserError, err, fail, out, run, state
-from chatcast.engine import build_writer, caps, open_channels, rates, suppression, tuned_gc, unhappy
-from segments.definitions import Definitions
-from storage import campaigns as campaign_rows
-from storage import db
+
+if TYPE_CHECKING:
+    from campaigns.audience.planner import PlanResult
+    from campaigns.delivery.dispatcher import DispatchStats
+    from campaigns.file.definition import Campaign
+    from campaigns.file.readiness import Shop
+    from segments.definitions import Definitions
 
 SegmentsOption = Annotated[
     Path | None,
@@ -41,6 +36,8 @@ SegmentsOption = Annotated[
 def load(path: Path, defs: Definitions | None, shop: Shop | None = None) -> Campaign:
     """The campaign file, checked (with a ``shop``, also whether it can go out as written now); every mistake
     printed with its file, line and field."""
+    from campaigns.file.loader import CampaignError, load_campaign
+
     try:
         return load_campaign(path, definitions=defs, shop=shop)
     except CampaignError as exc:
@@ -58,6 +55,13 @@ def launch_command(
     segments: SegmentsOption = None,
 ) -> None:
     """Plan the audience, write every message (with a progress bar), then send what is due now."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from campaigns import launch as engine
+    from chatcast.engine import build_writer, caps, open_channels, rates, suppression, tuned_gc, unhappy
+    from storage import campaigns as campaign_rows
+    from storage import db
+
     settings = state(ctx).settings
     defs = definitions(ctx, segments)
     load(file, defs, shop_now(settings))  # located errors before anything touches the database
@@ -153,6 +157,10 @@ def launch_command(
 
 
 def _move(ctx: typer.Context, key: str, status: str) -> None:
+    from campaigns import launch as engine
+    from storage import campaigns as campaign_rows
+    from storage import db
+
     settings = state(ctx).settings
 
     async def go() -> str:
@@ -181,12 +189,3 @@ def resume_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(h
 def cancel_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="The campaign id.")]) -> None:
     """Stop for good: every row not yet sent is skipped."""
     _move(ctx, campaign, "cancelled")
-
-
-def register(app: typer.Typer) -> None:
-    """Add the engine's commands to the ``campaign`` group."""
-    app.command("launch")(launch_command)
-    app.command("pause")(pause_command)
-    app.command("resume")(resume_command)
-    app.command("cancel")(cancel_command)
-    app.command("status")(status_command)

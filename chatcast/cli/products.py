@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.descriptions.service import Written, describe_products, export
-from assistant.descriptions.writer import Describer
-from assistant.descriptions.writer_openai import OpenAIDescriber
 from chatcast.console import UserError, fail, out, run, state
-from chatcast.engine import load_knowledge, openai_client
-from storage import db, descriptions
-from storage.models import ProductCopy
+
+if TYPE_CHECKING:
+    from assistant.descriptions.service import Written
+    from storage.models import ProductCopy
 
 products_app = typer.Typer(
     help="Product descriptions from the catalog and the reviews: write, review, export.", no_args_is_help=True
@@ -36,6 +34,12 @@ def describe(
     language: LanguageOpt = None,
 ) -> None:
     """Write a description (and a short one for chat) per product and language, kept as a draft for review."""
+    from assistant.descriptions.service import describe_products
+    from assistant.descriptions.writer import Describer
+    from assistant.descriptions.writer_openai import OpenAIDescriber
+    from chatcast.engine import load_knowledge, openai_client
+    from storage import db, descriptions
+
     if not (sku or category or every):
         fail("say which products: --sku S, --category C or --all", code=2)
     settings = state(ctx).settings
@@ -75,6 +79,8 @@ def review(
     interactive: Annotated[bool, typer.Option("--interactive", "-i", help="Ask about each draft in turn.")] = False,
 ) -> None:
     """Show the drafts beside the current text; approve or reject them (by SKU, all, or one by one)."""
+    from storage import db, descriptions
+
     settings = state(ctx).settings
     now = datetime.now(UTC)
 
@@ -127,6 +133,9 @@ def export_command(
     language: Annotated[str | None, typer.Option(help="Only this language.")] = None,
 ) -> None:
     """Write the approved descriptions (sku, language, name, description, short_description) for the shop."""
+    from assistant.descriptions.service import export
+    from storage import db, descriptions
+
     if fmt not in ("csv", "jsonl"):
         fail(f"--format: {fmt!r} is not csv or jsonl", code=2)
     settings = state(ctx).settings

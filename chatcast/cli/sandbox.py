@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from bots.sandbox import serve, serve_slack
 from chatcast.console import out, run
 
 sandbox_app = typer.Typer(help="Loopback Telegram and Slack API servers for development and tests.")
@@ -29,6 +28,8 @@ def telegram(
     fault: Annotated[str, typer.Option(help="What a fault is: 5xx, timeout, 429, disconnect or mixed.")] = "5xx",
 ) -> None:
     """Run a Telegram Bot API sandbox: point a bot at it with CHATCAST_TELEGRAM_API_URL."""
+    from bots.sandbox import serve
+
     if spec is not None and not spec.is_file():
         raise typer.BadParameter(f"{spec}: no such file", param_hint="--spec")
     if fault not in ("5xx", "timeout", "429", "disconnect", "mixed"):
@@ -64,6 +65,8 @@ def slack(
     fault: Annotated[str, typer.Option(help="What a fault is: 5xx, timeout or disconnect.")] = "5xx",
 ) -> None:
     """Run a Slack Web API sandbox: point the app's AsyncWebClient at it with base_url."""
+    from bots.sandbox import serve_slack
+
     if spec is not None and not spec.is_file():
         raise typer.BadParameter(f"{spec}: no such file", param_hint="--spec")
     if fault not in ("5xx", "timeout", "disconnect"):

@@ -1,19 +1,24 @@
-"""``chatcast campaign``: check campaign files and export their JSON Schema."""
+"""``chatcast campaign``: check campaign files and export their JSON Schema; the group's other commands (preview,
+test-send, launch, pause, resume, cancel, status, rehearse) live in the private modules beside it."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from campaigns.file.definition import Campaign, campaign_schema
-from campaigns.file.loader import CampaignError, load_campaign
-from campaigns.file.step_text import describe
-from chatcast.cli_checks import campaign_definitions, shop_now
+from chatcast.cli._checks import campaign_definitions, shop_now
+from chatcast.cli._launch import cancel_command, launch_command, pause_command, resume_command
+from chatcast.cli._preview import preview_command, test_send_command
+from chatcast.cli._rehearse import rehearse_command
+from chatcast.cli._status import status_command
 from chatcast.console import err, fail, out, state
+
+if TYPE_CHECKING:
+    from campaigns.file.definition import Campaign
 
 campaign_app = typer.Typer(
     help="Campaigns from YAML: validate, preview, test-send, launch.", no_args_is_help=True, rich_markup_mode="rich"
@@ -56,6 +61,9 @@ def validate(
     """Check campaign files: every mistake is printed with its file, line and field, and whether each can go out
     as written now (offer not expired, a schedule that can still send, every value its templates print set); for a
     good file, whose words (brief and template) each step says to each variant."""
+    from campaigns.file.loader import CampaignError, load_campaign
+    from campaigns.file.step_text import describe
+
     definitions = campaign_definitions(ctx, segments, required=False)
     shop = shop_now(state(ctx).settings)
     bad = 0
@@ -87,6 +95,8 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of campaign files, for editors that autocomplete and check YAML."""
+    from campaigns.file.definition import campaign_schema
+
     text = json.dumps(campaign_schema(), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         typer.echo(text, nl=False)
@@ -96,3 +106,13 @@ def schema(
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")
     out.print(f"wrote {escape(str(output))}")
+
+
+campaign_app.command("preview")(preview_command)
+campaign_app.command("test-send")(test_send_command)
+campaign_app.command("launch")(launch_command)
+campaign_app.command("pause")(pause_command)
+campaign_app.command("resume")(resume_command)
+campaign_app.command("cancel")(cancel_command)
+campaign_app.command("status")(status_command)
+campaign_app.command("rehearse")(rehearse_command)

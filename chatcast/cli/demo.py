@@ -6,26 +6,23 @@ import shlex
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from chatcast.cli_data import import_with_progress, print_report
-from chatcast.cli_segments import print_counts
+from chatcast.cli.imports import DEFAULT_BATCH, import_with_progress, print_report
+from chatcast.cli.segments import print_counts
 from chatcast.console import UserError, fail, out, run, state
-from chatcast.demo_campaign import DemoRun, run_demo_campaign
-from chatcast.demo_database import DatabaseTaken, Target, choose, clear, mark, shown
-from chatcast.engine import build_assistant, build_writer
-from segments import audience
-from segments.definitions import load
-from segments.refresh import refresh
-from storage import db, demo_mark, stats
-from storage.importers import DEFAULT_BATCH
-from storage.sql import fetch
 
-SAMPLE_SHOP = Path(__file__).resolve().parent.parent / "examples" / "shop"
+if TYPE_CHECKING:
+    from chatcast.demo_campaign import DemoRun
+    from chatcast.demo_database import Target
+    from segments import audience
+    from storage import stats
+
+SAMPLE_SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 DEMO_CAMPAIGN = SAMPLE_SHOP / "campaigns" / "spring-sale.yaml"
 IMPORT_ORDER = (("products", "products.csv"), ("customers", "customers.csv"), ("orders", "orders.csv"))
 
@@ -42,6 +39,13 @@ class Loaded:
 
 async def load_shop(url: str, shop: Path, tz: str) -> Loaded:
     """Create the database at ``url``, import the shop's CSV files, assign personas; summarise it all."""
+    from chatcast.demo_database import mark
+    from segments import audience
+    from segments.definitions import load
+    from segments.refresh import refresh
+    from storage import db, demo_mark, stats
+    from storage.sql import fetch
+
     missing = [name for _, name in IMPORT_ORDER if not (shop / name).is_file()]
     if missing:
         raise UserError(f"{shop}: not a shop folder (missing {', '.join(missing)})")
@@ -98,6 +102,8 @@ def demo_command(
     send: Annotated[bool, typer.Option("--send/--no-send", help="Launch the campaign (or only load the shop).")] = True,
 ) -> None:
     """Run Chatcast on its defaults: the sample shop in the default database, a campaign through both sandboxes."""
+    from chatcast.demo_database import DatabaseTaken, choose, clear, shown
+
     settings = state(ctx).settings
     try:
         target = choose(settings, database)
@@ -121,6 +127,8 @@ def print_next(
     target: Target, campaign: Path, launched: str | None, as_of: datetime | None, customer: str | None
 ) -> None:
     """The commands to run next on the demo's data, each as it works when typed here."""
+    from chatcast.demo_database import shown
+
     lines = []
     if launched is not None:
         lines += [
@@ -143,6 +151,12 @@ def print_next(
 
 def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of: datetime) -> str:
     """Launch the demo campaign through both sandboxes and print its funnel; the campaign's id."""
+    from chatcast.demo_campaign import run_demo_campaign
+    from chatcast.demo_database import mark
+    from chatcast.engine import build_assistant, build_writer
+    from segments.definitions import load
+    from storage import db, demo_mark
+
     settings = state(ctx).settings
     defs = load(shop / "segments.yaml")
     writer = build_writer(settings)

@@ -7,15 +7,17 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from chatcast.console import UserError, fail, out, run, state
-from storage import complaints, db, notices, privacy
-from storage.models import Customer
+
+if TYPE_CHECKING:
+    from storage import complaints
+    from storage.models import Customer
 
 customer_app = typer.Typer(
     help="A customer's data on request (export, erase); order notices (on, off); complaints (list, resolve).",
@@ -27,6 +29,8 @@ T = TypeVar("T")
 
 def _on_customer(ctx: typer.Context, customer: str, action: Callable[[Customer], Awaitable[T]]) -> T:
     """Run ``action`` on the customer the shop knows as ``customer``; one line of error when there is none."""
+    from storage import db, privacy
+
     settings = state(ctx).settings
 
     async def go() -> T:
@@ -46,6 +50,8 @@ def export_command(
     to: Annotated[Path | None, typer.Option("--out", help="Write the JSON to this file (default: print it).")] = None,
 ) -> None:
     """Everything stored about one customer, as JSON: profile, consent, chats, orders, messages, events, feedback."""
+    from storage import privacy
+
     data = _on_customer(ctx, customer, privacy.export)
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     if to is None:
@@ -65,6 +71,8 @@ def erase_command(
     yes: Annotated[bool, typer.Option("--yes", help="Erase without asking.")] = False,
 ) -> None:
     """Erase one customer: contacts, chats and texts removed, consent withdrawn; counts kept anonymously."""
+    from storage import privacy
+
     if not yes and not typer.confirm(f"Erase customer {customer}? This cannot be undone.", default=False):
         raise typer.Exit(1)
     changed = _on_customer(ctx, customer, privacy.erase)
@@ -80,6 +88,8 @@ def notices_command(
 ) -> None:
     """Turn one customer's order notices (paid, shipped, delayed, delivered, refunded) on or off; marketing
     consent is not touched. Customers can do the same in the chat with STOP NOTICES / START NOTICES."""
+    from storage import notices
+
     if switch not in ("on", "off"):
         raise typer.BadParameter("say on or off", param_hint="on|off")
 
@@ -94,6 +104,8 @@ def notices_command(
 @customer_app.command("complaints")
 def complaints_command(ctx: typer.Context) -> None:
     """Open complaints, oldest first: while one is open the customer gets no promotions."""
+    from storage import complaints, db
+
     settings = state(ctx).settings
 
     async def go() -> list[complaints.OpenComplaint]:
@@ -118,6 +130,7 @@ def complaints_command(ctx: typer.Context) -> None:
 @customer_app.command("resolve")
 def resolve_command(ctx: typer.Context, customer: IdArgument) -> None:
     """Mark the customer's complaint resolved: what they said before now no longer suppresses promotions."""
+    from storage import complaints
 
     async def resolve(found: Customer) -> int:
         return await complaints.resolve(found.id, at=datetime.now(UTC), how="cli")

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from rich.tree import Tree
 
 from chatcast.console import UserError, err, fail, out, run, state
-from segments import audience, explain, refresh
-from segments.definitions import Definitions, DefinitionsError, load
-from segments.explain import Node
-from storage import db
+
+if TYPE_CHECKING:
+    from rich.tree import Tree
+
+    from segments import audience, explain, refresh
+    from segments.definitions import Definitions
+    from segments.explain import Node
 
 segments_app = typer.Typer(
     help="Personas and segments from YAML: validate, refresh, show and explain.", no_args_is_help=True
@@ -34,6 +35,8 @@ STEPS = {"changes": "finding changes", "features": "features", "rfm": "RFM score
 
 def definitions(ctx: typer.Context, path: Path | None) -> Definitions:
     """Load the segments file, or fail with one line per mistake."""
+    from segments.definitions import DefinitionsError, load
+
     path = path or state(ctx).settings.segments_file
     if not path.is_file():
         fail(
@@ -84,6 +87,11 @@ def refresh_command(
     as_of: AsOfOption = None,
 ) -> None:
     """Recompute customer features and RFM scores, and assign every customer a persona."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from segments import audience, refresh
+    from storage import db
+
     settings = state(ctx).settings
     defs = definitions(ctx, file)
     moment = as_of_moment(as_of, settings.timezone)
@@ -125,6 +133,9 @@ def print_counts(total: int, counts: list[audience.Count], title: str) -> None:
 @segments_app.command("show")
 def show(ctx: typer.Context, file: FileOption = None, as_of: AsOfOption = None) -> None:
     """Personas (as last assigned) and segments (evaluated now), with counts and share."""
+    from segments import audience
+    from storage import db
+
     settings = state(ctx).settings
     defs = definitions(ctx, file)
     moment = as_of_moment(as_of, settings.timezone)
@@ -161,6 +172,11 @@ def explain_command(
     as_of: AsOfOption = None,
 ) -> None:
     """Which persona and segment rules hold for one customer, and why: every condition with its value."""
+    from rich.tree import Tree
+
+    from segments import explain
+    from storage import db
+
     settings = state(ctx).settings
     defs = definitions(ctx, file)
     moment = as_of_moment(as_of, settings.timezone)

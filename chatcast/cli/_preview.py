@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.panel import Panel
 
-from campaigns.audience.members import NotInAudience
-from campaigns.content.preview import Preview, UnknownStep, previews
-from campaigns.content.proof import Proof, ProofError, proof, variants
-from campaigns.file.definition import Campaign
-from campaigns.ports import ChannelError
-from chatcast.cli_checks import required_definitions as definitions  # --segments, the settings', the database's
-from chatcast.cli_engine import SegmentsOption, load
+from chatcast.cli._checks import required_definitions as definitions  # --segments, the settings', the database's
+from chatcast.cli._launch import SegmentsOption, load
 from chatcast.console import UserError, fail, out, run, state
-from chatcast.engine import build_writer, open_channels, unhappy
-from storage import db
+
+if TYPE_CHECKING:
+    from campaigns.content.preview import Preview
+    from campaigns.content.proof import Proof
+    from campaigns.file.definition import Campaign
 
 CHANNELS = {"telegram": "telegram:CHAT_ID", "slack": "slack:TEAM/USER"}
 StepOption = Annotated[str | None, typer.Option("--step", help="Only this step: main or a follow-up's id.")]
@@ -44,6 +41,11 @@ def preview_command(
 ) -> None:
     """Show what customers of the planned audience get, every step, on their channel, with the guardrails' verdicts.
     Writes and sends nothing."""
+    from campaigns.audience.members import NotInAudience
+    from campaigns.content.preview import UnknownStep, previews
+    from chatcast.engine import build_writer, unhappy
+    from storage import db
+
     settings = state(ctx).settings
     defs = definitions(ctx, segments)
     campaign = load(file, defs)
@@ -84,6 +86,8 @@ def _step_line(campaign: Campaign, step: str) -> str:
 
 
 def _panel(p: Preview) -> None:
+    from rich.panel import Panel
+
     verdicts = "\n".join(f"{'✓' if v.ok else '✗'} {v.rule}{': ' + v.detail if v.detail else ''}" for v in p.verdicts)
     buttons = "\n".join(f"[{b.text}] → {b.url}" if b.url else f"[{b.text}] (action {b.action})" for b in p.copy.buttons)
     body = f"{escape(p.copy.text)}\n\n{escape(buttons)}\n\n[dim]{escape(verdicts)}[/]"
@@ -98,6 +102,8 @@ def _panel(p: Preview) -> None:
 
 def _gaps(campaign: Campaign, shown: list[Preview], personas: list[str] | tuple[str, ...]) -> list[str]:
     """The personas and variants the preview could not show, because nobody in the audience gets them."""
+    from campaigns.content.proof import variants
+
     seen: dict[str, set[str]] = {}
     for p in shown:
         seen.setdefault(p.persona, set()).add(p.variant)
@@ -133,6 +139,13 @@ def test_send_command(
 ) -> None:
     """Send yourself exactly the message one customer of the audience gets, marked as a test. Never to the
     customer; no delivery is stored and nothing counts in reports."""
+    from campaigns.audience.members import NotInAudience
+    from campaigns.content.preview import UnknownStep
+    from campaigns.content.proof import ProofError, proof
+    from campaigns.ports import ChannelError
+    from chatcast.engine import build_writer, open_channels, unhappy
+    from storage import db
+
     settings = state(ctx).settings
     target = to or settings.test_recipient
     if not target:
@@ -178,9 +191,3 @@ def test_send_command(
     for note in (made.shortfall, made.copy.note):
         if note:
             out.print(f"[yellow]note:[/] {escape(note)}")
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``preview`` and ``test-send`` to the ``campaign`` group."""
-    app.command("preview")(preview_command)
-    app.command("test-send")(test_send_command)

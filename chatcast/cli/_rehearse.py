@@ -8,16 +8,16 @@ import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from chatcast.cli_checks import required_definitions, shop_now
-from chatcast.cli_engine import SegmentsOption, load
+from chatcast.cli._checks import required_definitions, shop_now
+from chatcast.cli._launch import SegmentsOption, load
 from chatcast.console import err, fail, run, state
-from chatcast.demo_database import shown as shown_path
-from chatcast.demo_database import sqlite_file
-from chatcast.settings import Settings, redact_url
+
+if TYPE_CHECKING:
+    from chatcast.settings import Settings
 
 
 def _start(value: str | None, settings: Settings) -> datetime:
@@ -53,6 +53,10 @@ def rehearse_command(
     """Rehearse a campaign on a simulated clock: launch, simulated customers reading, clicking, buying and blocking,
     follow-ups on their days; through the Telegram and Slack sandboxes, on a scratch copy of the database (yours
     is only read); what each persona got at each step and the funnel."""
+    from chatcast.demo_database import shown as shown_path
+    from chatcast.demo_database import sqlite_file
+    from chatcast.settings import redact_url
+
     settings = state(ctx).settings
     defs = required_definitions(ctx, segments)
     when = _start(start, settings)

@@ -1,4 +1,5 @@
-"""``chatcast report``: a campaign's funnel, A/B result and lift (tables, JSON, an HTML page); what customers said."""
+"""``chatcast report``: a campaign's funnel, A/B result and lift (tables, JSON, an HTML page); what customers said
+(feedback, and the reviews per product)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,19 @@ import json
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.feedback import FeedbackGroup, report
-from campaigns.results.experiments import Experiment
-from campaigns.results.report import DIMENSIONS, Comparison, Rate, Report, build
 from chatcast.console import UserError, fail, out, run, state
-from chatcast.pages import render_report
-from storage import campaigns as campaign_rows
-from storage import db
+
+if TYPE_CHECKING:
+    from assistant.feedback import FeedbackGroup
+    from assistant.reviews import ProductReviews
+    from campaigns.results.experiments import Experiment
+    from campaigns.results.report import Comparison, Rate, Report
 
 report_app = typer.Typer(help="Reports: a campaign's funnel, A/B and lift; what customers said.", no_args_is_help=True)
 
@@ -30,6 +31,9 @@ def feedback(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Feedback per product and per campaign: how much, how it feels, what people praise and complain about."""
+    from assistant.feedback import report
+    from storage import db
+
     settings = state(ctx).settings
     since = datetime.now(UTC) - timedelta(days=days) if days else None
 
@@ -90,6 +94,11 @@ def campaign(
     ] = None,
 ) -> None:
     """A campaign's funnel (per step, variant, persona and channel), its A/B result and its lift over the holdout."""
+    from campaigns.results.report import build
+    from chatcast.pages import render_report
+    from storage import campaigns as campaign_rows
+    from storage import db
+
     settings = state(ctx).settings
 
     async def go() -> Report:
@@ -114,6 +123,8 @@ def campaign(
 
 
 def _print_report(report: Report) -> None:
+    from campaigns.results.report import DIMENSIONS
+
     f = report.total
     table = Table(
         "stage",
@@ -211,3 +222,49 @@ def _comparison(c: Comparison) -> str:
     lift = "" if c.lift is None else f", lift {c.lift:+.0%}"
     p = "" if c.p_value is None else f", p = {c.p_value:.3g}"
     return f"{c.difference * 100:+.1f} points{interval}{lift}{p}: {c.verdict}"
+
+
+@report_app.command("reviews")
+def reviews_report(
+    ctx: typer.Context,
+    sku: Annotated[list[str] | None, typer.Option("--sku", help="Only this product (repeat for more).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Per product: reviews and feedback, average rating, sentiment, and the themes people praise and complain of."""
+    from assistant.reviews import summaries
+    from storage import db
+
+    settings = state(ctx).settings
+
+    async def go() -> list[ProductReviews]:
+        async with db.database(settings.db_url):
+            return await summaries(sku or None)
+
+    found = run(ctx, go())
+    if as_json:
+        data = [asdict(r) | {"praised": r.praised, "complaints": r.complaints} for r in found]
+        out.print_json(json.dumps(data))
+        return
+    if not found:
+        out.print("No reviews yet: load them with chatcast import reviews FILE.")
+        return
+    table = Table(title="Reviews per product (SKU)")
+    for column in (
+        "SKU",
+        "reviews",
+        "feedback",
+        "rating",
+        "sentiment",
+        "positive",
+        "negative",
+        "praised",
+        "complaints",
+    ):
+        table.add_column(column, justify="left" if column in ("SKU", "praised", "complaints") else "right")
+    for r in found:
+        table.add_row(
+            escape(r.sku), str(r.reviews), str(r.feedback), "-" if r.rating is None else f"{r.rating:.1f}",
+            f"{r.mean_sentiment:+.2f}", str(r.positive), str(r.negative),
+            escape(", ".join(r.praised) or "-"), escape(", ".join(r.complaints) or "-"),
+        )  # fmt: skip
+    out.print(table)

@@ -7,17 +7,17 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from campaigns.file.loader import CampaignError, parse_campaign
-from campaigns.timing import windows
 from chatcast.console import UserError, out, run, state
-from storage import campaigns as campaign_rows
-from storage import db
 
 
 def status_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(help="The campaign id.")]) -> None:
     """Where the campaign stands: its status, its rows by step and status, and the follow-ups still ahead."""
+    from rich.table import Table
+
+    from storage import campaigns as campaign_rows
+    from storage import db
+
     settings = state(ctx).settings
 
     async def go() -> tuple[str, dict[tuple[str, str], int], list[str]]:
@@ -46,6 +46,9 @@ def _when(moment: datetime) -> str:
 
 async def _ahead(yaml: str, campaign_id: int, status: str, now: datetime) -> list[str]:
     """Lines on the follow-ups still ahead: per step, open windows and when they close; when the last can fire."""
+    from campaigns.file.loader import CampaignError, parse_campaign
+    from campaigns.timing import windows
+
     try:
         campaign = parse_campaign(yaml)
     except CampaignError:

@@ -1,31 +1,25 @@
-"""``chatcast db`` and ``chatcast import``: the schema, and loading a shop's data."""
+"""``chatcast import``: loading a shop's data (customers, products, orders, reviews) from CSV or JSONL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
-from campaigns.notices.queue import queue_notices
-from campaigns.results.attribution import attribute_stored_since
 from chatcast.console import UserError, err, out, run, state
-from chatcast.settings import redact_url
-from storage import db, stats
-from storage.importers import DEFAULT_BATCH, ImportReport, import_file
 
-db_app = typer.Typer(help="Create and upgrade the database schema; see what it holds.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from storage.importers import ImportReport
+
+# storage.importers.DEFAULT_BATCH, written out so that --help need not import the importers (and the ORM);
+# test_cli_startup holds the two equal
+DEFAULT_BATCH = 5000
+
 import_app = typer.Typer(
     help="Load customers, products, orders and reviews from CSV or JSONL (upsert by id; safe to repeat).",
     no_args_is_help=True,
@@ -44,31 +38,17 @@ EncodingOpt = Annotated[
 ]
 
 
-@db_app.command("upgrade")
-def db_upgrade(ctx: typer.Context) -> None:
-    """Create the database if needed and apply every pending migration."""
-    url = state(ctx).settings.db_url
-    run(ctx, db.upgrade(url))
-    out.print(f"database is up to date: {redact_url(url)}")
-
-
-@db_app.command("status")
-def db_status(ctx: typer.Context) -> None:
-    """Show the database URL and the number of rows in each table."""
-    url = state(ctx).settings.db_url
-
-    async def counts() -> dict[str, int]:
-        async with db.database(url):
-            return await stats.table_counts()
-
-    table = Table("table", "rows", title=redact_url(url))
-    for name, n in run(ctx, counts()).items():
-        table.add_row(name, f"{n:,}")
-    out.print(table)
-
-
 def progress_bar() -> Progress:
     """A progress bar over the bytes of the file being imported."""
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -94,6 +74,8 @@ async def import_with_progress(
     encoding: str | None = None,
 ) -> ImportReport:
     """Import one file into the open database, drawing a progress bar while it runs."""
+    from storage.importers import import_file
+
     with progress_bar() as bar:
         size = path.stat().st_size if path.is_file() else 0
         task = bar.add_task(f"{kind} {path.name}", total=size or 1, rows=0, visible=show)
@@ -132,6 +114,10 @@ def _import(
     delimiter: str | None = None,
     encoding: str | None = None,
 ) -> None:
+    from campaigns.notices.queue import queue_notices
+    from campaigns.results.attribution import attribute_stored_since
+    from storage import db
+
     settings = state(ctx).settings
 
     async def go() -> tuple[ImportReport, int, int]:
@@ -225,3 +211,56 @@ def import_orders(
         raise typer.BadParameter("choose chatcast or online-retail", param_hint="--format")
     kind = "online-retail" if fmt == "online-retail" else "orders"
     _import(ctx, kind, file, "csv" if fmt == "online-retail" else None, strict, batch_size, delimiter, encoding)
+
+
+def _column_map(pairs: list[str]) -> dict[str, str]:
+    found = {}
+    for pair in pairs:
+        ours, sep, theirs = pair.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise typer.BadParameter(f"{pair!r} is not FIELD=COLUMN (e.g. text=body)", param_hint="--column")
+        found[ours.strip()] = theirs.strip()
+    return found
+
+
+@import_app.command("reviews")
+def import_reviews_command(
+    ctx: typer.Context,
+    file: FileArg,
+    column: Annotated[
+        list[str] | None, typer.Option("--column", help="FIELD=COLUMN: read our field from the file's column (repeat).")
+    ] = None,
+    strict: StrictOpt = False,
+    batch_size: BatchOpt = DEFAULT_BATCH,
+    delimiter: DelimiterOpt = None,
+    encoding: EncodingOpt = None,
+) -> None:
+    """Product reviews, one per row, with their sentiment and themes; unknown products are bad rows.
+
+    Fields: sku, text (required), rating (1-5), customer_id (kept when known), reviewed_at, review_id (the key
+    that makes a re-import change nothing; without it a hash of the row). Other columns are ignored; map a
+    platform's own names with --column, e.g. --column sku=product_handle --column text=body.
+    """
+    from assistant.reviews import Annotator  # VADER loads its lexicon: only this command needs it
+    from storage import db
+    from storage.importers import import_reviews
+
+    columns = _column_map(column or [])
+    settings = state(ctx).settings
+
+    async def go() -> ImportReport:
+        if not file.is_file():
+            raise UserError(f"{file}: no such file")
+        async with db.database(settings.db_url):
+            with progress_bar() as bar:
+                task = bar.add_task(f"reviews {file.name}", total=file.stat().st_size or 1, rows=0)
+                return await import_reviews(
+                    file, annotate=Annotator(), columns=columns, strict=strict, batch_size=batch_size,
+                    tz=ZoneInfo(settings.timezone), delimiter=delimiter, encoding=encoding,
+                    on_progress=lambda done, total, rows: bar.update(task, completed=done, total=total or 1, rows=rows),
+                )  # fmt: skip
+
+    report = run(ctx, go())
+    print_report(report)
+    if report.bad and strict:
+        raise typer.Exit(1)

@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 
-from campaigns.file.readiness import Shop
 from chatcast.console import err, fail, state
-from chatcast.settings import Settings, redact_url
-from segments import saved
-from segments.definitions import Definitions, DefinitionsError, load
-from storage import db
+
+if TYPE_CHECKING:
+    from campaigns.file.readiness import Shop
+    from chatcast.settings import Settings
+    from segments import saved
+    from segments.definitions import Definitions
 
 HOW = (
     "pass --segments FILE, set CHATCAST_SEGMENTS_FILE, or run `chatcast segments refresh --file FILE`"
@@ -31,6 +33,8 @@ HOW = (
 
 def shop_now(settings: Settings, now: datetime | None = None) -> Shop:
     """The shop as the readiness checks see it: the moment, its timezone, URL and quiet hours."""
+    from campaigns.file.readiness import Shop
+
     return Shop(now=now or datetime.now(UTC), zone=settings.zone, url=settings.shop_url, quiet=settings.quiet_span)
 
 
@@ -74,6 +78,8 @@ def _note(source: str) -> None:
 
 
 def _load(path: Path) -> Definitions:
+    from segments.definitions import DefinitionsError, load
+
     try:
         return load(path)
     except DefinitionsError as exc:
@@ -84,6 +90,11 @@ def _load(path: Path) -> Definitions:
 
 def _from_database(ctx: typer.Context, settings: Settings) -> tuple[saved.Saved | None, str | None]:
     """The definitions kept in the database, or why there are none to read (None: simply none kept)."""
+    from chatcast.settings import redact_url
+    from segments import saved
+    from segments.definitions import DefinitionsError
+    from storage import db
+
     url = settings.db_url
     if url.startswith("sqlite://") and not Path(url.removeprefix("sqlite://").split("?", 1)[0]).is_file():
         return None, None  # no database yet: do not create one just to look
