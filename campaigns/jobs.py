@@ -22,13 +22,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from campaigns import launch
 from campaigns.audience.suppression import Unhappy
 from campaigns.content.compose import write_copy
 from campaigns.content.writer import CopyWriter
 from campaigns.file.definition import Campaign
 from campaigns.file.loader import CampaignError, parse_registered
 from campaigns.notices.queue import queue_notices
-from campaigns.timing import recurring
 from campaigns.timing.due import Span, set_due_times
 from campaigns.timing.followups import sweep
 from campaigns.timing.windows import close_if_done
@@ -136,7 +136,7 @@ async def recurring_runs(
     now = now or datetime.now(UTC)
     done: dict[str, str] = {}
     async for row, campaign in _running("recurring", next_run_at__lte=now):
-        ran = await recurring.run_due(
+        ran = await launch.run_due(
             campaign, int(row.id), definitions, writer, now=now, shop_zone=shop_zone, quiet=quiet, shop_name=shop_name,
             unhappy=unhappy, shop_url=shop_url,
         )  # fmt: skip

@@ -20,10 +20,10 @@ from campaigns.content.writer import CopyWriter
 from campaigns.delivery.dispatcher import Dispatcher, DispatchStats
 from campaigns.file.definition import Campaign
 from campaigns.file.loader import load_campaign
-from campaigns.file.readiness import Shop
 from campaigns.ports import Channel
 from campaigns.timing import recurring
 from campaigns.timing.due import Span, set_due_times
+from campaigns.timing.readiness import Shop
 from segments.definitions import Definitions
 from storage import campaigns as campaign_rows
 
@@ -61,7 +61,7 @@ async def prepare(
     quiet: Span | None = None,
     unhappy: Unhappy | None = None,
 ) -> Prepared:
-    """Load and check the file (also whether it can go out as written at ``as_of``: :mod:`campaigns.file.readiness`),
+    """Load and check the file (also whether it can go out as written at ``as_of``: :mod:`campaigns.timing.readiness`),
     register it, plan its audience, give each row its due time (schedule, local time, window, ``quiet`` hours in
     the customer's zone, else ``shop_zone``), and write every row's copy."""
     skus = await campaign_rows.known_skus()
@@ -89,6 +89,34 @@ async def prepare(
         progress=progress,
     )
     return Prepared(campaign, campaign_id, planned, written)
+
+
+async def run_due(
+    campaign: Campaign,
+    campaign_id: int,
+    definitions: Definitions,
+    writer: CopyWriter,
+    *,
+    now: datetime,
+    shop_zone: ZoneInfo,
+    quiet: Span | None = None,
+    shop_name: str = "our shop",
+    unhappy: Unhappy | None = None,
+    shop_url: str | None = None,
+) -> tuple[str, PlanResult, WriteResult] | None:
+    """A recurring campaign's run that is due (:mod:`campaigns.timing.recurring`) through the same stages as a
+    launch: its audience planned as a step of its own, due times, copy; then the next run is set."""
+    moment = await recurring.due_run(campaign, campaign_id, now=now, shop_zone=shop_zone)
+    if moment is None:
+        return None
+    step = recurring.run_step(moment)
+    planned = await plan(campaign, campaign_id, definitions, as_of=now, step=step, unhappy=unhappy)
+    await set_due_times(campaign, campaign_id, step, now=now, shop_zone=shop_zone, quiet=quiet, run_start=moment)
+    written = await write_copy(
+        campaign, campaign_id, definitions, writer, as_of=now, step=step, shop_name=shop_name, shop_url=shop_url
+    )
+    await recurring.advance(campaign, campaign_id, moment, shop_zone)
+    return step, planned, written
 
 
 def _start(campaign: Campaign, as_of: datetime) -> datetime | None:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from campaigns.results.metrics import Metrics
+from campaigns.delivery.metrics import Metrics
 from campaigns.results.report import build
 from chatcast.pages import STATIC, environment, report_context
 from storage import campaigns as campaign_rows

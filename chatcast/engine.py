@@ -28,8 +28,8 @@ from campaigns.audience.caps import Cap, Caps
 from campaigns.audience.suppression import Suppression, Unhappy
 from campaigns.content.writer import CopyWriter, OpenAIWriter
 from campaigns.delivery.dispatcher import Dispatcher
+from campaigns.delivery.metrics import Metrics
 from campaigns.ports import Channel, StaffAlerts
-from campaigns.results.metrics import Metrics
 from campaigns.scheduler import PeriodicJob, Scheduler
 from campaigns.timing.clock import Clock, wall_clock
 from chatcast.settings import Settings

@@ -22,9 +22,9 @@ from aiohttp import web
 
 from bots.telegram.app import add_webhook, build_dispatcher, register_webhook, run_polling
 from campaigns.delivery.dispatcher import Dispatcher, DispatchStats
+from campaigns.delivery.metrics import Metrics
 from campaigns.notices.queue import queue_notices
 from campaigns.results.attribution import attribute
-from campaigns.results.metrics import Metrics
 from campaigns.scheduler import Scheduler
 from chatcast.dashboard import add_dashboard
 from chatcast.engine import (

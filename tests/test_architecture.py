@@ -43,3 +43,27 @@ def test_storage_imports_no_other_package_of_ours() -> None:
     for path in (ROOT / "storage").rglob("*.py"):
         ours = imports(path) & (set(PACKAGES) - {"storage"})
         assert not ours, f"{path.relative_to(ROOT)} imports {ours}"
+
+
+STAGES = ("file", "audience", "timing", "content", "delivery", "results", "notices")
+PIPELINE = ("launch", "jobs", "scheduler", "readiness")
+
+
+def _campaign_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        found |= {name.split(".")[1] for name in names if name.startswith("campaigns.") and name.count(".") >= 1}
+    return found
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_campaign_stage_imports_only_the_stages_before_it(stage: str) -> None:
+    """The walk from a campaign's YAML to a delivery row goes forward: a stage may use the stages before it (and
+    the ports), never a later one nor the pipeline (launch, jobs, the scheduler) that calls the stages in order."""
+    later = set(STAGES[STAGES.index(stage) + 1 :]) | set(PIPELINE)
+    for path in (ROOT / "campaigns" / stage).rglob("*.py"):
+        reached = _campaign_imports(path) & later
+        assert not reached, f"{path.relative_to(ROOT)} (stage {stage}) imports campaigns.{sorted(reached)}"

@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from campaigns.audience.caps import Capped, Caps
 from campaigns.audience.suppression import Suppression
 from campaigns.delivery.limits import Throttle
+from campaigns.delivery.metrics import Metrics
 from campaigns.delivery.retry import Backoff, verdict
 from campaigns.ports import Button, Channel, DeliveryUncertain, OutboundMessage
-from campaigns.results.metrics import Metrics
 from campaigns.timing.clock import Clock, wall_clock
 from storage import identities, outbox
 from storage.db import DATABASE_DOWN

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
@@ -14,7 +14,6 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from campaigns.file.definition import Campaign
-from campaigns.file.readiness import Shop, readiness_problems
 from campaigns.file.step_text import RUN_PREFIX, STEP_MAX, follow_up_step
 from campaigns.file.templates import available, template_problems
 from campaigns.file.wording import Loc, explain, unknown
@@ -32,6 +31,17 @@ NO_SHOP_URL = (
     "the template prints shop.url, but no shop URL is set: set CHATCAST_SHOP_URL to the shop's address"
     " (e.g. https://shop.example.com), or print it only inside {% if shop.url %}"
 )
+
+
+class Shop(Protocol):
+    """The shop a campaign is checked against when it is loaded for sending (:class:`campaigns.timing.readiness.Shop`):
+    its URL, for templates that print ``shop.url``, and what would stop the campaign going out as written now.
+    The file stage only asks; the timing stage knows the clock, the zones and the quiet hours."""
+
+    @property
+    def url(self) -> str | None: ...
+
+    def problems(self, campaign: Campaign) -> Iterable[tuple[Loc, str]]: ...
 
 
 class CampaignError(Exception):
@@ -89,7 +99,7 @@ def parse_campaign(
     shop: Shop | None = None,
 ) -> Campaign:
     """Check the YAML ``text`` of a campaign; the references are checked against what is given, and with a
-    ``shop`` whether it can go out as written now (:mod:`campaigns.file.readiness`, ``shop.url`` in templates)."""
+    ``shop`` whether it can go out as written now (:mod:`campaigns.timing.readiness`, ``shop.url`` in templates)."""
     try:
         doc = YAML(typ="rt").load(text)
     except YAMLError as exc:
@@ -116,7 +126,7 @@ def parse_campaign(
     seen = {p.path for p in problems}  # a value the model refused is not checked again
     checks = [*_references(data, definitions, skus, categories), *_templates(data, shop)]
     if campaign is not None and shop is not None:
-        checks += [(loc, None, message) for loc, message in readiness_problems(campaign, shop)]
+        checks += [(loc, None, message) for loc, message in shop.problems(campaign)]
     for loc, offset, message in checks:
         if _path(loc) not in seen:
             problems.append(Problem(file, _line(doc, loc, offset), _path(loc), message))

@@ -13,14 +13,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from campaigns.audience.planner import PlanResult, plan
-from campaigns.audience.suppression import Unhappy
-from campaigns.content.compose import RUN_PREFIX, WriteResult, write_copy
-from campaigns.content.writer import CopyWriter
 from campaigns.file.definition import Campaign
-from campaigns.timing.due import Span, aware, set_due_times
+from campaigns.file.step_text import RUN_PREFIX
+from campaigns.timing.due import aware
 from campaigns.timing.when import cron_runs, run_id
-from segments.definitions import Definitions
 from storage.models import Campaign as CampaignRow
 
 HORIZON = timedelta(days=400)  # a cron fires at least once a year
@@ -59,32 +55,18 @@ async def start(campaign: Campaign, campaign_id: int, *, now: datetime, shop_zon
     return row.next_run_at
 
 
-async def run_due(
-    campaign: Campaign,
-    campaign_id: int,
-    definitions: Definitions,
-    writer: CopyWriter,
-    *,
-    now: datetime,
-    shop_zone: ZoneInfo,
-    quiet: Span | None = None,
-    shop_name: str = "our shop",
-    unhappy: Unhappy | None = None,
-    shop_url: str | None = None,
-) -> tuple[str, PlanResult, WriteResult] | None:
-    """Plan and write the latest run that is due (older missed ones coalesce into it), and set the next one."""
+async def due_run(campaign: Campaign, campaign_id: int, *, now: datetime, shop_zone: ZoneInfo) -> datetime | None:
+    """The latest run that is due at ``now`` (older missed ones coalesce into it), or None."""
     row = await CampaignRow.get(id=campaign_id)
     if row.next_run_at is None or row.next_run_at > now or campaign.schedule is None or not campaign.schedule.cron:
         return None
     zone = _zone(campaign, shop_zone)
     due = cron_runs(campaign.schedule.cron, zone, row.next_run_at - timedelta(microseconds=1), now)
-    moment = due[-1] if due else row.next_run_at
-    step = run_step(moment)
-    planned = await plan(campaign, campaign_id, definitions, as_of=now, step=step, unhappy=unhappy)
-    await set_due_times(campaign, campaign_id, step, now=now, shop_zone=shop_zone, quiet=quiet, run_start=moment)
-    written = await write_copy(
-        campaign, campaign_id, definitions, writer, as_of=now, step=step, shop_name=shop_name, shop_url=shop_url
-    )
+    return due[-1] if due else row.next_run_at
+
+
+async def advance(campaign: Campaign, campaign_id: int, moment: datetime, shop_zone: ZoneInfo) -> None:
+    """The run at ``moment`` is planned: set the next one (None past ``end_at``)."""
+    row = await CampaignRow.get(id=campaign_id)
     row.next_run_at = next_run(campaign, moment, shop_zone)
     await row.save(update_fields=["next_run_at", "updated_at"])
-    return step, planned, written

@@ -20,7 +20,7 @@ from rich.markup import escape
 from chatcast.console import err, fail, state
 
 if TYPE_CHECKING:
-    from campaigns.file.readiness import Shop
+    from campaigns.timing.readiness import Shop
     from chatcast.settings import Settings
     from segments import saved
     from segments.definitions import Definitions
@@ -33,7 +33,7 @@ HOW = (
 
 def shop_now(settings: Settings, now: datetime | None = None) -> Shop:
     """The shop as the readiness checks see it: the moment, its timezone, URL and quiet hours."""
-    from campaigns.file.readiness import Shop
+    from campaigns.timing.readiness import Shop
 
     return Shop(now=now or datetime.now(UTC), zone=settings.zone, url=settings.shop_url, quiet=settings.quiet_span)
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from campaigns.audience.planner import PlanResult
     from campaigns.delivery.dispatcher import DispatchStats
     from campaigns.file.definition import Campaign
-    from campaigns.file.readiness import Shop
+    from campaigns.timing.readiness import Shop
     from segments.definitions import Definitions
 
 SegmentsOption = Annotated[

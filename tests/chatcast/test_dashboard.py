@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from campaigns.results.metrics import Metrics
+from campaigns.delivery.metrics import Metrics
 from chatcast.dashboard import add_dashboard
 from storage.models import Campaign, ChatMessage, Conversation, Customer, Delivery
 from tests.campaigns.results.test_report import load_scenario

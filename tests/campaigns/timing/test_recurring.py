@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from campaigns import launch
 from campaigns.audience.planner import register
 from campaigns.content.writer import CopyWriter
 from campaigns.file.definition import Campaign, Message, Schedule
@@ -41,7 +42,7 @@ async def readers(count: int) -> None:
 
 
 async def run(campaign: Campaign, campaign_id: int, now: datetime) -> str | None:
-    ran = await recurring.run_due(campaign, campaign_id, DEFS, CopyWriter(), now=now, shop_zone=SHOP)
+    ran = await launch.run_due(campaign, campaign_id, DEFS, CopyWriter(), now=now, shop_zone=SHOP)
     return None if ran is None else ran[0]
 
 

@@ -34,6 +34,10 @@ class Shop:
     url: str | None = None
     quiet: Span | None = None
 
+    def problems(self, campaign: Campaign) -> Iterator[tuple[Loc, str]]:
+        """What would stop ``campaign`` from going out as written now (:func:`readiness_problems`)."""
+        return readiness_problems(campaign, self)
+
 
 def readiness_problems(campaign: Campaign, shop: Shop) -> Iterator[tuple[Loc, str]]:
     """What would stop the campaign from going out as written (the field, and why with how to fix it)."""

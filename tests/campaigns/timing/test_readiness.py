@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from campaigns.file.loader import CampaignError, parse_campaign
-from campaigns.file.readiness import Shop
+from campaigns.timing.readiness import Shop
 from tests.campaigns.file.test_definition import GOOD, edit, line_of
 
 NOW = datetime(2027, 1, 10, 12, tzinfo=UTC)  # 13:00 in Berlin
