@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bots.sandbox import TelegramSandbox
+from bots.telegram.sandbox.server import TelegramSandbox
 from campaigns import launch as engine
 from campaigns.content.writer import CopyWriter
 from campaigns.ports import Responder

@@ -21,12 +21,13 @@ from typing import Any
 from aiohttp import web
 
 from bots.inbound.acts import Inbound
-from bots.sandbox import SlackSandbox, TelegramSandbox
 from bots.slack.app import SlackConfig, build_slack
 from bots.slack.channel import parse_address, shared_session
 from bots.slack.installations import workspace_key
+from bots.slack.sandbox.server import SlackSandbox
 from bots.telegram.app import add_webhook, build_bot, build_dispatcher, register_webhook
 from bots.telegram.channel import TelegramChannel
+from bots.telegram.sandbox.server import TelegramSandbox
 from campaigns.ports import Channel, ChannelError, InboundEvent, InboundHandler, Reply, Responder
 from campaigns.timing.clock import Clock, wall_clock
 from storage.models import ChannelIdentity

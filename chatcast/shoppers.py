@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bots.inbound.links import make_token
-from bots.sandbox.slack_workspace import SlackMessage
 from bots.slack.channel import parse_address
+from bots.slack.sandbox.workspace import SlackMessage
 from campaigns.results.attribution import attribute
 from chatcast.playground import LINK_SECRET, Playground
 from storage.models import ChannelIdentity, Customer

@@ -28,7 +28,7 @@ def telegram(
     fault: Annotated[str, typer.Option(help="What a fault is: 5xx, timeout, 429, disconnect or mixed.")] = "5xx",
 ) -> None:
     """Run a Telegram Bot API sandbox: point a bot at it with CHATCAST_TELEGRAM_API_URL."""
-    from bots.sandbox import serve
+    from bots.telegram.sandbox.server import serve
 
     if spec is not None and not spec.is_file():
         raise typer.BadParameter(f"{spec}: no such file", param_hint="--spec")
@@ -65,7 +65,7 @@ def slack(
     fault: Annotated[str, typer.Option(help="What a fault is: 5xx, timeout or disconnect.")] = "5xx",
 ) -> None:
     """Run a Slack Web API sandbox: point the app's AsyncWebClient at it with base_url."""
-    from bots.sandbox import serve_slack
+    from bots.slack.sandbox.server import serve_slack
 
     if spec is not None and not spec.is_file():
         raise typer.BadParameter(f"{spec}: no such file", param_hint="--spec")

@@ -20,10 +20,10 @@ from aiohttp import web
 
 from bots.inbound.acts import Inbound
 from bots.inbound.links import make_token
-from bots.sandbox import SlackSandbox
 from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.blocks import home_view
 from bots.slack.channel import address
+from bots.slack.sandbox.server import SlackSandbox
 from campaigns.ports import Button, InboundEvent, OutboundMessage, Reply
 from storage.models import Campaign, ChannelIdentity, ChatMessage, Customer, Delivery, Event
 from tests.conftest import reference_file
