@@ -22,6 +22,13 @@ if TYPE_CHECKING:  # both load aiohttp: a spec stays cheap for the CLI, which re
     from bots.sandbox.rig import Rig, RigWiring
 
 
+def secret(value: object) -> str | None:
+    """The plain value of an optional secret setting (``SecretStr`` or text), None when unset or empty."""
+    getter = getattr(value, "get_secret_value", None)
+    text = getter() if getter else value
+    return str(text) if text else None
+
+
 @dataclass(frozen=True)
 class Address:
     """How a person writes one of the channel's chats after ``NAME:`` (``--to``), and how that becomes the

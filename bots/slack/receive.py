@@ -14,13 +14,7 @@ from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.channel import SlackChannel, shared_session
 from bots.slack.settings import SlackSettings
 from bots.slack.staff import SlackStaffAlerts
-from bots.spec import Wiring
-
-
-def _secret(value: object) -> str | None:
-    getter = getattr(value, "get_secret_value", None)
-    text = getter() if getter else value
-    return str(text) if text else None
+from bots.spec import Wiring, secret
 
 
 class Receiving:
@@ -56,7 +50,7 @@ class SlackReceiver:
 
     async def receive(self, app: web.Application, *, public_url: str | None, redis_url: str | None) -> Receiving:
         """Socket Mode with an app token, else the HTTP routes in ``app``."""
-        app_token = _secret(self.settings.slack_app_token)
+        app_token = secret(self.settings.slack_app_token)
         if app_token:
             handler = self.bot.socket_mode(app_token)
             await handler.connect_async()
@@ -69,8 +63,8 @@ class SlackReceiver:
 async def open_app(settings: SlackSettings, wiring: Wiring) -> AsyncIterator[SlackReceiver | None]:
     """The app the settings configure (None without a signing secret and a bot token or OAuth client), its
     shared HTTP session closed after the block."""
-    signing = _secret(settings.slack_signing_secret)
-    token = _secret(settings.slack_bot_token)
+    signing = secret(settings.slack_signing_secret)
+    token = secret(settings.slack_bot_token)
     if not (signing and (token or settings.slack_client_id)):
         yield None
         return
@@ -80,7 +74,7 @@ async def open_app(settings: SlackSettings, wiring: Wiring) -> AsyncIterator[Sla
             signing_secret=signing,
             bot_token=token,
             client_id=settings.slack_client_id,
-            client_secret=_secret(settings.slack_client_secret),
+            client_secret=secret(settings.slack_client_secret),
             redirect_uri=settings.slack_redirect_uri,
             api_url=settings.slack_api_url,
             command=settings.slack_command,

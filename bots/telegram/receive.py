@@ -11,22 +11,16 @@ from contextlib import asynccontextmanager
 from aiogram import Bot, Dispatcher
 from aiohttp import web
 
-from bots.spec import Wiring
+from bots.spec import Wiring, secret
 from bots.telegram.app import WEBHOOK_PATH, add_webhook, build_bot, build_dispatcher, register_webhook, run_polling
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.settings import TelegramSettings
 from campaigns.ports import InboundHandler, StaffAlerts
 
 
-def _secret(value: object) -> str | None:
-    getter = getattr(value, "get_secret_value", None)
-    text = getter() if getter else value
-    return str(text) if text else None
-
-
 def webhook_secret(settings: TelegramSettings) -> str:
     """The webhook's secret token; ValueError when it is not set."""
-    value = _secret(settings.telegram_webhook_secret)
+    value = secret(settings.telegram_webhook_secret)
     if not value:
         raise ValueError("a Telegram webhook needs CHATCAST_TELEGRAM_WEBHOOK_SECRET")
     return value
@@ -71,16 +65,16 @@ class TelegramBot:
         """By webhook at :data:`WEBHOOK_PATH` with a public URL (ValueError without the secret), else by polling."""
         dispatcher = build_dispatcher(self.inbound, redis_url=redis_url)
         if public_url:
-            secret = webhook_secret(self.settings)
-            add_webhook(app, self.bot, dispatcher, secret, path=WEBHOOK_PATH)
-            return Receiving(self.bot, dispatcher, secret)
+            hook = webhook_secret(self.settings)
+            add_webhook(app, self.bot, dispatcher, hook, path=WEBHOOK_PATH)
+            return Receiving(self.bot, dispatcher, hook)
         return Receiving(self.bot, dispatcher, None)
 
 
 @asynccontextmanager
 async def open_bot(settings: TelegramSettings, wiring: Wiring) -> AsyncIterator[TelegramBot | None]:
     """The bot the settings configure (None without a token), its HTTP session closed after the block."""
-    token = _secret(settings.telegram_bot_token)
+    token = secret(settings.telegram_bot_token)
     if not token:
         yield None
         return
