@@ -45,7 +45,6 @@ class ImportColumn:
     column: str
     type: Any  # the cell's pydantic type: a bad cell is refused with the row's usual error
     address: Callable[[Any], str]  # a valid cell as the engine's address
-    example: str = ""  # how a cell looks, for the import's help
 
 
 @dataclass(frozen=True)

@@ -69,8 +69,7 @@ SLACK = ChannelSpec(
     import_column=ImportColumn(
         column="slack_user",
         type=Annotated[str, AfterValidator(_import_user)],
-        address=lambda value: value.replace("/", ":", 1),
-        example="T0123/U0456",
+        address=lambda value: value.replace("/", ":", 1),  # the file's TEAM/USER is the address TEAM:USER
     ),
     open=_open,
     rig=_rig,

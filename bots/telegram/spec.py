@@ -56,7 +56,7 @@ TELEGRAM = ChannelSpec(
     limits=LIMITS,
     rates=_rates,
     address=Address(example="CHAT_ID", parse=_chat_id),
-    import_column=ImportColumn(column="telegram_chat_id", type=int, address=str, example="123456789"),
+    import_column=ImportColumn(column="telegram_chat_id", type=int, address=str),
     open=_open,
     rig=_rig,
     sandbox_command=_sandbox_command,
