@@ -229,7 +229,7 @@ class Assistant:
             return
         if chat.holder != "human":
             await conversations.hand_to_human(chat.id, "staff", now)
-        message = OutboundMessage(address=chat.address, text=guard.fit(slack_text(event.text), channel.limits.text_max))
+        message = OutboundMessage(address=chat.address, text=guard.fit(event.text, channel.limits.text_max))
         try:
             await channel.send(message)
         except ChannelError as exc:
@@ -238,11 +238,6 @@ class Assistant:
         await identities.add_chat_message(chat.customer_id, channel=chat.channel, role="staff", text=message.text,
                                           at=now)  # fmt: skip
         await conversations.touch(chat.id)
-
-
-def slack_text(text: str) -> str:
-    """A Slack message's text as plain text (Slack escapes &, < and > in what it sends)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def offline_summary(summary: str, lines: list[conversations.Line]) -> str:

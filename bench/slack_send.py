@@ -69,7 +69,7 @@ def user_id(n: int) -> str:
 def run_sandbox(port: int, users: int, spec: str | None) -> None:
     """The Slack sandbox with the bench workspace and its members, until killed."""
     sys.path.insert(0, str(ROOT))
-    from bots.sandbox.slack import SlackSandbox
+    from bots.slack.sandbox.server import SlackSandbox
 
     async def serve() -> None:
         sandbox = SlackSandbox(spec=Path(spec) if spec else None)

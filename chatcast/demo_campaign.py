@@ -1,4 +1,5 @@
-"""The demo's campaign: both sandboxes on loopback, simulated customers, a sample campaign through the real adapters.
+"""The demo's campaign: every channel's sandbox on loopback, simulated customers, a sample campaign through the
+real adapters.
 
 Customers opt in by the shop's deep links (Telegram ``/start TOKEN``, Slack ``/shop subscribe TOKEN``), a few
 have blocked the bot, the campaign is planned, written and sent through the real aiogram and slack-sdk code,
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bots.sandbox import TelegramSandbox
+from bots.registry import CHANNELS
+from bots.sandbox.rig import Rig
 from campaigns import launch as engine
 from campaigns.content.writer import CopyWriter
 from campaigns.ports import Responder
@@ -25,8 +27,7 @@ from storage import campaigns as campaign_rows
 from storage import rehearsals
 from storage.models import ChannelIdentity
 
-SLACK_TEAM = "T0SHOP01"
-DEMO_RATES = {"telegram": 1000.0, "slack": 1000.0}  # the sandboxes' limits are off: show the engine, not the wait
+DEMO_RATES = {spec.name: 1000.0 for spec in CHANNELS}  # the sandboxes' limits are off: show the engine, not the wait
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -40,6 +41,7 @@ class DemoRun:
     clicked: int = 0
     funnel: dict[str, int] = field(default_factory=dict)
     chat: list[tuple[str, str]] = field(default_factory=list)  # (what the customer wrote, what the bot answered)
+    chat_channel: str = CHANNELS[0].name  # where that customer chats: the first channel of the registry
 
 
 QUESTIONS = ("Hi! Where is my order?", "What do you recommend for me?", "Can I return shoes I ran in?", "stop")
@@ -58,10 +60,10 @@ async def run_demo_campaign(
 ) -> DemoRun:
     """Start the sandboxes and bots, let customers opt in, launch ``campaign_file``, let readers click, and let
     one customer chat with ``assistant``."""
-    async with playground(shop_name=shop_name, responder=assistant, teams=(SLACK_TEAM,)) as play:
+    async with playground(shop_name=shop_name, responder=assistant) as play:
         shoppers = Shoppers(play, DEMO, seed)
         run = DemoRun(campaign_file.stem)
-        run.opted_in = await shoppers.opt_in(SLACK_TEAM)
+        run.opted_in = await shoppers.opt_in()
         run.blocked = await shoppers.block_some()
         prepared = await engine.prepare(
             campaign_file, definitions, writer, as_of=as_of, shop_name=shop_name, shop_url=shop_url
@@ -72,19 +74,20 @@ async def run_demo_campaign(
         run.clicked = shoppers.done["click"]
         run.funnel = await campaign_rows.funnel(prepared.campaign_id)
         if assistant is not None:
-            run.chat = await _chat(play.telegram)
+            run.chat = await _chat(play.rigs[run.chat_channel])
         return run
 
 
-async def _chat(telegram: TelegramSandbox) -> list[tuple[str, str]]:
-    """A Telegram customer who has ordered asks the assistant a few things; the questions and the answers."""
-    chats = [int(str(a)) for a in await ChannelIdentity.filter(channel="telegram", reachable=True,
-                                                              customer__orders__id__not_isnull=True)
+async def _chat(rig: Rig) -> list[tuple[str, str]]:
+    """A customer of ``rig``'s channel who has ordered asks the assistant a few things; the questions and the
+    answers."""
+    chats = [str(a) for a in await ChannelIdentity.filter(channel=rig.name, reachable=True,
+                                                         customer__orders__id__not_isnull=True)
              .order_by("id").limit(1).values_list("address", flat=True)]  # fmt: skip
     said: list[tuple[str, str]] = []
-    for chat_id in chats:
+    for address in chats:
         for question in QUESTIONS:
-            before = len(telegram.sent(chat_id))
-            await telegram.user_sends(chat_id, question)  # the webhook answers once the engine is done
-            said.append((question, "\n".join(m.text or "" for m in telegram.sent(chat_id)[before:])))
+            before = len(rig.said(address))
+            await rig.say(address, question)  # the bot answers once the engine is done
+            said.append((question, "\n".join(rig.said(address)[before:])))
     return said

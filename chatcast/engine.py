@@ -10,7 +10,6 @@ from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import aiohttp
 from openai import AsyncOpenAI
 
 from assistant.feedback import ask_for_feedback
@@ -20,10 +19,8 @@ from assistant.llm import OpenAIAssistant
 from assistant.sentiment import LexiconSentiment, OpenAISentiment
 from assistant.service import Assistant, AssistantConfig, release_stale_handoffs
 from bots.inbound.acts import Inbound
-from bots.slack.app import SlackBot, SlackConfig, build_slack
-from bots.slack.channel import shared_session
-from bots.telegram.app import Bot, build_bot
-from bots.telegram.channel import TelegramChannel
+from bots.registry import CHANNELS, names, text_limits
+from bots.spec import ChannelBot, Wiring
 from campaigns.audience.caps import Cap, Caps
 from campaigns.audience.suppression import Suppression, Unhappy
 from campaigns.content.writer import CopyWriter, OpenAIWriter
@@ -56,9 +53,14 @@ def openai_client(settings: Settings) -> AsyncOpenAI | None:
 def build_writer(settings: Settings, client: AsyncOpenAI | None = None) -> CopyWriter:
     """The template writer, or the model's when an OpenAI key (or a client) is given."""
     client = client or openai_client(settings)
-    writer = OpenAIWriter(client, settings.openai_model) if client is not None else None
+    apps = f"a chat app ({' or '.join(spec.title for spec in CHANNELS)})"
+    writer = OpenAIWriter(client, settings.openai_model, apps=apps) if client is not None else None
     return CopyWriter(
-        writer, mode=settings.writer_mode, banned=settings.banned_phrases, token_budget=settings.llm_token_budget
+        writer,
+        mode=settings.writer_mode,
+        banned=settings.banned_phrases,
+        token_budget=settings.llm_token_budget,
+        text_limits=text_limits(),
     )
 
 
@@ -95,18 +97,22 @@ def suppression(settings: Settings) -> Suppression:
 
 
 def rates(settings: Settings) -> dict[str, float]:
-    """The send rates the settings ask for, per channel."""
-    return {
-        "telegram": settings.telegram_rate_per_second,
-        "telegram/chat": settings.telegram_chat_rate_per_second,
-        "slack/chat": settings.slack_channel_rate_per_second,
-    }
+    """The send rates the settings ask for, per channel: ``NAME`` overall and ``NAME/chat`` per chat (a channel's
+    own limit where its settings set none)."""
+    found: dict[str, float] = {}
+    for spec in CHANNELS:
+        asked = spec.rates(settings)
+        if asked.overall is not None:
+            found[spec.name] = asked.overall
+        if asked.per_chat is not None:
+            found[f"{spec.name}/chat"] = asked.per_chat
+    return found
 
 
 def load_definitions(settings: Settings) -> Definitions:
     """The shop's personas and segments (their tones go to the writer), or none when the file is absent."""
     if settings.segments_file.is_file():
-        return load_segments(settings.segments_file)
+        return load_segments(settings.segments_file, names())
     log.warning("no segments file at %s: follow-ups are written without persona tones", settings.segments_file)
     return Definitions(file=str(settings.segments_file), personas=(), segments={})
 
@@ -214,9 +220,13 @@ class Bots:
 
     inbound: Inbound
     channels: dict[str, Channel] = field(default_factory=dict)
-    telegram: Bot | None = None
-    slack: SlackBot | None = None
+    bots: dict[str, ChannelBot] = field(default_factory=dict)  # by channel, in the registry's order
     assistant: Assistant | None = None
+
+    @property
+    def staff(self) -> StaffAlerts | None:
+        """Where alerts and hand-offs go: the first channel that hosts the shop's people, if any."""
+        return next((bot.staff for bot in self.bots.values() if bot.staff is not None), None)
 
 
 @asynccontextmanager
@@ -226,36 +236,15 @@ async def open_bots(
     """The bots the settings configure (none without tokens), open for the block and closed after it; customers'
     words go to the assistant (unless ``assistant`` is False: sending only)."""
     bots = Bots(Inbound(secret(settings.link_secret)))
+    wiring = Wiring(bots.inbound, InstallationStore(), settings.shop_name)
     async with AsyncExitStack() as stack:
-        token = secret(settings.telegram_bot_token)
-        if token:
-            bot = build_bot(token, api_url=settings.telegram_api_url)
-            stack.push_async_callback(bot.session.close)
-            bots.telegram = bot
-            bots.channels["telegram"] = TelegramChannel(
-                bot, allow_paid_broadcast=settings.telegram_allow_paid_broadcast
-            )
-        signing = secret(settings.slack_signing_secret)
-        slack_token = secret(settings.slack_bot_token)
-        if signing and (slack_token or settings.slack_client_id):
-            session: aiohttp.ClientSession = shared_session()
-            stack.push_async_callback(session.close)
-            config = SlackConfig(
-                signing_secret=signing,
-                bot_token=slack_token,
-                client_id=settings.slack_client_id,
-                client_secret=secret(settings.slack_client_secret),
-                redirect_uri=settings.slack_redirect_uri,
-                api_url=settings.slack_api_url,
-                command=settings.slack_command,
-                shop_name=settings.shop_name,
-                staff_channel=settings.slack_staff_channel,
-            )
-            bots.slack = build_slack(config, bots.inbound, InstallationStore(), session=session)
-            bots.channels["slack"] = bots.slack.channel
+        for spec in CHANNELS:
+            bot = await stack.enter_async_context(spec.open(settings, wiring))
+            if bot is not None:
+                bots.bots[spec.name] = bot
+                bots.channels[spec.name] = bot.channel
         if assistant:
-            staff = bots.slack.staff if bots.slack else None
-            bots.assistant = build_assistant(settings, bots.channels, staff, public_url=public_url)
+            bots.assistant = build_assistant(settings, bots.channels, bots.staff, public_url=public_url)
             bots.inbound.responder = bots.assistant
         yield bots
 

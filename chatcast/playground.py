@@ -1,12 +1,11 @@
-"""The chat platforms on loopback, for the demo and for rehearsals: both sandboxes, the real bots wired to them, and
-a web server where the bots hear what simulated customers do in their chats.
+"""The chat platforms on loopback, for the demo and for rehearsals: every registered channel's rig (its sandbox
+and the real bot wired to it) and a web server where the bots hear what simulated customers do in their chats.
 
-The Telegram Bot API and Slack Web API sandboxes (:mod:`bots.sandbox`) start on 127.0.0.1, and the bots are built
-with the sandboxes' tokens and URLs only, whatever tokens the settings or the database hold: nothing reaches a
-real platform. Every Slack workspace the shop's customers are in is installed in the sandbox (each with a token
-of its own), with those customers as its members. A press or a word in a chat travels as on the real platforms:
-the sandbox posts it to the bots' routes here (Telegram's webhook with its secret, Slack's requests signed), and
-the real aiogram and slack-bolt handlers hand it to the engine's :class:`~bots.inbound.acts.Inbound`, which
+The sandboxes (``bots/<channel>/sandbox/``) start on 127.0.0.1, and the bots are built with the sandboxes' tokens
+and URLs only, whatever tokens the settings or the database hold: nothing reaches a real platform. Each rig is
+given the chats of its channel the shop already knows, so its sandbox has them. A press or a word in a chat
+travels as on the real platforms: the sandbox posts it to the bots' routes here (a webhook with its secret,
+signed requests), and the real handlers hand it to the engine's :class:`~bots.inbound.acts.Inbound`, which
 records it at the time of the ``clock`` it is given (a rehearsal's simulated one).
 """
 
@@ -14,31 +13,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
 from bots.inbound.acts import Inbound
-from bots.sandbox import SlackSandbox, TelegramSandbox
-from bots.slack.app import SlackConfig, build_slack
-from bots.slack.channel import parse_address, shared_session
-from bots.slack.installations import workspace_key
-from bots.telegram.app import add_webhook, build_bot, build_dispatcher, register_webhook
-from bots.telegram.channel import TelegramChannel
-from campaigns.ports import Channel, ChannelError, InboundEvent, InboundHandler, Reply, Responder
+from bots.registry import CHANNELS
+from bots.sandbox.rig import Rig, RigWiring
+from campaigns.ports import Channel, InboundEvent, InboundHandler, Reply, Responder
 from campaigns.timing.clock import Clock, wall_clock
 from storage.models import ChannelIdentity
 from storage.rehearsals import Sent
 
 LINK_SECRET = "playground-link-secret"
-HOOK_SECRET = "playground-webhook-secret"
-SIGNING_SECRET = "playground-signing-secret"
 
 
 class Tally:
-    """The engine's inbound handler, counting what it handled so a caller can await Slack's (acked first) work."""
+    """The engine's inbound handler, counting what it handled so a caller can await work a bot acked first."""
 
     def __init__(self, inner: InboundHandler) -> None:
         self.inner = inner
@@ -65,44 +57,18 @@ class Tally:
             await self._changed.wait_for(lambda: (self.counts.get(kind, 0) if kind else self.total) >= count)
 
 
-class SandboxWorkspaces:
-    """The Slack installations of the sandbox's workspaces, in memory (a :class:`campaigns.ports.WorkspaceStore`):
-    the bots never read the shop's own installations, whose tokens are real."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, dict[str, Any]] = {}
-
-    async def save(self, channel: str, workspace: str, data: dict[str, Any]) -> None:
-        """Keep ``data`` for the workspace."""
-        self.data[workspace] = dict(data)
-
-    async def load(self, channel: str, workspace: str) -> dict[str, Any] | None:
-        """The workspace's installation, or None."""
-        found = self.data.get(workspace)
-        return dict(found) if found is not None else None
-
-    async def delete(self, channel: str, workspace: str) -> None:
-        """Forget the workspace."""
-        self.data.pop(workspace, None)
-
-
 @dataclass
 class Playground:
-    """The running sandboxes, the engine's channels through them, and the inbound handler the bots call."""
+    """The running rigs (by channel, in the registry's order), the engine's channels through them, and the
+    inbound handler the bots call."""
 
-    telegram: TelegramSandbox
-    slack: SlackSandbox
+    rigs: dict[str, Rig]
     inbound: Tally
-    channels: dict[str, Channel]
-    workspaces: SandboxWorkspaces
 
-    def add_slack_team(self, team_id: str, name: str) -> None:
-        """Install the app in one more sandbox workspace (with a token of its own)."""
-        key = workspace_key(None, team_id)
-        if key not in self.workspaces.data:
-            token = self.slack.add_team(team_id, name=name)
-            self.workspaces.data[key] = {"app_id": "A0PLAYGROUND", "team_id": team_id, "bot_token": token,
-                                         "user_id": "U0INSTALLER"}  # fmt: skip
+    @property
+    def channels(self) -> dict[str, Channel]:
+        """The engine's channels, through the sandboxes."""
+        return {name: rig.channel for name, rig in self.rigs.items()}
 
     def delivered(self, messages: Iterable[Sent]) -> dict[str, tuple[int, int]]:
         """Per channel: how many of ``messages`` its sandbox shows in their chat, of how many."""
@@ -114,24 +80,8 @@ class Playground:
 
     def shows(self, m: Sent) -> bool:
         """Whether the sent message is in its customer's chat, by the id the platform gave it."""
-        if m.channel == "telegram" and m.address.lstrip("-").isdigit() and m.message_id.isdigit():
-            return any(x.message_id == int(m.message_id) for x in self.telegram.sent(int(m.address)))
-        if m.channel == "slack" and ":" in m.address:
-            channel, _, ts = m.message_id.partition(":")
-            return any(x.ts == ts and x.channel == channel for x in self.slack.dm(*m.address.split(":", 1)))
-        return False
-
-
-async def slack_members() -> dict[str, list[str]]:
-    """The shop's Slack customers, by workspace: the users of every Slack chat it knows."""
-    members: dict[str, list[str]] = {}
-    for address in await ChannelIdentity.filter(channel="slack").values_list("address", flat=True):
-        try:
-            team, user = parse_address(str(address))
-        except ChannelError:
-            continue  # not an address the channel could send to either
-        members.setdefault(team, []).append(user)
-    return members
+        rig = self.rigs.get(m.channel)
+        return rig is not None and rig.shows(m.address, m.message_id)
 
 
 async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
@@ -143,35 +93,24 @@ async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
 
 @asynccontextmanager
 async def playground(
-    *, shop_name: str, clock: Clock = wall_clock, responder: Responder | None = None, teams: Iterable[str] = ()
+    *, shop_name: str, clock: Clock = wall_clock, responder: Responder | None = None
 ) -> AsyncIterator[Playground]:
-    """Both sandboxes and the bots, for the block: the shop's Slack workspaces and ``teams`` installed, the
-    customers' words and presses handled on ``clock``, their words answered by ``responder``."""
+    """Every channel's sandbox and bot, for the block, with the shop's chats of each channel; the customers'
+    words and presses handled on ``clock``, their words answered by ``responder``."""
     inbound = Tally(Inbound(LINK_SECRET, clock, responder=responder))
-    async with (
-        TelegramSandbox() as telegram,
-        SlackSandbox(signing_secret=SIGNING_SECRET) as slack,
-        shared_session() as session,
-    ):
-        workspaces = SandboxWorkspaces()
-        bot = build_bot(telegram.token, api_url=telegram.base_url, timeout=10)
-        config = SlackConfig(signing_secret=SIGNING_SECRET, api_url=slack.base_url, shop_name=shop_name)
-        slack_bot = build_slack(config, inbound, workspaces, session=session)
-        channels: dict[str, Channel] = {"telegram": TelegramChannel(bot), "slack": slack_bot.channel}
-        play = Playground(telegram, slack, inbound, channels, workspaces)
-        members = await slack_members()
-        for team in sorted({*members, *teams}):
-            play.add_slack_team(team, shop_name)
-            for user in members.get(team, []):
-                slack.add_user(team, user)
+    async with AsyncExitStack() as stack:
+        rigs: dict[str, Rig] = {}
+        for spec in CHANNELS:
+            known = await ChannelIdentity.filter(channel=spec.name).values_list("address", flat=True)
+            wiring = RigWiring(inbound, shop_name, tuple(str(a) for a in known))
+            rigs[spec.name] = await stack.enter_async_context(spec.rig(wiring))
         app = web.Application()
-        add_webhook(app, bot, build_dispatcher(inbound), HOOK_SECRET)
-        slack_bot.add_routes(app)
+        for rig in rigs.values():
+            rig.add_routes(app)
         runner, root = await _serve(app)
         try:
-            await register_webhook(bot, f"{root}/telegram/webhook", HOOK_SECRET)
-            slack.app_url = f"{root}/slack/events"
-            yield play
+            for rig in rigs.values():
+                await rig.connect(root)
+            yield Playground(rigs, inbound)
         finally:
             await runner.cleanup()
-            await bot.session.close()

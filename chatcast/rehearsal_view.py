@@ -13,6 +13,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
+from bots.registry import titles
 from chatcast.console import out
 from chatcast.rehearsal import Rehearsal
 from chatcast.rehearsal_outcome import Outcome, days, steps
@@ -37,7 +38,7 @@ def print_rehearsal(o: Outcome, zone: ZoneInfo, database: str, shown_path: Calla
     out.print(
         f"[bold]Rehearsal of {escape(r.campaign.id)}[/] over {span:g} simulated days from"
         f" {r.start.astimezone(zone):%a %Y-%m-%d %H:%M %Z}, on a scratch copy of {escape(database)} ({copied} in"
-        f" {o.scratch.seconds:.1f} s), through the Telegram and Slack sandboxes on loopback: nothing reached"
+        f" {o.scratch.seconds:.1f} s), through the {titles()} sandboxes on loopback: nothing reached"
         " a customer.",
         soft_wrap=True,
     )

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from aiohttp import web
 
-from bots.telegram.app import add_webhook, build_dispatcher, register_webhook, run_polling
+from bots.registry import names
+from bots.spec import Receiver
 from campaigns.delivery.dispatcher import Dispatcher, DispatchStats
 from campaigns.delivery.metrics import Metrics
 from campaigns.notices.queue import queue_notices
@@ -28,7 +29,6 @@ from campaigns.results.attribution import attribute
 from campaigns.scheduler import Scheduler
 from chatcast.dashboard import add_dashboard
 from chatcast.engine import (
-    Bots,
     build_writer,
     campaign_dispatcher,
     campaign_scheduler,
@@ -44,7 +44,6 @@ from storage.sql import fetch
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_PATH = "/telegram/webhook"
 ROLES = ("all", "worker")
 
 
@@ -55,8 +54,7 @@ class ServiceState:
     worker: str
     started_at: datetime
     channels: list[str] = field(default_factory=list)
-    telegram: str = "off"  # off, polling, webhook
-    slack: str = "off"  # off, http, socket
+    receiving: dict[str, str] = field(default_factory=lambda: dict.fromkeys(names(), "off"))  # how, per channel
     url: str = ""
     role: str = "all"
     dispatcher: Dispatcher | None = None
@@ -77,8 +75,7 @@ class ServiceState:
             "started_at": self.started_at.isoformat(),
             "database": database,
             "channels": self.channels,
-            "telegram": self.telegram,
-            "slack": self.slack,
+            **self.receiving,  # per channel: off, or how it receives (polling, webhook, http, socket)
             "role": self.role,
             "scheduler": self.scheduler.describe() if self.scheduler else None,
             "lease": bool(self.lease and self.lease.held),
@@ -129,21 +126,22 @@ async def run_service(
         if bots.assistant is not None:
             watch_assistant(metrics, bots.assistant)
         hook_secret = secret(settings.order_webhook_secret)
-        tasks: list[asyncio.Task[Any]] = []
-        telegram_stop, slack_handler = None, None
+        receivers: list[Receiver] = []
         if role == "all":
             if hook_secret:
                 app.router.add_post("/hooks/orders", _orders_hook(hook_secret, settings.zone, state.channels))
             if add_dashboard(app, settings.dashboard_user, secret(settings.dashboard_password), metrics):
                 log.info("dashboard at /dashboard and metrics at /metrics (basic auth as %s)", settings.dashboard_user)
-            telegram_stop = _telegram(app, bots, settings, state, public_url, tasks)
-            slack_handler = await _slack(app, bots, settings, state)
+            for name, bot in bots.bots.items():  # routes on the app, polling, or a socket: each channel its way
+                receiver = await bot.receive(app, public_url=public_url, redis_url=settings.redis_url)
+                receivers.append(receiver)
+                state.receiving[name] = receiver.mode
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         state.url = f"http://{host}:{runner.addresses[0][1]}"
-        if state.telegram == "webhook" and bots.telegram and public_url:
-            await register_webhook(bots.telegram, public_url.rstrip("/") + WEBHOOK_PATH, _webhook_secret(settings))
+        for receiver in receivers:
+            await receiver.listening(public_url)
         dispatcher = campaign_dispatcher(settings, bots.channels, worker=state.worker, metrics=metrics)
         scheduler = campaign_scheduler(settings, writer, bots.channels, role=role)
         state.dispatcher, state.scheduler = dispatcher, scheduler
@@ -164,15 +162,8 @@ async def run_service(
             log.info("stopping: finishing the sends in flight")
             stats = await sending  # returns after the batch in flight is recorded
             await leading
-            if telegram_stop:
-                await telegram_stop()
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-            if slack_handler is not None:
-                await slack_handler.close_async()
+            for receiver in receivers:
+                await receiver.stop()
             await runner.cleanup()
         log.info("stopped: %s", stats)
         return stats
@@ -234,55 +225,3 @@ def _health(state: ServiceState) -> Callable[[web.Request], Any]:
         return web.json_response(body, status=200 if ok else 503)
 
     return health
-
-
-def _webhook_secret(settings: Settings) -> str:
-    value = secret(settings.telegram_webhook_secret)
-    if not value:
-        raise ValueError("a Telegram webhook needs CHATCAST_TELEGRAM_WEBHOOK_SECRET")
-    return value
-
-
-def _telegram(
-    app: web.Application,
-    bots: Bots,
-    settings: Settings,
-    state: ServiceState,
-    public_url: str | None,
-    tasks: list[asyncio.Task[Any]],
-) -> Callable[[], Any] | None:
-    """Receive Telegram updates: by webhook with a public URL (the secret token checked), else by polling; the
-    coroutine function that stops receiving and closes the FSM storage."""
-    if bots.telegram is None:
-        return None
-    dispatcher = build_dispatcher(bots.inbound, redis_url=settings.redis_url)
-    polling = not public_url
-    if public_url:
-        add_webhook(app, bots.telegram, dispatcher, _webhook_secret(settings), path=WEBHOOK_PATH)
-        state.telegram = "webhook"
-    else:
-        tasks.append(asyncio.create_task(run_polling(bots.telegram, dispatcher), name="telegram-polling"))
-        state.telegram = "polling"
-
-    async def stop_polling() -> None:
-        if polling:
-            with contextlib.suppress(RuntimeError):  # not polling yet
-                await dispatcher.stop_polling()
-        await dispatcher.storage.close()
-
-    return stop_polling
-
-
-async def _slack(app: web.Application, bots: Bots, settings: Settings, state: ServiceState) -> Any:
-    """Receive Slack events: Socket Mode with an app token, else HTTP routes under /slack (signatures checked)."""
-    if bots.slack is None:
-        return None
-    app_token = secret(settings.slack_app_token)
-    if app_token:
-        handler = bots.slack.socket_mode(app_token)
-        await handler.connect_async()
-        state.slack = "socket"
-        return handler
-    bots.slack.add_routes(app)
-    state.slack = "http"
-    return None

@@ -11,9 +11,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bots.registry import CHANNELS, ChannelSettings
 
-class Settings(BaseSettings):
-    """Everything Chatcast reads from its environment; secrets are ``SecretStr`` and never printed."""
+
+class Settings(BaseSettings, ChannelSettings):
+    """Everything Chatcast reads from its environment; secrets are ``SecretStr`` and never printed. Each channel's
+    own settings (``CHATCAST_<CHANNEL>_*``) are declared in its folder and mixed in from the registry."""
 
     model_config = SettingsConfigDict(
         env_prefix="CHATCAST_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -39,25 +42,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("CHATCAST_OPENAI_BASE_URL", "OPENAI_BASE_URL")
     )
 
-    telegram_bot_token: SecretStr | None = None
-    telegram_webhook_secret: SecretStr | None = None
-    telegram_api_url: str | None = Field(default=None, description="Bot API server; default: Telegram's.")
-    telegram_allow_paid_broadcast: bool = Field(
-        default=False, description="Send broadcasts with allow_paid_broadcast (up to 1000 msg/s, paid in Stars)."
-    )
     link_secret: SecretStr | None = Field(
         default=None, description="Signs the deep-link tokens that link a chat to a shop customer."
-    )
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    slack_app_token: SecretStr | None = Field(default=None, description="xapp- token: Socket Mode instead of HTTP.")
-    slack_client_id: str | None = Field(default=None, description="OAuth: install in many workspaces.")
-    slack_client_secret: SecretStr | None = None
-    slack_redirect_uri: str | None = Field(default=None, description="OAuth redirect URL, .../slack/oauth_redirect.")
-    slack_api_url: str | None = Field(default=None, description="Web API base URL; default: Slack's.")
-    slack_command: str = Field(default="/shop", pattern=r"^/[a-z0-9_-]{1,31}$", description="The slash command.")
-    slack_staff_channel: str | None = Field(
-        default=None, description="Channel for alerts and hand-offs: C123, or T123:C123 with OAuth."
     )
     shop_name: str = Field(default="our shop", description="How the bots name the shop to customers.")
     shop_url: str | None = Field(
@@ -66,7 +52,9 @@ class Settings(BaseSettings):
     )
     test_recipient: str | None = Field(
         default=None,
-        description="The marketer's own chat for `campaign test-send` without --to: telegram:CHAT or slack:TEAM/USER.",
+        description="The marketer's own chat for `campaign test-send` without --to: "
+        + " or ".join(f"{spec.name}:{spec.address.example}" for spec in CHANNELS)
+        + ".",
     )
 
     timezone: str = Field(default="UTC", description="The shop's timezone (IANA name).")
@@ -116,9 +104,6 @@ class Settings(BaseSettings):
         default=-0.4, ge=-1, le=1, description="Mean sentiment of recent words at or below which a customer is unhappy."
     )
     unhappy_days: int = Field(default=30, ge=1, description="How far back 'recent words' reach, in days.")
-    telegram_rate_per_second: float = Field(default=30.0, gt=0)
-    telegram_chat_rate_per_second: float = Field(default=1.0, gt=0)
-    slack_channel_rate_per_second: float = Field(default=1.0, gt=0)
 
     @field_validator("feedback_after_days", "shop_url", mode="before")
     @classmethod

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bots.inbound.links import make_token
-from bots.sandbox.slack_workspace import SlackMessage
-from bots.slack.channel import parse_address
+from bots.sandbox.rig import Press
 from campaigns.results.attribution import attribute
 from chatcast.playground import LINK_SECRET, Playground
 from storage.models import ChannelIdentity, Customer
@@ -58,15 +57,6 @@ class Reaction:
 
 
 @dataclass(frozen=True)
-class Press:
-    """A button to press: Telegram's callback data; or Slack's action id, its message and value."""
-
-    action: str
-    message: SlackMessage | None = None
-    value: str | None = None
-
-
-@dataclass(frozen=True)
 class Shop:
     """What customers buy: (sku, price, currency) of the products for sale, the code they use."""
 
@@ -85,18 +75,14 @@ class Shoppers:
         """The random choices of one customer about one thing."""
         return random.Random(":".join(map(str, (self.seed, *key))))
 
-    async def opt_in(self, team: str, limit: int = 40) -> int:
-        """Shop customers without consent follow the shop's link: half from Telegram, half from Slack (in ``team``)."""
+    async def opt_in(self, limit: int = 40) -> int:
+        """Shop customers without consent follow the shop's link, from a new chat: each channel in turn."""
         quiet = await Customer.filter(opted_in_at=None).order_by("id").limit(limit).values_list("external_id", "name")
+        rigs = list(self.play.rigs.values())
         for n, (external_id, name) in enumerate(quiet):
             token = make_token(str(external_id), LINK_SECRET)
             first = str(name).split(" ")[0] or "Friend"
-            if n % 2 == 0:
-                await self.play.telegram.user_sends(900_000_000 + n, f"/start {token}", first_name=first)
-            else:
-                user = f"U9{n:08d}"
-                self.play.slack.add_user(team, user, name=first.lower(), real_name=str(name))
-                await self.play.slack.slash_command(team, user, "/shop", f"subscribe {token}")
+            await rigs[n % len(rigs)].join(n, token, first, str(name))
         await self.play.inbound.reached("start", len(quiet))
         return len(quiet)
 
@@ -127,7 +113,7 @@ class Shoppers:
     async def perform(self, reactions: Sequence[Reaction]) -> None:
         """Do ``reactions`` (now, whatever their moments), and wait until the bots have handled them."""
         inbound = self.play.inbound
-        before, heard = inbound.total, 0  # a chat's "stop" is a stop on Slack, words on Telegram: count them all
+        before, heard = inbound.total, 0  # a chat's "stop" is a stop or words, as the channel has it: count them all
         for r in reactions:
             if r.kind == "click" and await self._press(r.message):
                 heard += 1
@@ -144,51 +130,23 @@ class Shoppers:
         await inbound.reached(None, before + heard)
 
     def _block(self, channel: str, address: str) -> int:
-        if channel == "telegram":
-            self.play.telegram.block(int(address))
-            return 1
-        if channel == "slack":
-            self.play.slack.deactivate(*parse_address(address))
-            return 1
-        return 0
+        rig = self.play.rigs.get(channel)
+        return int(rig is not None and rig.block(address))
 
     def _button(self, m: Sent) -> Press | None:
         """The press of the message's first action button that is not Unsubscribe, as its chat shows it."""
-        if m.channel == "telegram" and m.message_id.isdigit():
-            shown = next(
-                (x for x in self.play.telegram.sent(int(m.address)) if x.message_id == int(m.message_id)), None
-            )
-            rows = (shown.reply_markup or {}).get("inline_keyboard", []) if shown else []
-            data = next((str(b["callback_data"]) for row in rows for b in row if "callback_data" in b), None)
-            return Press(data) if data and data.startswith("a:") and not data.endswith(":stop") else None
-        if m.channel == "slack":
-            team, user = parse_address(m.address)
-            ts = m.message_id.partition(":")[2]
-            message = next((x for x in self.play.slack.dm(team, user) if x.ts == ts), None)
-            buttons = [
-                b for b in (message.buttons() if message else []) if not str(b.get("value", "")).endswith("|stop")
-            ]
-            if message is not None and buttons:
-                value = buttons[0].get("value")
-                return Press(str(buttons[0]["action_id"]), message, str(value) if value is not None else None)
-        return None
+        rig = self.play.rigs.get(m.channel)
+        return rig.button(m.address, m.message_id) if rig is not None else None
 
     async def _press(self, m: Sent) -> bool:
         press = self._button(m)
         if press is None:
             return False
-        if press.message is None:
-            await self.play.telegram.user_presses(int(m.address), int(m.message_id), press.action)
-        else:
-            team, user = parse_address(m.address)
-            await self.play.slack.press(team, user, press.message, press.action, press.value)
+        await self.play.rigs[m.channel].press(m.address, m.message_id, press)
         return True
 
     async def _say(self, m: Sent, text: str) -> None:
-        if m.channel == "telegram":
-            await self.play.telegram.user_sends(int(m.address), text)
-        else:
-            await self.play.slack.user_sends(*parse_address(m.address), text)
+        await self.play.rigs[m.channel].say(m.address, text)
 
     async def _buy(self, r: Reaction) -> None:
         """An order dated at the reaction, stored and credited as the orders webhook does."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,17 +60,18 @@ class Definitions:
         return [p.id for p in self.personas]
 
 
-def load(path: Path) -> Definitions:
-    """Read and check ``path``; raise :class:`DefinitionsError` naming every mistake."""
+def load(path: Path, channels: Collection[str] | None = None) -> Definitions:
+    """Read and check ``path``; raise :class:`DefinitionsError` naming every mistake. ``channel`` rules may name
+    only ``channels`` (any name when not given)."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise DefinitionsError([Problem(str(path), 1, "file", f"not UTF-8 text ({exc.reason})")]) from None
-    return parse(text, str(path))
+    return parse(text, str(path), channels)
 
 
-def parse(text: str, file: str = "segments.yaml") -> Definitions:
-    """Check the YAML ``text`` of a definitions file."""
+def parse(text: str, file: str = "segments.yaml", channels: Collection[str] | None = None) -> Definitions:
+    """Check the YAML ``text`` of a definitions file (``channel`` rules against ``channels`` where given)."""
     try:
         doc = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
@@ -78,7 +80,7 @@ def parse(text: str, file: str = "segments.yaml") -> Definitions:
     except YAMLError as exc:  # e.g. a control character the YAML reader refuses: no mark
         line = text.count("\n", 0, getattr(exc, "position", 0) or 0) + 1
         raise DefinitionsError([Problem(file, line, "file", f"not valid YAML: {exc}".splitlines()[0])]) from None
-    reader = Reader(file)
+    reader = Reader(file, channels=channels)
     if not isinstance(doc, dict):
         raise DefinitionsError([Problem(file, 1, "file", "expected a mapping with personas and segments")])
     for key in doc:

@@ -20,7 +20,6 @@ OPS_BY_KIND: dict[str, frozenset[str]] = {
     "segment": frozenset({"eq"}),
 }
 ALL_OPS = frozenset().union(*OPS_BY_KIND.values()) - {"category", "sku"}
-CHANNELS = ("telegram", "slack")
 ATTRIBUTE = re.compile(r"attributes\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -61,7 +60,7 @@ FIELDS: dict[str, Field] = {
         ),
         Field("open_complaint", "bool", "has a complaint that is not resolved yet"),
         Field("negative_about", "list", "SKUs the customer's negative feedback was about"),
-        Field("channel", "channel", "reachable on this chat channel (telegram, slack)"),
+        Field("channel", "channel", "reachable on this chat channel (one of the registered channels)"),
         Field("bought", "bought", "bought from a category or a SKU (category, sku, within)", windowed=True),
         Field("segment", "segment", "belongs to another segment of the same file"),
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from segments.fields import ALL_OPS, CHANNELS, OPS_BY_KIND, known_names, lookup
+from segments.fields import ALL_OPS, OPS_BY_KIND, known_names, lookup
 
 WINDOW = re.compile(r"\s*(\d+)\s*(d|days?|w|weeks?|m|months?|y|years?)\s*", re.IGNORECASE)
 UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
@@ -57,6 +58,7 @@ class Reader:
 
     file: str
     problems: list[Problem] = field(default_factory=list)
+    channels: Collection[str] | None = None  # the channels a ``channel`` rule may name; None: any name
 
     def problem(self, line: int, path: str, message: str) -> None:
         """Record one mistake."""
@@ -95,7 +97,7 @@ class Reader:
         if within is not None and not spec.windowed:
             self.problem(line, path, f"{name} takes no window (fields with one: orders_count, total_spend, ...)")
             return None
-        errors = [m for op, operand in ops if (m := check_operand(spec.kind, op, operand))]
+        errors = [m for op, operand in ops if (m := check_operand(spec.kind, op, operand, self.channels))]
         for message in errors:
             self.problem(line, path, f"{name}: {message}")
         return None if errors else Condition(name, spec.kind, tuple(ops), within, line, path)
@@ -158,8 +160,9 @@ def _texts(v: Any) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, str) for x in v)
 
 
-def check_operand(kind: str, op: str, operand: Any) -> str | None:
-    """Why ``operand`` does not suit ``op`` on a ``kind`` field, or None when it does."""
+def check_operand(kind: str, op: str, operand: Any, channels: Collection[str] | None = None) -> str | None:
+    """Why ``operand`` does not suit ``op`` on a ``kind`` field, or None when it does; a channel is one of
+    ``channels`` (any name when not given)."""
     if op == "exists":
         return None if isinstance(operand, bool) else "exists takes true or false"
     if kind == "events" and op == "eq" and isinstance(operand, bool):
@@ -177,8 +180,9 @@ def check_operand(kind: str, op: str, operand: Any) -> str | None:
         return None if isinstance(operand, bool) else f"takes true or false, got {operand!r}"
     if kind == "channel":
         names = operand if op == "in" else [operand]
-        bad = [n for n in names if n not in CHANNELS] if isinstance(names, list) else [names]
-        return f"unknown channel {bad[0]!r} (channels: {', '.join(CHANNELS)})" if bad else None
+        known = channels if channels is not None else [n for n in names if isinstance(n, str)]
+        bad = [n for n in names if n not in known] if isinstance(names, list) else [names]
+        return f"unknown channel {bad[0]!r} (channels: {', '.join(known)})" if bad else None
     if kind == "bought" or op in ("in", "not_in", "contains_any", "contains_all"):
         ok = isinstance(operand, str) or _texts(operand) if kind == "bought" else _texts(operand)
         return None if ok else f"{op} takes {'a name or ' if kind == 'bought' else ''}a list of names"

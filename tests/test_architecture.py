@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 from pathlib import Path
 
 import pytest
+
+from bots.registry import CHANNELS, ChannelSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("chatcast", "bots", "campaigns", "segments", "assistant", "storage")
@@ -67,3 +72,63 @@ def test_a_campaign_stage_imports_only_the_stages_before_it(stage: str) -> None:
     for path in (ROOT / "campaigns" / stage).rglob("*.py"):
         reached = _campaign_imports(path) & later
         assert not reached, f"{path.relative_to(ROOT)} (stage {stage}) imports campaigns.{sorted(reached)}"
+
+
+# A channel is named only in its folder and the registry: everywhere else it is data from bots.registry.
+CHANNEL_WORD = re.compile(r"telegram|slack", re.IGNORECASE)
+CHANNEL_HOMES = (*(f"bots/{spec.name}/" for spec in CHANNELS), "bots/registry.py")
+# Migrations are history: they stay as they ran (one describes the installation table, Slack's OAuth).
+HISTORY = ("storage/migrations/",)
+# identifiers and string literals (with the pieces of f-strings that Python 3.12 tokenizes apart)
+WORDS = {tokenize.NAME, tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+
+
+def _documentation(tree: ast.Module) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the string statements are (docstrings, and strings standing alone as documentation)."""
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            spans.append(((node.lineno, node.col_offset), (node.end_lineno or node.lineno, node.end_col_offset or 0)))
+    return spans
+
+
+def channel_names(path: Path) -> list[str]:
+    """Identifiers and string literals of ``path`` that name a channel, outside comments and documentation."""
+    source = path.read_text(encoding="utf-8")
+    docs = _documentation(ast.parse(source))
+    found = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type not in WORDS or not CHANNEL_WORD.search(token.string):
+            continue
+        if any(start <= token.start < end for start, end in docs):
+            continue
+        found.append(f"line {token.start[0]}: {token.string[:60]}")
+    return found
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_a_channels_folder_and_the_registry_name_it(path: Path) -> None:
+    relative = path.relative_to(ROOT).as_posix()
+    if relative.startswith(CHANNEL_HOMES + HISTORY):
+        return
+    assert not channel_names(path), f"{relative} names a channel (use bots.registry): {channel_names(path)}"
+
+
+def test_the_check_sees_names_and_strings_but_not_documentation(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        '"""Telegram, in a docstring."""\n'
+        "# slack, in a comment\n"
+        "def f(telegram_token: str) -> str:\n"
+        '    """Slack here is documentation."""\n'
+        '    return f"{telegram_token} via Slack"\n'
+    )
+    assert {found.split(":")[0] for found in channel_names(sample)} == {"line 3", "line 5"}
+
+
+def test_the_registry_mixes_in_every_channels_settings() -> None:
+    assert set(ChannelSettings.__bases__) == {spec.settings for spec in CHANNELS}
+    assert len({spec.name for spec in CHANNELS}) == len(CHANNELS)
+    for spec in CHANNELS:
+        assert all(name.startswith(f"{spec.name}_") for name in spec.settings.model_fields), spec.name
+        assert all(route.startswith(f"/{spec.name}/") for route in spec.routes), spec.name

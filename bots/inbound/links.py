@@ -45,7 +45,7 @@ def make_token(external_id: str, secret: str, *, now: datetime | None = None) ->
     if len(raw_id) > MAX_EXTERNAL_ID_BYTES:
         raise ValueError(
             f"external id {external_id[:40]!r} is {len(raw_id)} bytes in UTF-8; a link token holds at most "
-            f"{MAX_EXTERNAL_ID_BYTES} (Telegram's /start payload is limited to {TOKEN_MAX} characters)"
+            f"{MAX_EXTERNAL_ID_BYTES} (a chat's start link carries at most {TOKEN_MAX} characters)"
         )
     body = _minutes(now or datetime.now(UTC)).to_bytes(_TIME_BYTES, "big") + raw_id
     return base64.urlsafe_b64encode(body + _mac(secret, body)).rstrip(b"=").decode("ascii")

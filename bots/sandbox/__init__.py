@@ -1,6 +1,4 @@
-"""Loopback servers that play the channels' APIs for the demo, the tests and the benchmarks."""
-
-from bots.sandbox.slack import SlackMessage, SlackSandbox, serve_slack
-from bots.sandbox.telegram import SandboxMessage, TelegramSandbox, serve
-
-__all__ = ["SandboxMessage", "SlackMessage", "SlackSandbox", "TelegramSandbox", "serve", "serve_slack"]
+"""What the channels' loopback sandboxes share. Each channel keeps its own sandbox in its folder
+(``bots/<channel>/sandbox/``), found through :mod:`bots.registry`; this package holds only what is the same for
+every one of them.
+"""

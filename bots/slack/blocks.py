@@ -13,18 +13,20 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
+from bots.slack.limits import (
+    ACTION_ID_MAX,
+    ACTIONS_MAX,
+    BLOCKS_MAX,
+    BUTTON_TEXT_MAX,
+    HEADER_MAX,
+    HOME_BLOCKS_MAX,
+    SECTION_MAX,
+    TEXT_MAX,
+    URL_MAX,
+    VALUE_MAX,
+)
 from campaigns.ports import Button, PermanentChannelError
 
-SECTION_MAX = 3000
-BLOCKS_MAX = 50
-BUTTON_TEXT_MAX = 75
-TEXT_MAX = 40000
-ACTIONS_MAX = 25
-HOME_BLOCKS_MAX = 100
-HEADER_MAX = 150
-URL_MAX = 3000
-ACTION_ID_MAX = 255
-VALUE_MAX = 2000
 ELLIPSIS = "…"
 ACTION_ID = re.compile(r"^cc:")
 

@@ -6,17 +6,19 @@ import math
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack.blocks import TEXT_MAX, VALUE_MAX, message_blocks
+from bots.slack import NAME
+from bots.slack.blocks import message_blocks
 from bots.slack.errors import channel_error, error_code
+from bots.slack.limits import LIMITS, WORKSPACE_RATE
 from campaigns.ports import (
     Button,
     ChannelError,
-    ChannelLimits,
     OutboundMessage,
     PermanentChannelError,
     SendReceipt,
@@ -26,7 +28,6 @@ from campaigns.ports import (
 ADDRESS = re.compile(r"([A-Z0-9]+):([A-Z0-9]+)")
 CONVERSATIONS = ("C", "G", "D")  # channel ids are posted to as they are; user ids (U, W) get a DM opened
 DM_CACHE_MAX = 100_000
-WORKSPACE_RATE = 50.0
 
 Clients = Callable[[str], Awaitable[AsyncWebClient]]
 
@@ -102,19 +103,13 @@ async def post_to_channel(
 class SlackChannel:
     """Sends ``OutboundMessage``s as DMs through each workspace's client; maps every failure to a ``ChannelError``."""
 
-    name = "slack"
+    name = NAME
 
     def __init__(
         self, clients: Clients, *, messages_per_second: float = WORKSPACE_RATE, dm_cache_max: int = DM_CACHE_MAX
     ) -> None:
         self.clients = clients
-        self.limits = ChannelLimits(
-            text_max=TEXT_MAX,
-            caption_max=None,
-            button_data_max_bytes=VALUE_MAX,
-            messages_per_second=messages_per_second,
-            per_chat_per_second=1.0,
-        )
+        self.limits = replace(LIMITS, messages_per_second=messages_per_second)
         self._dms: OrderedDict[str, str] = OrderedDict()  # address -> DM channel id, least recently used first
         self._dm_cache_max = dm_cache_max
 

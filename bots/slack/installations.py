@@ -13,9 +13,10 @@ from typing import Any
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 
+from bots.slack import NAME
 from campaigns.ports import WorkspaceStore
 
-CHANNEL = "slack"
+CHANNEL = NAME
 _log = logging.getLogger(__name__)
 
 

@@ -12,9 +12,8 @@ from aiohttp import web
 
 from bots.telegram.handlers import chat, clicks, consent, help, language
 from bots.telegram.handlers.help import COMMANDS
+from bots.telegram.spec import WEBHOOK_PATH
 from campaigns.ports import InboundHandler
-
-WEBHOOK_PATH = "/telegram/webhook"
 
 
 def build_bot(token: str, *, api_url: str | None = None, timeout: float = 30.0) -> Bot:

@@ -7,9 +7,8 @@ from functools import lru_cache
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bots.telegram.limits import DATA_MAX_BYTES
 from campaigns.ports import Button, PermanentChannelError
-
-DATA_MAX_BYTES = 64
 
 
 class Action(CallbackData, prefix="a"):

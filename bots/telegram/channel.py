@@ -2,35 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from aiogram import Bot
 from aiogram.types import Message
 
-from bots.telegram.buttons import DATA_MAX_BYTES, keyboard
+from bots.telegram import NAME
+from bots.telegram.buttons import keyboard
 from bots.telegram.errors import channel_error
-from bots.telegram.text import CAPTION_MAX, TEXT_MAX, escape, split, with_caption
-from campaigns.ports import ChannelError, ChannelLimits, OutboundMessage, PermanentChannelError, SendReceipt
-
-FREE_RATE = 30.0
-PAID_RATE = 1000.0
+from bots.telegram.limits import LIMITS, PAID_RATE
+from bots.telegram.text import escape, split, with_caption
+from campaigns.ports import ChannelError, OutboundMessage, PermanentChannelError, SendReceipt
 
 
 class TelegramChannel:
     """Sends ``OutboundMessage``s through one aiogram ``Bot``; maps every failure to a ``ChannelError``."""
 
-    name = "telegram"
+    name = NAME
 
     def __init__(self, bot: Bot, *, allow_paid_broadcast: bool = False) -> None:
         self.bot = bot
         self.allow_paid_broadcast = allow_paid_broadcast
-        self.limits = ChannelLimits(
-            text_max=TEXT_MAX,
-            caption_max=CAPTION_MAX,
-            button_data_max_bytes=DATA_MAX_BYTES,
-            messages_per_second=PAID_RATE if allow_paid_broadcast else FREE_RATE,
-            per_chat_per_second=1.0,
-        )
+        self.limits = replace(LIMITS, messages_per_second=PAID_RATE) if allow_paid_broadcast else LIMITS
 
     async def send(self, message: OutboundMessage) -> SendReceipt:
         """Send ``message``: a long text as several messages, the buttons under the last one."""

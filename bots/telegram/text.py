@@ -9,8 +9,8 @@ from __future__ import annotations
 import html
 import re
 
-TEXT_MAX = 4096
-CAPTION_MAX = 1024
+from bots.telegram.limits import CAPTION_MAX, TEXT_MAX
+
 # where to cut, best first: between paragraphs, lines, sentences, words
 BREAKS = (re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"(?<=[.!?…])\s+"), re.compile(r"\s+"))
 

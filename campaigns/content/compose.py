@@ -7,7 +7,7 @@ the campaign, the catalog and each customer's recommendations, in batches.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from segments.definitions import Definitions
 from segments.recommend import ProductRow, Recommender, products_by_sku
 from storage import descriptions, drafts
 
-TEXT_LIMITS = {"telegram": 4096, "slack": 3000 * 10}  # Slack: ten full sections read as one message at most
+DEFAULT_TEXT_LIMIT = 4096  # characters, for a channel whose limit the writer was not told
 __all__ = ["MAIN", "RUN_PREFIX", "Briefs", "WriteResult", "button_rows", "product_fact", "write_copy"]
 
 
@@ -54,6 +54,7 @@ class Briefs:
         fixed: Sequence[ProductFact],
         shop: str,
         shop_url: str | None = None,
+        text_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.campaign, self.step, self.fixed, self.shop, self.shop_url = campaign, step, tuple(fixed), shop, shop_url
         self.message = message_for(campaign, step)
@@ -61,8 +62,9 @@ class Briefs:
         offer = campaign.offer
         self.offer = OfferFact(offer.code, offer.discount, offer.expires) if offer else None
         # one brief serves every channel of the campaign (the model is asked once per persona, variant and
-        # language), so it is held to the strictest of their length limits
-        self.limit = min((TEXT_LIMITS.get(c, 4096) for c in campaign.channels), default=4096)
+        # language), so it is held to the strictest of their length limits (``text_limits``: the channels' own)
+        limits = text_limits or {}
+        self.limit = min((limits.get(c, DEFAULT_TEXT_LIMIT) for c in campaign.channels), default=DEFAULT_TEXT_LIMIT)
         self._kept: dict[tuple[str, str, str], Brief] = {}
 
     def get(self, persona: str, variant: str, language: str, channel: str | None = None) -> Brief:
@@ -125,12 +127,15 @@ class Recipients:
         as_of: datetime,
         shop_name: str,
         shop_url: str | None = None,
+        text_limits: Mapping[str, int] | None = None,
     ) -> Recipients:
-        """The recipients of ``step``, with the campaign's fixed products read from the catalog."""
+        """The recipients of ``step``, with the campaign's fixed products read from the catalog; their texts within
+        ``text_limits`` (characters, per channel)."""
         fixed: list[ProductFact] = []
         if campaign.products and campaign.products.skus:
             fixed = [product_fact(r) for r in await products_by_sku(campaign.products.skus)]
-        return cls(campaign, Briefs(campaign, definitions, step, fixed, shop_name, shop_url), as_of=as_of)
+        briefs = Briefs(campaign, definitions, step, fixed, shop_name, shop_url, text_limits)
+        return cls(campaign, briefs, as_of=as_of)
 
     async def address(self, rows: Sequence[drafts.PlannedRow]) -> list[Addressed]:
         """Each row's brief and recipient, in order."""
@@ -157,7 +162,9 @@ class Recipients:
 
 def template_arm(writer: CopyWriter) -> CopyWriter:
     """The writer of copy_test's template arm: the brief's template even when a model writes the rest."""
-    return CopyWriter(None, banned=writer.banned, unsubscribe_hint=writer.unsubscribe_hint, store=None)
+    return CopyWriter(
+        None, banned=writer.banned, unsubscribe_hint=writer.unsubscribe_hint, store=None, text_limits=writer.text_limits
+    )
 
 
 async def write_copy(
@@ -175,7 +182,7 @@ async def write_copy(
 ) -> WriteResult:
     """Write every ``planned`` row of the step and queue it; returns counts. Safe to run again (resumes)."""
     recipients = await Recipients.of_step(
-        campaign, definitions, step, as_of=as_of, shop_name=shop_name, shop_url=shop_url
+        campaign, definitions, step, as_of=as_of, shop_name=shop_name, shop_url=shop_url, text_limits=writer.text_limits
     )
     held = template_arm(writer)
     result = WriteResult()

@@ -7,7 +7,7 @@ writes it (:class:`campaigns.content.compose.Recipients`). Nothing is written to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -68,10 +68,11 @@ async def addressed(
     as_of: datetime,
     shop_name: str,
     shop_url: str | None = None,
+    text_limits: Mapping[str, int] | None = None,
 ) -> list[Addressed]:
     """The rows' briefs and recipients for ``step``, as the launch gives them to the writer."""
     recipients = await Recipients.of_step(
-        campaign, definitions, step, as_of=as_of, shop_name=shop_name, shop_url=shop_url
+        campaign, definitions, step, as_of=as_of, shop_name=shop_name, shop_url=shop_url, text_limits=text_limits
     )
     return await recipients.address(rows)
 
@@ -101,8 +102,9 @@ async def previews(
     out: list[Preview] = []
     for name in wanted:
         step_rows = await addressed(
-            campaign, definitions, rows, name, as_of=as_of, shop_name=shop_name, shop_url=shop_url
-        )
+            campaign, definitions, rows, name, as_of=as_of, shop_name=shop_name, shop_url=shop_url,
+            text_limits=writer.text_limits,
+        )  # fmt: skip
         for member, one in zip(members, step_rows, strict=True):
             copy, verdicts = await (held if one.template_arm else writer).preview(one.brief, one.recipient)
             out.append(

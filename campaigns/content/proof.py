@@ -83,6 +83,6 @@ async def proof(
     )
     member = min(members, key=lambda m: m.customer_id)  # with no customer asked for: the audience's first
     [one] = await addressed(campaign, definitions, [planned_row(member, variant)], name, as_of=as_of,
-                            shop_name=shop_name, shop_url=shop_url)  # fmt: skip
+                            shop_name=shop_name, shop_url=shop_url, text_limits=writer.text_limits)  # fmt: skip
     copy = await (template_arm(writer) if one.template_arm else writer).compose(one.brief, one.recipient)
     return Proof(campaign.id, member, name, one.brief.variant, copy, one.shortfall)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
@@ -87,8 +87,10 @@ class CopyWriter:
         concurrency: int = 8,
         unsubscribe_hint: str = "Reply STOP to unsubscribe.",
         store: DraftStore | None = copy_cache,
+        text_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.writer: Writer = writer or TemplateWriter()
+        self.text_limits: Mapping[str, int] = dict(text_limits or {})  # the longest text, per channel
         self.mode, self.banned, self.token_budget = mode, tuple(banned), token_budget
         self.concurrency, self.unsubscribe_hint, self.store = max(concurrency, 1), unsubscribe_hint, store
         self.stats = WriterStats()

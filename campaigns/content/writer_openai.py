@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from campaigns.content.copy import Brief, Draft, DraftFailed, Recipient
 
-SYSTEM = """You write one marketing message for a shop, to be sent in a chat app (Telegram or Slack).
+SYSTEM = """You write one marketing message for a shop, to be sent in {apps}.
 Rules:
 - Write in the language {language}, in this tone: {tone}. The reader: {persona}.
 - Use only the facts in DATA. Never invent products, prices, percentages, discount codes, dates or links.
@@ -73,12 +73,16 @@ def _facts(brief: Brief, recipient: Recipient | None) -> dict[str, Any]:
     return data
 
 
+APPS = "a chat app"  # where the message is read; the root names the channels
+
+
 def messages(
-    brief: Brief, recipient: Recipient | None = None, feedback: str | None = None
+    brief: Brief, recipient: Recipient | None = None, feedback: str | None = None, *, apps: str = APPS
 ) -> list[ChatCompletionMessageParam]:
-    """The system and user messages for ``brief`` (and ``recipient`` in recipient mode)."""
+    """The system and user messages for ``brief`` (and ``recipient`` in recipient mode), read in ``apps``."""
     shorts = any(p.short for p in (*brief.products, *(recipient.products if recipient else ())))
     system = SYSTEM.format(
+        apps=apps,
         language=brief.language,
         tone=brief.tone,
         persona=brief.persona_description,
@@ -100,15 +104,17 @@ class OpenAIWriter:
 
     name = "openai"
 
-    def __init__(self, client: AsyncOpenAI, model: str, *, temperature: float = 0.7) -> None:
-        self.client, self.model, self.temperature = client, model, temperature
-        prompt = f"{model}\n{temperature}\n{SYSTEM}\n{USER}\n{FEEDBACK}\n{json.dumps(CopyDraft.model_json_schema())}"
+    def __init__(self, client: AsyncOpenAI, model: str, *, temperature: float = 0.7, apps: str = APPS) -> None:
+        """``apps``: where the messages are read, e.g. ``a chat app (A or B)``."""
+        self.client, self.model, self.temperature, self.apps = client, model, temperature, apps
+        system = SYSTEM.replace("{apps}", apps)
+        prompt = f"{model}\n{temperature}\n{system}\n{USER}\n{FEEDBACK}\n{json.dumps(CopyDraft.model_json_schema())}"
         self.fingerprint = hashlib.sha256(prompt.encode()).hexdigest()
 
     async def draft(self, brief: Brief, recipient: Recipient | None = None, *, feedback: str | None = None) -> Draft:
         """One completion for ``brief``; raises DraftFailed with the reason when there is no usable answer."""
         answer, tokens = await structured(
-            self.client, self.model, messages(brief, recipient, feedback), CopyDraft, self.temperature
+            self.client, self.model, messages(brief, recipient, feedback, apps=self.apps), CopyDraft, self.temperature
         )
         if not answer.text.strip():
             raise DraftFailed("malformed answer: no text", tokens)

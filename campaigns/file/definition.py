@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -16,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 
 from campaigns.file.amounts import DISCOUNT_PATTERN, discount_problem, share, share_schema
 
-ChannelName = Literal["telegram", "slack"]
 SLUG = r"^[a-z][a-z0-9_-]{0,63}$"
 Slug = Annotated[str, Field(pattern=SLUG)]
+# a chat channel's name; which ones exist is the composition root's to say (``parse_campaign(channels=...)``)
+ChannelName = Annotated[str, Field(min_length=1, max_length=16)]
 CRON_ITEM = re.compile(r"(\*|(\w+)(?:-(\w+))?)(?:/(\d+))?")
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
@@ -322,9 +324,12 @@ class Campaign(Strict):
     )
 
 
-def campaign_schema() -> dict[str, Any]:
-    """The JSON Schema of a campaign file, for editors that autocomplete and check YAML."""
+def campaign_schema(channels: Sequence[str] | None = None) -> dict[str, Any]:
+    """The JSON Schema of a campaign file, for editors that autocomplete and check YAML; ``channels``: the names
+    a campaign may send on (any channel-like name without them)."""
     schema = Campaign.model_json_schema()
+    if channels is not None:
+        schema["properties"]["channels"]["items"] = {"enum": list(channels), "type": "string"}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Chatcast campaign",

@@ -60,13 +60,16 @@ def load_campaign(
     skus: Collection[str] | None = None,
     categories: Collection[str] | None = None,
     shop: Shop | None = None,
+    channels: Collection[str] | None = None,
 ) -> Campaign:
     """Read and check a campaign file; raise :class:`CampaignError` naming every mistake (OSError if unreadable)."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise CampaignError([Problem(str(path), 1, "file", f"not UTF-8 text ({exc.reason})")]) from None
-    return parse_campaign(text, str(path), definitions=definitions, skus=skus, categories=categories, shop=shop)
+    return parse_campaign(
+        text, str(path), definitions=definitions, skus=skus, categories=categories, shop=shop, channels=channels
+    )
 
 
 async def registered(campaign_id: int) -> Campaign | None:
@@ -97,9 +100,11 @@ def parse_campaign(
     skus: Collection[str] | None = None,
     categories: Collection[str] | None = None,
     shop: Shop | None = None,
+    channels: Collection[str] | None = None,
 ) -> Campaign:
-    """Check the YAML ``text`` of a campaign; the references are checked against what is given, and with a
-    ``shop`` whether it can go out as written now (:mod:`campaigns.timing.readiness`, ``shop.url`` in templates)."""
+    """Check the YAML ``text`` of a campaign; the references are checked against what is given (``channels``: the
+    chat channels there are), and with a ``shop`` whether it can go out as written now
+    (:mod:`campaigns.timing.readiness`, ``shop.url`` in templates)."""
     try:
         doc = YAML(typ="rt").load(text)
     except YAMLError as exc:
@@ -124,7 +129,7 @@ def parse_campaign(
             loc = tuple(part for part in e["loc"] if part not in UNION_TAGS)  # a tagged union's tag is no field
             problems.append(Problem(file, _line(doc, loc), _path(loc), explain(e)))
     seen = {p.path for p in problems}  # a value the model refused is not checked again
-    checks = [*_references(data, definitions, skus, categories), *_templates(data, shop)]
+    checks = [*_references(data, definitions, skus, categories, channels), *_templates(data, shop)]
     if campaign is not None and shop is not None:
         checks += [(loc, None, message) for loc, message in shop.problems(campaign)]
     for loc, offset, message in checks:
@@ -188,9 +193,16 @@ def _messages(data: Any) -> Iterator[Loc]:
 
 
 def _references(
-    data: Any, definitions: Definitions | None, skus: Collection[str] | None, categories: Collection[str] | None
+    data: Any,
+    definitions: Definitions | None,
+    skus: Collection[str] | None,
+    categories: Collection[str] | None,
+    channels: Collection[str] | None = None,
 ) -> Iterator[tuple[Loc, int | None, str]]:
-    """Personas, segments, SKUs and categories that do not exist; step and variant ids used twice."""
+    """Channels, personas, segments, SKUs and categories that do not exist; step and variant ids used twice."""
+    for i, name in _items(data, "channels"):
+        if channels is not None and isinstance(name, str) and name not in channels:
+            yield ("channels", i), None, unknown("value", name, list(channels))
     if definitions is not None:
         known = {"persona": definitions.persona_ids(), "segment": list(definitions.segments)}
         for key in ("personas", "exclude_personas", "segments", "exclude_segments"):

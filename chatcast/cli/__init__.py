@@ -26,8 +26,7 @@ from chatcast.cli.serve import serve_command
 from chatcast.console import State, err, out
 
 app = typer.Typer(
-    name="chatcast",
-    help="Chatcast: messaging marketing for shops that sell through Telegram and Slack.",
+    name="chatcast",  # its help is the root command's docstring
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",

@@ -78,10 +78,11 @@ def _note(source: str) -> None:
 
 
 def _load(path: Path) -> Definitions:
+    from bots.registry import names
     from segments.definitions import DefinitionsError, load
 
     try:
-        return load(path)
+        return load(path, names())
     except DefinitionsError as exc:
         for problem in exc.problems:
             err.print(f"[bold red]error:[/] {escape(str(problem))}")

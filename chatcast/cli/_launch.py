@@ -36,10 +36,11 @@ SegmentsOption = Annotated[
 def load(path: Path, defs: Definitions | None, shop: Shop | None = None) -> Campaign:
     """The campaign file, checked (with a ``shop``, also whether it can go out as written now); every mistake
     printed with its file, line and field."""
+    from bots.registry import names
     from campaigns.file.loader import CampaignError, load_campaign
 
     try:
-        return load_campaign(path, definitions=defs, shop=shop)
+        return load_campaign(path, definitions=defs, shop=shop, channels=names())
     except CampaignError as exc:
         for problem in exc.problems:
             err.print(f"[bold red]error:[/] {escape(str(problem))}", soft_wrap=True)

@@ -18,16 +18,27 @@ if TYPE_CHECKING:
     from campaigns.content.proof import Proof
     from campaigns.file.definition import Campaign
 
-CHANNELS = {"telegram": "telegram:CHAT_ID", "slack": "slack:TEAM/USER"}
 StepOption = Annotated[str | None, typer.Option("--step", help="Only this step: main or a follow-up's id.")]
 
 
+def targets() -> str:
+    """How people write a chat of each channel: ``telegram:CHAT_ID or slack:TEAM/USER``."""
+    from bots.registry import CHANNELS
+
+    return " or ".join(f"{spec.name}:{spec.address.example}" for spec in CHANNELS)
+
+
 def recipient(value: str, source: str) -> tuple[str, str]:
-    """The channel and address of the marketer's chat written as ``telegram:CHAT`` or ``slack:TEAM/USER``."""
-    channel, _, target = value.partition(":")
-    if channel not in CHANNELS or not target or (channel == "slack" and target.count("/") != 1):
-        raise UserError(f"{source}: give {' or '.join(CHANNELS.values())}, not {value!r}")
-    return channel, target.replace("/", ":") if channel == "slack" else target
+    """The channel and address of the marketer's chat written as ``CHANNEL:CHAT`` (each channel's form:
+    :func:`targets`)."""
+    from bots.registry import CHANNELS
+
+    name, _, target = value.partition(":")
+    spec = next((spec for spec in CHANNELS if spec.name == name), None)
+    address = spec.address.parse(target) if spec is not None and target else None
+    if address is None:
+        raise UserError(f"{source}: give {targets()}, not {value!r}")
+    return name, address
 
 
 def preview_command(
@@ -124,7 +135,7 @@ def test_send_command(
     file: Annotated[Path, typer.Argument(help="The campaign file.")],
     to: Annotated[
         str | None,
-        typer.Option("--to", help="Your chat: telegram:CHAT_ID or slack:TEAM/USER (default: CHATCAST_TEST_RECIPIENT)."),
+        typer.Option("--to", help="Your chat, CHANNEL:ADDRESS as above (default: CHATCAST_TEST_RECIPIENT)."),
     ] = None,
     customer: Annotated[
         str | None,
@@ -138,7 +149,8 @@ def test_send_command(
     segments: SegmentsOption = None,
 ) -> None:
     """Send yourself exactly the message one customer of the audience gets, marked as a test. Never to the
-    customer; no delivery is stored and nothing counts in reports."""
+    customer; no delivery is stored and nothing counts in reports. Your chat is written telegram:CHAT_ID or
+    slack:TEAM/USER."""
     from campaigns.audience.members import NotInAudience
     from campaigns.content.preview import UnknownStep
     from campaigns.content.proof import ProofError, proof
@@ -149,7 +161,7 @@ def test_send_command(
     settings = state(ctx).settings
     target = to or settings.test_recipient
     if not target:
-        fail("give --to telegram:CHAT_ID or slack:TEAM/USER (your own chat), or set CHATCAST_TEST_RECIPIENT")
+        fail(f"give --to {targets()} (your own chat), or set CHATCAST_TEST_RECIPIENT")
     try:
         channel_name, address = recipient(target, "--to" if to else "CHATCAST_TEST_RECIPIENT")
     except UserError as exc:

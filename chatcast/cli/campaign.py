@@ -61,6 +61,7 @@ def validate(
     """Check campaign files: every mistake is printed with its file, line and field, and whether each can go out
     as written now (offer not expired, a schedule that can still send, every value its templates print set); for a
     good file, whose words (brief and template) each step says to each variant."""
+    from bots.registry import names
     from campaigns.file.loader import CampaignError, load_campaign
     from campaigns.file.step_text import describe
 
@@ -69,7 +70,7 @@ def validate(
     bad = 0
     for file in files:
         try:
-            campaign = load_campaign(file, definitions=definitions, shop=shop)
+            campaign = load_campaign(file, definitions=definitions, shop=shop, channels=names())
         except CampaignError as exc:
             bad += 1
             for problem in exc.problems:
@@ -95,9 +96,10 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of campaign files, for editors that autocomplete and check YAML."""
+    from bots.registry import names
     from campaigns.file.definition import campaign_schema
 
-    text = json.dumps(campaign_schema(), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(campaign_schema(names()), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         typer.echo(text, nl=False)
         return

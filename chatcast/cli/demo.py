@@ -39,6 +39,7 @@ class Loaded:
 
 async def load_shop(url: str, shop: Path, tz: str) -> Loaded:
     """Create the database at ``url``, import the shop's CSV files, assign personas; summarise it all."""
+    from bots.registry import names
     from chatcast.demo_database import mark
     from segments import audience
     from segments.definitions import load
@@ -60,7 +61,7 @@ async def load_shop(url: str, shop: Path, tz: str) -> Loaded:
         await demo_mark.put(mark(shop), finished=True)
         if not (shop / "segments.yaml").is_file():
             return loaded
-        defs = load(shop / "segments.yaml")
+        defs = load(shop / "segments.yaml", names())
         # the sample shop's history ends at its last order: evaluate "days since" and windows from there, so
         # the demo shows the same personas whenever it runs
         rows = await fetch('SELECT MAX(ordered_at) FROM "order"')
@@ -150,7 +151,8 @@ def print_next(
 
 
 def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of: datetime) -> str:
-    """Launch the demo campaign through both sandboxes and print its funnel; the campaign's id."""
+    """Launch the demo campaign through every channel's sandbox and print its funnel; the campaign's id."""
+    from bots.registry import find, names, titles
     from chatcast.demo_campaign import run_demo_campaign
     from chatcast.demo_database import mark
     from chatcast.engine import build_assistant, build_writer
@@ -158,10 +160,10 @@ def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of
     from storage import db, demo_mark
 
     settings = state(ctx).settings
-    defs = load(shop / "segments.yaml")
+    defs = load(shop / "segments.yaml", names())
     writer = build_writer(settings)
     mode = f"the model {settings.openai_model}" if settings.openai_api_key else "the template writer"
-    out.print(f"Launching {campaign.name} through the Telegram and Slack sandboxes, written by {mode} ...")
+    out.print(f"Launching {campaign.name} through the {titles()} sandboxes, written by {mode} ...")
 
     knowledge = shop / "knowledge.yaml"
     shop_settings = settings.model_copy(update={"knowledge_file": knowledge}) if knowledge.is_file() else settings
@@ -194,7 +196,7 @@ def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of
     out.print(table)
     if result.chat:
         kind = f"the model {settings.openai_model}" if settings.openai_api_key else "offline"
-        out.print(f"A customer chats with the shop assistant ({kind}) on Telegram:")
+        out.print(f"A customer chats with the shop assistant ({kind}) on {find(result.chat_channel).title}:")
         for question, answer in result.chat:
             out.print(f"  [bold]customer:[/] {escape(question)}")
             out.print(f"  [bold]shop:[/] {escape(answer)}".replace("\n", "\n        "))

@@ -73,7 +73,9 @@ async def import_with_progress(
     delimiter: str | None = None,
     encoding: str | None = None,
 ) -> ImportReport:
-    """Import one file into the open database, drawing a progress bar while it runs."""
+    """Import one file into the open database, drawing a progress bar while it runs; customers' chats link through
+    each channel's column."""
+    from chatcast.channels import identity_columns
     from storage.importers import import_file
 
     with progress_bar() as bar:
@@ -85,7 +87,7 @@ async def import_with_progress(
 
         return await import_file(
             kind, path, fmt=fmt, strict=strict, batch_size=batch_size, tz=ZoneInfo(tz), on_progress=advance,
-            delimiter=delimiter, encoding=encoding,
+            delimiter=delimiter, encoding=encoding, identities=identity_columns(),
         )  # fmt: skip
 
 

@@ -1,88 +1,65 @@
-"""``chatcast sandbox``: the loopback platform servers, standalone, for development, demos and benchmarks."""
+"""``chatcast sandbox``: the loopback platform servers, standalone, for development, demos and benchmarks.
+
+Each registered channel brings its own command (``bots/<channel>/sandbox/command.py``, its options that
+function's parameters); the group looks the channels up only when it is used, so ``chatcast --help`` loads no
+channel, and runs what the command returns.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+import inspect
+import typing
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from chatcast.console import out, run
 
-sandbox_app = typer.Typer(help="Loopback Telegram and Slack API servers for development and tests.")
+if TYPE_CHECKING:
+    from bots.spec import SandboxCommand
 
 
-@sandbox_app.command("telegram")
-def telegram(
-    ctx: typer.Context,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8081,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    spec: Annotated[
-        Path | None,
-        typer.Option(help="Bot API spec JSON (telegram_bot_api_10.1.json) to validate every request against."),
-    ] = None,
-    token: Annotated[str, typer.Option(help="The bot token the sandbox accepts.")] = "123456:SANDBOX",
-    rate_limits: Annotated[bool, typer.Option(help="Answer 429 past 30 messages/s overall or 1/s per chat.")] = False,
-    fault_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of calls that fail on purpose.")] = 0.0,
-    fault: Annotated[str, typer.Option(help="What a fault is: 5xx, timeout, 429, disconnect or mixed.")] = "5xx",
-) -> None:
-    """Run a Telegram Bot API sandbox: point a bot at it with CHATCAST_TELEGRAM_API_URL."""
-    from bots.sandbox import serve
+def _command(serve: SandboxCommand) -> Callable[..., None]:
+    """A typer command with ``serve``'s options: it prints what ``serve`` says and runs its server."""
 
-    if spec is not None and not spec.is_file():
-        raise typer.BadParameter(f"{spec}: no such file", param_hint="--spec")
-    if fault not in ("5xx", "timeout", "429", "disconnect", "mixed"):
-        raise typer.BadParameter("choose 5xx, timeout, 429, disconnect or mixed", param_hint="--fault")
-    options = {"token": token, "rate_limits": rate_limits, "fault_rate": fault_rate, "fault": fault}
-    checks = (
-        f"Checking every request against the Bot API description in {spec}"
-        if spec
-        else "No --spec: checking requests against aiogram's models of the Bot API (method names, fields, types);"
-        " --spec FILE checks them against the official description"
-    )
-    out.print(escape(checks), soft_wrap=True)
-    run(ctx, serve(port, spec, host=host, **options))
+    def command(ctx: typer.Context, **options: Any) -> None:
+        note, server = serve(**options)
+        out.print(escape(note), soft_wrap=True)
+        run(ctx, server)
+
+    hints = typing.get_type_hints(serve, include_extras=True)
+    params = [p.replace(annotation=hints[p.name]) for p in inspect.signature(serve).parameters.values()]
+    context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+    command.__signature__ = inspect.Signature([context, *params], return_annotation=None)  # type: ignore[attr-defined]
+    command.__annotations__ = {"ctx": typer.Context, **{p.name: p.annotation for p in params}, "return": None}
+    command.__doc__ = serve.__doc__
+    return command
 
 
-@sandbox_app.command("slack")
-def slack(
-    ctx: typer.Context,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8082,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    spec: Annotated[
-        Path | None,
-        typer.Option(help="Web API OpenAPI v2 spec (slack_web_openapi_v2.json) to validate every request against."),
-    ] = None,
-    signing_secret: Annotated[
-        str, typer.Option(help="The secret requests to the app are signed with.")
-    ] = "sandbox-signing-secret",
-    app_url: Annotated[
-        str | None, typer.Option(help="The app's request URL for events, interactivity and commands.")
-    ] = None,
-    rate_limits: Annotated[bool, typer.Option(help="Answer 429 past about 1 message/s per channel.")] = False,
-    fault_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of calls that fail on purpose.")] = 0.0,
-    fault: Annotated[str, typer.Option(help="What a fault is: 5xx, timeout or disconnect.")] = "5xx",
-) -> None:
-    """Run a Slack Web API sandbox: point the app's AsyncWebClient at it with base_url."""
-    from bots.sandbox import serve_slack
+class ChannelSandboxes(TyperGroup):
+    """The group's commands: one per registered channel, built when asked for."""
 
-    if spec is not None and not spec.is_file():
-        raise typer.BadParameter(f"{spec}: no such file", param_hint="--spec")
-    if fault not in ("5xx", "timeout", "disconnect"):
-        raise typer.BadParameter("choose 5xx, timeout or disconnect", param_hint="--fault")
-    options = {
-        "signing_secret": signing_secret,
-        "app_url": app_url,
-        "rate_limits": rate_limits,
-        "fault_rate": fault_rate,
-        "fault": fault,
-    }
-    checks = (
-        f"Checking every call against the Web API description in {spec} and Block Kit's limits"
-        if spec
-        else "No --spec: checking the methods the sandbox carries out (their parameters) and Block Kit's limits;"
-        " --spec FILE checks every Web API method against Slack's OpenAPI description"
-    )
-    out.print(escape(checks), soft_wrap=True)
-    run(ctx, serve_slack(port, spec, host=host, **options))
+    def list_commands(self, ctx: Any) -> list[str]:  # ctx: the click context (typer vendors click)
+        """The channels' names, in the registry's order."""
+        from bots.registry import names
+
+        return names()
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The channel's sandbox command, or None for a name no channel has."""
+        from bots.registry import CHANNELS
+
+        spec = next((spec for spec in CHANNELS if spec.name == cmd_name), None)
+        if spec is None:
+            return None
+        one = typer.Typer(rich_markup_mode="rich")
+        one.command(spec.name)(_command(spec.sandbox_command()))
+        return typer.main.get_command(one)
+
+
+sandbox_app = typer.Typer(
+    cls=ChannelSandboxes, help="Loopback servers that play each channel's API, for development and tests."
+)

@@ -35,6 +35,7 @@ STEPS = {"changes": "finding changes", "features": "features", "rfm": "RFM score
 
 def definitions(ctx: typer.Context, path: Path | None) -> Definitions:
     """Load the segments file, or fail with one line per mistake."""
+    from bots.registry import names
     from segments.definitions import DefinitionsError, load
 
     path = path or state(ctx).settings.segments_file
@@ -44,7 +45,7 @@ def definitions(ctx: typer.Context, path: Path | None) -> Definitions:
             " (examples/shop/segments.yaml is a full example)"
         )
     try:
-        return load(path)
+        return load(path, names())
     except DefinitionsError as exc:
         for problem in exc.problems:
             err.print(f"[bold red]error:[/] {escape(str(problem))}")

@@ -20,7 +20,8 @@ def serve_command(
         str | None, typer.Option(help="This process's claim name (default: serve-HOSTNAME); unique per process.")
     ] = None,
     public_url: Annotated[
-        str | None, typer.Option(help="The public https URL of this server: Telegram then posts to its webhook.")
+        str | None,
+        typer.Option(help="The public https URL of this server: a channel that would be polled posts to its webhook."),
     ] = None,
     log_json: Annotated[bool, typer.Option("--log-json", help="Log one JSON object per line.")] = False,
     role: Annotated[

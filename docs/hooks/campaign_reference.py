@@ -193,9 +193,10 @@ def campaign_reference() -> str:
     """The page for Chatcast's own campaign schema."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    from bots.registry import names
     from campaigns.file.definition import campaign_schema
 
-    return reference(campaign_schema())
+    return reference(campaign_schema(names()))  # the channels a campaign may name: the registry's
 
 
 def on_files(files: Any, config: Any) -> Any:

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
 from storage.importers.kinds import CustomersKind, OnlineRetailKind, OrdersKind, ProductsKind
 from storage.importers.reviews import Annotate, ReviewsKind
-from storage.importers.rows import RowError
+from storage.importers.rows import IdentityColumn, RowError
 from storage.importers.runner import DEFAULT_BATCH, ImportAborted, ImportReport, Kind, Progress, run_import
 from storage.importers.sources import RowSource, SourceError
 
-KINDS: dict[str, Callable[[], Kind[Any]]] = {
+KINDS: dict[str, Callable[[Sequence[IdentityColumn]], Kind[Any]]] = {
     "customers": CustomersKind,
-    "products": ProductsKind,
-    "orders": OrdersKind,
-    "online-retail": OnlineRetailKind,
+    "products": lambda _: ProductsKind(),
+    "orders": lambda _: OrdersKind(),
+    "online-retail": lambda _: OnlineRetailKind(),
 }
 
 __all__ = [
     "DEFAULT_BATCH",
     "KINDS",
     "Annotate",
+    "IdentityColumn",
     "ImportAborted",
     "ImportReport",
     "Kind",
@@ -45,13 +46,16 @@ async def import_file(
     on_progress: Progress | None = None,
     delimiter: str | None = None,
     encoding: str | None = None,
+    identities: Sequence[IdentityColumn] = (),
 ) -> ImportReport:
     """Import ``path`` as ``kind`` (customers, products, orders or online-retail) into the open database;
-    ``delimiter`` (``,`` ``;`` ``tab``) and ``encoding`` force what is otherwise sniffed from the file."""
+    ``delimiter`` (``,`` ``;`` ``tab``) and ``encoding`` force what is otherwise sniffed from the file. Customers'
+    ``identities`` are the columns that link chat identities (each channel declares its own)."""
     if kind not in KINDS:
         raise SourceError(f"unknown import kind {kind!r} (choose from {', '.join(KINDS)})")
     source = RowSource(path, fmt, delimiter=delimiter, encoding=encoding)
-    return await run_import(KINDS[kind](), source, strict=strict, batch_size=batch_size, tz=tz, on_progress=on_progress)
+    made = KINDS[kind](identities)
+    return await run_import(made, source, strict=strict, batch_size=batch_size, tz=tz, on_progress=on_progress)
 
 
 async def import_reviews(

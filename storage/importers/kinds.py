@@ -11,7 +11,16 @@ from pydantic import BaseModel, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from storage import bulk, notices, order_news
-from storage.importers.rows import CustomerRow, OrderLineRow, ProductRow, RowProblem, clean, describe
+from storage.importers.rows import (
+    CustomerRow,
+    IdentityColumn,
+    OrderLineRow,
+    ProductRow,
+    RowProblem,
+    clean,
+    customer_row,
+    describe,
+)
 from storage.importers.runner import Parsed
 from storage.importers.sources import RawRow
 
@@ -66,7 +75,7 @@ def _last_wins(batch: list[Parsed[Any]], key: str) -> list[Parsed[Any]]:
 class _ModelKind:
     """A kind whose rows are validated by one pydantic model, whose fields are the file's columns."""
 
-    row_model: ClassVar[type[BaseModel]]
+    row_model: type[BaseModel]
 
     def check_columns(self, columns: Sequence[str]) -> str | None:
         return _header_problem(self.row_model, columns)
@@ -76,11 +85,15 @@ class _ModelKind:
 
 
 class CustomersKind(_ModelKind):
-    """Customers keyed by ``external_id``; ``telegram_chat_id`` and ``slack_user`` link chat identities."""
+    """Customers keyed by ``external_id``; the channels' ``identities`` columns link chat identities."""
 
     name = "customers"
     tables: tuple[str, ...] = ("customer", "channel_identity")
     row_model = CustomerRow
+
+    def __init__(self, identities: Sequence[IdentityColumn] = ()) -> None:
+        self.identities = tuple(identities)
+        self.row_model = customer_row(self.identities)
 
     async def write(
         self, conn: BaseDBAsyncClient, batch: list[Parsed[CustomerRow]], columns: Sequence[str]
@@ -105,7 +118,7 @@ class CustomersKind(_ModelKind):
             for c in (p.value for p in _last_wins(batch, "external_id"))
         ]
         await bulk.upsert(conn, "customer", rows, conflict=["external_id"], update=_present(columns, CUSTOMER_COLUMNS))
-        links = [(p.value, ch, addr) for p in batch for ch, addr in _addresses(p.value)]
+        links = [(p.value, ch, addr) for p in batch for ch, addr in self._addresses(p.value)]
         if links:
             ids = await bulk.id_map(conn, "customer", "external_id", (c.external_id for c, _, _ in links))
             identities = {
@@ -127,15 +140,10 @@ class CustomersKind(_ModelKind):
             )
         return []
 
-
-def _addresses(customer: CustomerRow) -> list[tuple[str, str]]:
-    found = []
-    if customer.telegram_chat_id is not None:
-        found.append(("telegram", str(customer.telegram_chat_id)))
-    if customer.slack_user is not None:
-        # the file's TEAM/USER is the Slack channel's address TEAM:USER
-        found.append(("slack", customer.slack_user.replace("/", ":", 1)))
-    return found
+    def _addresses(self, customer: CustomerRow) -> list[tuple[str, str]]:
+        """(channel, address) of each chat the row links, as each channel reads its column."""
+        cells = ((c, getattr(customer, c.column, None)) for c in self.identities)
+        return [(c.channel, c.address(value)) for c, value in cells if value is not None]
 
 
 def _product_dict(p: ProductRow) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +19,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
 )
 
@@ -26,7 +29,6 @@ ORDER_STATUSES = ("placed", "paid", "shipped", "delayed", "delivered", "cancelle
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LINK = re.compile(r"^https?://[^\s/]+\S*$")
-_SLACK = re.compile(r"^[A-Z0-9]+/[A-Z0-9]+$")
 # a carrier's name goes into a notice word for word: a name, never a link, a code or a promotion
 _CARRIER = re.compile(r"^[^\W_]+(?:[ .&'-]+[^\W_]+)*\.?$")
 _DOMAIN = re.compile(r"[^\W_]\.[^\W\d_]{2,}")  # dhl.de, www.promo.com; not U.S. Mail
@@ -81,7 +83,8 @@ class _Row(BaseModel):
 
 
 class CustomerRow(_Row):
-    """A customer: ``external_id`` is the shop's id; ``attr_*`` columns become custom attributes."""
+    """A customer: ``external_id`` is the shop's id; ``attr_*`` columns become custom attributes. The columns that
+    link chat identities are the channels' (:class:`IdentityColumn`), added by :func:`customer_row`."""
 
     external_id: Key
     name: Annotated[str, StringConstraints(max_length=200)] = ""
@@ -95,8 +98,6 @@ class CustomerRow(_Row):
     opted_in_at: Moment | None = None
     opted_out_at: Moment | None = None
     consent_source: Annotated[str, StringConstraints(max_length=64)] | None = None
-    telegram_chat_id: int | None = None
-    slack_user: str | None = None
 
     @field_validator("email")
     @classmethod
@@ -128,12 +129,24 @@ class CustomerRow(_Row):
     def _utc(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
         return None if value is None else _aware(value, info)
 
-    @field_validator("slack_user")
-    @classmethod
-    def _slack(cls, value: str | None) -> str | None:
-        if value is not None and not _SLACK.match(value):
-            raise ValueError(f"{value!r} is not a Slack identity of the form TEAM/USER (e.g. T0123/U0456)")
-        return value
+
+@dataclass(frozen=True)
+class IdentityColumn:
+    """A customers-file column that links a chat identity, as a channel declares it: the column, the channel,
+    the cell's type (pydantic; a bad cell is refused like any other) and the address a valid cell becomes."""
+
+    column: str
+    channel: str
+    type: Any
+    address: Callable[[Any], str]
+
+
+def customer_row(identities: Sequence[IdentityColumn]) -> type[CustomerRow]:
+    """:class:`CustomerRow` with an optional column per chat identity."""
+    if not identities:
+        return CustomerRow
+    columns: dict[str, Any] = {c.column: (c.type | None, None) for c in identities}
+    return create_model("CustomerRow", __base__=CustomerRow, __doc__=CustomerRow.__doc__, **columns)
 
 
 class ProductRow(_Row):

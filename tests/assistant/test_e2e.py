@@ -18,11 +18,12 @@ from aiohttp import web
 from assistant.llm import OpenAIAssistant
 from assistant.service import Assistant, AssistantConfig
 from bots.inbound.acts import Inbound
-from bots.sandbox import SlackSandbox, TelegramSandbox
 from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.channel import address
+from bots.slack.sandbox.server import SlackSandbox
 from bots.telegram.app import add_webhook, build_bot, build_dispatcher, register_webhook
 from bots.telegram.channel import TelegramChannel
+from bots.telegram.sandbox.server import TelegramSandbox
 from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.ports import Channel, OutboundMessage, SendReceipt
 from storage.models import Campaign, ChannelIdentity, Customer, Delivery

@@ -142,7 +142,7 @@ async def test_a_staff_reply_after_hand_back_takes_the_chat_again_and_reaches_th
     thread = staff.alerts and "T0:C0STAFF:1.0001"
     await inbound.handle(staff_event(thread, "done"))
     assert (await Conversation.get(customer_id=shop.mia)).holder == "assistant"
-    await inbound.handle(staff_event(thread, "One more thing: your parcel &amp; receipt are on their way &lt;3"))
+    await inbound.handle(staff_event(thread, "One more thing: your parcel & receipt are on their way <3"))
     assert [m.text for m in outbox.sent] == ["One more thing: your parcel & receipt are on their way <3"]
     assert (await Conversation.get(customer_id=shop.mia)).holder == "human"
 

@@ -13,10 +13,11 @@ import aiohttp
 import pytest
 
 from bots.inbound.acts import Inbound
-from bots.sandbox import SlackSandbox, TelegramSandbox
 from bots.slack.app import SlackConfig, build_slack
+from bots.slack.sandbox.server import SlackSandbox
 from bots.telegram.app import build_bot
 from bots.telegram.channel import TelegramChannel
+from bots.telegram.sandbox.server import TelegramSandbox
 from campaigns import launch
 from campaigns.audience.planner import PlanError
 from campaigns.content.writer import CopyWriter

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.sandbox import TelegramSandbox
+from bots.telegram.sandbox.server import TelegramSandbox
 from tests.conftest import reference_file
 
 

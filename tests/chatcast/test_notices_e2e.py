@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bots.sandbox import SlackSandbox
 from bots.slack.channel import address
+from bots.slack.sandbox.server import SlackSandbox
 from chatcast.settings import Settings
 from storage.models import Campaign, ChannelIdentity, Customer, Delivery, OrderNotice, Product
 from tests.campaigns.delivery.test_crash import CountingSandbox

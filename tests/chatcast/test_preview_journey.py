@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bots.sandbox import TelegramSandbox
+from bots.telegram.sandbox.server import TelegramSandbox
 from chatcast.cli import app
 from storage import db
 from storage.models import Delivery, Event

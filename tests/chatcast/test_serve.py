@@ -105,7 +105,7 @@ async def test_the_webhook_takes_updates_with_the_secret_and_refuses_them_withou
     settings = settings_for(database, telegram, tmp_path, telegram_webhook_secret=WEBHOOK_SECRET)
     state, stop, task = await start(settings, port=port, public_url=f"http://127.0.0.1:{port}")
     try:
-        assert state.telegram == "webhook"
+        assert state.receiving["telegram"] == "webhook"
         async with aiohttp.ClientSession() as http:
             forged = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}}
             async with http.post(f"{state.url}/telegram/webhook", json=forged) as response:

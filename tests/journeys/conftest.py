@@ -31,7 +31,8 @@ import pytest
 import time_machine
 from typer.testing import CliRunner
 
-from bots.sandbox import SlackSandbox, TelegramSandbox
+from bots.slack.sandbox.server import SlackSandbox
+from bots.telegram.sandbox.server import TelegramSandbox
 from chatcast.cli import app
 from chatcast.serve import ServiceState, run_service
 from chatcast.settings import Settings

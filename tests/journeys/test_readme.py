@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bots.sandbox import TelegramSandbox
+from bots.telegram.sandbox.server import TelegramSandbox
 from chatcast.cli import app
 from tests.conftest import REFERENCE
 

@@ -82,7 +82,7 @@ def test_vip_early_access_waits_for_its_day_and_gives_the_last_chance_to_those_w
 
     clicked, bought, replied = {"V1", "V2", "V4"}, {"V2"}, {"V4"}
     with serving(webhook=True) as service:  # Telegram posts the customers' presses and words to the webhook
-        assert (service.telegram, service.slack) == ("webhook", "http")
+        assert (service.receiving["telegram"], service.receiving["slack"]) == ("webhook", "http")
         chats.slack.app_url = f"{service.url}/slack/events"
         press(chats, people["V1"], got["V1"][0], "Ask a question")
         press(chats, people["V4"], got["V4"][0], "Ask a question")

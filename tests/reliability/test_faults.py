@@ -18,9 +18,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bots.sandbox import TelegramSandbox
 from bots.telegram.app import build_bot
 from bots.telegram.channel import TelegramChannel
+from bots.telegram.sandbox.server import TelegramSandbox
 from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.delivery.limits import FALLBACK_RATE, SharedThrottle
 from campaigns.ports import OutboundMessage, SendReceipt

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,15 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from campaigns.file.loader import CampaignError, parse_campaign
+from chatcast.channels import identity_columns
 from segments.definitions import DefinitionsError, parse
-from storage.importers import ImportAborted, import_file
+from storage import importers
+from storage.importers import ImportAborted
 from storage.models import Customer
 from tests.reliability.conftest import LONG
+
+# customers files link chat identities through the registry's columns, as the CLI imports them
+import_file = partial(importers.import_file, identities=identity_columns())
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 EXAMPLES = 2000 if LONG else 80

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bots.registry import names
 from segments.definitions import DefinitionsError, load, parse
 from segments.rules import Condition, Group, parse_window
 
@@ -15,7 +16,7 @@ HEAD = "personas:\n  - id: a\n    description: d\n    tone: t\n"
 
 def problems(text: str) -> list[str]:
     with pytest.raises(DefinitionsError) as caught:
-        parse(text, "shop.yaml")
+        parse(text, "shop.yaml", names())  # the channels the CLI checks against
     return [str(p) for p in caught.value.problems]
 
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import csv
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
 from tortoise import connections
 
-from storage.importers import ImportAborted, SourceError, import_file
+from chatcast.channels import identity_columns
+from storage import importers
+from storage.importers import ImportAborted, SourceError
 from storage.models import ChannelIdentity, Customer, Order, OrderItem, Product
 from storage.stats import TABLES
 from tests.conftest import reference_file
+
+# customers files link chat identities through the registry's columns, as the CLI imports them
+import_file = partial(importers.import_file, identities=identity_columns())
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
@@ -57,6 +63,16 @@ async def test_customers_are_upserted_with_identities_and_attributes(database: s
     report = await import_file("customers", write(tmp_path / "c2.csv", changed))
     assert report.created == {"customer": 0, "channel_identity": 0}
     assert (await Customer.get(external_id="C1")).name == "Ada King"
+
+
+async def test_identity_columns_are_whatever_the_channels_declare(database: str, tmp_path: Path) -> None:
+    pigeon = importers.IdentityColumn("pigeon_loft", "pigeon", int, lambda loft: f"loft-{loft}")
+    path = write(tmp_path / "p.csv", "external_id,pigeon_loft\nP1,7\nP2,seven\n")
+    report = await importers.import_file("customers", path, identities=[pigeon])
+    assert (report.imported, report.bad) == (1, 1) and "pigeon_loft" in str(report.errors[0])
+    assert {(i.channel, i.address) for i in await ChannelIdentity.all()} == {("pigeon", "loft-7")}
+    with pytest.raises(SourceError, match="unknown column 'telegram_chat_id'"):  # no channel declared it
+        await importers.import_file("customers", write(tmp_path / "t.csv", "external_id,telegram_chat_id\nT1,1\n"))
 
 
 async def test_a_partial_file_only_touches_its_own_columns(database: str, tmp_path: Path) -> None:

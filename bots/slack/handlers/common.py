@@ -8,11 +8,12 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.slack import NAME
 from bots.slack.blocks import home_view, message_blocks
 from bots.slack.channel import address
 from campaigns.ports import InboundEvent, InboundHandler, InboundKind, Reply
 
-CHANNEL = "slack"
+CHANNEL = NAME
 
 
 def chat_event(

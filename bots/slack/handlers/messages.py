@@ -8,11 +8,17 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack.handlers.common import chat_event, say_reply, team_of
+from bots.slack.channel import address
+from bots.slack.handlers.common import CHANNEL, chat_event, say_reply, team_of
 from bots.slack.staff import SlackStaffAlerts
 from campaigns.ports import InboundEvent, InboundHandler
 
 KEYWORDS = {"stop": "stop", "unsubscribe": "stop", "start": "start", "subscribe": "start"}
+
+
+def unescape(text: str) -> str:
+    """A message's text as plain text (Slack escapes &, < and > in what it sends)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def register(app: AsyncApp, inbound: InboundHandler, staff: SlackStaffAlerts | None = None) -> None:
@@ -51,7 +57,7 @@ def register(app: AsyncApp, inbound: InboundHandler, staff: SlackStaffAlerts | N
         reference = f"{staff.team_id}:{channel}:{thread}"
         await inbound.handle(
             InboundEvent(
-                channel="slack", address=f"{team_id}:{user}", kind="staff", text=text,
+                channel=CHANNEL, address=address(team_id, user), kind="staff", text=unescape(text),
                 payload={"thread": reference, "user": user},
             )
         )  # fmt: skip

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from aiogram import Bot
 from aiogram.types import Chat, User
 
+from bots.telegram import NAME
 from bots.telegram.buttons import keyboard
 from bots.telegram.text import escape, split
 from campaigns.ports import InboundEvent, InboundKind, Reply
 
-CHANNEL = "telegram"
+CHANNEL = NAME
 
 
 def event(

@@ -9,9 +9,9 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.sandbox import SlackSandbox
 from bots.slack.blocks import BLOCKS_MAX, parse_value
 from bots.slack.channel import SlackChannel, address, build_client, post_to_channel, shared_session
+from bots.slack.sandbox.server import SlackSandbox
 from campaigns.ports import (
     Button,
     Channel,

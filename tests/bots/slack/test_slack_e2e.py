@@ -20,10 +20,10 @@ from aiohttp import web
 
 from bots.inbound.acts import Inbound
 from bots.inbound.links import make_token
-from bots.sandbox import SlackSandbox
 from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.blocks import home_view
 from bots.slack.channel import address
+from bots.slack.sandbox.server import SlackSandbox
 from campaigns.ports import Button, InboundEvent, OutboundMessage, Reply
 from storage.models import Campaign, ChannelIdentity, ChatMessage, Customer, Delivery, Event
 from tests.conftest import reference_file
@@ -306,4 +306,20 @@ async def test_listeners_acknowledge_before_the_engine_works(sandbox: SlackSandb
         assert sandbox.dm(TEAM, USER)[-1].text == "done"  # the button's confirmation, then its home view
     finally:
         gate.set()
+        await runner.cleanup()
+
+
+async def test_a_staff_reply_reaches_the_engine_as_plain_text(sandbox: SlackSandbox, inbound: Watched) -> None:
+    token = sandbox.add_team(TEAM)
+    sandbox.add_user(TEAM, USER)
+    sandbox.add_channel(TEAM, "C0STAFF01", "staff")
+    config = SlackConfig(signing_secret=SIGNING, bot_token=token, api_url=sandbox.base_url, staff_channel="C0STAFF01")
+    runner = await serve(build_slack(config, inbound), sandbox)
+    try:
+        # Slack escapes &, < and > in the text it sends; the engine (and the customer) get what the person wrote
+        await sandbox.thread_reply(TEAM, USER, "C0STAFF01", "1700000000.000100", "parcel &amp; receipt &lt;3")
+        event = await inbound.next()
+        assert (event.kind, event.channel, event.text) == ("staff", "slack", "parcel & receipt <3")
+        assert event.payload == {"thread": ":C0STAFF01:1700000000.000100", "user": USER}  # the bot token's workspace
+    finally:
         await runner.cleanup()

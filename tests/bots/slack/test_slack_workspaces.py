@@ -10,10 +10,10 @@ import aiohttp
 import pytest
 from slack_sdk.oauth.installation_store import Installation
 
-from bots.sandbox import SlackSandbox
 from bots.slack.app import SlackBot, SlackConfig, Workspaces, build_slack
 from bots.slack.channel import address
 from bots.slack.installations import DatabaseInstallationStore
+from bots.slack.sandbox.server import SlackSandbox
 from campaigns.ports import OutboundMessage, PermanentChannelError
 from storage.installations import InstallationStore
 from storage.models import Installation as InstallationRow

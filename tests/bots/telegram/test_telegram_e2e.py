@@ -18,9 +18,9 @@ from aiohttp import web
 
 from bots.inbound.acts import Inbound
 from bots.inbound.links import make_token
-from bots.sandbox import TelegramSandbox
 from bots.telegram.app import add_webhook, build_bot, build_dispatcher, register_webhook
 from bots.telegram.channel import TelegramChannel
+from bots.telegram.sandbox.server import TelegramSandbox
 from campaigns.ports import (
     AddressMigrated,
     Button,

@@ -18,11 +18,12 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.inbound.acts import Inbound
-from bots.sandbox import SlackSandbox, TelegramSandbox
 from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.channel import SlackChannel, address, build_client, shared_session
+from bots.slack.sandbox.server import SlackSandbox
 from bots.telegram.app import add_webhook, build_bot, build_dispatcher, register_webhook
 from bots.telegram.channel import TelegramChannel
+from bots.telegram.sandbox.server import TelegramSandbox
 from campaigns import launch
 from campaigns.content.writer import CopyWriter
 from campaigns.delivery.dispatcher import Dispatcher, DispatchStats

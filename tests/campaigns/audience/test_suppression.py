@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 from aiogram import Bot
 
-from bots.sandbox import TelegramSandbox
 from bots.telegram.app import build_bot
 from bots.telegram.channel import TelegramChannel
+from bots.telegram.sandbox.server import TelegramSandbox
 from campaigns import launch
 from campaigns.audience.planner import plan, register
 from campaigns.audience.suppression import NEGATIVE_FEEDBACK, OPEN_COMPLAINT, Suppression, Unhappy

@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bots.sandbox import TelegramSandbox
+from bots.telegram.sandbox.server import TelegramSandbox
 from storage.models import Campaign, Delivery
 from tests.fakes.dispatch_worker import TOKEN, add_campaign, add_customers, add_deliveries
 

@@ -14,10 +14,11 @@ import pytest
 from aiogram import Bot
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.sandbox import SlackSandbox, TelegramSandbox
 from bots.slack.channel import SlackChannel, build_client, shared_session
+from bots.slack.sandbox.server import SlackSandbox
 from bots.telegram.app import build_bot
 from bots.telegram.channel import TelegramChannel
+from bots.telegram.sandbox.server import TelegramSandbox
 from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.ports import Channel, OutboundMessage, SendReceipt
 from storage import outbox

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bots.sandbox.telegram_markup import MarkupError, parse
+from bots.telegram.sandbox.markup import MarkupError, parse
 
 
 def test_html_gives_plain_text_and_utf16_entities() -> None:

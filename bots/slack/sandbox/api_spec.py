@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bots.sandbox.slack_blocks import VIEW_BLOCKS, Problem, check_blocks, check_text, parse_blocks
+from bots.slack.sandbox.blocks import VIEW_BLOCKS, Problem, check_blocks, check_text, parse_blocks
 
 # (required, optional) parameters of the methods the sandbox carries out; the token is checked apart.
 IMPLEMENTED: dict[str, tuple[str, str]] = {

@@ -17,7 +17,7 @@ from aiogram import methods
 from aiogram.client.default import Default
 from aiogram.methods.base import TelegramMethod
 
-from bots.sandbox.telegram_limits import Problem, handles, length_problem, missing
+from bots.telegram.sandbox.limits import Problem, handles, length_problem, missing
 
 _DISCRIMINATOR = re.compile(r'(?:always|must be) "?([a-z_]+)"?')
 _LIMIT = re.compile(r"(\d+)-(\d+) (characters|bytes)")

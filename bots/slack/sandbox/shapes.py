@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bots.sandbox.slack_workspace import SlackMessage, Team, User, Workspace, slack_id
+from bots.slack.sandbox.workspace import SlackMessage, Team, User, Workspace, slack_id
 
 
 def bot_profile(workspace: Workspace, team: Team) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bots.sandbox.slack_blocks import buttons
+from bots.slack.sandbox.blocks import buttons
 
 
 class SlackError(Exception):

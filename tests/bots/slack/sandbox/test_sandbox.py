@@ -20,7 +20,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from typer.testing import CliRunner
 
-from bots.sandbox import SlackMessage, SlackSandbox
+from bots.slack.sandbox.server import SlackMessage, SlackSandbox
 from chatcast.cli import app as cli_app
 from tests.conftest import reference_file
 

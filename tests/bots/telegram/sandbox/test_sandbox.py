@@ -26,7 +26,7 @@ from aiogram.methods import SendMessage
 from aiogram.types import BotCommand, BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiohttp import web
 
-from bots.sandbox import TelegramSandbox
+from bots.telegram.sandbox.server import TelegramSandbox
 from tests.conftest import reference_file
 
 KEYBOARD = InlineKeyboardMarkup(

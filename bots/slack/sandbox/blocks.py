@@ -10,9 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bots.slack.limits import TEXT_MAX as TEXT_LIMIT  # Slack's one value, checked against the reference
+
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
-TEXT_LIMIT = 40_000
 _STYLES = frozenset({"primary", "danger"})
 _SELECTS = frozenset(
     {

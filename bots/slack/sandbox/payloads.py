@@ -11,8 +11,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bots.sandbox.slack_shapes import message_object
-from bots.sandbox.slack_workspace import SlackMessage, Team, User, Workspace, slack_id
+from bots.slack.sandbox.shapes import message_object
+from bots.slack.sandbox.workspace import SlackMessage, Team, User, Workspace, slack_id
 
 
 class Payloads:

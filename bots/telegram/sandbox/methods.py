@@ -8,10 +8,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bots.sandbox.telegram_chats import ApiError, Chats, SandboxMessage, inline_markup, restyle
-from bots.sandbox.telegram_markup import parse
-from bots.sandbox.telegram_spec import Upload
-from bots.sandbox.telegram_updates import UpdateFeed
+from bots.telegram.sandbox.api_spec import Upload
+from bots.telegram.sandbox.chats import ApiError, Chats, SandboxMessage, inline_markup, restyle
+from bots.telegram.sandbox.markup import parse
+from bots.telegram.sandbox.updates import UpdateFeed
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are exactly the same "

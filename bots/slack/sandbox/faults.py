@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from bots.sandbox.slack_workspace import SlackError
+from bots.slack.sandbox.workspace import SlackError
 
 Fault = Literal["5xx", "timeout", "disconnect"]
 FAULTS: tuple[Fault, ...] = ("5xx", "timeout", "disconnect")

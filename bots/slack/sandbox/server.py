@@ -17,14 +17,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bots.sandbox.slack_api import WebApi
-from bots.sandbox.slack_delivery import AppLink
-from bots.sandbox.slack_faults import ChannelLimiter, Fault, Misfortune, failure
-from bots.sandbox.slack_methods import WebMethods
-from bots.sandbox.slack_payloads import Payloads
-from bots.sandbox.slack_socket import SocketHub
-from bots.sandbox.slack_spec import SlackSpec
-from bots.sandbox.slack_workspace import SlackMessage, User, Workspace, slack_id
+from bots.slack.sandbox.api import WebApi
+from bots.slack.sandbox.api_spec import SlackSpec
+from bots.slack.sandbox.delivery import AppLink
+from bots.slack.sandbox.faults import ChannelLimiter, Fault, Misfortune, failure
+from bots.slack.sandbox.methods import WebMethods
+from bots.slack.sandbox.payloads import Payloads
+from bots.slack.sandbox.socket import SocketHub
+from bots.slack.sandbox.workspace import SlackMessage, User, Workspace, slack_id
 
 __all__ = ["SlackMessage", "SlackSandbox", "serve_slack"]
 

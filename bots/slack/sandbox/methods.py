@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from bots.sandbox.slack_blocks import parse_blocks
-from bots.sandbox.slack_shapes import message_object, user_object
-from bots.sandbox.slack_spec import parse_view
-from bots.sandbox.slack_workspace import SlackError, SlackMessage, Team, Workspace, slack_id
+from bots.slack.sandbox.api_spec import parse_view
+from bots.slack.sandbox.blocks import parse_blocks
+from bots.slack.sandbox.shapes import message_object, user_object
+from bots.slack.sandbox.workspace import SlackError, SlackMessage, Team, Workspace, slack_id
 
 SCOPES = "chat:write,commands,im:history,im:read,im:write,users:read,users:read.email"
 Handler = Callable[[Team | None, dict[str, Any]], Awaitable[dict[str, Any]]]

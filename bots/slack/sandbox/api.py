@@ -9,12 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bots.sandbox.slack_blocks import check_blocks, parse_blocks
-from bots.sandbox.slack_faults import ChannelLimiter, Misfortune
-from bots.sandbox.slack_http import read_call, read_response
-from bots.sandbox.slack_methods import WebMethods
-from bots.sandbox.slack_spec import Method, SlackSpec
-from bots.sandbox.slack_workspace import SlackError, Team, Workspace
+from bots.slack.sandbox.api_spec import Method, SlackSpec
+from bots.slack.sandbox.blocks import check_blocks, parse_blocks
+from bots.slack.sandbox.faults import ChannelLimiter, Misfortune
+from bots.slack.sandbox.http import read_call, read_response
+from bots.slack.sandbox.methods import WebMethods
+from bots.slack.sandbox.workspace import SlackError, Team, Workspace
 
 
 class WebApi:

@@ -22,12 +22,12 @@ from typing import Any, Literal
 import aiohttp
 from aiohttp import web
 
-from bots.sandbox.telegram_chats import REFUSALS, ApiError, Chats, RateLimiter, SandboxMessage, has_button
-from bots.sandbox.telegram_control import control_routes
-from bots.sandbox.telegram_limits import check_limits
-from bots.sandbox.telegram_methods import BotMethods
-from bots.sandbox.telegram_spec import ModelValidator, SpecValidator, Upload, Validator
-from bots.sandbox.telegram_updates import UpdateFeed
+from bots.telegram.sandbox.api_spec import ModelValidator, SpecValidator, Upload, Validator
+from bots.telegram.sandbox.chats import REFUSALS, ApiError, Chats, RateLimiter, SandboxMessage, has_button
+from bots.telegram.sandbox.control import control_routes
+from bots.telegram.sandbox.limits import check_limits
+from bots.telegram.sandbox.methods import BotMethods
+from bots.telegram.sandbox.updates import UpdateFeed
 
 __all__ = ["SandboxMessage", "TelegramSandbox", "serve"]
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bots.sandbox.telegram_markup import MarkupError, parse
+from bots.telegram.sandbox.markup import MarkupError, parse
 
 BUTTON_ACTIONS = frozenset(
     {

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bots.sandbox.slack_socket import SocketHub
+from bots.slack.sandbox.socket import SocketHub
 
 Kind = Literal["events_api", "slash_commands", "interactive"]
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from bots.sandbox.telegram import TelegramSandbox
+    from bots.telegram.sandbox.server import TelegramSandbox
 
 
 def _chat_id(request: web.Request) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bots.sandbox.telegram_markup import utf16_len
+from bots.telegram.sandbox.markup import utf16_len
 
 REFUSALS = {
     "blocked": (403, "Forbidden: bot was blocked by the user"),
