@@ -26,8 +26,8 @@ from campaigns.timing import recurring
 from campaigns.timing.due import Span, set_due_times
 from segments.definitions import Definitions
 from storage import campaigns as campaign_rows
+from storage.timezones import UTC_ZONE
 
-UTC_ZONE = ZoneInfo("UTC")
 RETRY_WAIT = 60.0  # seconds a launch waits for a retry or a hold before leaving the row to serve
 
 

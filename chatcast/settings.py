@@ -6,10 +6,12 @@ from datetime import time
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.timezones import parse_timezone
 
 
 class Settings(BaseSettings):
@@ -138,10 +140,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        parse_timezone(value)
         return value
 
     @property
@@ -155,7 +154,7 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         """The shop's timezone."""
-        return ZoneInfo(self.timezone)
+        return parse_timezone(self.timezone)
 
     @property
     def db_url(self) -> str:

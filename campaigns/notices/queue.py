@@ -18,6 +18,7 @@ from campaigns.notices.text import Notice, render, switched
 from campaigns.ports import InboundEvent, Reply
 from storage import identities
 from storage import notices as store
+from storage.timezones import UTC_ZONE
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -31,7 +32,7 @@ async def queue_notices(
     most one message. ``zone``: the shop's; expected dates are days of its calendar (a date-only ``expected_at``
     is midnight there), so they are written as they fall there, wherever the customer is. ``channels``: those the
     caller sends on (serve knows); a customer's chat on one of them is preferred to a later one elsewhere."""
-    shop_zone, queued, seen = zone or ZoneInfo("UTC"), 0, set[int]()
+    shop_zone, queued, seen = zone or UTC_ZONE, 0, set[int]()
     while pending := await store.pending(BATCH, channels):
         if seen.intersection(p.id for p in pending):  # a notice that would not settle: stop rather than spin
             log.error("order notices: notices %s could not be queued", sorted(seen.intersection(p.id for p in pending)))

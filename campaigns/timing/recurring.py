@@ -22,6 +22,7 @@ from campaigns.timing.due import Span, aware, set_due_times
 from campaigns.timing.when import cron_runs, run_id
 from segments.definitions import Definitions
 from storage.models import Campaign as CampaignRow
+from storage.timezones import parse_timezone
 
 HORIZON = timedelta(days=400)  # a cron fires at least once a year
 
@@ -33,7 +34,7 @@ def run_step(moment: datetime) -> str:
 
 def _zone(campaign: Campaign, shop_zone: ZoneInfo) -> ZoneInfo:
     schedule = campaign.schedule
-    return ZoneInfo(schedule.timezone) if schedule and schedule.timezone else shop_zone
+    return parse_timezone(schedule.timezone) if schedule and schedule.timezone else shop_zone
 
 
 def next_run(campaign: Campaign, after: datetime, shop_zone: ZoneInfo) -> datetime | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
@@ -75,6 +74,7 @@ async def import_with_progress(
 ) -> ImportReport:
     """Import one file into the open database, drawing a progress bar while it runs."""
     from storage.importers import import_file
+    from storage.timezones import parse_timezone
 
     with progress_bar() as bar:
         size = path.stat().st_size if path.is_file() else 0
@@ -84,7 +84,7 @@ async def import_with_progress(
             bar.update(task, completed=done, total=total or 1, rows=rows)
 
         return await import_file(
-            kind, path, fmt=fmt, strict=strict, batch_size=batch_size, tz=ZoneInfo(tz), on_progress=advance,
+            kind, path, fmt=fmt, strict=strict, batch_size=batch_size, tz=parse_timezone(tz), on_progress=advance,
             delimiter=delimiter, encoding=encoding,
         )  # fmt: skip
 
@@ -256,7 +256,7 @@ def import_reviews_command(
                 task = bar.add_task(f"reviews {file.name}", total=file.stat().st_size or 1, rows=0)
                 return await import_reviews(
                     file, annotate=Annotator(), columns=columns, strict=strict, batch_size=batch_size,
-                    tz=ZoneInfo(settings.timezone), delimiter=delimiter, encoding=encoding,
+                    tz=settings.zone, delimiter=delimiter, encoding=encoding,
                     on_progress=lambda done, total, rows: bar.update(task, completed=done, total=total or 1, rows=rows),
                 )  # fmt: skip
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -61,7 +60,9 @@ def as_of_moment(value: str | None, tz: str) -> datetime:
         fail(f"--as-of: {value!r} is not an ISO date or time (e.g. 2026-11-01)")
     if len(value) <= 10:
         parsed = datetime.combine(parsed.date(), time.max)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+    from storage.timezones import parse_timezone
+
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=parse_timezone(tz))
 
 
 @segments_app.command("validate")

@@ -6,7 +6,6 @@ import json
 import re
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -21,6 +20,7 @@ from pydantic import (
 )
 
 from storage.importers.values import Moment, decimal
+from storage.timezones import parse_timezone
 
 ORDER_STATUSES = ("placed", "paid", "shipped", "delayed", "delivered", "cancelled", "returned", "refunded")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -117,10 +117,7 @@ class CustomerRow(_Row):
     def _timezone(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        parse_timezone(value)
         return value
 
     @field_validator("opted_in_at", "opted_out_at")

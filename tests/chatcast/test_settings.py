@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
+from chatcast.cli import app
 from chatcast.logs import SecretRedactor, configure_logging
 from chatcast.settings import Settings, redact_url
 
@@ -51,6 +55,27 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHATCAST_TELEGRAM_RATE_PER_SECOND", "0")
     with pytest.raises(ValidationError):
         Settings()
+
+
+@pytest.mark.parametrize("name", ["America", "Nope/Nope", "", "../etc/passwd"])
+def test_every_bad_timezone_is_one_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, zone_files: str, name: str
+) -> None:
+    monkeypatch.setenv("CHATCAST_TIMEZONE", name)
+    with pytest.raises(ValidationError, match=re.escape(f"unknown timezone {name!r} (use an IANA name such as")):
+        Settings()
+    result = CliRunner().invoke(app, ["config", "show"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip() == (
+        f"error: configuration error: CHATCAST_TIMEZONE: unknown timezone {name!r} (use an IANA name such as"
+        " Europe/Berlin)"
+    )
+
+
+@pytest.mark.parametrize("name", ["UTC", "Europe/Berlin"])
+def test_a_known_timezone_is_the_shops_zone(monkeypatch: pytest.MonkeyPatch, zone_files: str, name: str) -> None:
+    monkeypatch.setenv("CHATCAST_TIMEZONE", name)
+    assert Settings().zone == ZoneInfo(name)
 
 
 def test_the_shop_url_is_a_web_address_and_shown(monkeypatch: pytest.MonkeyPatch) -> None:
