@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,22 @@ def test_storage_imports_no_other_package_of_ours() -> None:
     for path in (ROOT / "storage").rglob("*.py"):
         ours = imports(path) & (set(PACKAGES) - {"storage"})
         assert not ours, f"{path.relative_to(ROOT)} imports {ours}"
+
+
+BUILTIN_ERRORS = {n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)}
+# the sandboxes play Telegram's and Slack's servers: their errors are the platforms' answers, never ours
+NOT_OURS = ("bots/sandbox/", "storage/errors.py")
+
+
+def _base_names(node: ast.ClassDef) -> set[str]:
+    return {b.id if isinstance(b, ast.Name) else b.attr for b in node.bases if isinstance(b, ast.Name | ast.Attribute)}
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_error_of_ours_descends_from_chatcast_error(path: Path) -> None:
+    relative = path.relative_to(ROOT).as_posix()
+    if relative.startswith(NOT_OURS):
+        return
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ClassDef) and _base_names(node) & BUILTIN_ERRORS:
+            assert "ChatcastError" in _base_names(node), f"{relative}: {node.name} does not descend from ChatcastError"

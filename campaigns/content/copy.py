@@ -24,6 +24,7 @@ from jinja2 import Template
 
 from campaigns.file.templates import MAX_OUTPUT, template_env
 from campaigns.ports import Button
+from storage.errors import ChatcastError
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class Draft:
     tokens: int = 0
 
 
-class DraftFailed(Exception):
+class DraftFailed(ChatcastError):
     """A writer could not give a usable draft; ``reason`` goes into the copy's note."""
 
     def __init__(self, reason: str, tokens: int = 0) -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from chatcast.console import UserError, err, fail, out, run, state
+from chatcast.console import err, fail, out, run, state
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -184,10 +184,7 @@ def explain_command(
 
     async def go() -> explain.Explanation:
         async with db.database(settings.db_url):
-            try:
-                return await explain.explain(defs, customer, db.dialect(), moment)
-            except explain.UnknownCustomer as exc:
-                raise UserError(str(exc)) from None
+            return await explain.explain(defs, customer, db.dialect(), moment)
 
     result = run(ctx, go())
     facts = Table("customer", "", show_header=False, title=f"Customer {customer}", title_justify="left")

@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 
+from storage.errors import ChatcastError
 from storage.importers.values import Moment, decimal
 from storage.timezones import parse_timezone
 
@@ -217,7 +218,7 @@ class OrderLineRow(_Row):
         return self.status in ("returned", "cancelled", "refunded") or self.quantity < 0
 
 
-class RowProblem(ValueError):
+class RowProblem(ChatcastError, ValueError):
     """A bad row found by a kind's own parsing, naming the column it is about."""
 
     def __init__(self, column: str | None, reason: str) -> None:
