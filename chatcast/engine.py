@@ -24,10 +24,11 @@ from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.channel import shared_session
 from bots.telegram.app import Bot, build_bot
 from bots.telegram.channel import TelegramChannel
-from campaigns.audience.caps import Cap, Caps
+from campaigns.audience.caps import Caps
 from campaigns.audience.suppression import Suppression, Unhappy
 from campaigns.content.writer import CopyWriter, OpenAIWriter
 from campaigns.delivery.dispatcher import Dispatcher
+from campaigns.file.definition import FrequencyCap
 from campaigns.ports import Channel, StaffAlerts
 from campaigns.results.metrics import Metrics
 from campaigns.scheduler import PeriodicJob, Scheduler
@@ -81,7 +82,11 @@ def tuned_gc() -> Iterator[None]:
 
 def caps(settings: Settings) -> Caps:
     """The shop's frequency cap (campaigns may set their own)."""
-    return Caps(Cap(settings.frequency_cap_day, settings.frequency_cap_week, settings.frequency_cap_action))
+    return Caps(
+        FrequencyCap(
+            day=settings.frequency_cap_day, week=settings.frequency_cap_week, action=settings.frequency_cap_action
+        )
+    )
 
 
 def unhappy(settings: Settings) -> Unhappy:

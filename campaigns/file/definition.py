@@ -281,6 +281,11 @@ class FrequencyCap(Strict):
         default="wait", description="wait: send once the customer is under the cap again; skip: do not send."
     )
 
+    @property
+    def active(self) -> bool:
+        """Whether it limits anything."""
+        return self.day is not None or self.week is not None
+
 
 class Campaign(Strict):
     """One campaign file."""

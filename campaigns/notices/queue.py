@@ -14,7 +14,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from campaigns.notices.text import Notice, render, switched
+from campaigns.notices.text import render, switched
 from campaigns.ports import InboundEvent, Reply
 from storage import identities
 from storage import notices as store
@@ -48,8 +48,7 @@ async def queue_notices(
             elif p.notices_off:
                 notes.append((p.id, "notices_off"))
             else:
-                notice = Notice(p.status, p.order, p.tracking_url, p.carrier, p.expected_at)
-                text, buttons = render(notice, p.language, shop_zone)
+                text, buttons = render(p.notice, p.language, shop_zone)
                 messages.append((p, text, [{"text": b.text, "url": b.url or ""} for b in buttons]))
         await store.queue(campaign_id, messages, notes, now)
         queued += len(messages)

@@ -255,16 +255,18 @@ class OrdersKind(_ModelKind):
         await _recompute_totals(conn, list(order_ids.values()))
         return refused
 
-    def _news(self, lines: Sequence[OrderLineRow], before: dict[str, order_news.Stored]) -> list[order_news.Change]:
+    def _news(self, lines: Sequence[OrderLineRow], before: dict[str, order_news.Stored]) -> list[order_news.Notice]:
         """The orders' status changes worth a notice, judged against the orders as stored before this batch."""
-        changes = {
-            line.order_id: order_news.Change(
-                line.order_id, line.status, line.tracking_url, line.carrier, line.expected_at, line.status_changed_at
-            )
-            for line in lines
-            if line.status in order_news.NOTICE_STATUSES
-        }
-        return [c for c in changes.values() if order_news.is_news(c, before.get(c.order), self.live, self.at)]
+        last = {line.order_id: line for line in lines if line.status in order_news.NOTICE_STATUSES}
+        changes = [
+            (order_news.Notice(line.order_id, line.status, line.tracking_url, line.carrier, line.expected_at), line)
+            for line in last.values()
+        ]
+        return [
+            change
+            for change, line in changes
+            if order_news.is_news(change, line.status_changed_at, before.get(change.order), self.live, self.at)
+        ]
 
     def _changed_at(self, line: OrderLineRow, prior: order_news.Stored | None) -> datetime | None:
         """When the order reached the status ``line`` leaves it with: the stored time if that status is stored
