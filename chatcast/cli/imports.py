@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from chatcast.console import UserError, err, out, run, state
+from storage.customer_columns import ADDRESS_COLUMNS, CUSTOMER_COLUMNS  # tuples only: light for --help
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -145,7 +146,16 @@ def _import(
         raise typer.Exit(1)
 
 
-@import_app.command("customers")
+_NOTES = {"external_id": " (required)", "tags": " (a;b)", "slack_user": " (TEAM/USER)"}
+# a CSV gives custom attributes as attr_<name> columns (the attributes field is their object)
+_COLUMNS = ", ".join(f"{c}{_NOTES.get(c, '')}" for c in (*CUSTOMER_COLUMNS, *ADDRESS_COLUMNS) if c != "attributes")
+CUSTOMERS_HELP = f"""Customers by external_id; {" and ".join(ADDRESS_COLUMNS)} columns link chat identities.
+
+Columns: {_COLUMNS}, attr_<name>.
+"""
+
+
+@import_app.command("customers", help=CUSTOMERS_HELP)
 def import_customers(
     ctx: typer.Context,
     file: FileArg,
@@ -154,11 +164,6 @@ def import_customers(
     delimiter: DelimiterOpt = None,
     encoding: EncodingOpt = None,
 ) -> None:
-    """Customers by external_id; telegram_chat_id and slack_user columns link chat identities.
-
-    Columns: external_id (required), name, email, phone, language, timezone, country, tags (a;b),
-    opted_in_at, opted_out_at, consent_source, telegram_chat_id, slack_user (TEAM/USER), attr_<name>.
-    """
     _import(ctx, "customers", file, None, strict, batch_size, delimiter, encoding)
 
 

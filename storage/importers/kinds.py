@@ -11,25 +11,13 @@ from pydantic import BaseModel, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from storage import bulk, notices, order_news
+from storage.customer_columns import CUSTOMER_COLUMNS, UPDATABLE_COLUMNS
 from storage.importers.rows import CustomerRow, OrderLineRow, ProductRow, RowProblem, clean, describe
 from storage.importers.runner import Parsed
 from storage.importers.sources import RawRow
 
 Refusal = tuple[RawRow, str | None, str]
 
-CUSTOMER_COLUMNS = (
-    "name",
-    "email",
-    "phone",
-    "language",
-    "timezone",
-    "country",
-    "tags",
-    "attributes",
-    "opted_in_at",
-    "opted_out_at",
-    "consent_source",
-)
 PRODUCT_COLUMNS = (
     "name", "category", "price", "currency", "url", "stock", "tags", "description", "attributes", "active",
 )  # fmt: skip
@@ -88,23 +76,14 @@ class CustomersKind(_ModelKind):
         now = datetime.now(UTC)
         rows = [
             {
-                "external_id": c.external_id,
-                "name": c.name,
-                "email": c.email,
-                "phone": c.phone,
-                "language": c.language,
-                "timezone": c.timezone,
-                "country": c.country,
+                **{name: getattr(c, name) for name in CUSTOMER_COLUMNS},
                 "tags": json.dumps(c.tags),
                 "attributes": json.dumps(c.attributes, sort_keys=True),
-                "opted_in_at": c.opted_in_at,
-                "opted_out_at": c.opted_out_at,
-                "consent_source": c.consent_source,
                 "created_at": now,
             }
             for c in (p.value for p in _last_wins(batch, "external_id"))
         ]
-        await bulk.upsert(conn, "customer", rows, conflict=["external_id"], update=_present(columns, CUSTOMER_COLUMNS))
+        await bulk.upsert(conn, "customer", rows, conflict=["external_id"], update=_present(columns, UPDATABLE_COLUMNS))
         links = [(p.value, ch, addr) for p in batch for ch, addr in _addresses(p.value)]
         if links:
             ids = await bulk.id_map(conn, "customer", "external_id", (c.external_id for c, _, _ in links))

@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 HEAVY = {"aiogram", "slack_bolt", "slack_sdk", "openai", "tortoise"}
 # our packages that pull those in (and the engine's own weight): the help screens need none of them
 ENGINE = {"bots", "campaigns", "storage", "assistant", "segments"}
-# the root error class the CLI's handler catches: a module of one class that imports nothing (storage's
-# __init__ is its docstring), so every command may import it
-LIGHT = {"storage", "storage.errors"}
+# modules of ours that import nothing and hold a class or a few names every command may need (storage's
+# __init__ is its docstring): the root error the handler catches, the customer columns the import help lists
+LIGHT = {"storage", "storage.errors", "storage.customer_columns"}
 
 
 def imported(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
