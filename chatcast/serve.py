@@ -169,8 +169,12 @@ async def run_service(
             for task in tasks:
                 task.cancel()
             for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
+                try:
                     await task
+                except asyncio.CancelledError:
+                    pass
+                except Exception:  # it stopped receiving long before the stop: say why, with the traceback
+                    log.exception("%s failed", task.get_name())
             if slack_handler is not None:
                 await slack_handler.close_async()
             await runner.cleanup()

@@ -63,3 +63,20 @@ def test_every_error_of_ours_descends_from_chatcast_error(path: Path) -> None:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ClassDef) and _base_names(node) & BUILTIN_ERRORS:
             assert "ChatcastError" in _base_names(node), f"{relative}: {node.name} does not descend from ChatcastError"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_loggers_are_named_by_their_module(path: Path) -> None:
+    relative = path.relative_to(ROOT).as_posix()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        func, owner = node.func.attr, node.func.value
+        if not isinstance(owner, ast.Name) or owner.id != "logging":
+            continue
+        if func == "getLogger" and node.args:  # none: the root logger, which only chatcast/logs.py configures
+            named = isinstance(node.args[0], ast.Name) and node.args[0].id == "__name__"
+            assert named, f"{relative}:{node.lineno}: a logger named other than by its module"
+        assert func not in ("debug", "info", "warning", "error", "exception", "critical", "log"), (
+            f"{relative}:{node.lineno}: logs to the root logger; use logging.getLogger(__name__)"
+        )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -113,6 +115,24 @@ def test_logs_never_carry_a_secret(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert "sk-live-abcdef" not in err and "hunter22" not in err
     assert err.count("[redacted]") >= 3
+
+
+def test_json_logs_keep_the_fields_passed_with_extra(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(["sk-live-abcdef"], level=logging.INFO, json_lines=True)
+    log = logging.getLogger("campaigns.delivery.dispatcher")
+    moment = datetime(2027, 4, 12, 9, 30, tzinfo=UTC)
+    extra = {"campaign": "spring", "delivery": 42, "at": moment, "level": "not this", "token": "sk-live-abcdef"}
+    log.info("sent %d", 1, extra=extra | {"data": {"keys": ["sk-live-abcdef", 3]}})
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        log.exception("failed", extra={"delivery": 43})
+    sent, failed = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    assert sent["message"] == "sent 1" and sent["logger"] == "campaigns.delivery.dispatcher"
+    assert sent["campaign"] == "spring" and sent["delivery"] == 42 and sent["at"] == str(moment)
+    assert sent["level"] == "info"  # an extra field never replaces one of the line's own
+    assert sent["token"] == "[redacted]" and sent["data"] == {"keys": ["[redacted]", 3]}
+    assert failed["delivery"] == 43 and "RuntimeError: boom" in failed["exception"]
 
 
 def test_redactor_prefers_longer_secrets_and_ignores_trivial_ones() -> None:
