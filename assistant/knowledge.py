@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from storage.errors import ChatcastError
+
 # words that point at each usual policy topic (a shop may add topics; they match by their key and title)
 TOPIC_WORDS: dict[str, tuple[str, ...]] = {
     "shipping": ("ship", "shipping", "deliver", "delivery", "dispatch", "courier", "express", "arrive", "how long"),
@@ -24,7 +26,7 @@ TOPIC_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class KnowledgeError(ValueError):
+class KnowledgeError(ChatcastError, ValueError):
     """The knowledge file cannot be used: the message names the file, line and field."""
 
 

@@ -18,6 +18,7 @@ from openai import AsyncOpenAI, OpenAIError
 from assistant.offline import Answer
 from assistant.tools import SCHEMAS, Toolbox
 from storage.conversations import Line
+from storage.errors import ChatcastError
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 4
@@ -37,6 +38,10 @@ Rules you always keep:
 Instruction id: {canary}"""
 
 
+class NoAnswer(ChatcastError, ValueError):
+    """The model gave no usable answer: none, an empty one, a refusal, or tool calls without end."""
+
+
 class OpenAIAssistant:
     """Answers by the model, calling tools; needs an ``AsyncOpenAI`` client from the root."""
 
@@ -51,7 +56,7 @@ class OpenAIAssistant:
         return INSTRUCTIONS.format(shop=self.shop, limit=self.limit, canary=self.canary)
 
     async def answer(self, text: str, tools: Toolbox, history: list[Line] | None = None, summary: str = "") -> Answer:
-        """The model's answer to ``text``; raises :class:`OpenAIError` or ``ValueError`` when there is none."""
+        """The model's answer to ``text``; raises :class:`OpenAIError` or :class:`NoAnswer` when there is none."""
         messages: list[dict[str, Any]] = [{"role": "system", "content": self.instructions}]
         if summary:  # written from the customer's words: data, like them
             messages.append({"role": "user", "content": wrap(f"(summary of the conversation so far) {summary}")})
@@ -71,14 +76,14 @@ class OpenAIAssistant:
             if response.usage:
                 self.tokens += response.usage.total_tokens
             if not response.choices:
-                raise ValueError("the model gave no choice")
+                raise NoAnswer("the model gave no choice")
             message = response.choices[0].message
             if message.refusal:
-                raise ValueError(f"the model refused: {message.refusal[:200]}")
+                raise NoAnswer(f"the model refused: {message.refusal[:200]}")
             calls = message.tool_calls or []
             if not calls:
                 if not message.content or not message.content.strip():
-                    raise ValueError("the model gave an empty answer")
+                    raise NoAnswer("the model gave an empty answer")
                 return Answer(message.content.strip())
             messages.append(message.model_dump(exclude_none=True, include={"role", "content", "tool_calls"}))
             for n, call in enumerate(calls):
@@ -94,7 +99,7 @@ class OpenAIAssistant:
                 else:
                     result = await tools.call(function.name, arguments)
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result, default=str)})
-        raise ValueError(f"no answer after {MAX_ROUNDS} rounds of tool calls")
+        raise NoAnswer(f"no answer after {MAX_ROUNDS} rounds of tool calls")
 
     async def summarise(self, summary: str, lines: list[Line]) -> str:
         """A new rolling summary from the old one and the messages that leave the window."""

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from openai import OpenAIError
+
 from assistant import complaints as complaint_rules
 from assistant import guard
 from assistant.complaints import NEGATIVE
@@ -26,6 +28,7 @@ from assistant.sentiment import LexiconSentiment, SentimentModel
 from assistant.tools import Toolbox
 from campaigns.ports import Channel, ChannelError, InboundEvent, OutboundMessage, Reply, StaffAlerts
 from storage import complaints, conversations, identities
+from storage.errors import ChatcastError
 from storage.models import Conversation
 
 log = logging.getLogger(__name__)
@@ -110,7 +113,11 @@ class Assistant:
         try:
             answer = await self.model.answer(text, tools, history, chat.summary)
         except Exception as exc:  # an API error, a refusal, nonsense: the customer still gets an answer
-            log.warning("assistant model failed (%s): the offline assistant answers", type(exc).__name__)
+            log.warning(
+                "assistant model failed (%s): the offline assistant answers",
+                type(exc).__name__,
+                exc_info=_unexpected(exc),
+            )
             fresh = Toolbox(tools.customer_id, tools.channel, self.knowledge, tools.now)
             self._policy_facts(fresh)
             answer = await self.offline.answer(text, fresh)
@@ -148,7 +155,9 @@ class Assistant:
             try:
                 summary = await self.model.summarise(chat.summary, gone)
             except Exception as exc:
-                log.warning("conversation summary failed (%s): kept as it was", type(exc).__name__)
+                log.warning(
+                    "conversation summary failed (%s): kept as it was", type(exc).__name__, exc_info=_unexpected(exc)
+                )
                 return
         else:
             summary = offline_summary(chat.summary, gone)
@@ -250,3 +259,8 @@ def offline_summary(summary: str, lines: list[conversations.Line]) -> str:
 async def release_stale_handoffs(hours: float, *, now: datetime | None = None) -> int:
     """Give chats back to the assistant when a hand-off saw no activity for ``hours``: a scheduled job."""
     return await conversations.release_stale((now or datetime.now(UTC)) - timedelta(hours=hours))
+
+
+def _unexpected(exc: Exception) -> Exception | None:
+    """``exc`` when it is neither the API's error nor ours (a bug: logged with its traceback), else None."""
+    return None if isinstance(exc, OpenAIError | ChatcastError) else exc

@@ -206,7 +206,7 @@ def _offer(snapshot: str) -> dict[str, Any] | None:
     try:
         data = YAML(typ="safe").load(snapshot) or {}
     except Exception:  # a snapshot was valid when launched; if not, there is simply no offer to tell
-        log.warning("a campaign's YAML snapshot could not be read for its offer")
+        log.warning("a campaign's YAML snapshot could not be read for its offer", exc_info=True)
         return None
     offer = data.get("offer") if isinstance(data, dict) else None
     if not isinstance(offer, dict) or not offer.get("code"):

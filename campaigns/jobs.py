@@ -35,9 +35,9 @@ from campaigns.timing.windows import close_if_done
 from segments.definitions import Definitions
 from storage import outbox
 from storage.models import Campaign as CampaignRow
+from storage.timezones import UTC_ZONE
 
 log = logging.getLogger(__name__)
-UTC_ZONE = ZoneInfo("UTC")
 
 
 async def _running(job: str, **filters: Any) -> AsyncIterator[tuple[CampaignRow, Campaign]]:

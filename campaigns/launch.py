@@ -26,12 +26,13 @@ from campaigns.timing.due import Span, set_due_times
 from campaigns.timing.readiness import Shop
 from segments.definitions import Definitions
 from storage import campaigns as campaign_rows
+from storage.errors import ChatcastError
+from storage.timezones import UTC_ZONE
 
-UTC_ZONE = ZoneInfo("UTC")
 RETRY_WAIT = 60.0  # seconds a launch waits for a retry or a hold before leaving the row to serve
 
 
-class CampaignStateError(Exception):
+class CampaignStateError(ChatcastError):
     """The campaign cannot do that from where it stands (e.g. resume a cancelled one)."""
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from storage.errors import ChatcastError
+
 InboundKind = Literal["start", "stop", "text", "click", "language", "home", "staff"]
 
 
@@ -147,7 +149,7 @@ class Channel(Protocol):
         ...
 
 
-class ChannelError(Exception):
+class ChannelError(ChatcastError):
     """A send failed; the subclass says what the engine should do about it."""
 
 

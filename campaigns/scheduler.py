@@ -29,6 +29,7 @@ from campaigns.content.writer import CopyWriter
 from campaigns.jobs import follow_ups, housekeeping, recurring_runs
 from campaigns.timing.due import Span
 from segments.definitions import Definitions
+from storage.timezones import UTC_ZONE
 
 MISFIRE_GRACE = 3600  # seconds: a job missed while the process was down still runs, once, at start
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class Scheduler:
         channels: Sequence[str] | None = None,
     ) -> None:
         self.extra_jobs, self.unhappy, self.channels = tuple(extra_jobs), unhappy, channels
-        self.shop_zone, self.quiet, self.recurring_seconds = shop_zone or ZoneInfo("UTC"), quiet, recurring_seconds
+        self.shop_zone, self.quiet, self.recurring_seconds = shop_zone or UTC_ZONE, quiet, recurring_seconds
         self.claim_timeout, self.housekeeping_seconds = claim_timeout, housekeeping_seconds
         self.writer, self.definitions, self.shop_name, self.shop_url = writer, definitions, shop_name, shop_url
         self.follow_up_seconds = follow_up_seconds

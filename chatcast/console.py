@@ -1,14 +1,13 @@
 """How the CLI talks to people: one clear line per error, tracebacks only with ``--debug``.
 
-Light to import (typer and rich only): every command imports it, and ``chatcast --help`` must not pay for the
-engine, the ORM or the channel SDKs.
+Light to import (typer, rich and the root error class): every command imports it, and ``chatcast --help`` must
+not pay for the engine, the ORM or the channel SDKs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -16,6 +15,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from storage.errors import ChatcastError  # one class, importing nothing: light enough for --help
 
 if TYPE_CHECKING:
     from chatcast.logs import SecretRedactor
@@ -26,29 +27,12 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
-class UserError(Exception):
+class UserError(ChatcastError):
     """A mistake the person at the keyboard can fix; printed as one line, no traceback."""
 
 
-# The other errors a person can fix, by the module that defines each. They are looked up in sys.modules when a
-# command fails rather than imported here: an error whose module was never imported cannot have been raised.
-USER_ERRORS = {
-    "storage.importers.sources": ("SourceError",),
-    "storage.importers.runner": ("ImportAborted",),
-    "campaigns.audience.planner": ("PlanError",),
-    "campaigns.launch": ("CampaignStateError",),
-    "campaigns.file.loader": ("CampaignError",),
-}
-
-
-def user_errors() -> tuple[type[BaseException], ...]:
-    """The error types printed as one line without a hint: ``UserError``, ``OSError`` and those of ``USER_ERRORS``
-    whose modules are loaded."""
-    found: list[type[BaseException]] = [UserError, OSError]
-    for module, names in USER_ERRORS.items():
-        if (loaded := sys.modules.get(module)) is not None:
-            found += [getattr(loaded, name) for name in names]
-    return tuple(found)
+# ours say what went wrong in their message; a file or network error's message does too
+USER_ERRORS = (ChatcastError, OSError)
 
 
 @dataclass
@@ -109,7 +93,7 @@ def run(ctx: typer.Context, coro: Coroutine[Any, Any, T]) -> T:
     except Exception as exc:
         if st.debug:
             raise
-        known = isinstance(exc, user_errors())
+        known = isinstance(exc, USER_ERRORS)
         text = str(exc) if known else f"{type(exc).__name__}: {exc}"
         if st.redactor is not None:
             text = st.redactor.redact(text)

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from chatcast.settings import Settings
 from storage import demo_mark
+from storage.errors import ChatcastError
 
 SHOP_FILES = ("segments_file", "knowledge_file")
 
 
-class DatabaseTaken(Exception):
+class DatabaseTaken(ChatcastError):
     """The demo may not use this database (it holds someone's data, or is not a SQLite file): the message says why."""
 
 

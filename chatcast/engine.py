@@ -21,11 +21,12 @@ from assistant.service import Assistant, AssistantConfig, release_stale_handoffs
 from bots.inbound.acts import Inbound
 from bots.registry import CHANNELS, names, text_limits
 from bots.spec import ChannelBot, Wiring
-from campaigns.audience.caps import Cap, Caps
+from campaigns.audience.caps import Caps
 from campaigns.audience.suppression import Suppression, Unhappy
 from campaigns.content.writer import CopyWriter, OpenAIWriter
 from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.delivery.metrics import Metrics
+from campaigns.file.definition import FrequencyCap
 from campaigns.ports import Channel, StaffAlerts
 from campaigns.scheduler import PeriodicJob, Scheduler
 from campaigns.timing.clock import Clock, wall_clock
@@ -83,7 +84,11 @@ def tuned_gc() -> Iterator[None]:
 
 def caps(settings: Settings) -> Caps:
     """The shop's frequency cap (campaigns may set their own)."""
-    return Caps(Cap(settings.frequency_cap_day, settings.frequency_cap_week, settings.frequency_cap_action))
+    return Caps(
+        FrequencyCap(
+            day=settings.frequency_cap_day, week=settings.frequency_cap_week, action=settings.frequency_cap_action
+        )
+    )
 
 
 def unhappy(settings: Settings) -> Unhappy:

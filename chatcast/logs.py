@@ -10,6 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 MASK = "[redacted]"
+# what every record has; any other attribute came from the call's ``extra=``
+STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+
+
+def extras(record: logging.LogRecord) -> dict[str, Any]:
+    """The fields the logging call passed with ``extra=``."""
+    return {key: value for key, value in vars(record).items() if key not in STANDARD and not key.startswith("_")}
 
 
 class SecretRedactor(logging.Filter):
@@ -33,14 +40,27 @@ class SecretRedactor(logging.Filter):
                 record.exc_text = logging.Formatter().formatException(record.exc_info)
             if record.exc_text:
                 record.exc_text = self.redact(record.exc_text)
+            for key, value in extras(record).items():
+                setattr(record, key, self._scrub(value))
         return True
+
+    def _scrub(self, value: Any) -> Any:
+        """``value`` with every secret masked in its text, inside lists and dicts too."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {k: self._scrub(v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set):
+            return [self._scrub(v) for v in value]
+        return value
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, and the exception if any."""
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, the exception if any, and the
+    fields passed with ``extra=`` (which never replace those; a value JSON cannot hold is written as its text)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
@@ -50,7 +70,9 @@ class JsonFormatter(logging.Formatter):
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             entry["exception"] = record.exc_text
-        return json.dumps(entry, ensure_ascii=False)
+        for key, value in extras(record).items():
+            entry.setdefault(key, value)
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 class _Stderr(logging.StreamHandler):

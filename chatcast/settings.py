@@ -6,12 +6,13 @@ from datetime import time
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bots.registry import CHANNELS, ChannelSettings
+from storage.timezones import parse_timezone
 
 
 class Settings(BaseSettings, ChannelSettings):
@@ -123,10 +124,7 @@ class Settings(BaseSettings, ChannelSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        parse_timezone(value)
         return value
 
     @property
@@ -140,7 +138,7 @@ class Settings(BaseSettings, ChannelSettings):
     @property
     def zone(self) -> ZoneInfo:
         """The shop's timezone."""
-        return ZoneInfo(self.timezone)
+        return parse_timezone(self.timezone)
 
     @property
     def db_url(self) -> str:

@@ -12,11 +12,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from segments.rules import Condition, Group, Problem, Reader, Rule, item_line, key_line
+from storage.errors import ChatcastError
 
 NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 
 
-class DefinitionsError(Exception):
+class DefinitionsError(ChatcastError):
     """A definitions file with mistakes; ``problems`` lists each with its file, line and rule."""
 
     def __init__(self, problems: list[Problem]) -> None:

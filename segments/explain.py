@@ -16,6 +16,7 @@ from segments.audience import compiler_for
 from segments.compiler import FROM
 from segments.definitions import Definitions, walk
 from segments.rules import Condition, Group, Rule
+from storage.errors import ChatcastError
 from storage.sql import fetch
 
 PROFILE = ("external_id", "name", "language", "country", "timezone", "tags", "persona", "persona_at")
@@ -37,7 +38,7 @@ FEATURES = (
 )
 
 
-class UnknownCustomer(LookupError):
+class UnknownCustomer(ChatcastError, LookupError):
     """No customer has that external id."""
 
 

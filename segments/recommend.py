@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from storage import db
+from storage.catalog import CatalogProduct
 from storage.sql import Params, fetch
 
 WINDOW_DAYS = 90
@@ -54,29 +55,16 @@ class Pick:
     fill: Fill = "category"
 
 
-@dataclass(frozen=True)
-class ProductRow:
-    """A catalog product as the writer shows it."""
-
-    sku: str
-    name: str
-    price: float
-    currency: str
-    url: str | None
-    category: str
-    stock: int | None
-
-
-def _row(r: Sequence[Any]) -> ProductRow:
+def _row(r: Sequence[Any]) -> CatalogProduct:
     """A product from the columns of ``_COLUMNS`` (its id first)."""
     url, stock = r[5], r[7]
-    return ProductRow(
+    return CatalogProduct(
         str(r[1]), str(r[2]), float(r[3]), str(r[4]), None if url is None else str(url), str(r[6]),
         None if stock is None else int(stock),
     )  # fmt: skip
 
 
-async def products_by_sku(skus: Sequence[str]) -> list[ProductRow]:
+async def products_by_sku(skus: Sequence[str]) -> list[CatalogProduct]:
     """The products with these SKUs, in the order given; unknown SKUs are left out."""
     if not skus:
         return []
@@ -99,11 +87,11 @@ class Recommender:
 
     def __init__(self, rule: Rule, *, as_of: datetime, limit: int | None = None) -> None:
         self.rule, self.as_of, self.count = rule, as_of, limit or rule.count
-        self._ranked: list[tuple[int, ProductRow]] | None = None
+        self._ranked: list[tuple[int, CatalogProduct]] | None = None
         self._by_category: dict[str, list[int]] = {}  # category -> ranks, best first
         self._by_price: dict[str, list[tuple[float, int]]] = {}  # category -> (price, rank), cheapest first
 
-    async def _rank(self) -> list[tuple[int, ProductRow]]:
+    async def _rank(self) -> list[tuple[int, CatalogProduct]]:
         """In-stock active products, most units sold in the window first."""
         if self._ranked is None:
             p = Params(db.dialect())
@@ -124,10 +112,10 @@ class Recommender:
                 prices.sort()
         return self._ranked
 
-    async def pick(self, customer_ids: Sequence[int]) -> dict[int, list[ProductRow]]:
+    async def pick(self, customer_ids: Sequence[int]) -> dict[int, list[CatalogProduct]]:
         """Up to ``count`` products for each customer (fewer only where the catalog runs out)."""
         ranked = await self._rank()
-        out: dict[int, list[ProductRow]] = {}
+        out: dict[int, list[CatalogProduct]] = {}
         ids = list(dict.fromkeys(int(c) for c in customer_ids))
         for start in range(0, len(ids), BATCH):
             batch = ids[start : start + BATCH]
@@ -146,7 +134,7 @@ class Recommender:
         where = f"the category {self.rule.category}" if kept else "the catalog"
         return f"{picked} of {self.count} products: {where} has no more in stock that the customer has not bought"
 
-    def _fill(self, ranked: list[tuple[int, ProductRow]]) -> Iterable[int]:
+    def _fill(self, ranked: list[tuple[int, CatalogProduct]]) -> Iterable[int]:
         """The last resort: every category's bestsellers, unless the rule keeps to the category it names."""
         return range(len(ranked)) if self.rule.category is None or self.rule.fill == "any" else range(0)
 
@@ -170,7 +158,7 @@ class Recommender:
             yield from (rank for _, rank in heapq.merge(*above))
 
 
-def _take(ranks: Iterable[int], ranked: list[tuple[int, ProductRow]], bought: set[int], count: int) -> list[int]:
+def _take(ranks: Iterable[int], ranked: list[tuple[int, CatalogProduct]], bought: set[int], count: int) -> list[int]:
     """The first ``count`` distinct ranks whose product was not bought."""
     picked: list[int] = []
     for rank in ranks:
@@ -205,6 +193,6 @@ async def _histories(customer_ids: Sequence[int]) -> dict[int, _History]:
 
 async def recommend(
     rule: Rule, customer_ids: Sequence[int], *, as_of: datetime, limit: int | None = None
-) -> dict[int, list[ProductRow]]:
+) -> dict[int, list[CatalogProduct]]:
     """Products for each customer by ``rule`` (``limit`` overrides its count); one-off: reuse a Recommender."""
     return await Recommender(rule, as_of=as_of, limit=limit).pick(customer_ids)

@@ -20,6 +20,7 @@ import numpy as np
 
 from segments.sendtime import SOURCES, WEIGHTS, ChunkedEvents, Ints, SendTimeModel, local_week_hours
 from storage import sendtimes
+from storage.timezones import UnknownTimezone, parse_timezone
 
 HISTORY_DAYS = 365  # engagement older than this says little about today's habits
 
@@ -45,8 +46,8 @@ class _Zones:
         """The code of the zone called ``name``."""
         if name not in self.codes:
             try:
-                zone = ZoneInfo(name.strip()) if name and name.strip() else None
-            except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+                zone = parse_timezone(name.strip()) if name and name.strip() else None
+            except UnknownTimezone:
                 zone = None
             self.codes[name] = 0 if zone is None else len(self.zones)
             if zone is not None:

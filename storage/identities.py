@@ -15,13 +15,14 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from storage.errors import ChatcastError
 from storage.models import Campaign, ChannelIdentity, ChatMessage, Customer, Delivery, Event, Order
 
 _ID_MAX = 64  # Customer.external_id
 _BIGINT_MAX = 2**63 - 1
 
 
-class Conflict(Exception):
+class Conflict(ChatcastError):
     """Another writer changed the same chat at the same moment: run the whole unit of work again."""
 
 

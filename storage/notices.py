@@ -15,7 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from storage import bulk
 from storage.db import dialect
 from storage.models import Campaign, ChannelIdentity, Customer, Event, OrderNotice
-from storage.order_news import Change, key
+from storage.order_news import Notice, key
 from storage.sql import Params, execute, transaction
 
 CAMPAIGN_KEY, KIND = "order-notices", "notices"
@@ -27,11 +27,7 @@ class Pending:
     """A recorded notice not yet queued, with what its message needs; ``address`` None: no chat to send to."""
 
     id: int
-    order: str
-    status: str
-    tracking_url: str | None
-    carrier: str | None
-    expected_at: datetime | None
+    notice: Notice
     customer_id: int
     language: str
     notices_off: bool
@@ -39,7 +35,7 @@ class Pending:
     address: str | None
 
 
-async def record(conn: BaseDBAsyncClient, changes: Sequence[Change], order_ids: dict[str, int], at: datetime) -> None:
+async def record(conn: BaseDBAsyncClient, changes: Sequence[Notice], order_ids: dict[str, int], at: datetime) -> None:
     """Record ``changes`` (already judged news) of the stored orders ``order_ids``; a repeat records nothing."""
     rows = [
         {
@@ -78,8 +74,8 @@ async def pending(limit: int = 500, channels: Collection[str] | None = None) -> 
         order, customer = n.order, n.order.customer
         chat = chats.get(customer.id)
         out.append(
-            Pending(int(n.id), order.external_id, n.status, n.tracking_url or order.tracking_url,
-                    n.carrier or order.carrier, n.expected_at or order.expected_at, int(customer.id),
+            Pending(int(n.id), Notice(order.external_id, n.status, n.tracking_url or order.tracking_url,
+                                      n.carrier or order.carrier, n.expected_at or order.expected_at), int(customer.id),
                     customer.language, customer.notices_off_at is not None,
                     chat.channel if chat else None, chat.address if chat else None)
         )  # fmt: skip

@@ -28,15 +28,15 @@ MAX_AGE = timedelta(days=3)  # a notice tells what just happened: a change older
 
 
 @dataclass(frozen=True)
-class Change:
-    """An order's status as a webhook call or an import row gives it; ``at``: when it changed, where the shop says."""
+class Notice:
+    """What a notice tells of an order: its status, and the facts the shop gave (a tracking link, the carrier, the
+    expected delivery), as a webhook call or an import row brings them and as a recorded notice keeps them."""
 
     order: str
     status: str
     tracking_url: str | None = None
     carrier: str | None = None
     expected_at: datetime | None = None
-    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,13 @@ def key(status: str, expected_at: datetime | None) -> str:
     return status
 
 
-def is_news(change: Change, prior: Stored | None, live: bool, arrived: datetime) -> bool:
-    """Whether ``change`` is one to tell the customer, given the order as stored before it (None: unknown), whether
-    the webhook brought it (``live``; else an import) and when Chatcast learned of it (an import: when it began)."""
+def is_news(change: Notice, changed_at: datetime | None, prior: Stored | None, live: bool, arrived: datetime) -> bool:
+    """Whether ``change`` is one to tell the customer, given when the shop says it happened (``changed_at``; None:
+    it does not say), the order as stored before it (None: unknown), whether the webhook brought it (``live``; else
+    an import) and when Chatcast learned of it (an import: when it began)."""
     if change.status not in NOTICE_STATUSES:
         return False
-    if change.at is not None and change.at < arrived - MAX_AGE:
+    if changed_at is not None and changed_at < arrived - MAX_AGE:
         return False  # the shop says it happened long ago
     if prior is None:
         return live

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from storage.errors import ChatcastError
 from storage.importers.kinds import OrdersKind
 from storage.importers.rows import OrderLineRow, describe
 from storage.importers.runner import Parsed
@@ -15,7 +16,7 @@ from storage.importers.sources import RawRow
 from storage.sql import transaction
 
 
-class OrderRejected(ValueError):
+class OrderRejected(ChatcastError, ValueError):
     """The order cannot be stored: the field and the reason."""
 
     def __init__(self, field: str | None, reason: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from storage.customer_columns import CUSTOMER_COLUMNS, KEPT_COLUMNS
 from storage.models import (
     ChannelIdentity,
     ChatMessage,
@@ -72,26 +73,7 @@ async def export(customer: Customer) -> dict[str, Any]:
             }
         )
     return {
-        "customer": {
-            f: _plain(getattr(customer, f))
-            for f in (
-                "external_id",
-                "name",
-                "email",
-                "phone",
-                "language",
-                "timezone",
-                "country",
-                "tags",
-                "attributes",
-                "opted_in_at",
-                "opted_out_at",
-                "consent_source",
-                "notices_off_at",
-                "persona",
-                "created_at",
-            )
-        },
+        "customer": {f: _plain(getattr(customer, f)) for f in (*CUSTOMER_COLUMNS, *KEPT_COLUMNS)},
         "chat_identities": _rows(
             await ChannelIdentity.filter(customer_id=cid).order_by("id"), "channel", "address", "reachable", "linked_at"
         ),

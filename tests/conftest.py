@@ -147,3 +147,18 @@ def validator() -> Any:
     if not path.is_file() or importlib.util.find_spec("jsonschema") is None:
         return None
     return schema_validator(path)
+
+
+@pytest.fixture(params=["system", "tzdata"])
+def zone_files(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each way Python finds timezones: the system's files, and the ``tzdata`` package alone (where a folder such
+    as ``America`` is not merely unknown: it raises IsADirectoryError)."""
+    if request.param == "system":
+        yield "system"
+        return
+    from tests.fakes.tzdata import zones_from_tzdata_package
+
+    with zones_from_tzdata_package(tmp_path / "zones") as ready:
+        if not ready:
+            pytest.skip("neither the tzdata package nor system zone files are installed")
+        yield "tzdata"

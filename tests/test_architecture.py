@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import io
 import re
 import tokenize
@@ -132,3 +133,39 @@ def test_the_registry_mixes_in_every_channels_settings() -> None:
     for spec in CHANNELS:
         assert all(name.startswith(f"{spec.name}_") for name in spec.settings.model_fields), spec.name
         assert all(route.startswith(f"/{spec.name}/") for route in spec.routes), spec.name
+
+
+BUILTIN_ERRORS = {n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)}
+# the sandboxes play Telegram's and Slack's servers: their errors are the platforms' answers, never ours
+NOT_OURS = ("/sandbox/", "storage/errors.py")
+
+
+def _base_names(node: ast.ClassDef) -> set[str]:
+    return {b.id if isinstance(b, ast.Name) else b.attr for b in node.bases if isinstance(b, ast.Name | ast.Attribute)}
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_error_of_ours_descends_from_chatcast_error(path: Path) -> None:
+    relative = path.relative_to(ROOT).as_posix()
+    if any(part in relative for part in NOT_OURS):
+        return
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ClassDef) and _base_names(node) & BUILTIN_ERRORS:
+            assert "ChatcastError" in _base_names(node), f"{relative}: {node.name} does not descend from ChatcastError"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_loggers_are_named_by_their_module(path: Path) -> None:
+    relative = path.relative_to(ROOT).as_posix()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        func, owner = node.func.attr, node.func.value
+        if not isinstance(owner, ast.Name) or owner.id != "logging":
+            continue
+        if func == "getLogger" and node.args:  # none: the root logger, which only chatcast/logs.py configures
+            named = isinstance(node.args[0], ast.Name) and node.args[0].id == "__name__"
+            assert named, f"{relative}:{node.lineno}: a logger named other than by its module"
+        assert func not in ("debug", "info", "warning", "error", "exception", "critical", "log"), (
+            f"{relative}:{node.lineno}: logs to the root logger; use logging.getLogger(__name__)"
+        )

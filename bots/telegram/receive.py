@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,6 +25,9 @@ def webhook_secret(settings: TelegramSettings) -> str:
     if not value:
         raise ValueError("a Telegram webhook needs CHATCAST_TELEGRAM_WEBHOOK_SECRET")
     return value
+
+
+log = logging.getLogger(__name__)
 
 
 class Receiving:
@@ -47,8 +51,12 @@ class Receiving:
             with contextlib.suppress(RuntimeError):  # not polling yet
                 await self.dispatcher.stop_polling()
             self._polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            try:
                 await self._polling
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # it stopped receiving long before the stop: say why, with the traceback
+                log.exception("telegram polling failed")
         await self.dispatcher.storage.close()
 
 

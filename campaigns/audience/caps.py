@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
 from campaigns.file.definition import FrequencyCap
 from campaigns.file.loader import registered
@@ -20,25 +19,6 @@ from storage import outbox
 from storage.outbox import Claimed
 
 DAY, WEEK = timedelta(days=1), timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class Cap:
-    """A cap: messages per customer per 24 hours and per 7 days (None: no limit), and what a capped row does."""
-
-    day: int | None = None
-    week: int | None = None
-    action: Literal["wait", "skip"] = "wait"
-
-    @property
-    def active(self) -> bool:
-        """Whether it limits anything."""
-        return self.day is not None or self.week is not None
-
-    @classmethod
-    def of(cls, cap: FrequencyCap) -> Cap:
-        """From a campaign file's ``frequency_cap``."""
-        return cls(cap.day, cap.week, cap.action)
 
 
 @dataclass(frozen=True)
@@ -52,19 +32,19 @@ class Capped:
 class Caps:
     """The shop's cap and each campaign's own, applied to claimed rows."""
 
-    def __init__(self, shop: Cap) -> None:
+    def __init__(self, shop: FrequencyCap) -> None:
         self.shop = shop
-        self._campaigns: dict[int, Cap] = {}
+        self._campaigns: dict[int, FrequencyCap] = {}
 
-    async def for_campaign(self, campaign_id: int) -> Cap:
+    async def for_campaign(self, campaign_id: int) -> FrequencyCap:
         """The cap of a campaign's rows (read from its registered YAML once)."""
         if campaign_id not in self._campaigns:
             if await outbox.is_notices(campaign_id):
-                cap = Cap()  # transactional: order notices are never capped
+                cap = FrequencyCap()  # transactional: order notices are never capped
             else:
                 campaign = await registered(campaign_id)
                 own = campaign.frequency_cap if campaign else None
-                cap = Cap.of(own) if own else self.shop
+                cap = own or self.shop
             self._campaigns[campaign_id] = cap
         return self._campaigns[campaign_id]
 

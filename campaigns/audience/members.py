@@ -14,10 +14,11 @@ from campaigns.audience.planner import Selection, selection
 from campaigns.audience.suppression import Unhappy
 from campaigns.file.definition import Campaign
 from segments.definitions import Definitions
+from storage.errors import ChatcastError
 from storage.sql import fetch
 
 
-class NotInAudience(LookupError):
+class NotInAudience(ChatcastError, LookupError):
     """Nobody (or not the customer asked for) would get the campaign; the message says why."""
 
 

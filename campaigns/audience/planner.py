@@ -18,6 +18,7 @@ from segments.audience import compiler_for
 from segments.compiler import FROM
 from segments.definitions import Definitions
 from storage import db
+from storage.errors import ChatcastError
 from storage.models import Campaign as CampaignRow
 from storage.sql import Params, execute, fetch
 
@@ -26,7 +27,7 @@ CLOSED = ("done", "cancelled")  # nobody is planned in these
 NO_PERSONA = "(none)"  # the key of customers without a persona (segments never refreshed) in the counts
 
 
-class PlanError(Exception):
+class PlanError(ChatcastError):
     """The campaign cannot be registered or planned as asked."""
 
 

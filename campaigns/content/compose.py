@@ -12,15 +12,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from campaigns.content.writer import Brief, ButtonFact, Copy, CopyWriter, OfferFact, ProductFact, Recipient
+from campaigns.content.writer import Brief, Copy, CopyWriter, Recipient
 from campaigns.file.definition import Campaign
 from campaigns.file.step_text import MAIN, RUN_PREFIX, message_for, step_text
 from segments.definitions import Definitions
-from segments.recommend import ProductRow, Recommender, products_by_sku
+from segments.recommend import Recommender, products_by_sku
 from storage import descriptions, drafts
+from storage.catalog import CatalogProduct
 
 DEFAULT_TEXT_LIMIT = 4096  # characters, for a channel whose limit the writer was not told
-__all__ = ["MAIN", "RUN_PREFIX", "Briefs", "WriteResult", "button_rows", "product_fact", "write_copy"]
+__all__ = ["MAIN", "RUN_PREFIX", "Briefs", "WriteResult", "button_rows", "write_copy"]
 
 
 @dataclass
@@ -30,12 +31,6 @@ class WriteResult:
     written: int = 0
     by_source: dict[str, int] = field(default_factory=dict)
     briefs: set[tuple[str, str, str]] = field(default_factory=set)
-
-
-def product_fact(row: ProductRow) -> ProductFact:
-    return ProductFact(
-        sku=row.sku, name=row.name, price=row.price, currency=row.currency, url=row.url, category=row.category
-    )
 
 
 def button_rows(copy: Copy) -> list[dict[str, Any]]:
@@ -51,7 +46,7 @@ class Briefs:
         campaign: Campaign,
         definitions: Definitions,
         step: str,
-        fixed: Sequence[ProductFact],
+        fixed: Sequence[CatalogProduct],
         shop: str,
         shop_url: str | None = None,
         text_limits: Mapping[str, int] | None = None,
@@ -59,8 +54,6 @@ class Briefs:
         self.campaign, self.step, self.fixed, self.shop, self.shop_url = campaign, step, tuple(fixed), shop, shop_url
         self.message = message_for(campaign, step)
         self.personas = {p.id: p for p in definitions.personas}
-        offer = campaign.offer
-        self.offer = OfferFact(offer.code, offer.discount, offer.expires) if offer else None
         # one brief serves every channel of the campaign (the model is asked once per persona, variant and
         # language), so it is held to the strictest of their length limits (``text_limits``: the channels' own)
         limits = text_limits or {}
@@ -86,8 +79,8 @@ class Briefs:
                 language=language,
                 brief=words.brief,
                 template=words.template,
-                buttons=tuple(ButtonFact(b.text, b.url, b.action) for b in self.message.buttons),
-                offer=self.offer,
+                buttons=tuple(self.message.buttons),
+                offer=self.campaign.offer,
                 products=self.fixed,
                 max_length=limit,
                 shop_name=self.shop,
@@ -131,11 +124,10 @@ class Recipients:
     ) -> Recipients:
         """The recipients of ``step``, with the campaign's fixed products read from the catalog; their texts within
         ``text_limits`` (characters, per channel)."""
-        fixed: list[ProductFact] = []
+        fixed: list[CatalogProduct] = []
         if campaign.products and campaign.products.skus:
-            fixed = [product_fact(r) for r in await products_by_sku(campaign.products.skus)]
-        briefs = Briefs(campaign, definitions, step, fixed, shop_name, shop_url, text_limits)
-        return cls(campaign, briefs, as_of=as_of)
+            fixed = await products_by_sku(campaign.products.skus)
+        return cls(campaign, Briefs(campaign, definitions, step, fixed, shop_name, shop_url, text_limits), as_of=as_of)
 
     async def address(self, rows: Sequence[drafts.PlannedRow]) -> list[Addressed]:
         """Each row's brief and recipient, in order."""
@@ -156,8 +148,8 @@ class Recipients:
             out.append(Addressed(row, brief, recipient, row.copy_arm == "template", short))
         return out
 
-    def _products(self, chosen: Sequence[ProductRow]) -> tuple[ProductFact, ...]:
-        return tuple(product_fact(p) for p in chosen) or self.briefs.fixed
+    def _products(self, chosen: Sequence[CatalogProduct]) -> tuple[CatalogProduct, ...]:
+        return tuple(chosen) or self.briefs.fixed
 
 
 def template_arm(writer: CopyWriter) -> CopyWriter:
@@ -209,7 +201,10 @@ async def write_copy(
 
 
 async def _short_texts(
-    briefs: Briefs, rows: Sequence[drafts.PlannedRow], picks: dict[int, list[ProductRow]], fixed: Sequence[ProductFact]
+    briefs: Briefs,
+    rows: Sequence[drafts.PlannedRow],
+    picks: dict[int, list[CatalogProduct]],
+    fixed: Sequence[CatalogProduct],
 ) -> dict[str, dict[str, str]]:
     """The approved short descriptions of the batch's products, per language of its rows (for ``p.short``)."""
     skus = {p.sku for p in fixed} | {p.sku for chosen in picks.values() for p in chosen}

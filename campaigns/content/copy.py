@@ -15,46 +15,17 @@ built from the facts alone (never from the brief, which is instructions, not cop
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any, Literal
 
 from jinja2 import Template
 
+from campaigns.file.definition import ButtonSpec, Offer
 from campaigns.file.templates import MAX_OUTPUT, template_env
 from campaigns.ports import Button
-
-
-@dataclass(frozen=True)
-class ProductFact:
-    """A catalog product as the copy may mention it."""
-
-    sku: str
-    name: str
-    price: float
-    currency: str
-    url: str | None = None
-    category: str | None = None
-    short: str | None = None  # its approved short description in the recipient's language (``p.short``)
-
-
-@dataclass(frozen=True)
-class OfferFact:
-    """The campaign's deal: the only code and discount the copy may name."""
-
-    code: str
-    discount: str
-    expires: date | None = None
-
-
-@dataclass(frozen=True)
-class ButtonFact:
-    """A button of the brief: its label, and a URL (a Jinja2 template) or an action."""
-
-    text: str
-    url: str | None = None
-    action: str | None = None
+from storage.catalog import CatalogProduct
+from storage.errors import ChatcastError
 
 
 @dataclass(frozen=True)
@@ -70,12 +41,20 @@ class Brief:
     language: str
     brief: str
     template: str
-    buttons: tuple[ButtonFact, ...]
-    offer: OfferFact | None
-    products: tuple[ProductFact, ...]
+    buttons: tuple[ButtonSpec, ...]  # as the campaign file gives them: a link's URL is a template
+    offer: Offer | None
+    products: tuple[CatalogProduct, ...]
     max_length: int  # the smallest text limit of the target channel(s) and the campaign's max_length
     shop_name: str = "our shop"
     shop_url: str | None = None
+
+    def as_data(self) -> dict[str, Any]:
+        """The brief as plain data (what a cached draft is keyed by)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["buttons"] = [b.model_dump() for b in self.buttons]
+        data["offer"] = self.offer.model_dump() if self.offer else None
+        data["products"] = [p.shown() for p in self.products]
+        return data
 
 
 @dataclass(frozen=True)
@@ -85,7 +64,7 @@ class Recipient:
     customer_id: int
     name: str
     language: str
-    products: tuple[ProductFact, ...] = ()
+    products: tuple[CatalogProduct, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,7 +86,7 @@ class Draft:
     tokens: int = 0
 
 
-class DraftFailed(Exception):
+class DraftFailed(ChatcastError):
     """A writer could not give a usable draft; ``reason`` goes into the copy's note."""
 
     def __init__(self, reason: str, tokens: int = 0) -> None:

@@ -22,7 +22,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from campaigns.content.copy import Brief, ProductFact, Recipient
+from campaigns.content.copy import Brief, Recipient
+from storage.catalog import CatalogProduct
 
 SYMBOLS = {"€": {"EUR"}, "£": {"GBP"}, "¥": {"JPY", "CNY"}, "₽": {"RUB"}, "₹": {"INR"}}
 SYMBOLS["$"] = {"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"}
@@ -58,7 +59,7 @@ def _amount(number: str) -> float:
     return float(re.sub(r"[.,]", "", whole) + "." + fraction)
 
 
-def _products(brief: Brief, recipient: Recipient | None) -> list[ProductFact]:
+def _products(brief: Brief, recipient: Recipient | None) -> list[CatalogProduct]:
     return [*brief.products, *(recipient.products if recipient else ())]
 
 

@@ -18,6 +18,7 @@ from campaigns.content.writer import Copy, CopyWriter, Verdict
 from campaigns.file.definition import Campaign
 from segments.definitions import Definitions
 from storage.drafts import PlannedRow
+from storage.errors import ChatcastError
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Preview:
     shortfall: str | None = None  # why the recommended products are fewer than asked
 
 
-class UnknownStep(ValueError):
+class UnknownStep(ChatcastError, ValueError):
     """The campaign has no step of that name."""
 
 

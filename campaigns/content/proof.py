@@ -18,9 +18,10 @@ from campaigns.content.writer import Copy, CopyWriter
 from campaigns.file.definition import Campaign
 from campaigns.ports import OutboundMessage
 from segments.definitions import Definitions
+from storage.errors import ChatcastError
 
 
-class ProofError(ValueError):
+class ProofError(ChatcastError, ValueError):
     """The proof cannot be made or sent as asked (an unknown variant, the customer's own chat)."""
 
 

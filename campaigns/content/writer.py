@@ -19,14 +19,14 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
 from campaigns.content import copy as templating
-from campaigns.content.copy import Brief, ButtonFact, Copy, Draft, DraftFailed, OfferFact, ProductFact, Recipient
+from campaigns.content.copy import Brief, Copy, Draft, DraftFailed, Recipient
 from campaigns.content.guardrails import Verdict, check, failures
 from campaigns.content.writer_openai import CopyDraft, OpenAIWriter
 from storage import copy_cache
 
 __all__ = [
-    "Brief", "ButtonFact", "Copy", "CopyDraft", "CopyWriter", "Draft", "DraftFailed", "DraftStore", "OfferFact",
-    "OpenAIWriter", "ProductFact", "Recipient", "TemplateWriter", "Verdict", "Writer", "WriterStats",
+    "Brief", "Copy", "CopyDraft", "CopyWriter", "Draft", "DraftFailed", "DraftStore", "OpenAIWriter", "Recipient",
+    "TemplateWriter", "Verdict", "Writer", "WriterStats",
 ]  # fmt: skip
 
 
@@ -176,8 +176,8 @@ class CopyWriter:
         return Copy(text, buttons, "fallback" if fallback else "template", "; ".join(notes) or None), verdicts
 
     def _key(self, brief: Brief, recipient: Recipient | None) -> str:
-        sent = None if recipient is None else [recipient.name.split()[:1], [asdict(p) for p in recipient.products]]
-        inputs = [self.writer.name, self.writer.fingerprint, asdict(brief), sent, self.banned, self.unsubscribe_hint]
+        sent = None if recipient is None else [recipient.name.split()[:1], [p.shown() for p in recipient.products]]
+        inputs = [self.writer.name, self.writer.fingerprint, brief.as_data(), sent, self.banned, self.unsubscribe_hint]
         return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
     async def _outcome(self, brief: Brief, recipient: Recipient) -> Draft | str:

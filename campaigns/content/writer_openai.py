@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
 from typing import Any, TypeVar
 
 import openai
@@ -63,8 +62,8 @@ def _facts(brief: Brief, recipient: Recipient | None) -> dict[str, Any]:
         "campaign": brief.campaign,
         "variant": brief.variant,
         "shop": {"name": brief.shop_name, "url": brief.shop_url},
-        "offer": asdict(brief.offer) if brief.offer else None,
-        "products": [asdict(p) for p in products],
+        "offer": brief.offer.model_dump() if brief.offer else None,
+        "products": [p.shown() for p in products],
         "buttons": [{"label": b.text, "kind": "link" if b.url else "action"} for b in brief.buttons],
         "max_length": brief.max_length,
     }

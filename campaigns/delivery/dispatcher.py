@@ -246,7 +246,8 @@ class Dispatcher:
             if isinstance(exc, DeliveryUncertain):  # the platform may have it: expected now and then, not a bug
                 log.warning("dispatcher %s: delivery %d: outcome unknown, %s", self.worker, row.id, what.error)
             else:
-                log.error("dispatcher %s: delivery %d: unexpected %s", self.worker, row.id, what.error)
+                # not the channel's error tree: a bug in an adapter, worth its traceback
+                log.error("dispatcher %s: delivery %d: unexpected %s", self.worker, row.id, what.error, exc_info=exc)
             results.unknown.append((row.id, what.error))
         else:
             results.fail(row, what.error)

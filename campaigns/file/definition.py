@@ -6,16 +6,15 @@ and catalog live in :mod:`campaigns.file.loader`.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from campaigns.file.amounts import DISCOUNT_PATTERN, discount_problem, share, share_schema
+from storage.timezones import parse_timezone
 
 SLUG = r"^[a-z][a-z0-9_-]{0,63}$"
 Slug = Annotated[str, Field(pattern=SLUG)]
@@ -204,10 +203,8 @@ class Schedule(Strict):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str | None) -> str | None:
-        if value is not None and not is_timezone(value):
-            close = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else " (an IANA name such as Europe/Berlin)"
-            raise ValueError(f"unknown timezone {value!r}{hint}")
+        if value is not None:
+            parse_timezone(value, suggest=True)
         return value
 
     @model_validator(mode="after")
@@ -219,15 +216,6 @@ class Schedule(Strict):
         if backwards:
             raise ValueError("end_at must be after start_at")
         return self
-
-
-def is_timezone(name: str) -> bool:
-    """Whether ``name`` is a known IANA timezone."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def cron_problem(expr: str) -> str | None:
@@ -294,6 +282,11 @@ class FrequencyCap(Strict):
     action: Literal["wait", "skip"] = Field(
         default="wait", description="wait: send once the customer is under the cap again; skip: do not send."
     )
+
+    @property
+    def active(self) -> bool:
+        """Whether it limits anything."""
+        return self.day is not None or self.week is not None
 
 
 class Campaign(Strict):

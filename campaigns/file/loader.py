@@ -20,6 +20,7 @@ from campaigns.file.wording import Loc, explain, unknown
 from segments.definitions import Definitions
 from segments.rules import Problem, item_line, key_line
 from storage import outbox
+from storage.errors import ChatcastError
 
 UNION_TAGS = frozenset({"condition", "any_of"})  # the tags of follow_ups[].when items (see definition.When)
 MAX_VALUES = 100_000  # YAML aliases can repeat a block exponentially ("billion laughs"): refuse, do not expand
@@ -44,7 +45,7 @@ class Shop(Protocol):
     def problems(self, campaign: Campaign) -> Iterable[tuple[Loc, str]]: ...
 
 
-class CampaignError(Exception):
+class CampaignError(ChatcastError):
     """A campaign file with mistakes; ``problems`` lists each with its file, line and field."""
 
     def __init__(self, problems: list[Problem]) -> None:

@@ -44,7 +44,8 @@ class _Environment(SandboxedEnvironment):
         """The field, or :class:`Unset` naming it when it is None."""
         value = super().getattr(obj, attribute)
         if value is None:
-            owner = type(obj).__name__.lstrip("_").removesuffix("Fact").lower()  # _Shop, ProductFact: shop, product
+            # _Shop, Offer, CatalogProduct: shop, offer, product
+            owner = type(obj).__name__.lstrip("_").removeprefix("Catalog").lower()
             return Unset(hint=f"{owner}.{attribute} has no value")
         return value
 

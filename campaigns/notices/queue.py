@@ -14,10 +14,11 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from campaigns.notices.text import Notice, render, switched
+from campaigns.notices.text import render, switched
 from campaigns.ports import InboundEvent, Reply
 from storage import identities
 from storage import notices as store
+from storage.timezones import UTC_ZONE
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -31,7 +32,7 @@ async def queue_notices(
     most one message. ``zone``: the shop's; expected dates are days of its calendar (a date-only ``expected_at``
     is midnight there), so they are written as they fall there, wherever the customer is. ``channels``: those the
     caller sends on (serve knows); a customer's chat on one of them is preferred to a later one elsewhere."""
-    shop_zone, queued, seen = zone or ZoneInfo("UTC"), 0, set[int]()
+    shop_zone, queued, seen = zone or UTC_ZONE, 0, set[int]()
     while pending := await store.pending(BATCH, channels):
         if seen.intersection(p.id for p in pending):  # a notice that would not settle: stop rather than spin
             log.error("order notices: notices %s could not be queued", sorted(seen.intersection(p.id for p in pending)))
@@ -47,8 +48,7 @@ async def queue_notices(
             elif p.notices_off:
                 notes.append((p.id, "notices_off"))
             else:
-                notice = Notice(p.status, p.order, p.tracking_url, p.carrier, p.expected_at)
-                text, buttons = render(notice, p.language, shop_zone)
+                text, buttons = render(p.notice, p.language, shop_zone)
                 messages.append((p, text, [{"text": b.text, "url": b.url or ""} for b in buttons]))
         await store.queue(campaign_id, messages, notes, now)
         queued += len(messages)

@@ -6,12 +6,12 @@ and how to turn notices off. The same tables answer the chat words that switch n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bots.inbound.optout import normalise
 from campaigns.ports import Button
+from storage.order_news import Notice
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -85,17 +85,6 @@ SWITCH_OFF = ("stop notices", "stop order notices", "stop order updates", "no no
 SWITCH_ON = ("start notices", "notices on", "benachrichtigungen an", "activer notifications",
              "activer les notifications", "activar avisos")  # fmt: skip
 _OFF, _ON = {normalise(w) for w in SWITCH_OFF}, {normalise(w) for w in SWITCH_ON}
-
-
-@dataclass(frozen=True)
-class Notice:
-    """What one notice says: the status, the order, and the facts the shop gave."""
-
-    status: str
-    order: str
-    tracking_url: str | None = None
-    carrier: str | None = None
-    expected_at: datetime | None = None
 
 
 def language_of(code: str | None) -> str:

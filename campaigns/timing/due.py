@@ -20,6 +20,7 @@ from campaigns.timing.best_time import set_best_times
 from campaigns.timing.when import customer_zone, due_for, next_allowed
 from storage.db import dialect
 from storage.sql import Params, execute, fetch
+from storage.timezones import parse_timezone
 
 Span = tuple[time, time]
 
@@ -62,7 +63,7 @@ async def set_due_times(
     """Give the step's planned rows their due time (see the module docstring); ``run_start``: the moment of a
     recurring campaign's run, which replaces ``start_at``."""
     schedule = campaign.schedule
-    zone = ZoneInfo(schedule.timezone) if schedule and schedule.timezone else shop_zone
+    zone = parse_timezone(schedule.timezone) if schedule and schedule.timezone else shop_zone
     start = run_start or (aware(schedule.start_at, zone) if schedule else None)
     end = aware(schedule.end_at, zone) if schedule else None
     q = Params(dialect())

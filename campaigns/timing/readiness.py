@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 from campaigns.file.definition import Campaign, Schedule
 from campaigns.file.wording import Loc
 from campaigns.timing.when import cron_runs, next_allowed, next_local
+from storage.timezones import UTC_ZONE, parse_timezone
 
 Span = tuple[time, time]
 HORIZON = timedelta(days=400)  # a cron fires at least once a year
 QUIET = "CHATCAST_QUIET_HOURS"
-UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Shop:
 def readiness_problems(campaign: Campaign, shop: Shop) -> Iterator[tuple[Loc, str]]:
     """What would stop the campaign from going out as written (the field, and why with how to fix it)."""
     schedule = campaign.schedule
-    zone = ZoneInfo(schedule.timezone) if schedule and schedule.timezone else shop.zone
+    zone = parse_timezone(schedule.timezone) if schedule and schedule.timezone else shop.zone
     offer = campaign.offer
     today = shop.now.astimezone(zone).date()
     if offer is not None and offer.expires is not None and offer.expires < today:

@@ -18,6 +18,7 @@ from campaigns.file.step_text import RUN_PREFIX
 from campaigns.timing.due import aware
 from campaigns.timing.when import cron_runs, run_id
 from storage.models import Campaign as CampaignRow
+from storage.timezones import parse_timezone
 
 HORIZON = timedelta(days=400)  # a cron fires at least once a year
 
@@ -29,7 +30,7 @@ def run_step(moment: datetime) -> str:
 
 def _zone(campaign: Campaign, shop_zone: ZoneInfo) -> ZoneInfo:
     schedule = campaign.schedule
-    return ZoneInfo(schedule.timezone) if schedule and schedule.timezone else shop_zone
+    return parse_timezone(schedule.timezone) if schedule and schedule.timezone else shop_zone
 
 
 def next_run(campaign: Campaign, after: datetime, shop_zone: ZoneInfo) -> datetime | None:

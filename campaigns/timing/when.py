@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from campaigns.file.definition import CRON_FIELDS, CRON_ITEM, Window, cron_problem
+from storage.timezones import UnknownTimezone, parse_timezone
 
 __all__ = [
     "cron_runs",
@@ -153,8 +154,8 @@ def customer_zone(name: str | None, shop: ZoneInfo) -> ZoneInfo:
     if not name or not name.strip():
         return shop
     try:
-        return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return parse_timezone(name.strip())
+    except UnknownTimezone:
         return shop
 
 

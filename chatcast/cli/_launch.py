@@ -7,7 +7,6 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -121,7 +120,9 @@ def launch_command(
     prepared, stats, waiting = run(ctx, go())
     if prepared.recurring:
         schedule = prepared.campaign.schedule
-        zone = ZoneInfo(schedule.timezone) if schedule and schedule.timezone else settings.zone
+        from storage.timezones import parse_timezone
+
+        zone = parse_timezone(schedule.timezone) if schedule and schedule.timezone else settings.zone
         when = f"{prepared.next_run.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}" if prepared.next_run else "none left"
         state_word = "registered (dry run: not started)" if dry_run else "running"
         cron = prepared.campaign.schedule.cron if prepared.campaign.schedule else ""

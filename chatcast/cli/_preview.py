@@ -52,8 +52,7 @@ def preview_command(
 ) -> None:
     """Show what customers of the planned audience get, every step, on their channel, with the guardrails' verdicts.
     Writes and sends nothing."""
-    from campaigns.audience.members import NotInAudience
-    from campaigns.content.preview import UnknownStep, previews
+    from campaigns.content.preview import previews
     from chatcast.engine import build_writer, unhappy
     from storage import db
 
@@ -64,14 +63,11 @@ def preview_command(
 
     async def go() -> list[Preview]:
         async with db.database(settings.db_url):
-            try:
-                return await previews(
-                    campaign, defs, writer, as_of=datetime.now(UTC), personas=persona or (), customer=customer,
-                    limit=limit, step=step, shop_name=settings.shop_name, shop_url=settings.shop_url,
-                    unhappy=unhappy(settings),
-                )  # fmt: skip
-            except (NotInAudience, UnknownStep) as exc:
-                raise UserError(str(exc)) from None
+            return await previews(
+                campaign, defs, writer, as_of=datetime.now(UTC), personas=persona or (), customer=customer,
+                limit=limit, step=step, shop_name=settings.shop_name, shop_url=settings.shop_url,
+                unhappy=unhappy(settings),
+            )  # fmt: skip
 
     shown = run(ctx, go())
     current = None
@@ -151,9 +147,7 @@ def test_send_command(
     """Send yourself exactly the message one customer of the audience gets, marked as a test. Never to the
     customer; no delivery is stored and nothing counts in reports. Your chat is written telegram:CHAT_ID or
     slack:TEAM/USER."""
-    from campaigns.audience.members import NotInAudience
-    from campaigns.content.preview import UnknownStep
-    from campaigns.content.proof import ProofError, proof
+    from campaigns.content.proof import proof
     from campaigns.ports import ChannelError
     from chatcast.engine import build_writer, open_channels, unhappy
     from storage import db
@@ -175,15 +169,12 @@ def test_send_command(
             channel = channels.get(channel_name)
             if channel is None:
                 raise UserError(f"{channel_name} is not configured: set its token (see `chatcast config show`)")
-            try:
-                made = await proof(
-                    campaign, defs, writer, as_of=datetime.now(UTC), customer=customer, persona=persona, step=step,
-                    variant=variant,
-                    shop_name=settings.shop_name, shop_url=settings.shop_url, unhappy=unhappy(settings),
-                )  # fmt: skip
-                message = made.message(channel_name, address)
-            except (NotInAudience, UnknownStep, ProofError) as exc:
-                raise UserError(str(exc)) from None
+            made = await proof(
+                campaign, defs, writer, as_of=datetime.now(UTC), customer=customer, persona=persona, step=step,
+                variant=variant,
+                shop_name=settings.shop_name, shop_url=settings.shop_url, unhappy=unhappy(settings),
+            )  # fmt: skip
+            message = made.message(channel_name, address)
             try:
                 return made, (await channel.send(message)).message_id
             except ChannelError as exc:  # e.g. a button's URL the platform refuses: the launch would fail alike

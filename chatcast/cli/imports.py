@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
 from chatcast.console import UserError, err, out, run, state
+from storage.customer_columns import CUSTOMER_COLUMNS  # tuples only: light for --help
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -77,6 +77,7 @@ async def import_with_progress(
     each channel's column."""
     from chatcast.channels import identity_columns
     from storage.importers import import_file
+    from storage.timezones import parse_timezone
 
     with progress_bar() as bar:
         size = path.stat().st_size if path.is_file() else 0
@@ -86,7 +87,7 @@ async def import_with_progress(
             bar.update(task, completed=done, total=total or 1, rows=rows)
 
         return await import_file(
-            kind, path, fmt=fmt, strict=strict, batch_size=batch_size, tz=ZoneInfo(tz), on_progress=advance,
+            kind, path, fmt=fmt, strict=strict, batch_size=batch_size, tz=parse_timezone(tz), on_progress=advance,
             delimiter=delimiter, encoding=encoding, identities=identity_columns(),
         )  # fmt: skip
 
@@ -147,7 +148,19 @@ def _import(
         raise typer.Exit(1)
 
 
-@import_app.command("customers")
+_NOTES = {"external_id": " (required)", "tags": " (a;b)"}
+# a CSV gives custom attributes as attr_<name> columns (the attributes field is their object)
+_COLUMNS = ", ".join(f"{c}{_NOTES.get(c, '')}" for c in CUSTOMER_COLUMNS if c != "attributes")
+# the channels' address columns are named in each channel's folder (the registry): listing them here would load
+# every channel's settings to print the help, so the help points at them
+CUSTOMERS_HELP = f"""Customers by external_id; each chat channel's address column links chat identities
+(the columns are listed in docs/importing.md).
+
+Columns: {_COLUMNS}, attr_<name>, and the address columns.
+"""
+
+
+@import_app.command("customers", help=CUSTOMERS_HELP)
 def import_customers(
     ctx: typer.Context,
     file: FileArg,
@@ -156,11 +169,6 @@ def import_customers(
     delimiter: DelimiterOpt = None,
     encoding: EncodingOpt = None,
 ) -> None:
-    """Customers by external_id; telegram_chat_id and slack_user columns link chat identities.
-
-    Columns: external_id (required), name, email, phone, language, timezone, country, tags (a;b),
-    opted_in_at, opted_out_at, consent_source, telegram_chat_id, slack_user (TEAM/USER), attr_<name>.
-    """
     _import(ctx, "customers", file, None, strict, batch_size, delimiter, encoding)
 
 
@@ -258,7 +266,7 @@ def import_reviews_command(
                 task = bar.add_task(f"reviews {file.name}", total=file.stat().st_size or 1, rows=0)
                 return await import_reviews(
                     file, annotate=Annotator(), columns=columns, strict=strict, batch_size=batch_size,
-                    tz=ZoneInfo(settings.timezone), delimiter=delimiter, encoding=encoding,
+                    tz=settings.zone, delimiter=delimiter, encoding=encoding,
                     on_progress=lambda done, total, rows: bar.update(task, completed=done, total=total or 1, rows=rows),
                 )  # fmt: skip
 

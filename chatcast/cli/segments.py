@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from chatcast.console import UserError, err, fail, out, run, state
+from chatcast.console import err, fail, out, run, state
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -62,7 +61,9 @@ def as_of_moment(value: str | None, tz: str) -> datetime:
         fail(f"--as-of: {value!r} is not an ISO date or time (e.g. 2026-11-01)")
     if len(value) <= 10:
         parsed = datetime.combine(parsed.date(), time.max)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+    from storage.timezones import parse_timezone
+
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=parse_timezone(tz))
 
 
 @segments_app.command("validate")
@@ -184,10 +185,7 @@ def explain_command(
 
     async def go() -> explain.Explanation:
         async with db.database(settings.db_url):
-            try:
-                return await explain.explain(defs, customer, db.dialect(), moment)
-            except explain.UnknownCustomer as exc:
-                raise UserError(str(exc)) from None
+            return await explain.explain(defs, customer, db.dialect(), moment)
 
     result = run(ctx, go())
     facts = Table("customer", "", show_header=False, title=f"Customer {customer}", title_justify="left")

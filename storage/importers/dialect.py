@@ -13,6 +13,8 @@ import codecs
 import re
 from dataclasses import dataclass
 
+from storage.errors import ChatcastError
+
 SAMPLE_BYTES = 1 << 20  # enough for any header and many rows; read twice, so keep it small beside the file
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "\t": "\t", "\\t": "\t"}
 NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -20,7 +22,7 @@ _PREFERENCE = (",", ";", "\t")  # a tie goes to the first
 _LABELS = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252", "iso8859-1": "Latin-1"}
 
 
-class DialectError(ValueError):
+class DialectError(ChatcastError, ValueError):
     """The file's encoding or delimiter is not one we read, or a forced one is unknown."""
 
 

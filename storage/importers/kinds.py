@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from storage import bulk, notices, order_news
+from storage.customer_columns import CUSTOMER_COLUMNS, UPDATABLE_COLUMNS
 from storage.importers.rows import (
     CustomerRow,
     IdentityColumn,
@@ -26,19 +27,6 @@ from storage.importers.sources import RawRow
 
 Refusal = tuple[RawRow, str | None, str]
 
-CUSTOMER_COLUMNS = (
-    "name",
-    "email",
-    "phone",
-    "language",
-    "timezone",
-    "country",
-    "tags",
-    "attributes",
-    "opted_in_at",
-    "opted_out_at",
-    "consent_source",
-)
 PRODUCT_COLUMNS = (
     "name", "category", "price", "currency", "url", "stock", "tags", "description", "attributes", "active",
 )  # fmt: skip
@@ -101,23 +89,14 @@ class CustomersKind(_ModelKind):
         now = datetime.now(UTC)
         rows = [
             {
-                "external_id": c.external_id,
-                "name": c.name,
-                "email": c.email,
-                "phone": c.phone,
-                "language": c.language,
-                "timezone": c.timezone,
-                "country": c.country,
+                **{name: getattr(c, name) for name in CUSTOMER_COLUMNS},
                 "tags": json.dumps(c.tags),
                 "attributes": json.dumps(c.attributes, sort_keys=True),
-                "opted_in_at": c.opted_in_at,
-                "opted_out_at": c.opted_out_at,
-                "consent_source": c.consent_source,
                 "created_at": now,
             }
             for c in (p.value for p in _last_wins(batch, "external_id"))
         ]
-        await bulk.upsert(conn, "customer", rows, conflict=["external_id"], update=_present(columns, CUSTOMER_COLUMNS))
+        await bulk.upsert(conn, "customer", rows, conflict=["external_id"], update=_present(columns, UPDATABLE_COLUMNS))
         links = [(p.value, ch, addr) for p in batch for ch, addr in self._addresses(p.value)]
         if links:
             ids = await bulk.id_map(conn, "customer", "external_id", (c.external_id for c, _, _ in links))
@@ -263,16 +242,18 @@ class OrdersKind(_ModelKind):
         await _recompute_totals(conn, list(order_ids.values()))
         return refused
 
-    def _news(self, lines: Sequence[OrderLineRow], before: dict[str, order_news.Stored]) -> list[order_news.Change]:
+    def _news(self, lines: Sequence[OrderLineRow], before: dict[str, order_news.Stored]) -> list[order_news.Notice]:
         """The orders' status changes worth a notice, judged against the orders as stored before this batch."""
-        changes = {
-            line.order_id: order_news.Change(
-                line.order_id, line.status, line.tracking_url, line.carrier, line.expected_at, line.status_changed_at
-            )
-            for line in lines
-            if line.status in order_news.NOTICE_STATUSES
-        }
-        return [c for c in changes.values() if order_news.is_news(c, before.get(c.order), self.live, self.at)]
+        last = {line.order_id: line for line in lines if line.status in order_news.NOTICE_STATUSES}
+        changes = [
+            (order_news.Notice(line.order_id, line.status, line.tracking_url, line.carrier, line.expected_at), line)
+            for line in last.values()
+        ]
+        return [
+            change
+            for change, line in changes
+            if order_news.is_news(change, line.status_changed_at, before.get(change.order), self.live, self.at)
+        ]
 
     def _changed_at(self, line: OrderLineRow, prior: order_news.Stored | None) -> datetime | None:
         """When the order reached the status ``line`` leaves it with: the stored time if that status is stored

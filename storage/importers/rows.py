@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -23,7 +22,9 @@ from pydantic import (
     field_validator,
 )
 
+from storage.errors import ChatcastError
 from storage.importers.values import Moment, decimal
+from storage.timezones import parse_timezone
 
 ORDER_STATUSES = ("placed", "paid", "shipped", "delayed", "delivered", "cancelled", "returned", "refunded")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -118,10 +119,7 @@ class CustomerRow(_Row):
     def _timezone(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        parse_timezone(value)
         return value
 
     @field_validator("opted_in_at", "opted_out_at")
@@ -233,7 +231,7 @@ class OrderLineRow(_Row):
         return self.status in ("returned", "cancelled", "refunded") or self.quantity < 0
 
 
-class RowProblem(ValueError):
+class RowProblem(ChatcastError, ValueError):
     """A bad row found by a kind's own parsing, naming the column it is about."""
 
     def __init__(self, column: str | None, reason: str) -> None:

@@ -14,6 +14,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from storage import bulk
+from storage.errors import ChatcastError
 from storage.importers.rows import RowError, RowProblem, describe
 from storage.importers.sources import BAD, BAD_COLUMN, RawRow, RowSource, SourceError
 
@@ -24,7 +25,7 @@ YIELD_EVERY = 250
 DEFAULT_BATCH = 5000
 
 
-class ImportAborted(Exception):
+class ImportAborted(ChatcastError):
     """``--strict`` met a bad row: nothing of this import was written."""
 
     def __init__(self, error: RowError) -> None:

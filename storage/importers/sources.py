@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from storage.errors import ChatcastError
 from storage.importers.dialect import (
     ESCAPED,
     SAMPLE_BYTES,
@@ -49,7 +50,7 @@ def _not_text(values: list[str], columns: list[str], encoding: str) -> dict[str,
     return {BAD: "contains a NUL character"} if "\x00" in joined else None
 
 
-class SourceError(Exception):
+class SourceError(ChatcastError):
     """A file that cannot be read at all (missing, unknown format, bad header)."""
 
 

@@ -6,9 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
+from assistant.knowledge import KnowledgeError
 from chatcast.cli import app
+from chatcast.console import run
 
 runner = CliRunner()
 GROUPS = ("import", "db", "segments", "campaign", "serve", "demo", "report", "config", "customer")
@@ -130,3 +133,22 @@ def test_debug_shows_the_real_exception() -> None:
     result = runner.invoke(app, ["--debug", "import", "customers", "missing.csv"])
     assert result.exit_code == 1
     assert type(result.exception).__name__ == "UserError" and "no such file" in str(result.exception)
+
+
+def test_an_error_of_ours_is_one_clear_line_and_any_other_names_its_type() -> None:
+    probe = typer.Typer()
+
+    @probe.command()
+    def fails(ctx: typer.Context, ours: bool = True) -> None:
+        async def go() -> None:
+            raise KnowledgeError("knowledge.yaml:3: shipping: unknown field") if ours else RuntimeError("a bug")
+
+        run(ctx, go())
+
+    def errors(*args: str) -> list[str]:
+        result = runner.invoke(probe, list(args))
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        return [line for line in result.output.splitlines() if line.startswith("error:")]
+
+    assert errors() == ["error: knowledge.yaml:3: shipping: unknown field"]
+    assert errors("--no-ours") == ["error: RuntimeError: a bug (run with --debug for the traceback)"]

@@ -248,3 +248,20 @@ def test_schema_writes_a_file(isolated: Path) -> None:
 def test_validate_needs_a_file() -> None:
     code, output = invoke("validate")
     assert code == 2 and "Missing argument" in output
+
+
+def test_every_bad_timezone_is_one_located_error(isolated: Path, zone_files: str) -> None:
+    names = ["America", "Nope/Nope", "", "../etc/passwd", "UTC", "Europe/Berlin"]
+    good = BAD.replace("vip2", "vip").replace("  tone_of_voice: warm\n", "")
+    files = []
+    for n, zone in enumerate(names, 1):
+        (isolated / f"z{n}.yaml").write_text(good + f"schedule:\n  timezone: '{zone}'\n", encoding="utf-8")
+        files.append(f"z{n}.yaml")
+    code, output = invoke("validate", *files, "-s", SEGMENTS)
+    lines = [line for line in output.strip().splitlines() if not line.startswith("  ")]
+    assert code == 1 and len(lines) == 7, output
+    line = len(good.splitlines()) + 2  # the timezone's: the last line of each file
+    for n, zone in ((1, "America"), (2, "Nope/Nope"), (3, ""), (4, "../etc/passwd")):
+        assert lines[n - 1].startswith(f"error: z{n}.yaml:{line}: schedule.timezone: unknown timezone {zone!r} (")
+    assert lines[4].startswith("✓ z5.yaml: spring") and lines[5].startswith("✓ z6.yaml: spring")
+    assert lines[6] == "4 of 6 files have mistakes"

@@ -89,3 +89,27 @@ def test_a_german_excel_export_imports_after_one_clear_hint(
         ("B-2", datetime(2027, 3, 15, tzinfo=UTC), pytest.approx(1249.0)),
     ]
     assert ratings == [4.5]
+
+
+def test_every_bad_timezone_is_a_bad_row_named_and_the_others_are_imported(
+    backend: str, isolated: Path, monkeypatch: pytest.MonkeyPatch, zone_files: str
+) -> None:
+    monkeypatch.setenv("CHATCAST_DATABASE_URL", backend)
+    asyncio.run(empty(backend))
+    names = ["America", "Nope/Nope", "", "../etc/passwd", "UTC", "Europe/Berlin"]
+    rows = "".join(f"Z{n},Name {n},{zone}\n" for n, zone in enumerate(names, 1))
+    (isolated / "zones.csv").write_text("external_id,name,timezone\n" + rows, encoding="utf-8")
+    code, output = invoke("import", "customers", "zones.csv")
+    flat = " ".join(output.split())
+    assert code == 0 and "Traceback" not in output and "6 rows read, 3 imported, 3 bad" in flat
+    for row, zone in ((1, "America"), (2, "Nope/Nope"), (4, "../etc/passwd")):
+        assert (
+            f"zones.csv row {row} (line {row + 1}), column 'timezone': unknown timezone {zone!r} (use an IANA name"
+            " such as Europe/Berlin)"
+        ) in flat
+
+    async def zones() -> list[tuple[str, str | None]]:
+        async with db.database(backend):
+            return sorted(await Customer.all().values_list("external_id", "timezone"))
+
+    assert asyncio.run(zones()) == [("Z3", None), ("Z5", "UTC"), ("Z6", "Europe/Berlin")]  # an empty cell: no zone

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
+from chatcast.cli import app
 from chatcast.logs import SecretRedactor, configure_logging
 from chatcast.settings import Settings, redact_url
 
@@ -53,6 +59,27 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings()
 
 
+@pytest.mark.parametrize("name", ["America", "Nope/Nope", "", "../etc/passwd"])
+def test_every_bad_timezone_is_one_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, zone_files: str, name: str
+) -> None:
+    monkeypatch.setenv("CHATCAST_TIMEZONE", name)
+    with pytest.raises(ValidationError, match=re.escape(f"unknown timezone {name!r} (use an IANA name such as")):
+        Settings()
+    result = CliRunner().invoke(app, ["config", "show"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip() == (
+        f"error: configuration error: CHATCAST_TIMEZONE: unknown timezone {name!r} (use an IANA name such as"
+        " Europe/Berlin)"
+    )
+
+
+@pytest.mark.parametrize("name", ["UTC", "Europe/Berlin"])
+def test_a_known_timezone_is_the_shops_zone(monkeypatch: pytest.MonkeyPatch, zone_files: str, name: str) -> None:
+    monkeypatch.setenv("CHATCAST_TIMEZONE", name)
+    assert Settings().zone == ZoneInfo(name)
+
+
 def test_the_shop_url_is_a_web_address_and_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().shop_url is None and Settings().public_view()["shop_url"] == "(not set)"
     monkeypatch.setenv("CHATCAST_SHOP_URL", " https://shop.example.com ")
@@ -88,6 +115,24 @@ def test_logs_never_carry_a_secret(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert "sk-live-abcdef" not in err and "hunter22" not in err
     assert err.count("[redacted]") >= 3
+
+
+def test_json_logs_keep_the_fields_passed_with_extra(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(["sk-live-abcdef"], level=logging.INFO, json_lines=True)
+    log = logging.getLogger("campaigns.delivery.dispatcher")
+    moment = datetime(2027, 4, 12, 9, 30, tzinfo=UTC)
+    extra = {"campaign": "spring", "delivery": 42, "at": moment, "level": "not this", "token": "sk-live-abcdef"}
+    log.info("sent %d", 1, extra=extra | {"data": {"keys": ["sk-live-abcdef", 3]}})
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        log.exception("failed", extra={"delivery": 43})
+    sent, failed = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    assert sent["message"] == "sent 1" and sent["logger"] == "campaigns.delivery.dispatcher"
+    assert sent["campaign"] == "spring" and sent["delivery"] == 42 and sent["at"] == str(moment)
+    assert sent["level"] == "info"  # an extra field never replaces one of the line's own
+    assert sent["token"] == "[redacted]" and sent["data"] == {"keys": ["[redacted]", 3]}
+    assert failed["delivery"] == 43 and "RuntimeError: boom" in failed["exception"]
 
 
 def test_redactor_prefers_longer_secrets_and_ignores_trivial_ones() -> None:

@@ -12,10 +12,11 @@ import pytest
 import time_machine
 
 from campaigns.notices.queue import queue_notices
-from campaigns.notices.text import Notice, render
+from campaigns.notices.text import render
 from storage import privacy
 from storage.importers import import_file
 from storage.models import ChannelIdentity, Customer, Delivery, Order, OrderNotice, Product
+from storage.order_news import Notice
 from storage.orders import OrderRejected, upsert_order
 
 AT = datetime(2027, 4, 1, 9, tzinfo=UTC)
@@ -145,7 +146,7 @@ async def test_a_date_without_a_time_is_the_shops_day(shop: None) -> None:
     await upsert_order(hook("shipped", expected_at="2027-04-12"), tz=ZoneInfo("America/New_York"))
     expected = (await Order.get(external_id="A1")).expected_at
     assert expected == datetime(2027, 4, 12, 4, tzinfo=UTC)  # midnight in New York
-    text, _ = render(Notice("shipped", "A1", expected_at=expected), "en", ZoneInfo("America/New_York"))
+    text, _ = render(Notice("A1", "shipped", expected_at=expected), "en", ZoneInfo("America/New_York"))
     assert "12 April 2027" in text
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from campaigns.audience.caps import Cap, Caps
+from campaigns.audience.caps import Caps
 from campaigns.delivery.dispatcher import Dispatcher
+from campaigns.file.definition import FrequencyCap
 from campaigns.ports import ChannelLimits, OutboundMessage, SendReceipt
 from storage.models import Campaign, Delivery
 from tests.fakes.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries
@@ -47,7 +48,7 @@ class Channel:
         return SendReceipt((str(len(self.sent)),), self.clock(), message.address)
 
 
-def dispatcher(clock: Clock, channel: Channel, cap: Cap) -> Dispatcher:
+def dispatcher(clock: Clock, channel: Channel, cap: FrequencyCap) -> Dispatcher:
     return Dispatcher(
         {"telegram": channel}, worker="caps", rates=NO_LIMITS, clock=clock, sleep=clock.sleep, caps=Caps(cap)
     )
@@ -65,7 +66,7 @@ async def test_a_daily_cap_holds_the_second_campaign_until_a_day_after_the_first
     await rows([first, second], ann, "100")
     await rows([second], bob, "200")
     channel = Channel(clock)
-    stats = await dispatcher(clock, channel, Cap(day=1)).drain()
+    stats = await dispatcher(clock, channel, FrequencyCap(day=1)).drain()
     sent = sorted(channel.sent, key=lambda s: (s[2], s[1]))
     assert [(c, a) for c, a, _ in sent] == [(first, "100"), (second, "200"), (second, "100")]
     assert sent[0][2] == sent[1][2] == T0 and sent[2][2] >= T0 + timedelta(days=1)
@@ -84,12 +85,12 @@ async def test_a_weekly_cap_counts_the_week_and_a_campaign_may_skip_instead(data
     await Campaign.filter(id=flash).update(yaml=SKIP_YAML)
     await rows(campaigns[:2], ann, "100")
     channel = Channel(clock)
-    await dispatcher(clock, channel, Cap(week=2)).drain()
+    await dispatcher(clock, channel, FrequencyCap(week=2)).drain()
     assert [c for c, _, _ in channel.sent] == campaigns[:2]
     clock.now = T0 + timedelta(days=2)
     await add_deliveries(campaigns[2], "telegram", [(ann, "100")], due_at=clock.now)
     await add_deliveries(flash, "telegram", [(ann, "100")], due_at=clock.now)
-    stats = await dispatcher(clock, channel, Cap(week=2)).drain()
+    stats = await dispatcher(clock, channel, FrequencyCap(week=2)).drain()
     assert [c for c, _, _ in channel.sent] == [*campaigns[:2], campaigns[2]]
     assert channel.sent[2][2] >= T0 + timedelta(days=7)  # the week of the first send had to pass
     skipped = await Delivery.get(campaign_id=flash)
@@ -103,5 +104,5 @@ async def test_without_a_cap_nothing_is_held(database: str) -> None:
     campaigns = [await add_campaign(key) for key in ("one", "two", "three")]
     await rows(campaigns, ann, "100")
     channel = Channel(clock)
-    stats = await dispatcher(clock, channel, Cap()).drain()
+    stats = await dispatcher(clock, channel, FrequencyCap()).drain()
     assert len(channel.sent) == 3 and stats.capped == 0 and clock.now == T0

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 import pytest
 
 from campaigns.content.guardrails import Verdict, check, failures
-from campaigns.content.writer import Brief, OfferFact, ProductFact, Recipient
+from campaigns.content.writer import Brief, Recipient
+from campaigns.file.definition import Offer
+from storage.catalog import CatalogProduct
 
-SWEATER = ProductFact("MW-100", "Merino Wool Sweater", 79.9, "EUR")
-LAPTOP = ProductFact("LP-1", "Pro Laptop", 1299.0, "EUR")
-MUG = ProductFact("MG-2", "Enamel Mug", 12.5, "EUR")
+SWEATER = CatalogProduct("MW-100", "Merino Wool Sweater", 79.9, "EUR")
+LAPTOP = CatalogProduct("LP-1", "Pro Laptop", 1299.0, "EUR")
+MUG = CatalogProduct("MG-2", "Enamel Mug", 12.5, "EUR")
 HINT = "Reply STOP to unsubscribe."
 BRIEF = Brief(
     campaign="spring",
@@ -25,7 +27,7 @@ BRIEF = Brief(
     brief="Announce the sale",
     template="{{ unsubscribe }}",
     buttons=(),
-    offer=OfferFact("SPRING20", "20%"),
+    offer=Offer(code="SPRING20", discount="20%"),
     products=(SWEATER, LAPTOP),
     max_length=200,
     shop_name="Woolly",
@@ -89,7 +91,7 @@ def test_prices_not_in_the_catalog_or_in_another_currency_are_caught(text: str, 
 
 
 def test_an_amount_offer_is_a_known_price() -> None:
-    brief = dataclasses.replace(BRIEF, offer=OfferFact("TENOFF", "10 EUR"))
+    brief = dataclasses.replace(BRIEF, offer=Offer(code="TENOFF", discount="10 EUR"))
     assert rule("save 10 EUR with TENOFF", "prices", brief).ok and rule("save €10", "prices", brief).ok
     assert not rule("save 20%", "percentages", brief).ok
 

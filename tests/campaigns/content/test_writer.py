@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 
-from campaigns.content.writer import (
-    Brief,
-    ButtonFact,
-    CopyWriter,
-    OfferFact,
-    OpenAIWriter,
-    ProductFact,
-    Recipient,
-)
+from campaigns.content.writer import Brief, CopyWriter, OpenAIWriter, Recipient
+from campaigns.file.definition import ButtonSpec, Offer
+from storage.catalog import CatalogProduct
 from tests.conftest import reference_file
 from tests.fakes import openai_api as api
 from tests.fakes.openai_api import FakeOpenAI, Validator, schema_validator, user_data
 
-SWEATER = ProductFact("MW-1", "Merino Wool Sweater", 79.9, "EUR", "https://shop.test/p/MW-1", "knitwear")
-SHIRT = ProductFact("LS-2", "Linen Shirt", 39.0, "EUR", "https://shop.test/p/LS-2", "shirts")
-SCARF = ProductFact("SC-3", "Silk Scarf", 25.5, "EUR", None, "accessories")
+SWEATER = CatalogProduct("MW-1", "Merino Wool Sweater", 79.9, "EUR", "https://shop.test/p/MW-1", "knitwear")
+SHIRT = CatalogProduct("LS-2", "Linen Shirt", 39.0, "EUR", "https://shop.test/p/LS-2", "shirts")
+SCARF = CatalogProduct("SC-3", "Silk Scarf", 25.5, "EUR", None, "accessories")
 TEMPLATE = (
     "Hi {{ customer.first_name }}! {{ offer.discount }} off with code {{ offer.code }}."
     "\n{% for p in products %}\n- {{ p.name }}: {{ p.price }} {{ p.currency }}\n{% endfor %}\n{{ unsubscribe }}"
@@ -46,8 +41,8 @@ def brief(**changes: Any) -> Brief:
         language="en",
         brief="Announce the spring sale: 20% off knitwear with the code.",
         template=TEMPLATE,
-        buttons=(ButtonFact("Shop now", url="https://shop.test/p/{{ product.sku }}?c={{ offer.code }}"),),
-        offer=OfferFact("SPRING20", "20%"),
+        buttons=(ButtonSpec(text="Shop now", url="https://shop.test/p/{{ product.sku }}?c={{ offer.code }}"),),
+        offer=Offer(code="SPRING20", discount="20%"),
         products=(SWEATER,),
         max_length=500,
         shop_name="Woolly",
@@ -83,8 +78,8 @@ async def test_template_mode_renders_the_brief_per_recipient() -> None:
 
 async def test_a_value_with_nothing_behind_it_is_never_sent_as_none() -> None:
     buttons = (
-        ButtonFact("Shop", url="{{ shop.url }}?code={{ offer.code }}"),
-        ButtonFact("See it", url="{{ product.url }}"),
+        ButtonSpec(text="Shop", url="{{ shop.url }}?code={{ offer.code }}"),
+        ButtonSpec(text="See it", url="{{ product.url }}"),
     )
     unset = brief(shop_url=None, buttons=buttons, template="Visit {{ shop.url }}! {{ unsubscribe }}")
     copy = await CopyWriter(store=None).compose(unset, anna(products=(SCARF,)))  # the scarf has no link
@@ -143,7 +138,7 @@ async def test_persona_mode_calls_the_model_once_per_distinct_brief(fake: FakeOp
 
 
 async def test_a_persona_draft_that_fails_for_one_recipient_falls_back_for_that_one_only(fake: FakeOpenAI) -> None:
-    many = tuple(ProductFact(f"S-{i}", f"Sock Pack {i}", 9.0, "EUR") for i in range(20))
+    many = tuple(CatalogProduct(f"S-{i}", f"Sock Pack {i}", 9.0, "EUR") for i in range(20))
     writer_ = writer(fake)
     copies = await writer_.compose_many(brief(), [anna(), anna(customer_id=8, products=many), anna(customer_id=9)])
     assert [c.source for c in copies] == ["model", "fallback", "model"] and writer_.stats.calls == 1
@@ -184,7 +179,7 @@ async def test_recipient_mode_sends_only_their_own_facts_within_the_token_budget
         data = user_data(request)
         number = int(data["customer"]["first_name"].removeprefix("Person"))
         assert data["customer"] == {"first_name": f"Person{number}"}
-        assert data["products"] == [dataclasses.asdict(people[number].products[0])]
+        assert data["products"] == [people[number].products[0].shown()]
         assert str(request).count("Person") == 1 and "Roe" not in str(request)
 
 
@@ -287,3 +282,26 @@ async def test_every_request_validates_against_the_openai_schema(fake: FakeOpenA
     assert len(fake.requests) == 3 and all(check(request) == [] for request in fake.requests)  # Anna: 2, Ben: 1
     broken = {**fake.requests[0], "messages": [{"role": "narrator", "content": "x"}], "temperature": "hot"}
     assert len(check(broken)) == 2  # the check is not vacuous
+
+
+def test_a_draft_cached_before_the_campaign_files_types_were_shared_is_still_found() -> None:
+    # these keys were computed when a brief carried copies of the campaign file's offer, buttons and products
+    # (OfferFact, ButtonFact, ProductFact): drafts stored then must still be found, not bought from the model again
+    sweater = CatalogProduct(
+        "MW-1", "Merino Wool Sweater", 79.9, "EUR", "https://shop.test/p/MW-1", "knitwear", stock=12, short="Soft."
+    )
+    shirt = CatalogProduct("LS-2", "Linen Shirt", 39.0, "EUR", None, "shirts", stock=3)
+    buttons = (
+        ButtonSpec(text="Shop now", url="https://shop.test/?c={{ offer.code }}"),
+        ButtonSpec(text="Stop", action="stop"),
+    )
+    kept = Brief(
+        campaign="spring", step="main", persona="bargain", persona_description="d", tone="playful", variant="a",
+        language="en", brief="Announce.", template="Hi {{ customer.first_name }} {{ unsubscribe }}", buttons=buttons,
+        offer=Offer(code="SPRING20", discount="20%", expires=date(2027, 4, 30)), products=(sweater,), max_length=500,
+        shop_name="Woolly", shop_url="https://shop.test",
+    )  # fmt: skip
+    writer_ = CopyWriter(None)
+    assert writer_._key(kept, None) == "84bf94317a3ab6945efa32124811c8e495d34d02aa1f5a68aa11650117ac9d3a"
+    recipient = Recipient(7, "Anna Berg", "en", (shirt,))
+    assert writer_._key(kept, recipient) == "4df315620977af943825657eefab97049a4e0638bc0e2a122fcfc20f283a51f0"

@@ -20,7 +20,7 @@ from bots.telegram.app import build_bot
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.sandbox.server import TelegramSandbox
 from campaigns.delivery.dispatcher import Dispatcher
-from campaigns.ports import Channel, OutboundMessage, SendReceipt
+from campaigns.ports import Channel, ChannelLimits, OutboundMessage, SendReceipt
 from storage import outbox
 from storage.models import Campaign, ChannelIdentity, Customer, Delivery, Event
 from tests.fakes.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries
@@ -396,3 +396,26 @@ async def test_the_service_loop_stops_when_told(database: str, telegram: Telegra
     stop.set()
     stats = await asyncio.wait_for(task, 5)
     assert stats.sent == 1 and (await Delivery.get(id=row)).status == "sent"
+
+
+class BrokenChannel:
+    """An adapter with a bug: its send raises an error outside the channel error tree."""
+
+    name = "telegram"
+    limits = ChannelLimits(4096, None, None, 30.0, 1.0)
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        raise KeyError("chat_id")
+
+
+async def test_an_adapters_bug_is_logged_with_its_traceback(
+    database: str, make: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    (customer,) = await add_customers("telegram", ["2004"])
+    (row,) = await add_deliveries(await add_campaign(), "telegram", [(customer, "2004")])
+    with caplog.at_level("ERROR", logger="campaigns.delivery.dispatcher"):
+        assert await make({"telegram": BrokenChannel()}).run_once() == 1
+    (record,) = [r for r in caplog.records if "unexpected" in r.getMessage()]
+    assert record.exc_info is not None and record.exc_info[0] is KeyError
+    assert "KeyError: 'chat_id'" in caplog.text and "Traceback" in caplog.text
+    assert (await Delivery.get(id=row)).status == "unknown"  # it may have gone out: never sent twice

@@ -325,7 +325,7 @@ def test_a_template_cannot_use_what_the_campaign_lacks() -> None:
             "timezone: Europe/Berln",
             "schedule.timezone: unknown timezone 'Europe/Berln' (did you mean 'Europe/Berlin'?)",
         ),
-        ("timezone: Mars/Olympus", "schedule.timezone: unknown timezone 'Mars/Olympus' (an IANA name such as"),
+        ("timezone: Mars/Olympus", "schedule.timezone: unknown timezone 'Mars/Olympus' (use an IANA name such as"),
         ("local_time: 9am", "schedule.local_time: expected a time such as 09:30, got text '9am'"),
         ("window: {start: '09:00', end: '09:00'}", "schedule.window: the window starts and ends at the same time"),
     ],

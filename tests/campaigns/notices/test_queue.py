@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bots.inbound.acts import Inbound
-from campaigns.audience.caps import Cap, Caps
+from campaigns.audience.caps import Caps
 from campaigns.audience.suppression import OPEN_COMPLAINT, Suppression, Unhappy
 from campaigns.delivery.dispatcher import Dispatcher
+from campaigns.file.definition import FrequencyCap
 from campaigns.jobs import housekeeping
 from campaigns.notices.queue import queue_notices
-from campaigns.notices.text import TEXTS, Notice, render, switch
+from campaigns.notices.text import TEXTS, render, switch
 from campaigns.ports import (
     Button,
     InboundEvent,
@@ -27,13 +28,14 @@ from campaigns.ports import (
 from campaigns.results.attribution import attribute
 from storage import complaints, notices, outbox
 from storage.models import Campaign, ChannelIdentity, Customer, Delivery, Event, OrderNotice, Product
+from storage.order_news import Notice
 from storage.orders import upsert_order
 from storage.reports import campaign_lines
 from tests.campaigns.audience.test_caps import T0, Channel, Clock
 from tests.fakes.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries
 
 UTC_ZONE, LINK = ZoneInfo("UTC"), "https://track.example/p/1Z999"
-SHIPPED = Notice("shipped", "A-17", LINK, "DHL", datetime(2027, 4, 12, 23, 30, tzinfo=UTC))
+SHIPPED = Notice("A-17", "shipped", LINK, "DHL", datetime(2027, 4, 12, 23, 30, tzinfo=UTC))
 PROMOTION = ("SPRING20", "%", "off", "sale", "offer", "discount", "rabatt", "réduction", "descuento", "€", "$")
 
 
@@ -57,10 +59,10 @@ def test_a_notice_reads_in_the_customers_language_with_its_tracking_button(langu
 def test_dates_fall_in_the_shops_zone_and_statuses_without_a_link_have_no_button() -> None:
     text, _ = render(SHIPPED, "en", ZoneInfo("Europe/Berlin"))  # 23:30 UTC is the next day in Berlin
     assert "13 April 2027" in text
-    delayed, _ = render(Notice("delayed", "A-17", LINK, None, SHIPPED.expected_at), "de", UTC_ZONE)
+    delayed, _ = render(Notice("A-17", "delayed", LINK, None, SHIPPED.expected_at), "de", UTC_ZONE)
     assert "Neuer voraussichtlicher Liefertermin: 12. April 2027." in delayed
     for status in ("paid", "delivered", "refunded"):
-        text, buttons = render(Notice(status, "A-17"), "fr", UTC_ZONE)
+        text, buttons = render(Notice("A-17", status), "fr", UTC_ZONE)
         assert "A-17" in text and buttons == () and "2027" not in text
 
 
@@ -115,7 +117,7 @@ async def test_a_notice_is_sent_beside_a_running_promotion_without_caps_consent_
     assert await queue_notices(now=T0) == 1
     clock = Clock()
     channel = Keeping(clock)
-    caps = Caps(Cap(day=1, action="skip"))
+    caps = Caps(FrequencyCap(day=1, action="skip"))
     stats = await Dispatcher({"telegram": channel}, worker="n", rates=NO_LIMITS, clock=clock, sleep=clock.sleep,
                              caps=caps).drain()  # fmt: skip
     notices_id = int((await Campaign.get(kind="notices")).id)
@@ -135,7 +137,7 @@ async def test_notices_do_not_count_against_the_marketing_cap(database: str) -> 
     await queue_notices(now=T0)
     clock = Clock()
     channel = Keeping(clock)
-    caps = Caps(Cap(day=1, action="skip"))
+    caps = Caps(FrequencyCap(day=1, action="skip"))
     dispatcher = Dispatcher({"telegram": channel}, worker="n", rates=NO_LIMITS, clock=clock, caps=caps)
     await dispatcher.drain()
     assert len(channel.messages) == 2  # both notices at once: no cap holds them
