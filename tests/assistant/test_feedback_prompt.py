@@ -13,7 +13,7 @@ from assistant.feedback import ask_for_feedback
 from campaigns.scheduler import PeriodicJob, Scheduler
 from storage.importers import import_file
 from storage.models import ChannelIdentity, ChatMessage, Customer, Order
-from tests.assistant.shop import Outbox, seed
+from tests.fakes.assistant_shop import Outbox, seed
 
 
 async def test_each_order_is_asked_about_once_after_the_delay(database: str) -> None:

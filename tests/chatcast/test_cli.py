@@ -9,14 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from chatcast.cli import app
+from tests.fakes.cli import invoke
 
 runner = CliRunner()
 GROUPS = ("import", "db", "segments", "campaign", "serve", "demo", "report", "config", "customer")
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def test_help_lists_every_command_group() -> None:

@@ -11,13 +11,9 @@ from typer.testing import CliRunner
 
 from chatcast.cli import app
 from chatcast.cli.demo import SAMPLE_SHOP
+from tests.fakes.cli import invoke
 
 NEXT = "Explore it with the commands you will use on your own shop:"
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def flat(text: str) -> str:

@@ -26,9 +26,8 @@ from campaigns.delivery.limits import FALLBACK_RATE, SharedThrottle
 from campaigns.ports import OutboundMessage, SendReceipt
 from storage import outbox
 from storage.models import Delivery
-from tests.conftest import PG_URL
 from tests.fakes.dispatch_worker import add_campaign, add_customers, add_deliveries
-from tests.reliability.conftest import LONG
+from tests.fakes.environment import LONG, PG_URL
 
 ROWS = 1000 if LONG else 100
 RATES = {"telegram": 1000.0, "telegram/chat": 1000.0}

@@ -22,7 +22,7 @@ from campaigns.file.loader import CampaignError, parse_campaign
 from segments.definitions import DefinitionsError, parse
 from storage.importers import ImportAborted, import_file
 from storage.models import Customer
-from tests.reliability.conftest import LONG
+from tests.fakes.environment import LONG
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 EXAMPLES = 2000 if LONG else 80

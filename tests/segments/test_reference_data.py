@@ -13,8 +13,7 @@ from segments.rfm import calibration_summary
 from storage import db
 from storage.importers import import_file
 from storage.models import Customer, CustomerFeatures
-from tests.conftest import reference_file
-from tests.segments.test_definitions import EXAMPLE
+from tests.fakes.environment import EXAMPLES, reference_file
 
 
 async def test_uci_customers_get_one_persona_each_deterministically_and_cancellations_are_not_spend(
@@ -22,7 +21,7 @@ async def test_uci_customers_get_one_persona_each_deterministically_and_cancella
 ) -> None:
     path = reference_file("data", "online_retail_uci_subset.csv")
     await import_file("online-retail", path, fmt="csv")
-    defs = load(EXAMPLE)
+    defs = load(EXAMPLES / "segments.yaml")
     as_of = datetime(2011, 12, 10, tzinfo=UTC)
     await refresh(defs, dialect=db.dialect(), as_of=as_of)
     first = {c.external_id: c.persona for c in await Customer.all()}

@@ -11,7 +11,7 @@ from segments.refresh import PERSONA_EVENT, refresh
 from storage import db, state
 from storage.models import Customer, CustomerFeatures, Event, Order, OrderItem, Product
 from storage.sql import fetch
-from tests.segments.shop import AS_OF, build, definitions
+from tests.fakes.segments_shop import AS_OF, build, definitions
 
 PERSONAS = """
 personas:

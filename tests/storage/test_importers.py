@@ -12,7 +12,7 @@ from tortoise import connections
 from storage.importers import ImportAborted, SourceError, import_file
 from storage.models import ChannelIdentity, Customer, Order, OrderItem, Product
 from storage.stats import TABLES
-from tests.conftest import reference_file
+from tests.fakes.environment import reference_file
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 

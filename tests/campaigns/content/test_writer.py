@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,8 +16,8 @@ from campaigns.content.writer import (
     ProductFact,
     Recipient,
 )
-from tests.conftest import reference_file
 from tests.fakes import openai_api as api
+from tests.fakes.environment import reference_file
 from tests.fakes.openai_api import FakeOpenAI, Validator, schema_validator, user_data
 
 SWEATER = ProductFact("MW-1", "Merino Wool Sweater", 79.9, "EUR", "https://shop.test/p/MW-1", "knitwear")
@@ -61,11 +60,10 @@ def anna(**changes: Any) -> Recipient:
 
 
 @pytest.fixture
-def fake(validator: Validator | None) -> Iterator[FakeOpenAI]:
+def fake(fake_openai: FakeOpenAI) -> FakeOpenAI:
     """A fake API answering GOOD by default; every request it got must have been valid and scripted."""
-    server = FakeOpenAI(default=lambda _: api.draft(GOOD, ["Shop the sale"]), validate=validator)
-    yield server
-    assert server.problems == []
+    fake_openai.default = lambda _: api.draft(GOOD, ["Shop the sale"])
+    return fake_openai
 
 
 def writer(fake: FakeOpenAI, **options: Any) -> CopyWriter:
