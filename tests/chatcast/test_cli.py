@@ -98,6 +98,7 @@ def test_serve_with_an_unreachable_database_fails_in_one_line(monkeypatch: pytes
     assert "pw-s3cret-value" not in output and "Traceback" not in output
 
 
+@pytest.mark.slow
 def test_demo_loads_the_sample_shop_and_sends_a_campaign_through_both_sandboxes(isolated: Path) -> None:
     code, output = invoke("demo")
     assert code == 0, output

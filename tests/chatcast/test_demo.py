@@ -87,6 +87,7 @@ def test_the_demo_never_overwrites_a_shop_of_your_own(isolated: Path, monkeypatc
     assert customers() == 1 and customers("data/demo.sqlite3") == 5_000
 
 
+@pytest.mark.slow
 def test_the_demo_leaves_postgres_and_files_it_cannot_read_alone(
     isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

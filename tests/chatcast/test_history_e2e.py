@@ -23,6 +23,8 @@ from tests.fakes.dispatch_worker import TOKEN
 from tests.fakes.sandboxes import CountingSandbox
 from tests.fakes.service import start
 
+pytestmark = pytest.mark.slow
+
 HOOK = "history-hook-secret"
 ADA, BEN = 8101, 8102
 T0 = datetime(2027, 3, 1, 10, tzinfo=UTC)  # the day the shop connects Chatcast

@@ -13,10 +13,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.fakes.cli import Cli
 from tests.fakes.clock import WallClock
 from tests.fakes.journeys.chats import TEAM, Chats
 from tests.fakes.service import serving
+
+pytestmark = pytest.mark.slow
 
 MONDAY = datetime(2027, 4, 5, 6, 30, tzinfo=UTC)  # Tokyo 15:30, Berlin 08:30, New York 02:30
 CAMPAIGN = """\

@@ -10,9 +10,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.cli import Cli
 from tests.fakes.clock import WallClock
 from tests.fakes.journeys.chats import Chats
+
+pytestmark = pytest.mark.slow
 
 MORNING = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
 SEGMENTS = "personas:\n  - {id: everyone, description: Everyone., tone: Friendly.}\n"

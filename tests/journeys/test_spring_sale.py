@@ -20,6 +20,8 @@ from tests.fakes.journeys.shop import CAMPAIGNS, PRODUCTS, SEGMENTS, cast
 from tests.fakes.journeys.shop import write as write_shop
 from tests.fakes.service import serving
 
+pytestmark = pytest.mark.slow
+
 MONDAY = datetime(2027, 4, 12, 6, 30, tzinfo=UTC)  # Berlin 08:30, London 07:30, Tokyo 15:30, New York 02:30
 FILE = str(CAMPAIGNS / "spring-sale.yaml")
 AUDIENCE = ("S1", "S2", "S3", "S4", "S5", "S7", "S8", "S9", "S10")  # runners of the last 90 days, opted in

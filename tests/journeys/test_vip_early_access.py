@@ -19,6 +19,8 @@ from tests.fakes.journeys.shop import CAMPAIGNS, PRODUCTS, SEGMENTS, cast
 from tests.fakes.journeys.shop import write as write_shop
 from tests.fakes.service import serving
 
+pytestmark = pytest.mark.slow
+
 MONDAY = datetime(2027, 5, 3, 6, 30, tzinfo=UTC)  # the day before the campaign's start
 FILE = str(CAMPAIGNS / "vip-early-access.yaml")
 AUDIENCE = {"V1", "V2", "V3", "V4", "V6"}  # the VIPs of the club, and V2, who spent 399 last week; not V5

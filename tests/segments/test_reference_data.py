@@ -7,6 +7,8 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from segments.definitions import load
 from segments.refresh import refresh
 from segments.rfm import calibration_summary
@@ -14,6 +16,8 @@ from storage import db
 from storage.importers import import_file
 from storage.models import Customer, CustomerFeatures
 from tests.fakes.environment import EXAMPLES, reference_file
+
+pytestmark = pytest.mark.slow
 
 
 async def test_uci_customers_get_one_persona_each_deterministically_and_cancellations_are_not_spend(

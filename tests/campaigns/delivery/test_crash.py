@@ -15,9 +15,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from storage.models import Campaign, Delivery
 from tests.fakes.dispatch_worker import add_campaign, add_customers, add_deliveries
 from tests.fakes.sandboxes import CountingSandbox
+
+pytestmark = pytest.mark.slow
 
 WORKER = Path(__file__).resolve().parents[2] / "fakes" / "dispatch_worker.py"
 KILLS = int(os.environ.get("CHATCAST_CRASH_KILLS", "5"))

@@ -24,6 +24,8 @@ from tests.fakes.dispatch_worker import TOKEN, add_campaign, add_customers, add_
 from tests.fakes.environment import REDIS_URL, redis_up
 from tests.fakes.sandboxes import CountingSandbox
 
+pytestmark = pytest.mark.slow
+
 ROWS = int(os.environ.get("CHATCAST_SCALE_ROWS", "600"))
 WORKERS = 3
 FIRST_CHAT = 20_000_000
