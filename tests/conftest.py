@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh, migrated database per test on SQLite and on PostgreSQL.
+"""Fixtures for every folder: a fresh, migrated database per test on SQLite and on PostgreSQL, the Telegram and
+Slack sandboxes, an isolated working folder for the CLI, and the OpenAI request check.
 
 ``CHATCAST_TEST_DATABASES`` (default ``sqlite,postgres``) picks the backends. PostgreSQL comes from
 ``CHATCAST_TEST_POSTGRES_URL`` (default ``postgres://postgres@127.0.0.1:5432/test``): the tests create
@@ -11,54 +12,30 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import pytest
 
 from storage import db
+from tests.fakes.databases import truncate
+from tests.fakes.environment import BACKENDS, PG_URL, REFERENCE, reference_file
 
 # pytest-xdist exports its terminal's size (COLUMNS=80) to the workers, and rich fixes a console's width from it
 # when the console is built; the tests set the width they read with, as a marketer's terminal would.
 os.environ.pop("COLUMNS", None)
 os.environ.pop("LINES", None)
 
-REFERENCE = Path(os.environ.get("CHATCAST_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared" / "reference"))
-PG_URL = os.environ.get("CHATCAST_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
-BACKENDS = [b.strip() for b in os.environ.get("CHATCAST_TEST_DATABASES", "sqlite,postgres").split(",") if b]
-TABLES = (
-    "review",
-    "product_copy",
-    "order_notice",
-    "complaint",
-    "feedback",
-    "conversation",
-    "copy_cache",
-    "installation",
-    "system_state",
-    "chat_message",
-    "event",
-    "delivery",
-    "campaign",
-    "customer_features",
-    "order_item",
-    "order",
-    "product",
-    "channel_identity",
-    "customer",
-)
 
+if TYPE_CHECKING:  # the SDKs take seconds to import: a test that needs none of them loads none
+    from aiogram import Bot
 
-def reference_file(*parts: str) -> Path:
-    """A file under ``../shared/reference``; the test skips, saying why, where the folder is absent."""
-    path = REFERENCE.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(f"needs {path} (third-party reference data in ../shared, present in CI, not in a clone)")
-    return path
+    from bots.slack.sandbox.server import SlackSandbox
+    from tests.fakes.openai_api import FakeOpenAI
+    from tests.fakes.sandboxes import CountingSandbox
 
 
 @pytest.fixture(scope="session")
@@ -113,26 +90,74 @@ async def database(backend: str) -> AsyncIterator[str]:
     """An empty, migrated database, connected for the test; yields its URL."""
     await db.connect(backend)
     if backend.startswith("postgres"):
-        from tortoise import connections
-
-        await connections.get("default").execute_script(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE"
-        )
+        await truncate()
     try:
         yield backend
     finally:
         await db.close()
 
 
-REDIS_URL = os.environ.get("CHATCAST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+@pytest.fixture
+def telegram_spec() -> Path:
+    """The Bot API 10.1 spec in ``../shared/reference``; the test skips without it."""
+    from tests.fakes.sandboxes import TELEGRAM_SPEC
+
+    return reference_file(*TELEGRAM_SPEC)
 
 
-def redis_up() -> bool:
-    """Whether the tests' Redis (``CHATCAST_TEST_REDIS_URL``) accepts connections."""
-    host, port = REDIS_URL.removeprefix("redis://").split("/")[0].split(":")
-    with socket.socket() as s:
-        s.settimeout(1)
-        return s.connect_ex((host, int(port))) == 0
+@pytest.fixture
+def slack_spec() -> Path:
+    """Slack's Web API OpenAPI spec in ``../shared/reference``; the test skips without it."""
+    from tests.fakes.sandboxes import SLACK_SPEC
+
+    return reference_file(*SLACK_SPEC)
+
+
+@pytest.fixture
+async def telegram_sandbox(telegram_spec: Path) -> AsyncIterator[CountingSandbox]:
+    """The Bot API sandbox on loopback, checking every request against the spec and counting the messages it
+    delivered; the test fails on any request that broke the spec (a test that breaks it on purpose clears
+    ``violations`` once it has looked)."""
+    from tests.fakes.sandboxes import CountingSandbox
+
+    async with CountingSandbox(spec=telegram_spec) as sandbox:
+        yield sandbox
+        assert sandbox.violations == [], sandbox.violations
+
+
+@pytest.fixture
+async def telegram_bot(telegram_sandbox: CountingSandbox) -> AsyncIterator[Bot]:
+    """The real aiogram bot as the app builds it, talking to the Bot API sandbox."""
+    from bots.telegram.app import build_bot
+
+    bot = build_bot(telegram_sandbox.token, api_url=telegram_sandbox.base_url, timeout=5)
+    yield bot
+    await bot.session.close()
+
+
+@pytest.fixture
+async def slack_sandbox(slack_spec: Path) -> AsyncIterator[SlackSandbox]:
+    """The Slack sandbox on loopback, checking every Web API call against the spec and Block Kit's limits; the test
+    fails on any call that broke them (a test that breaks them on purpose clears ``violations`` once it has
+    looked)."""
+    from bots.slack.sandbox.server import SlackSandbox
+
+    async with SlackSandbox(spec=slack_spec) as sandbox:
+        yield sandbox
+        assert sandbox.violations == [], sandbox.violations
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An empty working folder with no CHATCAST_ variables from the caller's environment, its data directory
+    ``data/`` (not made) and a wide terminal (no wrapped lines): where CLI runs happen; the folder."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("CHATCAST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CHATCAST_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "200")
+    return tmp_path
 
 
 @pytest.fixture(scope="session")
@@ -162,3 +187,14 @@ def zone_files(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         if not ready:
             pytest.skip("neither the tzdata package nor system zone files are installed")
         yield "tzdata"
+
+
+@pytest.fixture
+def fake_openai(validator: Any) -> Iterator[FakeOpenAI]:
+    """The fake OpenAI API (tests/fakes/openai_api.py), checking each request against the schema where it can; the
+    test fails on any request that was invalid or beyond its script (set ``script`` or ``default`` to answer)."""
+    from tests.fakes.openai_api import FakeOpenAI
+
+    server = FakeOpenAI(validate=validator)
+    yield server
+    assert server.problems == []

@@ -27,11 +27,10 @@ from bots.telegram.sandbox.server import TelegramSandbox
 from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.ports import Channel, OutboundMessage, SendReceipt
 from storage.models import Campaign, ChannelIdentity, Customer, Delivery
-from tests.assistant.shop import BOB_SECRETS, knowledge, seed
-from tests.conftest import reference_file
+from tests.fakes.assistant_shop import BOB_SECRETS, knowledge, seed
 from tests.fakes.openai_api import Answer, FakeOpenAI, calls, said
 
-SIGNING, HOOK = "e2e-signing-secret", "e2e-Hook_secret"
+HOOK = "e2e-Hook_secret"
 TEAM, STAFF_CHANNEL, STAFF_USER, SLACK_USER = "T0SHOP", "C0STAFF", "U0JO", "U0MIA"
 MIA = 7001
 RATES = {"telegram": 1000.0, "telegram/chat": 1000.0, "slack/chat": 1000.0}
@@ -94,51 +93,47 @@ class World:
 
 
 @pytest.fixture(params=["offline", "model"])
-async def world(request: pytest.FixtureRequest, database: str) -> AsyncIterator[World]:
+async def world(
+    request: pytest.FixtureRequest, database: str, telegram_sandbox: TelegramSandbox, slack_sandbox: SlackSandbox
+) -> AsyncIterator[World]:
     shop = await seed()
-    telegram_spec = reference_file("telegram", "telegram_bot_api_10.1.json")
-    slack_spec = reference_file("slack", "slack_web_openapi_v2.json")
-    async with (
-        TelegramSandbox(spec=telegram_spec) as telegram,
-        SlackSandbox(spec=slack_spec, signing_secret=SIGNING) as slack,
-    ):
-        token = slack.add_team(TEAM, name="Stride & Trail")
-        slack.add_channel(TEAM, STAFF_CHANNEL, name="shop-staff")
-        slack.add_user(TEAM, STAFF_USER, name="jo", real_name="Jo")
-        slack.add_user(TEAM, SLACK_USER, name="mia", real_name="Mia")
-        inbound = Inbound(None)
-        config = SlackConfig(signing_secret=SIGNING, bot_token=token, api_url=slack.base_url,
-                             staff_channel=STAFF_CHANNEL)  # fmt: skip
-        slack_bot = build_slack(config, inbound)
-        tg_bot = build_bot(telegram.token, api_url=telegram.base_url, timeout=5)
-        relayed = Relayed(TelegramChannel(tg_bot))
-        channels: dict[str, Channel] = {"telegram": relayed, "slack": slack_bot.channel}
-        model = None
-        if request.param == "model":
-            model = OpenAIAssistant(FakeOpenAI(default=sensible_model).client(), "gpt-4o-mini", shop="Stride & Trail")
-        assistant = Assistant(
-            knowledge(), model=model, staff=slack_bot.staff, channels=channels,
-            config=AssistantConfig(shop_name="Stride & Trail", public_url="https://admin.shop.example"),
-        )  # fmt: skip
-        inbound.responder = assistant
-        app = web.Application()
-        add_webhook(app, tg_bot, build_dispatcher(inbound), HOOK)
-        slack_bot.add_routes(app)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        await register_webhook(tg_bot, f"{base}/telegram/webhook", HOOK)
-        slack.app_url = f"{base}/slack/events"
-        # Mia's Telegram chat and her Slack DM are both linked to her shop account
-        await ChannelIdentity.create(customer_id=shop.mia, channel="slack", address=address(TEAM, SLACK_USER))
-        await ChannelIdentity.filter(customer_id=shop.mia, channel="telegram").update(address=str(MIA))
-        try:
-            yield World(telegram, slack, slack_bot, assistant, shop.mia, relayed)
-        finally:
-            await runner.cleanup()
-            await tg_bot.session.close()
-        assert telegram.violations == [] and slack.violations == []
+    telegram, slack = telegram_sandbox, slack_sandbox
+    token = slack.add_team(TEAM, name="Stride & Trail")
+    slack.add_channel(TEAM, STAFF_CHANNEL, name="shop-staff")
+    slack.add_user(TEAM, STAFF_USER, name="jo", real_name="Jo")
+    slack.add_user(TEAM, SLACK_USER, name="mia", real_name="Mia")
+    inbound = Inbound(None)
+    config = SlackConfig(signing_secret=slack.signing_secret, bot_token=token, api_url=slack.base_url,
+                         staff_channel=STAFF_CHANNEL)  # fmt: skip
+    slack_bot = build_slack(config, inbound)
+    tg_bot = build_bot(telegram.token, api_url=telegram.base_url, timeout=5)
+    relayed = Relayed(TelegramChannel(tg_bot))
+    channels: dict[str, Channel] = {"telegram": relayed, "slack": slack_bot.channel}
+    model = None
+    if request.param == "model":
+        model = OpenAIAssistant(FakeOpenAI(default=sensible_model).client(), "gpt-4o-mini", shop="Stride & Trail")
+    assistant = Assistant(
+        knowledge(), model=model, staff=slack_bot.staff, channels=channels,
+        config=AssistantConfig(shop_name="Stride & Trail", public_url="https://admin.shop.example"),
+    )  # fmt: skip
+    inbound.responder = assistant
+    app = web.Application()
+    add_webhook(app, tg_bot, build_dispatcher(inbound), HOOK)
+    slack_bot.add_routes(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await register_webhook(tg_bot, f"{base}/telegram/webhook", HOOK)
+    slack.app_url = f"{base}/slack/events"
+    # Mia's Telegram chat and her Slack DM are both linked to her shop account
+    await ChannelIdentity.create(customer_id=shop.mia, channel="slack", address=address(TEAM, SLACK_USER))
+    await ChannelIdentity.filter(customer_id=shop.mia, channel="telegram").update(address=str(MIA))
+    try:
+        yield World(telegram, slack, slack_bot, assistant, shop.mia, relayed)
+    finally:
+        await runner.cleanup()
+        await tg_bot.session.close()
 
 
 async def telegram_asks(world: World, text: str) -> str:

@@ -15,7 +15,7 @@ from campaigns.scheduler import PeriodicJob, Scheduler
 from chatcast.channels import identity_columns
 from storage import importers
 from storage.models import ChannelIdentity, ChatMessage, Customer, Order
-from tests.assistant.shop import Outbox, seed
+from tests.fakes.assistant_shop import Outbox, seed
 
 # customers files link chat identities through the registry's columns, as the CLI imports them
 import_file = partial(importers.import_file, identities=identity_columns())

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.llm import OpenAIAssistant
 from storage.models import Customer, Event, Product
-from tests.assistant.shop import BOB_SECRETS, PRODUCTS, engine, say, seed
+from tests.fakes.assistant_shop import BOB_SECRETS, PRODUCTS, engine, say, seed
 from tests.fakes.openai_api import Answer, FakeOpenAI, calls, said
 
 CANARY = "{canary}"  # replaced by the assistant's own instruction id: the model "leaks" it

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.llm import OpenAIAssistant
 from storage.models import ChatMessage, Conversation, Event
-from tests.assistant.shop import Staff, engine, say, seed
+from tests.fakes.assistant_shop import Staff, engine, say, seed
 from tests.fakes.openai_api import FakeOpenAI, Validator, calls, error, refusal, said
 
 

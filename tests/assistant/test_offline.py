@@ -11,7 +11,7 @@ import pytest
 from assistant.service import HANDED_OFF, Assistant
 from campaigns.ports import ChannelLimits, InboundEvent, TransientChannelError
 from storage.models import Campaign, ChatMessage, Conversation, Customer, Delivery, Event, Feedback, Order
-from tests.assistant.shop import BOB_CHAT, BOB_SECRETS, MIA_CHAT, NOW, Outbox, Staff, engine, say, seed
+from tests.fakes.assistant_shop import BOB_CHAT, BOB_SECRETS, MIA_CHAT, NOW, Outbox, Staff, engine, say, seed
 
 
 async def test_a_customer_gets_their_own_order_and_not_anyone_elses(database: str) -> None:

@@ -25,7 +25,6 @@ from campaigns.file.loader import CampaignError
 from campaigns.ports import Channel
 from segments.definitions import Definitions, load
 from storage.models import ChannelIdentity, Customer, Delivery, Product
-from tests.conftest import reference_file
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "shop"
 TEAM = "T0SHOP01"
@@ -63,12 +62,11 @@ def definitions() -> Definitions:
 
 
 @pytest.fixture
-async def sandboxes(database: str) -> AsyncIterator[tuple[TelegramSandbox, SlackSandbox]]:
-    telegram_spec = reference_file("telegram", "telegram_bot_api_10.1.json")
-    slack_spec = reference_file("slack", "slack_web_openapi_v2.json")
-    async with TelegramSandbox(spec=telegram_spec) as telegram, SlackSandbox(spec=slack_spec) as slack:
-        yield telegram, slack
-        assert telegram.violations == [] and slack.violations == []
+def sandboxes(
+    database: str, telegram_sandbox: TelegramSandbox, slack_sandbox: SlackSandbox
+) -> tuple[TelegramSandbox, SlackSandbox]:
+    """Both sandboxes, with the database they fill."""
+    return telegram_sandbox, slack_sandbox
 
 
 @pytest.fixture

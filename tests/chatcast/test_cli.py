@@ -12,14 +12,10 @@ from typer.testing import CliRunner
 from assistant.knowledge import KnowledgeError
 from chatcast.cli import app
 from chatcast.console import run
+from tests.fakes.cli import invoke
 
 runner = CliRunner()
 GROUPS = ("import", "db", "segments", "campaign", "serve", "demo", "report", "config", "customer")
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def test_help_lists_every_command_group() -> None:
@@ -105,6 +101,7 @@ def test_serve_with_an_unreachable_database_fails_in_one_line(monkeypatch: pytes
     assert "pw-s3cret-value" not in output and "Traceback" not in output
 
 
+@pytest.mark.slow
 def test_demo_loads_the_sample_shop_and_sends_a_campaign_through_both_sandboxes(isolated: Path) -> None:
     code, output = invoke("demo")
     assert code == 0, output

@@ -14,9 +14,9 @@ import time_machine
 from typer.testing import CliRunner
 
 from chatcast.cli import app
-from chatcast.cli.campaign import campaign_app
 from storage import db
-from tests.campaigns.timing.test_best_time import db_truncate
+from tests.fakes.cli import invoke
+from tests.fakes.databases import truncate
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 SEGMENTS = str(SHOP / "segments.yaml")
@@ -54,16 +54,10 @@ schedule:
 runner = CliRunner()
 
 
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(campaign_app, list(args))
-    assert "Traceback" not in result.output
-    return result.exit_code, result.output
-
-
 def test_validate_accepts_the_sample_campaigns(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHATCAST_SHOP_URL", "https://shop.example.com")  # the win-back links to the shop
     with time_machine.travel(datetime(2026, 12, 1, tzinfo=UTC), tick=False):  # before their offers end
-        code, output = invoke("validate", *EXAMPLES, "--segments", SEGMENTS)
+        code, output = invoke("campaign", "validate", *EXAMPLES, "--segments", SEGMENTS)
     assert code == 0, output
     lines = [line for line in output.strip().splitlines() if not line.startswith("  ")]
     assert len(lines) == 3 and all(line.startswith("✓ ") for line in lines)
@@ -86,7 +80,7 @@ def test_validate_accepts_the_sample_campaigns(monkeypatch: pytest.MonkeyPatch) 
 
 def test_validate_prints_every_located_problem_and_fails(isolated: Path) -> None:
     (isolated / "spring.yaml").write_text(BAD, encoding="utf-8")
-    code, output = invoke("validate", "spring.yaml", "-s", SEGMENTS)
+    code, output = invoke("campaign", "validate", "spring.yaml", "-s", SEGMENTS)
     assert code == 1
     assert output.strip().splitlines() == [
         "error: spring.yaml:5: audience.personas[0]: unknown persona 'vip2' (did you mean 'vip'?)",
@@ -96,7 +90,7 @@ def test_validate_prints_every_located_problem_and_fails(isolated: Path) -> None
 
 def test_good_and_bad_files_together(isolated: Path) -> None:
     (isolated / "spring.yaml").write_text("id: spring\nname: [oops\n", encoding="utf-8")
-    code, output = invoke("validate", EXAMPLES[0], "spring.yaml", "missing.yaml", "-s", SEGMENTS)
+    code, output = invoke("campaign", "validate", EXAMPLES[0], "spring.yaml", "missing.yaml", "-s", SEGMENTS)
     assert code == 1
     lines = [line for line in output.strip().splitlines() if not line.startswith("  ")]
     assert lines[0].startswith("✓ ")
@@ -107,7 +101,7 @@ def test_good_and_bad_files_together(isolated: Path) -> None:
 
 def test_without_a_segments_file_references_are_not_checked(isolated: Path) -> None:
     (isolated / "spring.yaml").write_text(BAD.replace("  tone_of_voice: warm\n", ""), encoding="utf-8")
-    code, output = invoke("validate", "spring.yaml")
+    code, output = invoke("campaign", "validate", "spring.yaml")
     assert code == 0, output
     assert (
         "warning: no segments file segments.yaml and none kept in the database: personas and segments are not"
@@ -123,14 +117,14 @@ def test_the_settings_segments_file_is_used_and_named_when_nobody_named_it(
 ) -> None:
     (isolated / "spring.yaml").write_text(BAD.replace("  tone_of_voice: warm\n", ""), encoding="utf-8")
     shutil.copy(SEGMENTS, isolated / "segments.yaml")
-    code, output = invoke("validate", "spring.yaml")
+    code, output = invoke("campaign", "validate", "spring.yaml")
     assert code == 1
     assert output.strip().splitlines() == [
         "personas and segments: segments.yaml (the default of CHATCAST_SEGMENTS_FILE)",
         "error: spring.yaml:5: audience.personas[0]: unknown persona 'vip2' (did you mean 'vip'?)",
     ]
     monkeypatch.setenv("CHATCAST_SEGMENTS_FILE", SEGMENTS)
-    code, output = invoke("validate", "spring.yaml")
+    code, output = invoke("campaign", "validate", "spring.yaml")
     assert code == 1 and output.strip().splitlines() == [
         "error: spring.yaml:5: audience.personas[0]: unknown persona 'vip2' (did you mean 'vip'?)"
     ]
@@ -142,7 +136,7 @@ def test_validate_refuses_what_could_not_go_out_as_written(isolated: Path, monke
     monkeypatch.setenv("CHATCAST_QUIET_HOURS", "21:00-08:00")
     monkeypatch.setenv("CHATCAST_TIMEZONE", "Europe/Berlin")
     with time_machine.travel(datetime(2027, 5, 2, 10, tzinfo=UTC), tick=False):
-        code, output = invoke("validate", "sale.yaml", "-s", SEGMENTS)
+        code, output = invoke("campaign", "validate", "sale.yaml", "-s", SEGMENTS)
     assert code == 1
     assert output.strip().splitlines() == [
         "error: sale.yaml:6: audience.holdout: the holdout is a share from 0% to 50%, got '150%'",
@@ -154,7 +148,7 @@ def test_validate_refuses_what_could_not_go_out_as_written(isolated: Path, monke
     fixed = SALE.replace("150%", "10%").replace("200%", "20%")
     (isolated / "sale.yaml").write_text(fixed, encoding="utf-8")
     with time_machine.travel(datetime(2027, 5, 2, 10, tzinfo=UTC), tick=False):
-        code, output = invoke("validate", "sale.yaml", "-s", SEGMENTS)
+        code, output = invoke("campaign", "validate", "sale.yaml", "-s", SEGMENTS)
     assert code == 1  # the model's mistakes fixed, what the clock and the settings say shows
     assert output.strip().splitlines() == [
         "error: sale.yaml:11: offer.expires: the offer SPRING20 expired on 2027-04-30 (today is 2027-05-02 in"
@@ -168,7 +162,7 @@ def test_validate_refuses_what_could_not_go_out_as_written(isolated: Path, monke
     monkeypatch.setenv("CHATCAST_SHOP_URL", "https://shop.example.com")
     monkeypatch.setenv("CHATCAST_QUIET_HOURS", "23:00-08:00")
     with time_machine.travel(datetime(2027, 4, 30, 21, 59, tzinfo=UTC), tick=False):  # 23:59 in Berlin
-        code, output = invoke("validate", "sale.yaml", "-s", SEGMENTS)
+        code, output = invoke("campaign", "validate", "sale.yaml", "-s", SEGMENTS)
     assert code == 0, output
     assert output.strip().splitlines()[-2:] == [
         "✓ sale.yaml: sale — 1 step, audience: personas vip, holdout 10%",
@@ -179,7 +173,7 @@ def test_validate_refuses_what_could_not_go_out_as_written(isolated: Path, monke
 async def _kept(url: str) -> None:
     async with db.database(url):
         if url.startswith("postgres"):
-            await db_truncate()
+            await truncate()
 
 
 def test_validate_checks_against_the_definitions_the_last_refresh_kept(
@@ -193,7 +187,7 @@ def test_validate_checks_against_the_definitions_the_last_refresh_kept(
     assert result.exit_code == 0, result.output
     (isolated / "shop-segments.yaml").unlink()  # the file is gone: the database still knows the personas
     (isolated / "spring.yaml").write_text(BAD.replace("  tone_of_voice: warm\n", ""), encoding="utf-8")
-    code, output = invoke("validate", "spring.yaml")
+    code, output = invoke("campaign", "validate", "spring.yaml")
     assert code == 1
     lines = output.strip().splitlines()
     assert re.fullmatch(
@@ -203,14 +197,14 @@ def test_validate_checks_against_the_definitions_the_last_refresh_kept(
     ), lines
     assert lines[1:] == ["error: spring.yaml:5: audience.personas[0]: unknown persona 'vip2' (did you mean 'vip'?)"]
     (isolated / "spring.yaml").write_text(BAD.replace("  tone_of_voice: warm\n", "").replace("vip2", "vip"))
-    code, output = invoke("validate", "spring.yaml")
+    code, output = invoke("campaign", "validate", "spring.yaml")
     assert code == 0 and "✓ spring.yaml: spring — 1 step, audience: personas vip" in output
 
 
 def test_an_unreadable_database_is_a_warning_for_validate(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHATCAST_DATABASE_URL", "postgres://shop:pw-s3cret-value@127.0.0.1:1/shop")
     (isolated / "spring.yaml").write_text(BAD.replace("  tone_of_voice: warm\n", ""), encoding="utf-8")
-    code, output = invoke("validate", "spring.yaml")
+    code, output = invoke("campaign", "validate", "spring.yaml")
     assert code == 0, output
     assert "warning: no segments file segments.yaml and the database postgres://shop:***@127.0.0.1:1/shop could" in (
         output
@@ -219,18 +213,18 @@ def test_an_unreadable_database_is_a_warning_for_validate(isolated: Path, monkey
 
 
 def test_a_named_segments_file_must_exist_and_be_valid(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    code, output = invoke("validate", EXAMPLES[0], "--segments", "nope.yaml")
+    code, output = invoke("campaign", "validate", EXAMPLES[0], "--segments", "nope.yaml")
     assert code == 1 and "error: no segments file nope.yaml" in output
     (isolated / "segs.yaml").write_text("personas: []\n", encoding="utf-8")
     monkeypatch.setenv("CHATCAST_SEGMENTS_FILE", "segs.yaml")
-    code, output = invoke("validate", EXAMPLES[0])
+    code, output = invoke("campaign", "validate", EXAMPLES[0])
     assert code == 1
     assert "error: segs.yaml:1: personas: at least one persona" in output
     assert "error: segs.yaml has mistakes: fix it before checking campaigns against it" in output
 
 
 def test_schema_prints_json_schema() -> None:
-    code, output = invoke("schema")
+    code, output = invoke("campaign", "schema")
     assert code == 0
     schema = json.loads(output)
     assert schema["$schema"].startswith("https://json-schema.org/") and schema["title"] == "Chatcast campaign"
@@ -238,15 +232,15 @@ def test_schema_prints_json_schema() -> None:
 
 
 def test_schema_writes_a_file(isolated: Path) -> None:
-    code, output = invoke("schema", "--output", "campaign.schema.json")
+    code, output = invoke("campaign", "schema", "--output", "campaign.schema.json")
     assert code == 0 and output.strip() == "wrote campaign.schema.json"
     assert json.loads((isolated / "campaign.schema.json").read_text(encoding="utf-8"))["title"] == "Chatcast campaign"
-    code, output = invoke("schema", "-o", "no/such/dir/x.json")
+    code, output = invoke("campaign", "schema", "-o", "no/such/dir/x.json")
     assert code == 1 and "error: cannot write no/such/dir/x.json" in output
 
 
 def test_validate_needs_a_file() -> None:
-    code, output = invoke("validate")
+    code, output = invoke("campaign", "validate")
     assert code == 2 and "Missing argument" in output
 
 

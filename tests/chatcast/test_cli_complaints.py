@@ -8,13 +8,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from chatcast.cli import app
 from storage import complaints, db
 from storage.models import ChannelIdentity, Customer, Event
+from tests.fakes.cli import invoke
 
-runner = CliRunner()
 CAMPAIGN = """\
 id: spring
 name: Spring
@@ -23,11 +20,6 @@ message:
   brief: The new spring colours are in.
   template: 'Hi {{ customer.first_name }}: the new spring colours are in. {{ unsubscribe }}'
 """
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 async def _seed(url: str) -> None:

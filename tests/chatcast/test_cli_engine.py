@@ -12,12 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from bots.telegram.sandbox.server import TelegramSandbox
-from chatcast.cli import app
 from storage import db
 from storage.models import ChannelIdentity, Customer, Delivery, Product
+from tests.fakes.cli import invoke
 
 SEGMENTS = Path(__file__).resolve().parents[2] / "examples" / "shop" / "segments.yaml"
 CAMPAIGN = """\
@@ -43,13 +42,6 @@ variants:
   - {id: b, weight: 1}
 """
 CUSTOMERS = 30
-runner = CliRunner()
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    assert "Traceback" not in result.output, result.output
-    return result.exit_code, result.output
 
 
 async def _shop(url: str) -> None:

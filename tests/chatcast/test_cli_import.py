@@ -8,25 +8,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from chatcast.cli import app
 from storage import db
 from storage.models import Customer, Order, Product, Review
-from tests.campaigns.timing.test_best_time import db_truncate
-
-runner = CliRunner()
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
+from tests.fakes.cli import invoke
+from tests.fakes.databases import truncate
 
 
 async def empty(url: str) -> None:
     async with db.database(url):
         if url.startswith("postgres"):
-            await db_truncate()
+            await truncate()
 
 
 async def stored(url: str) -> tuple[list[tuple[str, str]], dict[str, float], list[tuple[str, datetime, float]], list]:

@@ -5,17 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
+from tests.fakes.cli import invoke
 
-from chatcast.cli import app
-
-runner = CliRunner()
 ORDERS = "order_id,customer_id,ordered_at,sku,quantity,unit_price,status,tracking_url,expected_at\n"
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def orders(isolated: Path, status: str, extra: str = ",") -> str:

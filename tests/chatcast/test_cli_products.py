@@ -6,11 +6,8 @@ import csv
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
+from tests.fakes.cli import invoke
 
-from chatcast.cli import app
-
-runner = CliRunner()
 PRODUCTS = """sku,name,category,price,currency,attr_material,attr_weight
 RUN-1,Road Runner,running-shoes,120,EUR,mesh,280 g
 SOX-2,Crew Sock,socks,12,EUR,cotton,
@@ -21,11 +18,6 @@ RUN-1,"Comfortable from the first day",4
 RUN-1,"The quality is poor, the sole fell apart",1
 GONE-3,Nice,5
 """
-
-
-def invoke(*args: str, stdin: str | None = None) -> tuple[int, str]:
-    result = runner.invoke(app, list(args), input=stdin)
-    return result.exit_code, result.output
 
 
 def shop(folder: Path) -> None:

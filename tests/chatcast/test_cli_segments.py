@@ -6,17 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from chatcast.cli import app
+from tests.fakes.cli import invoke
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop" / "segments.yaml"
-runner = CliRunner()
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from chatcast.cli import app
 from storage import db
 from storage.models import Customer, Event, SendTime
-from tests.campaigns.timing.test_best_time import db_truncate
+from tests.fakes.databases import truncate
 
 runner = CliRunner()
 SEGMENTS = "personas:\n  - {id: everyone, description: d, tone: t}\n"
@@ -22,7 +22,7 @@ SEGMENTS = "personas:\n  - {id: everyone, description: d, tone: t}\n"
 async def seed(url: str) -> None:
     async with db.database(url):
         if url.startswith("postgres"):
-            await db_truncate()
+            await truncate()
         keen = await Customer.create(external_id="keen", name="Keen", persona="everyone", timezone="Europe/Berlin")
         await Customer.create(external_id="quiet", name="Quiet", persona="everyone")
         for week in range(1, 5):  # Thursdays 18:00 UTC: 19:00 in Berlin (winter time)

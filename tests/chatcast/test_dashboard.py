@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -14,20 +13,8 @@ from aiohttp import web
 from campaigns.delivery.metrics import Metrics
 from chatcast.dashboard import add_dashboard
 from storage.models import Campaign, ChatMessage, Conversation, Customer, Delivery
-from tests.campaigns.results.test_report import load_scenario
-
-
-def login(user: str, password: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
-
-
-async def serve(password: str | None) -> tuple[web.AppRunner, str]:
-    app = web.Application()
-    add_dashboard(app, "staff", password)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+from tests.fakes.dashboard import login, serve
+from tests.fakes.report_scenario import load_scenario
 
 
 @pytest.fixture

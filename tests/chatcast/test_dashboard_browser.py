@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from chatcast.dashboard import add_dashboard
-from tests.campaigns.results.test_report import load_scenario
+from tests.fakes.report_scenario import load_scenario
 
 # read at import: the CLI tests' fixture clears CHATCAST_ variables before each test
 CHROMIUM = os.environ.get("CHATCAST_CHROMIUM", "/usr/bin/chromium")

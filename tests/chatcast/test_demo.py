@@ -11,13 +11,9 @@ from typer.testing import CliRunner
 
 from chatcast.cli import app
 from chatcast.cli.demo import SAMPLE_SHOP
+from tests.fakes.cli import invoke
 
 NEXT = "Explore it with the commands you will use on your own shop:"
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def flat(text: str) -> str:
@@ -91,6 +87,7 @@ def test_the_demo_never_overwrites_a_shop_of_your_own(isolated: Path, monkeypatc
     assert customers() == 1 and customers("data/demo.sqlite3") == 5_000
 
 
+@pytest.mark.slow
 def test_the_demo_leaves_postgres_and_files_it_cannot_read_alone(
     isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -24,6 +24,7 @@ async def _demo(path: Path, *, finished: bool) -> None:
         await demo_mark.put(mark(SAMPLE_SHOP), finished=finished)
 
 
+@pytest.mark.slow
 def test_a_demo_database_lends_the_sample_shop_files_where_yours_are_unset_and_absent(isolated: Path) -> None:
     assert with_demo_files(settings()) == settings()  # no database yet
     asyncio.run(db.upgrade(f"sqlite://{DEFAULT}"))

@@ -14,17 +14,17 @@ from typing import Any
 import aiohttp
 import pytest
 import time_machine
-from typer.testing import CliRunner
 
-from chatcast.cli import app
 from chatcast.settings import Settings
 from storage import db
-from tests.campaigns.delivery.test_crash import CountingSandbox
-from tests.campaigns.timing.test_best_time import db_truncate
-from tests.chatcast.test_serve import start
+from tests.fakes.cli import invoke
+from tests.fakes.databases import truncate
 from tests.fakes.dispatch_worker import TOKEN
+from tests.fakes.sandboxes import CountingSandbox
+from tests.fakes.service import start
 
-runner = CliRunner()
+pytestmark = pytest.mark.slow
+
 HOOK = "history-hook-secret"
 ADA, BEN = 8101, 8102
 T0 = datetime(2027, 3, 1, 10, tzinfo=UTC)  # the day the shop connects Chatcast
@@ -35,16 +35,10 @@ def day(offset: float) -> str:
     return (T0 + timedelta(days=offset)).isoformat()
 
 
-def invoke(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 async def empty(url: str) -> None:
     async with db.database(url):
         if url.startswith("postgres"):
-            await db_truncate()
+            await truncate()
 
 
 async def serve(url: str, tmp_path: Path, calls: list[dict[str, Any]], messages: int) -> list[tuple[int, str]]:
@@ -100,9 +94,9 @@ def test_imported_history_sends_nothing_and_what_happens_after_reaches_the_custo
     )
 
     with time_machine.travel(T0, tick=True):
-        invoke("import", "customers", "customers.csv")
-        invoke("import", "products", "products.csv")
-        output = invoke("import", "orders", "orders.csv", "--batch-size", "1")
+        invoke.ok("import", "customers", "customers.csv")
+        invoke.ok("import", "products", "products.csv")
+        output = invoke.ok("import", "orders", "orders.csv", "--batch-size", "1")
         assert "5 rows read, 5 imported, 0 bad" in output and "queued" not in output  # history: no notice
         first = asyncio.run(
             serve(
@@ -125,7 +119,7 @@ def test_imported_history_sends_nothing_and_what_happens_after_reaches_the_custo
         encoding="utf-8",
     )
     with time_machine.travel(T0 + timedelta(days=6), tick=True):
-        output = invoke("import", "orders", "later.csv")
+        output = invoke.ok("import", "orders", "later.csv")
         assert "1 order notice queued" in output
         # the notice, and the feedback question about H3 (due on day 5); H1, H2 and H4 are history
         second = asyncio.run(serve(backend, isolated, [], messages=2))

@@ -19,10 +19,10 @@ from bots.slack.channel import address
 from bots.slack.sandbox.server import SlackSandbox
 from chatcast.settings import Settings
 from storage.models import Campaign, ChannelIdentity, Customer, Delivery, OrderNotice, Product
-from tests.campaigns.delivery.test_crash import CountingSandbox
-from tests.chatcast.test_serve import start
-from tests.conftest import reference_file
 from tests.fakes.dispatch_worker import TOKEN
+from tests.fakes.environment import reference_file
+from tests.fakes.sandboxes import CountingSandbox
+from tests.fakes.service import start
 
 HOOK, SIGNING, TEAM, SARA_USER = "notices-hook-secret", "notices-signing-secret", "T0SHOP", "U0SARA"
 TOM_CHAT, NORA_CHAT = 7101, 7103

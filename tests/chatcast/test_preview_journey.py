@@ -11,14 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from bots.telegram.sandbox.server import TelegramSandbox
-from chatcast.cli import app
 from storage import db
 from storage.models import Delivery, Event
 from storage.sql import script
-from tests.conftest import TABLES
+from tests.fakes.cli import invoke
+from tests.fakes.databases import TABLES
 
 MARKETER = 424242
 CHATS = {"C1": 9001, "C2": 9002, "C4": 9004, "C5": 9005, "C6": 9006}
@@ -56,13 +55,6 @@ follow_ups:
       brief: A last call.
       template: "Still thinking, {{ customer.first_name }}? {{ offer.code }} ends soon. {{ unsubscribe }}"
 """
-runner = CliRunner()
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    assert "Traceback" not in result.output, result.output
-    return result.exit_code, result.output
 
 
 def write_shop(folder: Path) -> None:

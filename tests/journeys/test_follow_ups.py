@@ -13,7 +13,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tests.journeys.conftest import TEAM, Chats, Cli, Clock, serving
+import pytest
+
+from tests.fakes.cli import Cli
+from tests.fakes.clock import WallClock
+from tests.fakes.journeys.chats import TEAM, Chats
+from tests.fakes.service import serving
+
+pytestmark = pytest.mark.slow
 
 MONDAY = datetime(2027, 4, 5, 6, 30, tzinfo=UTC)  # Tokyo 15:30, Berlin 08:30, New York 02:30
 CAMPAIGN = """\
@@ -99,7 +106,7 @@ def status(cli: Cli) -> str:
 
 
 def test_follow_ups_reach_the_right_customers_in_their_window_with_their_own_words_until_the_last_window_closes(
-    shop: Path, cli: Cli, chats: Chats, clock: Clock
+    shop: Path, cli: Cli, chats: Chats, clock: WallClock
 ) -> None:
     clock.to(MONDAY)
     write_shop(shop)

@@ -10,7 +10,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.journeys.conftest import Chats, Cli, Clock
+import pytest
+
+from tests.fakes.cli import Cli
+from tests.fakes.clock import WallClock
+from tests.fakes.journeys.chats import Chats
+
+pytestmark = pytest.mark.slow
 
 MORNING = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
 SEGMENTS = "personas:\n  - {id: everyone, description: Everyone., tone: Friendly.}\n"
@@ -40,7 +46,7 @@ def bounded(cli: Cli, *args: str, seconds: float = 60) -> str:
 
 
 def test_capped_messages_wait_for_a_later_run_instead_of_holding_the_command(
-    shop: Path, cli: Cli, chats: Chats, clock: Clock, monkeypatch
+    shop: Path, cli: Cli, chats: Chats, clock: WallClock, monkeypatch
 ) -> None:
     monkeypatch.setenv("CHATCAST_FREQUENCY_CAP_DAY", "1")
     (shop / "segments.yaml").write_text(SEGMENTS, encoding="utf-8")

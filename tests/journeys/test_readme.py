@@ -9,14 +9,12 @@ The sandboxes' blocks on the channel pages start as those pages show them.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 import shlex
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -29,7 +27,8 @@ from typer.testing import CliRunner
 
 from bots.telegram.sandbox.server import TelegramSandbox
 from chatcast.cli import app
-from tests.conftest import REFERENCE
+from tests.fakes.environment import reference_or_none
+from tests.fakes.sandboxes import TELEGRAM_SPEC, served_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -157,19 +156,9 @@ def clone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 @pytest.fixture
 def bot(monkeypatch: pytest.MonkeyPatch) -> Iterator[TelegramSandbox]:
     """The Bot API sandbox the first campaign's text names, on loopback, configured as the page says."""
-    spec = REFERENCE / "telegram" / "telegram_bot_api_10.1.json"
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    sandbox = TelegramSandbox(spec=spec if spec.is_file() else None)
-    asyncio.run_coroutine_threadsafe(sandbox.start(), loop).result(30)
-    try:
+    sandbox = TelegramSandbox(spec=reference_or_none(*TELEGRAM_SPEC))
+    with served_in_thread(sandbox):
         yield sandbox
-    finally:
-        asyncio.run_coroutine_threadsafe(sandbox.stop(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 def test_the_readme_quick_start_is_the_two_commands_the_guide_opens_and_closes_with_and_ci_runs() -> None:

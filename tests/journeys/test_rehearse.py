@@ -23,7 +23,7 @@ import pytest
 from chatcast.cli import app
 from storage import db
 from storage.sql import fetch
-from tests.journeys.conftest import Cli
+from tests.fakes.cli import Cli
 
 pytestmark = pytest.mark.slow
 

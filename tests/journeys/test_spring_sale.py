@@ -12,10 +12,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.journeys.conftest import TEAM, Chats, Cli, Clock, serving
-from tests.journeys.customers import HOOK_SECRET, block, buy, inbox, press, reported, write
-from tests.journeys.shop import CAMPAIGNS, PRODUCTS, SEGMENTS, cast
-from tests.journeys.shop import write as write_shop
+from tests.fakes.cli import Cli
+from tests.fakes.clock import WallClock
+from tests.fakes.journeys.chats import TEAM, Chats
+from tests.fakes.journeys.customers import HOOK_SECRET, block, buy, inbox, press, reported, write
+from tests.fakes.journeys.shop import CAMPAIGNS, PRODUCTS, SEGMENTS, cast
+from tests.fakes.journeys.shop import write as write_shop
+from tests.fakes.service import serving
+
+pytestmark = pytest.mark.slow
 
 MONDAY = datetime(2027, 4, 12, 6, 30, tzinfo=UTC)  # Berlin 08:30, London 07:30, Tokyo 15:30, New York 02:30
 FILE = str(CAMPAIGNS / "spring-sale.yaml")
@@ -40,7 +45,7 @@ def report(cli: Cli) -> dict:  # type: ignore[type-arg]
 
 
 def test_the_spring_sale_reaches_the_runners_and_reminds_those_who_did_not_click(
-    shop: Path, cli: Cli, chats: Chats, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    shop: Path, cli: Cli, chats: Chats, clock: WallClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     people = cast()
     monkeypatch.setenv("CHATCAST_ORDER_WEBHOOK_SECRET", HOOK_SECRET)

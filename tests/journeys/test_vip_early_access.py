@@ -11,10 +11,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.journeys.conftest import Chats, Cli, Clock, serving
-from tests.journeys.customers import HOOK_SECRET, block, buy, inbox, press, reported, write
-from tests.journeys.shop import CAMPAIGNS, PRODUCTS, SEGMENTS, cast
-from tests.journeys.shop import write as write_shop
+from tests.fakes.cli import Cli
+from tests.fakes.clock import WallClock
+from tests.fakes.journeys.chats import Chats
+from tests.fakes.journeys.customers import HOOK_SECRET, block, buy, inbox, press, reported, write
+from tests.fakes.journeys.shop import CAMPAIGNS, PRODUCTS, SEGMENTS, cast
+from tests.fakes.journeys.shop import write as write_shop
+from tests.fakes.service import serving
+
+pytestmark = pytest.mark.slow
 
 MONDAY = datetime(2027, 5, 3, 6, 30, tzinfo=UTC)  # the day before the campaign's start
 FILE = str(CAMPAIGNS / "vip-early-access.yaml")
@@ -31,7 +36,7 @@ def half_past_six(zone: str, after: datetime = START) -> datetime:
 
 
 def test_vip_early_access_waits_for_its_day_and_gives_the_last_chance_to_those_who_looked(
-    shop: Path, cli: Cli, chats: Chats, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    shop: Path, cli: Cli, chats: Chats, clock: WallClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     people = cast()
     monkeypatch.setenv("CHATCAST_ORDER_WEBHOOK_SECRET", HOOK_SECRET)

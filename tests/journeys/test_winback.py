@@ -13,10 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.journeys.conftest import Chats, Cli, Clock, serving
-from tests.journeys.customers import HOOK_SECRET, Said, block, buy, inbox, press, reported, write
-from tests.journeys.shop import CAMPAIGNS, PRODUCTS, SEGMENTS, cast
-from tests.journeys.shop import write as write_shop
+from tests.fakes.cli import Cli
+from tests.fakes.clock import WallClock
+from tests.fakes.journeys.chats import Chats
+from tests.fakes.journeys.customers import HOOK_SECRET, Said, block, buy, inbox, press, reported, write
+from tests.fakes.journeys.shop import CAMPAIGNS, PRODUCTS, SEGMENTS, cast
+from tests.fakes.journeys.shop import write as write_shop
+from tests.fakes.service import serving
 
 pytestmark = pytest.mark.slow
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -46,7 +49,7 @@ def step_of(said: Said, first: str) -> str:
 
 
 def test_winback_runs_every_tuesday_with_each_runs_follow_ups_until_end_at(
-    shop: Path, cli: Cli, chats: Chats, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    shop: Path, cli: Cli, chats: Chats, clock: WallClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     people = cast()
     for name, value in {

@@ -17,10 +17,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from storage.models import Delivery
-from tests.campaigns.delivery.test_crash import CountingSandbox
 from tests.fakes.dispatch_worker import TOKEN, add_campaign, add_customers, add_deliveries
-from tests.reliability.conftest import LONG
+from tests.fakes.environment import LONG
+from tests.fakes.sandboxes import CountingSandbox
+
+pytestmark = pytest.mark.slow
 
 WORKER = Path(__file__).resolve().parents[1] / "fakes" / "dispatch_worker.py"
 KILLS = 20 if LONG else 2

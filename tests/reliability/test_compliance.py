@@ -132,18 +132,19 @@ async def test_export_holds_everything_and_erase_leaves_nothing_that_identifies(
     assert await privacy.find("V-1") is None
 
 
-def test_the_cli_exports_and_erases(isolated_cli: Path) -> None:
+def test_the_cli_exports_and_erases(isolated: Path) -> None:
     import asyncio
 
     async def seed(url: str) -> None:
         async with db.database(url):
             await _customer("C-77", "8877", name="Vera Secret", email="vera@example.com")
 
-    asyncio.run(seed(f"sqlite://{isolated_cli / 'data' / 'chatcast.sqlite3'}"))
+    (isolated / "data").mkdir()
+    asyncio.run(seed(f"sqlite://{isolated / 'data' / 'chatcast.sqlite3'}"))
     runner = CliRunner()
-    exported = runner.invoke(app, ["customer", "export", "C-77", "--out", str(isolated_cli / "vera.json")])
+    exported = runner.invoke(app, ["customer", "export", "C-77", "--out", str(isolated / "vera.json")])
     assert exported.exit_code == 0, exported.output
-    assert json.loads((isolated_cli / "vera.json").read_text())["customer"]["name"] == "Vera Secret"
+    assert json.loads((isolated / "vera.json").read_text())["customer"]["name"] == "Vera Secret"
     missing = runner.invoke(app, ["customer", "export", "NOPE"])
     assert missing.exit_code == 1 and "no customer 'NOPE'" in missing.output and "Traceback" not in missing.output
     refused = runner.invoke(app, ["customer", "erase", "C-77"], input="n\n")

@@ -26,9 +26,8 @@ from campaigns.delivery.limits import FALLBACK_RATE, SharedThrottle
 from campaigns.ports import OutboundMessage, SendReceipt
 from storage import outbox
 from storage.models import Delivery
-from tests.conftest import PG_URL
 from tests.fakes.dispatch_worker import add_campaign, add_customers, add_deliveries
-from tests.reliability.conftest import LONG
+from tests.fakes.environment import LONG, PG_URL
 
 ROWS = 1000 if LONG else 100
 RATES = {"telegram": 1000.0, "telegram/chat": 1000.0}
@@ -50,6 +49,7 @@ def _check(sandbox: TelegramSandbox, chats: list[str], statuses: Counter[str]) -
     return per_chat
 
 
+@pytest.mark.slow
 async def test_a_broadcast_through_429s_5xx_timeouts_and_disconnects_at_20_percent(database: str) -> None:
     # the client's timeout is long enough that only an injected timeout trips it, even on a loaded machine
     async with TelegramSandbox(fault_rate=0.2, fault="mixed", timeout_delay=3.0, seed=7) as sandbox:
@@ -70,6 +70,7 @@ async def test_a_broadcast_through_429s_5xx_timeouts_and_disconnects_at_20_perce
         REPORT["faults"] = dict(sandbox.faults) | dict(statuses)
 
 
+@pytest.mark.slow
 async def test_without_redis_the_shared_limits_fail_safe_slower_never_faster(database: str) -> None:
     async with TelegramSandbox() as sandbox:
         bot = build_bot(sandbox.token, api_url=sandbox.base_url, timeout=5)
@@ -153,6 +154,7 @@ class Restarter(Killer):
         return int(await proc.wait() == 0)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not LONG, reason="restarts the machine's PostgreSQL server: long form only")
 async def test_the_postgresql_server_restarted_mid_broadcast(database: str) -> None:
     if not database.startswith("postgres") or not Path("/etc/postgresql").is_dir() or not shutil.which("pg_ctlcluster"):

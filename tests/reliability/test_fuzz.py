@@ -25,7 +25,7 @@ from segments.definitions import DefinitionsError, parse
 from storage import importers
 from storage.importers import ImportAborted
 from storage.models import Customer
-from tests.reliability.conftest import LONG
+from tests.fakes.environment import LONG
 
 # customers files link chat identities through the registry's columns, as the CLI imports them
 import_file = partial(importers.import_file, identities=identity_columns())

@@ -17,7 +17,8 @@ from campaigns.content.copy import Brief, Recipient, context, render
 from campaigns.file.loader import CampaignError, parse_campaign
 from storage.importers import import_file
 from storage.models import Customer, Delivery
-from tests.chatcast.test_serve import CountingSandbox, free_port, settings_for, start
+from tests.fakes.sandboxes import CountingSandbox
+from tests.fakes.service import free_port, settings_for, start
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 SECRETS = {
@@ -38,18 +39,12 @@ INJECTIONS = [
 NAMES = ["{{ 7 * 7 }} Smith", "{% raw %}Ann", "Robert'); DROP TABLE customer;--", "<b>Bold</b> O'Hara", "${jndi:x}"]
 
 
-@pytest.fixture
-async def telegram(database: str) -> CountingSandbox:
-    async with CountingSandbox() as sandbox:
-        yield sandbox  # type: ignore[misc]
-
-
 async def test_every_door_refuses_a_caller_without_its_secret_and_no_secret_is_logged(
-    database: str, telegram: CountingSandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    database: str, telegram_sandbox: CountingSandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     port = free_port()
-    settings = settings_for(database, telegram, tmp_path, **SECRETS)
+    settings = settings_for(database, telegram_sandbox, tmp_path, **SECRETS)
     state, stop, task = await start(settings, port=port, public_url=f"http://127.0.0.1:{port}")
     update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}}
     try:

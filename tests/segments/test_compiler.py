@@ -8,7 +8,7 @@ from segments.compiler import FROM, Compiler
 from segments.rules import Reader
 from storage import db
 from storage.sql import Params, fetch
-from tests.segments.shop import AS_OF, build
+from tests.fakes.segments_shop import AS_OF, build
 
 CASES: list[tuple[dict[str, Any], str]] = [
     # customer fields and attributes

@@ -7,14 +7,17 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from segments.definitions import load
 from segments.refresh import refresh
 from segments.rfm import calibration_summary
 from storage import db
 from storage.importers import import_file
 from storage.models import Customer, CustomerFeatures
-from tests.conftest import reference_file
-from tests.segments.test_definitions import EXAMPLE
+from tests.fakes.environment import EXAMPLES, reference_file
+
+pytestmark = pytest.mark.slow
 
 
 async def test_uci_customers_get_one_persona_each_deterministically_and_cancellations_are_not_spend(
@@ -22,7 +25,7 @@ async def test_uci_customers_get_one_persona_each_deterministically_and_cancella
 ) -> None:
     path = reference_file("data", "online_retail_uci_subset.csv")
     await import_file("online-retail", path, fmt="csv")
-    defs = load(EXAMPLE)
+    defs = load(EXAMPLES / "segments.yaml")
     as_of = datetime(2011, 12, 10, tzinfo=UTC)
     await refresh(defs, dialect=db.dialect(), as_of=as_of)
     first = {c.external_id: c.persona for c in await Customer.all()}

@@ -5,13 +5,15 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
+import pytest
+
 from segments import saved
 from segments.definitions import parse
 from segments.refresh import PERSONA_EVENT, refresh
 from storage import db, state
 from storage.models import Customer, CustomerFeatures, Event, Order, OrderItem, Product
 from storage.sql import fetch
-from tests.segments.shop import AS_OF, build, definitions
+from tests.fakes.segments_shop import AS_OF, build, definitions
 
 PERSONAS = """
 personas:
@@ -110,6 +112,7 @@ async def test_features_are_aggregated_in_the_database(database: str) -> None:
     assert scores == {"A": (4, 4, 4), "B": (2, 3, 3), "C": (3, 1, 2), "D": (None, None, None), "E": (1, 1, 1)}
 
 
+@pytest.mark.slow
 async def test_rfm_scores_are_quintiles(database: str) -> None:
     product = await Product.create(sku="S", name="s", price=1)
     for i in range(100):

@@ -15,7 +15,7 @@ from tortoise import connections
 from storage import db
 from storage.importers import ImportAborted, SourceError, import_file
 from storage.models import Customer
-from tests.conftest import BACKENDS
+from tests.fakes.environment import BACKENDS
 
 
 @pytest.fixture(params=BACKENDS)

@@ -15,7 +15,7 @@ from storage import importers
 from storage.importers import ImportAborted, SourceError
 from storage.models import ChannelIdentity, Customer, Order, OrderItem, Product
 from storage.stats import TABLES
-from tests.conftest import reference_file
+from tests.fakes.environment import reference_file
 
 # customers files link chat identities through the registry's columns, as the CLI imports them
 import_file = partial(importers.import_file, identities=identity_columns())
@@ -82,6 +82,7 @@ async def test_a_partial_file_only_touches_its_own_columns(database: str, tmp_pa
     assert (ada.name, ada.email, ada.timezone) == ("Ada K.", "ada@example.com", "Europe/London")
 
 
+@pytest.mark.slow
 async def test_the_sample_shop_loads_completely_and_a_second_import_changes_nothing(database: str) -> None:
     def rows(name: str) -> list[dict[str, str]]:
         with open(SHOP / name, encoding="utf-8") as f:
@@ -235,6 +236,7 @@ async def test_gzipped_files_stream_too(database: str, tmp_path: Path) -> None:
     assert seen[-1] == (path.stat().st_size, path.stat().st_size, 2)
 
 
+@pytest.mark.slow
 async def test_uci_online_retail_loads_with_counts_matching_the_file(database: str) -> None:
     path = reference_file("data", "online_retail_uci_subset.csv")
     with open(path, encoding="utf-8") as f:

@@ -12,7 +12,7 @@ from assistant.reviews import Annotator, summaries
 from storage import privacy
 from storage.importers import ImportAborted, SourceError, import_file, import_reviews
 from storage.models import Customer, Feedback, Product, Review
-from tests.conftest import reference_file
+from tests.fakes.environment import reference_file
 
 ANNOTATE = Annotator()
 REVIEWS = """

@@ -1,4 +1,2 @@
 """A loopback Slack Web API server (:mod:`bots.slack.sandbox.server`) for the demo, the tests and the
-benchmarks: it validates every call and its Block Kit, answers like Slack and plays the users; the rig
-(:mod:`bots.slack.sandbox.rig`) wires the real app to it, the command (:mod:`bots.slack.sandbox.command`) runs
-it standalone."""
+benchmarks: it validates every call and its Block Kit, answers like Slack and plays the users."""

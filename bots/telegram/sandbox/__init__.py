@@ -1,4 +1,2 @@
 """A loopback Telegram Bot API server (:mod:`bots.telegram.sandbox.server`) for the demo, the tests and the
-benchmarks: it validates every request, answers like Telegram and plays the customers; the rig
-(:mod:`bots.telegram.sandbox.rig`) wires the real bot to it, the command (:mod:`bots.telegram.sandbox.command`)
-runs it standalone."""
+benchmarks: it validates every request, answers like Telegram and plays the customers."""

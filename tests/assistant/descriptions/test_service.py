@@ -21,7 +21,7 @@ from campaigns.file.definition import Campaign, Message, Products
 from segments.definitions import parse
 from storage import descriptions
 from storage.models import ChannelIdentity, Customer, Delivery, Feedback, Product, ProductCopy
-from tests.assistant.shop import engine, say, seed
+from tests.fakes.assistant_shop import engine, say, seed
 from tests.fakes.openai_api import Answer, FakeOpenAI, calls, said, user_data
 
 NOW = datetime(2027, 3, 10, 12, tzinfo=UTC)

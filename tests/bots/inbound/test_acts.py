@@ -9,23 +9,14 @@ from bots.inbound.acts import BAD_LINK, LINKED, STOPPED, UNSUBSCRIBE, WELCOME, I
 from bots.inbound.links import make_token
 from campaigns.ports import InboundEvent, InboundHandler, InboundKind
 from storage.models import Campaign, ChannelIdentity, ChatMessage, Customer, Delivery, Event
+from tests.fakes.clock import Clock
 
 SECRET = "link-secret"
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def inbound(clock: Clock | None = None) -> Inbound:
-    return Inbound(SECRET, clock=clock or Clock())
+def inbound(clock: Clock[datetime] | None = None) -> Inbound:
+    return Inbound(SECRET, clock=clock or Clock(T0))
 
 
 def event(kind: InboundKind, address: str = "42", text: str = "", **payload: str) -> InboundEvent:
@@ -59,7 +50,7 @@ async def test_start_makes_a_customer_who_consents(database: str) -> None:
 
 async def test_a_shop_link_ties_the_chat_to_the_shops_customer_once(database: str) -> None:
     shop = await Customer.create(external_id="C-1001", name="Grace Hopper", language="en")
-    clock = Clock()
+    clock = Clock(T0)
     handler = inbound(clock)
     token = make_token("C-1001", SECRET, now=T0 - timedelta(days=2))
     assert await handler.handle(event("start", token=token)) == Reply(LINKED, (UNSUBSCRIBE,))
@@ -109,13 +100,13 @@ async def test_a_bad_link_still_opts_in_but_links_nothing_and_tells_nothing(data
 
 async def test_without_a_link_secret_a_token_is_not_used(database: str) -> None:
     await Customer.create(external_id="C-1")
-    reply = await Inbound(None, clock=Clock()).handle(event("start", token=make_token("C-1", SECRET, now=T0)))
+    reply = await Inbound(None, clock=Clock(T0)).handle(event("start", token=make_token("C-1", SECRET, now=T0)))
     assert reply is not None and reply.text == BAD_LINK
     assert await ChannelIdentity.filter(customer__external_id="C-1").count() == 0
 
 
 async def test_stop_and_start_again(database: str) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     handler = inbound(clock)
     await handler.handle(event("start"))
     clock.now = T0 + timedelta(days=1)
@@ -151,7 +142,7 @@ async def _campaign_for(address: str = "42") -> tuple[Customer, Campaign, Delive
 
 async def test_a_click_is_recorded_against_its_campaign_and_delivery(database: str) -> None:
     customer, campaign, delivery = await _campaign_for()
-    clock = Clock()
+    clock = Clock(T0)
     clock.now = T0 + timedelta(hours=1)
     reply = await inbound(clock).handle(event("click", campaign_id=str(campaign.id), step="main", action="shop"))
     assert reply is None
@@ -200,7 +191,7 @@ async def test_choosing_a_language(database: str) -> None:
 
 
 async def test_text_is_kept_as_written_and_counts_as_a_reply(database: str) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     handler = inbound(clock)
     await handler.handle(event("start"))
     clock.now = T0 + timedelta(minutes=3)

@@ -21,27 +21,17 @@ from campaigns.ports import (
     RecipientUnreachable,
     TransientChannelError,
 )
-from tests.conftest import REFERENCE
 
 TEAM = "T0SHOP"
 ANN = "U0ANN0001"
-SPEC = REFERENCE / "slack" / "slack_web_openapi_v2.json"
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[SlackSandbox]:
-    # the OpenAPI spec where the reference data is present; the sandbox checks its methods and Block Kit anyway
-    async with SlackSandbox(spec=SPEC if SPEC.is_file() else None) as sandbox:
-        yield sandbox
-        assert sandbox.violations == []
-
-
-@pytest.fixture
-async def client(sandbox: SlackSandbox) -> AsyncIterator[AsyncWebClient]:
-    token = sandbox.add_team(TEAM, "Sandbox Shop")
-    sandbox.add_user(TEAM, ANN)
+async def client(slack_sandbox: SlackSandbox) -> AsyncIterator[AsyncWebClient]:
+    token = slack_sandbox.add_team(TEAM, "Sandbox Shop")
+    slack_sandbox.add_user(TEAM, ANN)
     async with shared_session(timeout=5) as session:
-        yield build_client(token, base_url=sandbox.base_url, session=session)
+        yield build_client(token, base_url=slack_sandbox.base_url, session=session)
 
 
 @pytest.fixture
@@ -59,13 +49,13 @@ def calls(sandbox: SlackSandbox, method: str) -> int:
     return sum(1 for name, _ in sandbox.requests if name == method)
 
 
-async def test_a_message_arrives_in_the_dm_with_its_buttons(sandbox: SlackSandbox, channel: SlackChannel) -> None:
+async def test_a_message_arrives_in_the_dm_with_its_buttons(slack_sandbox: SlackSandbox, channel: SlackChannel) -> None:
     assert isinstance(channel, Channel)
     buttons = (Button("Shop now", url="https://shop.example/spring"), Button("Stop", action="stop"))
     text = "Spring sale <!channel> & more"
     message = OutboundMessage(address(TEAM, ANN), text, buttons, "https://x.example/a.png", 7, "s1")
     receipt = await channel.send(message)
-    (sent,) = sandbox.dm(TEAM, ANN)
+    (sent,) = slack_sandbox.dm(TEAM, ANN)
     assert receipt.message_id == f"{sent.channel}:{sent.ts}" and receipt.address == "T0SHOP:U0ANN0001"
     assert sent.text == "Spring sale &lt;!channel&gt; &amp; more"
     section, image, actions = sent.blocks
@@ -77,39 +67,39 @@ async def test_a_message_arrives_in_the_dm_with_its_buttons(sandbox: SlackSandbo
     ]
 
 
-async def test_the_dm_is_opened_once_then_cached(sandbox: SlackSandbox, channel: SlackChannel) -> None:
+async def test_the_dm_is_opened_once_then_cached(slack_sandbox: SlackSandbox, channel: SlackChannel) -> None:
     for n in range(3):
         await channel.send(OutboundMessage(address(TEAM, ANN), f"message {n}"))
-    assert calls(sandbox, "conversations.open") == 1 and calls(sandbox, "chat.postMessage") == 3
-    assert [m.text for m in sandbox.dm(TEAM, ANN)] == ["message 0", "message 1", "message 2"]
+    assert calls(slack_sandbox, "conversations.open") == 1 and calls(slack_sandbox, "chat.postMessage") == 3
+    assert [m.text for m in slack_sandbox.dm(TEAM, ANN)] == ["message 0", "message 1", "message 2"]
 
 
-async def test_a_stale_cached_dm_is_dropped(sandbox: SlackSandbox, channel: SlackChannel) -> None:
+async def test_a_stale_cached_dm_is_dropped(slack_sandbox: SlackSandbox, channel: SlackChannel) -> None:
     await channel.send(OutboundMessage(address(TEAM, ANN), "hello"))
-    sandbox.fail_next("chat.postMessage", error="channel_not_found")
+    slack_sandbox.fail_next("chat.postMessage", error="channel_not_found")
     with pytest.raises(TransientChannelError, match="reopened"):  # the DM we kept is gone, not the user
         await channel.send(OutboundMessage(address(TEAM, ANN), "again"))
     await channel.send(OutboundMessage(address(TEAM, ANN), "and again"))
-    assert calls(sandbox, "conversations.open") == 2  # opened afresh after the failure
+    assert calls(slack_sandbox, "conversations.open") == 2  # opened afresh after the failure
 
 
-async def test_a_long_text_fills_fifty_blocks(sandbox: SlackSandbox, channel: SlackChannel) -> None:
+async def test_a_long_text_fills_fifty_blocks(slack_sandbox: SlackSandbox, channel: SlackChannel) -> None:
     text = "\n\n".join("Paragraph & more. " * 150 for _ in range(60))
     await channel.send(OutboundMessage(address(TEAM, ANN), text, (Button("Go", action="buy"),), campaign_id=1))
-    (sent,) = sandbox.dm(TEAM, ANN)
+    (sent,) = slack_sandbox.dm(TEAM, ANN)
     assert len(sent.blocks) == BLOCKS_MAX and sent.blocks[-2]["text"]["text"].endswith("…")
 
 
 async def test_a_channel_address_posts_without_opening_a_dm(
-    sandbox: SlackSandbox, channel: SlackChannel, client: AsyncWebClient
+    slack_sandbox: SlackSandbox, channel: SlackChannel, client: AsyncWebClient
 ) -> None:
-    sandbox.add_channel(TEAM, "C0STAFF01", "staff")
+    slack_sandbox.add_channel(TEAM, "C0STAFF01", "staff")
     receipt = await channel.send(OutboundMessage(address(TEAM, "C0STAFF01"), "to the channel"))
     message_id = await post_to_channel(client, "C0STAFF01", "Help <@U1>!", (Button("Open", url="https://x.example"),))
-    first, second = sandbox.messages("C0STAFF01")
+    first, second = slack_sandbox.messages("C0STAFF01")
     assert receipt.message_id == f"C0STAFF01:{first.ts}" and message_id == f"C0STAFF01:{second.ts}"
     assert second.blocks[0]["text"]["text"] == "Help &lt;@U1&gt;!"
-    assert calls(sandbox, "conversations.open") == 0
+    assert calls(slack_sandbox, "conversations.open") == 0
 
 
 @pytest.mark.parametrize(
@@ -123,25 +113,25 @@ async def test_a_channel_address_posts_without_opening_a_dm(
     ],
 )
 async def test_failures_map_onto_the_error_tree(
-    sandbox: SlackSandbox, channel: SlackChannel, failure: dict[str, Any], error: type[Exception]
+    slack_sandbox: SlackSandbox, channel: SlackChannel, failure: dict[str, Any], error: type[Exception]
 ) -> None:
-    sandbox.fail_next("chat.postMessage", **failure)
+    slack_sandbox.fail_next("chat.postMessage", **failure)
     with pytest.raises(error) as info:
         await channel.send(OutboundMessage(address(TEAM, ANN), "hi"))
     assert type(info.value) is error
     if isinstance(info.value, RateLimited):
         assert info.value.retry_after == 5
-    assert sandbox.dm(TEAM, ANN) == []
+    assert slack_sandbox.dm(TEAM, ANN) == []
 
 
-async def test_unknown_deactivated_and_revoked(sandbox: SlackSandbox, channel: SlackChannel) -> None:
+async def test_unknown_deactivated_and_revoked(slack_sandbox: SlackSandbox, channel: SlackChannel) -> None:
     with pytest.raises(RecipientUnreachable, match="user_not_found"):
         await channel.send(OutboundMessage(address(TEAM, "U0NOBODY1"), "hi"))
-    sandbox.add_user(TEAM, "U0BOB0001")
-    sandbox.deactivate(TEAM, "U0BOB0001")
+    slack_sandbox.add_user(TEAM, "U0BOB0001")
+    slack_sandbox.deactivate(TEAM, "U0BOB0001")
     with pytest.raises(RecipientUnreachable, match="user_disabled"):
         await channel.send(OutboundMessage(address(TEAM, "U0BOB0001"), "hi"))
-    sandbox.revoke(TEAM)
+    slack_sandbox.revoke(TEAM)
     with pytest.raises(RecipientUnreachable, match="account_inactive"):
         await channel.send(OutboundMessage(address(TEAM, ANN), "hi"))
 

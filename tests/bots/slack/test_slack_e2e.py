@@ -16,9 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp import web
 
-from bots.inbound.acts import Inbound
 from bots.inbound.links import make_token
 from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.blocks import home_view
@@ -26,36 +24,11 @@ from bots.slack.channel import address
 from bots.slack.sandbox.server import SlackSandbox
 from campaigns.ports import Button, InboundEvent, OutboundMessage, Reply
 from storage.models import Campaign, ChannelIdentity, ChatMessage, Customer, Delivery, Event
-from tests.conftest import reference_file
+from tests.fakes.environment import reference_file
+from tests.fakes.sandboxes import SIGNING
+from tests.fakes.slack_app import LINK, TEAM, USER, Watched, customer, serve, subscribed
 
-SIGNING = "sandbox-signing-secret"
-LINK = "link-secret"
-TEAM, USER = "T0SHOP", "U0MIA"
-
-
-class Watched:
-    """The real engine, and a queue of the events it finished handling (what a test awaits)."""
-
-    def __init__(self) -> None:
-        self.inner = Inbound(link_secret=LINK)
-        self.handled: asyncio.Queue[InboundEvent] = asyncio.Queue()
-
-    async def handle(self, event: InboundEvent) -> Reply | None:
-        try:
-            return await self.inner.handle(event)
-        finally:
-            self.handled.put_nowait(event)
-
-    async def next(self) -> InboundEvent:
-        return await asyncio.wait_for(self.handled.get(), 10)
-
-
-@pytest.fixture
-async def sandbox(database: str) -> AsyncIterator[SlackSandbox]:
-    spec = reference_file("slack", "slack_web_openapi_v2.json")
-    async with SlackSandbox(spec=spec, signing_secret=SIGNING) as sandbox:
-        yield sandbox
-        assert sandbox.violations == [], sandbox.violations  # no call the app made broke the spec
+pytestmark = pytest.mark.usefixtures("database")
 
 
 @pytest.fixture
@@ -63,64 +36,45 @@ def inbound() -> Watched:
     return Watched()
 
 
-async def serve(bot: SlackBot, sandbox: SlackSandbox) -> web.AppRunner:
-    app = web.Application()
-    bot.add_routes(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    sandbox.app_url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-    return runner
-
-
 @pytest.fixture
-async def bot(sandbox: SlackSandbox, inbound: Watched) -> AsyncIterator[SlackBot]:
+async def bot(slack_sandbox: SlackSandbox, inbound: Watched) -> AsyncIterator[SlackBot]:
     """A single-workspace app (bot token) serving HTTP on 127.0.0.1, known to the sandbox."""
-    token = sandbox.add_team(TEAM, name="Shop Customers")
-    sandbox.add_user(TEAM, USER, name="mia", real_name="Mia")
-    config = SlackConfig(signing_secret=SIGNING, bot_token=token, api_url=sandbox.base_url, shop_name="Demo Shop")
+    token = slack_sandbox.add_team(TEAM, name="Shop Customers")
+    slack_sandbox.add_user(TEAM, USER, name="mia", real_name="Mia")
+    config = SlackConfig(signing_secret=SIGNING, bot_token=token, api_url=slack_sandbox.base_url, shop_name="Demo Shop")
     bot = build_slack(config, inbound)
-    runner = await serve(bot, sandbox)
+    runner = await serve(bot, slack_sandbox)
     yield bot
     await runner.cleanup()
-
-
-async def customer(team: str = TEAM, user: str = USER) -> Customer:
-    identity = await ChannelIdentity.get(channel="slack", address=address(team, user)).prefetch_related("customer")
-    return identity.customer
 
 
 async def settled(sandbox: SlackSandbox, predicate: Callable[[], bool]) -> None:
     await sandbox.wait_for(predicate, timeout=10)
 
 
-def subscribed(c: Customer) -> bool:
-    return c.opted_in_at is not None and (c.opted_out_at is None or c.opted_in_at > c.opted_out_at)
-
-
 async def test_app_home_shows_the_state_and_its_buttons_subscribe_and_unsubscribe(
-    sandbox: SlackSandbox, bot: SlackBot, inbound: Watched
+    slack_sandbox: SlackSandbox, bot: SlackBot, inbound: Watched
 ) -> None:
-    status, _ = await sandbox.open_app_home(TEAM, USER)
+    status, _ = await slack_sandbox.open_app_home(TEAM, USER)
     assert status == 200
-    await settled(sandbox, lambda: (TEAM, USER) in sandbox.views)
-    view = sandbox.views[(TEAM, USER)]
+    await settled(slack_sandbox, lambda: (TEAM, USER) in slack_sandbox.views)
+    view = slack_sandbox.views[(TEAM, USER)]
     assert view["type"] == "home" and "not subscribed" in json.dumps(view)
     assert await ChannelIdentity.all().count() == 0  # looking is not consent and makes no customer
 
     subscribe = next(b for b in _buttons(view) if b["text"]["text"] == "Subscribe")
-    await sandbox.press(TEAM, USER, None, subscribe["action_id"], subscribe.get("value"), view=view)
-    await settled(sandbox, lambda: "Unsubscribe" in json.dumps(sandbox.views[(TEAM, USER)]))
+    await slack_sandbox.press(TEAM, USER, None, subscribe["action_id"], subscribe.get("value"), view=view)
+    await settled(slack_sandbox, lambda: "Unsubscribe" in json.dumps(slack_sandbox.views[(TEAM, USER)]))
     mia = await customer()
     assert subscribed(mia) and mia.consent_source == "slack:start"
-    assert "news and offers" in sandbox.dm(TEAM, USER)[-1].text  # the welcome, in the app's DM
+    assert "news and offers" in slack_sandbox.dm(TEAM, USER)[-1].text  # the welcome, in the app's DM
 
-    view = sandbox.views[(TEAM, USER)]
+    view = slack_sandbox.views[(TEAM, USER)]
     unsubscribe = next(b for b in _buttons(view) if b["text"]["text"] == "Unsubscribe")
-    await sandbox.press(TEAM, USER, None, unsubscribe["action_id"], unsubscribe.get("value"), view=view)
-    await settled(sandbox, lambda: "not subscribed" in json.dumps(sandbox.views[(TEAM, USER)]))
+    await slack_sandbox.press(TEAM, USER, None, unsubscribe["action_id"], unsubscribe.get("value"), view=view)
+    await settled(slack_sandbox, lambda: "not subscribed" in json.dumps(slack_sandbox.views[(TEAM, USER)]))
     assert not subscribed(await customer())
-    assert "unsubscribed" in sandbox.dm(TEAM, USER)[-1].text
+    assert "unsubscribed" in slack_sandbox.dm(TEAM, USER)[-1].text
     assert await Event.filter(type="opted_out").count() == 1
 
 
@@ -129,33 +83,33 @@ def _buttons(view: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def test_the_slash_command_subscribes_links_unsubscribes_and_helps(
-    sandbox: SlackSandbox, bot: SlackBot, inbound: Watched
+    slack_sandbox: SlackSandbox, bot: SlackBot, inbound: Watched
 ) -> None:
-    status, body = await sandbox.slash_command(TEAM, USER, "/shop", "")
+    status, body = await slack_sandbox.slash_command(TEAM, USER, "/shop", "")
     assert status == 200 and "/shop subscribe" in json.dumps(body)  # help, in the ack itself
 
     shop = await Customer.create(external_id="SHOP-9", name="Mia Shop")
-    status, _ = await sandbox.slash_command(TEAM, USER, "/shop", f"subscribe {make_token('SHOP-9', LINK)}")
+    status, _ = await slack_sandbox.slash_command(TEAM, USER, "/shop", f"subscribe {make_token('SHOP-9', LINK)}")
     assert status == 200
-    await settled(sandbox, lambda: len(sandbox.responses) == 1)
-    assert "linked to your account" in json.dumps(sandbox.responses[-1])
+    await settled(slack_sandbox, lambda: len(slack_sandbox.responses) == 1)
+    assert "linked to your account" in json.dumps(slack_sandbox.responses[-1])
     mia = await customer()
     assert mia.id == shop.id and subscribed(mia) and mia.consent_source == "slack:link"
 
-    await sandbox.slash_command(TEAM, USER, "/shop", "language de")
-    await settled(sandbox, lambda: len(sandbox.responses) == 2)
+    await slack_sandbox.slash_command(TEAM, USER, "/shop", "language de")
+    await settled(slack_sandbox, lambda: len(slack_sandbox.responses) == 2)
     assert (await customer()).language == "de"
 
-    await sandbox.slash_command(TEAM, USER, "/shop", "unsubscribe")
-    await settled(sandbox, lambda: len(sandbox.responses) == 3)
-    assert "unsubscribed" in json.dumps(sandbox.responses[-1]) and not subscribed(await customer())
-    assert all(r.get("response_type", "ephemeral") == "ephemeral" for r in sandbox.responses)
+    await slack_sandbox.slash_command(TEAM, USER, "/shop", "unsubscribe")
+    await settled(slack_sandbox, lambda: len(slack_sandbox.responses) == 3)
+    assert "unsubscribed" in json.dumps(slack_sandbox.responses[-1]) and not subscribed(await customer())
+    assert all(r.get("response_type", "ephemeral") == "ephemeral" for r in slack_sandbox.responses)
 
 
 async def test_a_campaign_dm_with_buttons_is_delivered_and_its_click_recorded(
-    sandbox: SlackSandbox, bot: SlackBot, inbound: Watched
+    slack_sandbox: SlackSandbox, bot: SlackBot, inbound: Watched
 ) -> None:
-    await sandbox.slash_command(TEAM, USER, "/shop", "subscribe")
+    await slack_sandbox.slash_command(TEAM, USER, "/shop", "subscribe")
     await inbound.next()
     mia = await customer()
     campaign = await Campaign.create(key="spring", yaml="id: spring", yaml_hash="x")
@@ -170,7 +124,7 @@ async def test_a_campaign_dm_with_buttons_is_delivered_and_its_click_recorded(
         step="main",
     )
     receipt = await bot.channel.send(message)
-    (sent,) = sandbox.dm(TEAM, USER)[-1:]
+    (sent,) = slack_sandbox.dm(TEAM, USER)[-1:]
     assert receipt.message_id.endswith(sent.ts) and receipt.address == message.address
     sections = [b for b in sent.blocks if b["type"] == "section"]
     assert len(sections) == 2 and all(len(s["text"]["text"]) <= 3000 for s in sections)
@@ -179,7 +133,7 @@ async def test_a_campaign_dm_with_buttons_is_delivered_and_its_click_recorded(
     more = next(b for b in sent.buttons() if b["text"]["text"] == "Tell me more")
     assert next(b for b in sent.buttons() if b["text"]["text"] == "Shop now")["url"] == "https://shop.example/spring"
 
-    await sandbox.press(TEAM, USER, sent, more["action_id"], more["value"])
+    await slack_sandbox.press(TEAM, USER, sent, more["action_id"], more["value"])
     handled = await inbound.next()
     assert handled.kind == "click"
     click = await Event.get(type="clicked")
@@ -188,35 +142,37 @@ async def test_a_campaign_dm_with_buttons_is_delivered_and_its_click_recorded(
 
 
 async def test_dms_reach_the_assistant_and_a_bare_stop_unsubscribes(
-    sandbox: SlackSandbox, bot: SlackBot, inbound: Watched
+    slack_sandbox: SlackSandbox, bot: SlackBot, inbound: Watched
 ) -> None:
-    await sandbox.user_sends(TEAM, USER, "Where is my order <#C1|general>?")
+    await slack_sandbox.user_sends(TEAM, USER, "Where is my order <#C1|general>?")
     assert (await inbound.next()).kind == "text"
     (said,) = await ChatMessage.all()
     assert said.text == "Where is my order <#C1|general>?" and said.role == "customer" and said.channel == "slack"
     assert await Event.filter(type="replied").count() == 1
 
-    await sandbox.user_sends(TEAM, USER, "subscribe")
+    await slack_sandbox.user_sends(TEAM, USER, "subscribe")
     await inbound.next()
-    await sandbox.user_sends(TEAM, USER, "STOP")
+    await slack_sandbox.user_sends(TEAM, USER, "STOP")
     assert (await inbound.next()).kind == "stop"
-    await settled(sandbox, lambda: "unsubscribed" in sandbox.dm(TEAM, USER)[-1].text)
+    await settled(slack_sandbox, lambda: "unsubscribed" in slack_sandbox.dm(TEAM, USER)[-1].text)
     assert not subscribed(await customer())
 
 
 async def test_forged_stale_and_unsigned_requests_get_401_and_change_nothing(
-    sandbox: SlackSandbox, bot: SlackBot, inbound: Watched
+    slack_sandbox: SlackSandbox, bot: SlackBot, inbound: Watched
 ) -> None:
     body = json.dumps(_event_body("app_home_opened", {"type": "app_home_opened", "user": USER, "tab": "home"}))
-    assert (await sandbox.post(body, signature="v0=" + "0" * 64))[0] == 401  # forged
-    assert (await sandbox.post(body, timestamp=int(time.time()) - 600))[0] == 401  # replayed 10 minutes later
-    assert (await sandbox.post(body, sign=False))[0] == 401  # unsigned
+    assert (await slack_sandbox.post(body, signature="v0=" + "0" * 64))[0] == 401  # forged
+    assert (await slack_sandbox.post(body, timestamp=int(time.time()) - 600))[0] == 401  # replayed 10 minutes later
+    assert (await slack_sandbox.post(body, sign=False))[0] == 401  # unsigned
     form = "command=%2Fshop&text=subscribe&team_id=" + TEAM + "&user_id=" + USER
-    assert (await sandbox.post(form, content_type="application/x-www-form-urlencoded", signature="v0=bad"))[0] == 401
-    assert inbound.handled.empty() and sandbox.views == {} and sandbox.responses == []
+    assert (await slack_sandbox.post(form, content_type="application/x-www-form-urlencoded", signature="v0=bad"))[
+        0
+    ] == 401
+    assert inbound.handled.empty() and slack_sandbox.views == {} and slack_sandbox.responses == []
     assert await Customer.all().count() == 0 and await Event.all().count() == 0
-    assert (await sandbox.post(body))[0] == 200  # the same body, signed now, is taken
-    await settled(sandbox, lambda: (TEAM, USER) in sandbox.views)
+    assert (await slack_sandbox.post(body))[0] == 200  # the same body, signed now, is taken
+    await settled(slack_sandbox, lambda: (TEAM, USER) in slack_sandbox.views)
 
 
 def _event_body(kind: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -246,7 +202,7 @@ SAMPLES = Path("slack", "samples")
 
 @pytest.mark.parametrize("folder", ["events", "app-backend"])
 async def test_every_sample_payload_is_handled_without_an_exception(
-    sandbox: SlackSandbox, bot: SlackBot, inbound: Watched, folder: str, caplog: pytest.LogCaptureFixture
+    slack_sandbox: SlackSandbox, bot: SlackBot, inbound: Watched, folder: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     known = "MessagePayload.json" if folder == "events" else "SlashCommandPayload.json"
     probe = reference_file("slack", "samples", folder, known)
@@ -256,19 +212,19 @@ async def test_every_sample_payload_is_handled_without_an_exception(
         if folder == "events":
             sample["type"] = "event_callback"
             sample["event"]["channel_type"] = sample["event"].get("channel_type") or "channel"
-            status, _ = await sandbox.post(json.dumps(sample))
+            status, _ = await slack_sandbox.post(json.dumps(sample))
         elif path.name == "SlashCommandPayload.json":
             sample |= {"command": "/shop", "text": "help"}
-            status, _ = await sandbox.post(_form(sample), content_type="application/x-www-form-urlencoded")
+            status, _ = await slack_sandbox.post(_form(sample), content_type="application/x-www-form-urlencoded")
         else:
             sample["team"] = {"id": TEAM, "domain": "shop"}
             sample["user"] = {"id": USER, "team_id": TEAM, "name": "mia"}
-            status, _ = await sandbox.post(
+            status, _ = await slack_sandbox.post(
                 _form({"payload": json.dumps(sample)}), content_type="application/x-www-form-urlencoded"
             )
         assert status == 200, f"{path.name}: {status}"
     # bolt runs listeners after the ack: a DM sent last is handled after every sample's listener has run
-    await sandbox.user_sends(TEAM, USER, "last")
+    await slack_sandbox.user_sends(TEAM, USER, "last")
     while (await inbound.next()).text != "last":
         pass
     errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info]
@@ -279,7 +235,7 @@ def _form(fields: dict[str, Any]) -> str:
     return urlencode({k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()})
 
 
-async def test_listeners_acknowledge_before_the_engine_works(sandbox: SlackSandbox) -> None:
+async def test_listeners_acknowledge_before_the_engine_works(slack_sandbox: SlackSandbox) -> None:
     gate, started = asyncio.Event(), asyncio.Queue[str]()
 
     class Slow:
@@ -288,22 +244,22 @@ async def test_listeners_acknowledge_before_the_engine_works(sandbox: SlackSandb
             await gate.wait()
             return Reply("done", (Button("Unsubscribe", action="stop"),))
 
-    token = sandbox.add_team(TEAM)
-    sandbox.add_user(TEAM, USER)
-    bot = build_slack(SlackConfig(signing_secret=SIGNING, bot_token=token, api_url=sandbox.base_url), Slow())
-    runner = await serve(bot, sandbox)
+    token = slack_sandbox.add_team(TEAM)
+    slack_sandbox.add_user(TEAM, USER)
+    bot = build_slack(SlackConfig(signing_secret=SIGNING, bot_token=token, api_url=slack_sandbox.base_url), Slow())
+    runner = await serve(bot, slack_sandbox)
     try:
-        assert (await sandbox.slash_command(TEAM, USER, "/shop", "subscribe"))[0] == 200
+        assert (await slack_sandbox.slash_command(TEAM, USER, "/shop", "subscribe"))[0] == 200
         assert await asyncio.wait_for(started.get(), 10) == "start"  # Slack had its answer; the work goes on
         home = home_view(True, "Demo Shop", "subscribed")
         stop = _buttons(home)[0]
-        assert (await sandbox.press(TEAM, USER, None, stop["action_id"], stop["value"], view=home))[0] == 200
+        assert (await slack_sandbox.press(TEAM, USER, None, stop["action_id"], stop["value"], view=home))[0] == 200
         assert await asyncio.wait_for(started.get(), 10) == "stop"
-        assert sandbox.responses == [] and not gate.is_set()
+        assert slack_sandbox.responses == [] and not gate.is_set()
         gate.set()
-        await settled(sandbox, lambda: len(sandbox.responses) == 1 and (TEAM, USER) in sandbox.views)
-        assert sandbox.responses[0]["text"] == "done"  # the command's answer, after the ack
-        assert sandbox.dm(TEAM, USER)[-1].text == "done"  # the button's confirmation, then its home view
+        await settled(slack_sandbox, lambda: len(slack_sandbox.responses) == 1 and (TEAM, USER) in slack_sandbox.views)
+        assert slack_sandbox.responses[0]["text"] == "done"  # the command's answer, after the ack
+        assert slack_sandbox.dm(TEAM, USER)[-1].text == "done"  # the button's confirmation, then its home view
     finally:
         gate.set()
         await runner.cleanup()

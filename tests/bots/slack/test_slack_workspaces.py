@@ -17,27 +17,22 @@ from bots.slack.sandbox.server import SlackSandbox
 from campaigns.ports import OutboundMessage, PermanentChannelError
 from storage.installations import InstallationStore
 from storage.models import Installation as InstallationRow
-from tests.bots.slack.test_slack_e2e import SIGNING, TEAM, USER, Watched, customer, serve, subscribed
-from tests.conftest import reference_file
+from tests.fakes.sandboxes import SIGNING
+from tests.fakes.slack_app import TEAM, USER, Watched, customer, serve, subscribed
+
+pytestmark = pytest.mark.usefixtures("database")
 
 
 @pytest.fixture
-async def sandbox(database: str) -> AsyncIterator[SlackSandbox]:
-    async with SlackSandbox(spec=reference_file("slack", "slack_web_openapi_v2.json"), signing_secret=SIGNING) as s:
-        yield s
-        assert s.violations == [], s.violations
-
-
-@pytest.fixture
-async def oauth_bot(sandbox: SlackSandbox) -> AsyncIterator[tuple[SlackBot, str, Watched]]:
+async def oauth_bot(slack_sandbox: SlackSandbox) -> AsyncIterator[tuple[SlackBot, str, Watched]]:
     """An app that many workspaces install through OAuth; yields it, its server's root URL and the engine."""
     inbound = Watched()
     config = SlackConfig(
-        signing_secret=SIGNING, client_id="111.222", client_secret="oauth-secret", api_url=sandbox.base_url
+        signing_secret=SIGNING, client_id="111.222", client_secret="oauth-secret", api_url=slack_sandbox.base_url
     )
     bot = build_slack(config, inbound, InstallationStore())
-    runner = await serve(bot, sandbox)
-    yield bot, sandbox.app_url.removesuffix("/slack/events"), inbound
+    runner = await serve(bot, slack_sandbox)
+    yield bot, slack_sandbox.app_url.removesuffix("/slack/events"), inbound
     await runner.cleanup()
 
 
@@ -57,48 +52,48 @@ async def install(sandbox: SlackSandbox, root: str, team: str) -> None:
 
 
 async def test_workspaces_install_by_oauth_and_each_is_served_with_its_own_token(
-    sandbox: SlackSandbox, oauth_bot: tuple[SlackBot, str, Watched]
+    slack_sandbox: SlackSandbox, oauth_bot: tuple[SlackBot, str, Watched]
 ) -> None:
     bot, root, inbound = oauth_bot
     for team in ("T0ONE", "T0TWO"):
-        sandbox.add_team(team, name=f"Team {team}")
-        sandbox.add_user(team, USER, name="mia")  # the same user id in two workspaces: two people
-        await install(sandbox, root, team)
+        slack_sandbox.add_team(team, name=f"Team {team}")
+        slack_sandbox.add_user(team, USER, name="mia")  # the same user id in two workspaces: two people
+        await install(slack_sandbox, root, team)
     rows = await InstallationRow.filter(channel="slack").order_by("workspace")
     assert [r.workspace for r in rows] == [":T0ONE", ":T0TWO"]
     assert all(r.data["bot_token"].startswith("xoxb-") for r in rows)
 
-    await sandbox.slash_command("T0TWO", USER, "/shop", "subscribe")
+    await slack_sandbox.slash_command("T0TWO", USER, "/shop", "subscribe")
     assert (await inbound.next()).address == address("T0TWO", USER)
     assert subscribed(await customer("T0TWO", USER))
 
     for team in ("T0ONE", "T0TWO"):
         await bot.channel.send(OutboundMessage(address=address(team, USER), text=f"Hello {team}"))
-        assert sandbox.dm(team, USER)[-1].text == f"Hello {team}"
+        assert slack_sandbox.dm(team, USER)[-1].text == f"Hello {team}"
     with pytest.raises(PermanentChannelError, match="not installed"):
         await bot.channel.send(OutboundMessage(address=address("T0GONE", USER), text="hi"))
 
 
 async def test_a_forged_oauth_redirect_installs_nothing(
-    sandbox: SlackSandbox, oauth_bot: tuple[SlackBot, str, Watched]
+    slack_sandbox: SlackSandbox, oauth_bot: tuple[SlackBot, str, Watched]
 ) -> None:
     _, root, _ = oauth_bot
-    sandbox.add_team("T0EVIL")
+    slack_sandbox.add_team("T0EVIL")
     async with aiohttp.ClientSession() as browser:
-        params = {"code": sandbox.oauth_code("T0EVIL"), "state": "made.up.state"}
+        params = {"code": slack_sandbox.oauth_code("T0EVIL"), "state": "made.up.state"}
         async with browser.get(f"{root}/slack/oauth_redirect", params=params) as answer:
             assert answer.status >= 400
     assert await InstallationRow.all().count() == 0
 
 
 async def test_revoked_tokens_forget_the_installation(
-    sandbox: SlackSandbox, oauth_bot: tuple[SlackBot, str, Watched]
+    slack_sandbox: SlackSandbox, oauth_bot: tuple[SlackBot, str, Watched]
 ) -> None:
     _, root, inbound = oauth_bot
     for team in ("T0ONE", "T0TWO"):
-        sandbox.add_team(team)
-        sandbox.add_user(team, USER)
-        await install(sandbox, root, team)
+        slack_sandbox.add_team(team)
+        slack_sandbox.add_user(team, USER)
+        await install(slack_sandbox, root, team)
     revoked = {
         "team_id": "T0ONE",
         "api_app_id": "A0SANDBOX",
@@ -107,8 +102,8 @@ async def test_revoked_tokens_forget_the_installation(
         "event_time": 1,
         "event": {"type": "tokens_revoked", "tokens": {"bot": ["UBOT"], "oauth": []}},
     }
-    assert (await sandbox.post(json.dumps(revoked)))[0] == 200
-    await sandbox.user_sends("T0TWO", USER, "still here")  # handled after the revocation's listener
+    assert (await slack_sandbox.post(json.dumps(revoked)))[0] == 200
+    await slack_sandbox.user_sends("T0TWO", USER, "still here")  # handled after the revocation's listener
     await inbound.next()
     assert [r.workspace for r in await InstallationRow.all()] == [":T0TWO"]
 
@@ -142,34 +137,36 @@ async def test_installations_round_trip_through_the_database(database: str) -> N
     assert await store.async_find_bot(enterprise_id=None, team_id="T1") is None
 
 
-async def test_socket_mode_serves_the_same_listeners_without_a_public_url(sandbox: SlackSandbox) -> None:
-    token = sandbox.add_team(TEAM)
-    sandbox.add_user(TEAM, USER)
+async def test_socket_mode_serves_the_same_listeners_without_a_public_url(slack_sandbox: SlackSandbox) -> None:
+    token = slack_sandbox.add_team(TEAM)
+    slack_sandbox.add_user(TEAM, USER)
     inbound = Watched()
-    bot = build_slack(SlackConfig(signing_secret=SIGNING, bot_token=token, api_url=sandbox.base_url), inbound)
-    handler = bot.socket_mode(sandbox.app_token)
+    bot = build_slack(SlackConfig(signing_secret=SIGNING, bot_token=token, api_url=slack_sandbox.base_url), inbound)
+    handler = bot.socket_mode(slack_sandbox.app_token)
     await handler.connect_async()
     try:
-        status, _ = await sandbox.slash_command(TEAM, USER, "/shop", "subscribe")
+        status, _ = await slack_sandbox.slash_command(TEAM, USER, "/shop", "subscribe")
         assert status == 200
         await inbound.next()
         assert subscribed(await customer())
-        await sandbox.open_app_home(TEAM, USER)
-        await sandbox.wait_for(lambda: (TEAM, USER) in sandbox.views, timeout=10)
-        assert "Unsubscribe" in json.dumps(sandbox.views[(TEAM, USER)])
+        await slack_sandbox.open_app_home(TEAM, USER)
+        await slack_sandbox.wait_for(lambda: (TEAM, USER) in slack_sandbox.views, timeout=10)
+        assert "Unsubscribe" in json.dumps(slack_sandbox.views[(TEAM, USER)])
     finally:
         await handler.close_async()
 
 
-async def test_staff_alerts_reach_the_staff_channel_escaped(sandbox: SlackSandbox) -> None:
-    token = sandbox.add_team(TEAM)
+async def test_staff_alerts_reach_the_staff_channel_escaped(slack_sandbox: SlackSandbox) -> None:
+    token = slack_sandbox.add_team(TEAM)
     staff_channel = "C0STAFF"
-    sandbox.add_channel(TEAM, staff_channel, name="shop-staff")
-    config = SlackConfig(signing_secret=SIGNING, bot_token=token, api_url=sandbox.base_url, staff_channel=staff_channel)
+    slack_sandbox.add_channel(TEAM, staff_channel, name="shop-staff")
+    config = SlackConfig(
+        signing_secret=SIGNING, bot_token=token, api_url=slack_sandbox.base_url, staff_channel=staff_channel
+    )
     bot = build_slack(config, Watched())
     assert bot.staff is not None
     await bot.staff.alert("Customer <@U0MIA> asks for a human: 'where is order #12?'", link="https://shop.example/c/7")
-    (posted,) = sandbox.messages(staff_channel)
+    (posted,) = slack_sandbox.messages(staff_channel)
     assert "&lt;@U0MIA&gt;" in json.dumps(posted.blocks)
     assert posted.buttons()[0]["url"] == "https://shop.example/c/7"
 

@@ -11,7 +11,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 
 from bots.inbound.acts import Inbound
 from bots.telegram.app import build_dispatcher
-from tests.conftest import REDIS_URL, redis_up
+from tests.fakes.environment import REDIS_URL, redis_up
 
 
 def test_without_redis_the_state_stays_in_this_process() -> None:

@@ -31,11 +31,11 @@ from campaigns.ports import Channel, OutboundMessage, RecipientUnreachable
 from campaigns.timing.followups import sweep
 from segments.definitions import parse
 from storage.models import ChannelIdentity, Customer, Delivery, Event
-from tests.conftest import reference_file
+from tests.fakes.slack_app import serve, subscribed
 
 DEFS = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")
 RATES = {"telegram": 1000.0, "telegram/chat": 1000.0, "slack/chat": 1000.0}
-HOOK, SIGNING, TEAM = "hook-Secret_1", "signing-secret", "T0SHOP"
+HOOK, TEAM = "hook-Secret_1", "T0SHOP"
 CAMPAIGN = """\
 id: KEY
 name: KEY
@@ -70,10 +70,6 @@ async def rows(campaign_id: int) -> dict[int, tuple[str, str | None]]:
     return {d.customer_id: (d.status, d.note) for d in await Delivery.filter(campaign_id=campaign_id)}
 
 
-def subscribed(c: Customer) -> bool:
-    return c.opted_in_at is not None and (c.opted_out_at is None or c.opted_in_at > c.opted_out_at)
-
-
 @dataclass
 class Telegram:
     sandbox: TelegramSandbox
@@ -81,22 +77,20 @@ class Telegram:
 
 
 @pytest.fixture
-async def telegram(database: str) -> AsyncIterator[Telegram]:
+async def telegram(database: str, telegram_sandbox: TelegramSandbox) -> AsyncIterator[Telegram]:
     """The Bot API sandbox, and the bot's webhook (the real engine behind it) on 127.0.0.1."""
-    async with TelegramSandbox(spec=reference_file("telegram", "telegram_bot_api_10.1.json")) as sandbox:
-        bot = build_bot(sandbox.token, api_url=sandbox.base_url, timeout=5)
-        app = web.Application()
-        add_webhook(app, bot, build_dispatcher(Inbound(None)), HOOK)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        await register_webhook(bot, f"http://127.0.0.1:{runner.addresses[0][1]}/telegram/webhook", HOOK)
-        try:
-            yield Telegram(sandbox, bot)
-        finally:
-            await runner.cleanup()
-            await bot.session.close()
-        assert sandbox.violations == [], sandbox.violations
+    bot = build_bot(telegram_sandbox.token, api_url=telegram_sandbox.base_url, timeout=5)
+    app = web.Application()
+    add_webhook(app, bot, build_dispatcher(Inbound(None)), HOOK)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    await register_webhook(bot, f"http://127.0.0.1:{runner.addresses[0][1]}/telegram/webhook", HOOK)
+    try:
+        yield Telegram(telegram_sandbox, bot)
+    finally:
+        await runner.cleanup()
+        await bot.session.close()
 
 
 async def telegram_customer(chat: int) -> Customer:
@@ -151,24 +145,18 @@ async def test_a_customer_who_blocks_the_bot_is_opted_out_and_comes_back_with_st
 
 
 @pytest.fixture
-async def slack(database: str) -> AsyncIterator[tuple[SlackSandbox, SlackBot]]:
+async def slack(database: str, slack_sandbox: SlackSandbox) -> AsyncIterator[tuple[SlackSandbox, SlackBot]]:
     """The Slack sandbox and the real bolt app (the engine behind it), serving HTTP on 127.0.0.1."""
-    spec = reference_file("slack", "slack_web_openapi_v2.json")
-    async with SlackSandbox(spec=spec, signing_secret=SIGNING) as sandbox:
-        token = sandbox.add_team(TEAM, name="Shop Customers")
-        config = SlackConfig(signing_secret=SIGNING, bot_token=token, api_url=sandbox.base_url, shop_name="Shop")
-        bot = build_slack(config, Inbound(None))
-        app = web.Application()
-        bot.add_routes(app)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        sandbox.app_url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-        try:
-            yield sandbox, bot
-        finally:
-            await runner.cleanup()
-        assert sandbox.violations == [], sandbox.violations
+    token = slack_sandbox.add_team(TEAM, name="Shop Customers")
+    config = SlackConfig(
+        signing_secret=slack_sandbox.signing_secret, bot_token=token, api_url=slack_sandbox.base_url, shop_name="Shop"
+    )
+    bot = build_slack(config, Inbound(None))
+    runner = await serve(bot, slack_sandbox)
+    try:
+        yield slack_sandbox, bot
+    finally:
+        await runner.cleanup()
 
 
 async def slack_customer(user: str) -> Customer:

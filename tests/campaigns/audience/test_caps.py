@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from campaigns.audience.caps import Caps
 from campaigns.delivery.dispatcher import Dispatcher
 from campaigns.file.definition import FrequencyCap
-from campaigns.ports import ChannelLimits, OutboundMessage, SendReceipt
 from storage.models import Campaign, Delivery
+from tests.fakes.channels import RecordingChannel
+from tests.fakes.clock import Clock
 from tests.fakes.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries
 
 T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)
@@ -21,34 +22,7 @@ frequency_cap: {day: 1, week: 2, action: skip}
 """
 
 
-class Clock:
-    """Time that moves only when the dispatcher sleeps."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=max(seconds, 0.001))
-
-
-class Channel:
-    """Accepts every message and notes when (by the clock) it went to whom."""
-
-    name = "telegram"
-    limits = ChannelLimits(4096, None, None, 0, 0)
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock, self.sent = clock, []
-
-    async def send(self, message: OutboundMessage) -> SendReceipt:
-        self.sent.append((message.campaign_id, message.address, self.clock()))
-        return SendReceipt((str(len(self.sent)),), self.clock(), message.address)
-
-
-def dispatcher(clock: Clock, channel: Channel, cap: FrequencyCap) -> Dispatcher:
+def dispatcher(clock: Clock[datetime], channel: RecordingChannel, cap: FrequencyCap) -> Dispatcher:
     return Dispatcher(
         {"telegram": channel}, worker="caps", rates=NO_LIMITS, clock=clock, sleep=clock.sleep, caps=Caps(cap)
     )
@@ -60,12 +34,12 @@ async def rows(campaigns: list[int], customer: int, address: str) -> None:
 
 
 async def test_a_daily_cap_holds_the_second_campaign_until_a_day_after_the_first_send(database: str) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     [ann, bob] = await add_customers("telegram", ["100", "200"])
     first, second = await add_campaign("first"), await add_campaign("second")
     await rows([first, second], ann, "100")
     await rows([second], bob, "200")
-    channel = Channel(clock)
+    channel = RecordingChannel(clock)
     stats = await dispatcher(clock, channel, FrequencyCap(day=1)).drain()
     sent = sorted(channel.sent, key=lambda s: (s[2], s[1]))
     assert [(c, a) for c, a, _ in sent] == [(first, "100"), (second, "200"), (second, "100")]
@@ -78,13 +52,13 @@ async def test_a_daily_cap_holds_the_second_campaign_until_a_day_after_the_first
 
 
 async def test_a_weekly_cap_counts_the_week_and_a_campaign_may_skip_instead(database: str) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     [ann] = await add_customers("telegram", ["100"])
     campaigns = [await add_campaign(key) for key in ("one", "two", "three")]
     flash = await add_campaign("flash")
     await Campaign.filter(id=flash).update(yaml=SKIP_YAML)
     await rows(campaigns[:2], ann, "100")
-    channel = Channel(clock)
+    channel = RecordingChannel(clock)
     await dispatcher(clock, channel, FrequencyCap(week=2)).drain()
     assert [c for c, _, _ in channel.sent] == campaigns[:2]
     clock.now = T0 + timedelta(days=2)
@@ -99,10 +73,10 @@ async def test_a_weekly_cap_counts_the_week_and_a_campaign_may_skip_instead(data
 
 
 async def test_without_a_cap_nothing_is_held(database: str) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     [ann] = await add_customers("telegram", ["100"])
     campaigns = [await add_campaign(key) for key in ("one", "two", "three")]
     await rows(campaigns, ann, "100")
-    channel = Channel(clock)
+    channel = RecordingChannel(clock)
     stats = await dispatcher(clock, channel, FrequencyCap()).drain()
     assert len(channel.sent) == 3 and stats.capped == 0 and clock.now == T0

@@ -4,7 +4,6 @@ through the real aiogram client to the Telegram sandbox on a fixed clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import aiohttp
 import pytest
 from aiogram import Bot
 
-from bots.telegram.app import build_bot
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.sandbox.server import TelegramSandbox
 from campaigns import launch
@@ -27,11 +25,12 @@ from segments.definitions import parse
 from storage import complaints, conversations
 from storage.models import Campaign as CampaignRow
 from storage.models import Complaint, Customer, Delivery, Event, Order
-from tests.assistant.shop import BOB_CHAT, MIA_CHAT, NOW, Shop, Staff, engine, say, seed
-from tests.chatcast.test_dashboard import login, serve
+from tests.fakes.assistant_shop import BOB_CHAT, MIA_CHAT, NOW, Shop, Staff, engine, say, seed
+from tests.fakes.dashboard import login, serve
 
 DEFS = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")
 RATES = {"telegram": 1000.0, "telegram/chat": 1000.0}
+pytestmark = pytest.mark.usefixtures("database")
 ANGRY = "This is junk, the sole cracked after two days. Terrible!"  # VADER: about -0.84
 
 
@@ -44,20 +43,6 @@ def campaign_file(tmp_path: Path, key: str = "spring", audience: str = "") -> Pa
         encoding="utf-8",
     )
     return path
-
-
-@pytest.fixture
-async def telegram(database: str) -> AsyncIterator[TelegramSandbox]:
-    async with TelegramSandbox() as sandbox:
-        yield sandbox
-        assert sandbox.violations == []
-
-
-@pytest.fixture
-async def bot(telegram: TelegramSandbox) -> AsyncIterator[Bot]:
-    bot = build_bot(telegram.token, api_url=telegram.base_url, timeout=5)
-    yield bot
-    await bot.session.close()
 
 
 @pytest.fixture
@@ -93,7 +78,7 @@ async def dashboard(path: str) -> str:
 
 
 async def test_a_complaint_suppresses_promotions_until_staff_resolve_it(
-    shop: Shop, telegram: TelegramSandbox, bot: Bot, tmp_path: Path
+    shop: Shop, telegram_sandbox: TelegramSandbox, telegram_bot: Bot, tmp_path: Path
 ) -> None:
     staff = Staff()
     inbound, _ = engine(staff=staff)
@@ -119,20 +104,20 @@ async def test_a_complaint_suppresses_promotions_until_staff_resolve_it(
     # the campaign is planned again before it is sent: Mia's row is back, and both go out
     again = await prepared(campaign_file(tmp_path), NOW + timedelta(hours=1))
     assert again.plan.suppressed == 0 and again.plan.planned == 1 and again.plan.already_planned == 1
-    stats = await send(bot, first.campaign_id, NOW + timedelta(hours=1))
+    stats = await send(telegram_bot, first.campaign_id, NOW + timedelta(hours=1))
     assert stats.sent == 2 and stats.suppressed == 0
-    assert "spring colours" in (telegram.sent(int(MIA_CHAT))[-1].text or "")
+    assert "spring colours" in (telegram_sandbox.sent(int(MIA_CHAT))[-1].text or "")
 
 
 async def test_a_complaint_after_planning_stops_the_send_and_the_report_says_why(
-    shop: Shop, telegram: TelegramSandbox, bot: Bot, tmp_path: Path
+    shop: Shop, telegram_sandbox: TelegramSandbox, telegram_bot: Bot, tmp_path: Path
 ) -> None:
     prepared_ = await prepared(campaign_file(tmp_path))
     assert prepared_.plan.planned == 2 and prepared_.plan.suppressed == 0
     inbound, _ = engine()  # no staff channel: no hand-off, but the complaint opens all the same
     await say(inbound, ANGRY)
-    stats = await send(bot, prepared_.campaign_id, NOW + timedelta(minutes=5))
-    assert stats.sent == 1 and stats.suppressed == 1 and telegram.sent(int(MIA_CHAT)) == []
+    stats = await send(telegram_bot, prepared_.campaign_id, NOW + timedelta(minutes=5))
+    assert stats.sent == 1 and stats.suppressed == 1 and telegram_sandbox.sent(int(MIA_CHAT)) == []
     assert (await notes(prepared_.campaign_id))[shop.mia] == ("skipped", OPEN_COMPLAINT)
     built = await report.build(await CampaignRow.get(id=prepared_.campaign_id))
     assert built.total.skipped_by == {OPEN_COMPLAINT: 1} and built.total.sent == 1
@@ -144,8 +129,8 @@ async def test_a_complaint_after_planning_stops_the_send_and_the_report_says_why
     assert await complaints.resolve(shop.mia, at=NOW + timedelta(hours=1), how="cli") == 1
     later = await prepared(campaign_file(tmp_path, "summer"), NOW + timedelta(hours=2))
     assert later.plan.planned == 2 and later.plan.suppressed == 0
-    assert (await send(bot, later.campaign_id, NOW + timedelta(hours=2))).sent == 2
-    assert len(telegram.sent(int(MIA_CHAT))) == 1
+    assert (await send(telegram_bot, later.campaign_id, NOW + timedelta(hours=2))).sent == 2
+    assert len(telegram_sandbox.sent(int(MIA_CHAT))) == 1
 
 
 async def test_positive_feedback_resolves_the_complaint(shop: Shop, tmp_path: Path) -> None:
@@ -204,7 +189,7 @@ async def test_staff_ending_a_hand_off_without_a_complaint_leaves_the_words_coun
 
 
 async def test_a_campaign_opts_out_of_the_suppression_only_explicitly(
-    shop: Shop, telegram: TelegramSandbox, bot: Bot, tmp_path: Path
+    shop: Shop, telegram_sandbox: TelegramSandbox, telegram_bot: Bot, tmp_path: Path
 ) -> None:
     await complaints.open_complaint(shop.mia, at=NOW - timedelta(days=1), source="message", text="broken")
     default = await prepared(campaign_file(tmp_path, "default"))
@@ -212,8 +197,8 @@ async def test_a_campaign_opts_out_of_the_suppression_only_explicitly(
     opted_out = await prepared(campaign_file(tmp_path, "regardless", "audience: {suppress_unhappy: false}\n"))
     assert opted_out.plan.suppressed == 0 and opted_out.plan.planned == 2
     # the dispatcher reads the same choice from the registered file: the row goes despite the open complaint
-    stats = await send(bot, opted_out.campaign_id, NOW + timedelta(minutes=1))
-    assert stats.sent == 2 and stats.suppressed == 0 and len(telegram.sent(int(MIA_CHAT))) == 1
+    stats = await send(telegram_bot, opted_out.campaign_id, NOW + timedelta(minutes=1))
+    assert stats.sent == 2 and stats.suppressed == 0 and len(telegram_sandbox.sent(int(MIA_CHAT))) == 1
     # the shop's rule off: campaigns follow it, unless one asks for the suppression itself
     off = Unhappy(enabled=False)
     assert (await prepared(campaign_file(tmp_path, "shop-off"), rule=off)).plan.suppressed == 0

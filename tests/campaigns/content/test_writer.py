@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -12,8 +11,8 @@ import pytest
 from campaigns.content.writer import Brief, CopyWriter, OpenAIWriter, Recipient
 from campaigns.file.definition import ButtonSpec, Offer
 from storage.catalog import CatalogProduct
-from tests.conftest import reference_file
 from tests.fakes import openai_api as api
+from tests.fakes.environment import reference_file
 from tests.fakes.openai_api import FakeOpenAI, Validator, schema_validator, user_data
 
 SWEATER = CatalogProduct("MW-1", "Merino Wool Sweater", 79.9, "EUR", "https://shop.test/p/MW-1", "knitwear")
@@ -56,11 +55,10 @@ def anna(**changes: Any) -> Recipient:
 
 
 @pytest.fixture
-def fake(validator: Validator | None) -> Iterator[FakeOpenAI]:
+def fake(fake_openai: FakeOpenAI) -> FakeOpenAI:
     """A fake API answering GOOD by default; every request it got must have been valid and scripted."""
-    server = FakeOpenAI(default=lambda _: api.draft(GOOD, ["Shop the sale"]), validate=validator)
-    yield server
-    assert server.problems == []
+    fake_openai.default = lambda _: api.draft(GOOD, ["Shop the sale"])
+    return fake_openai
 
 
 def writer(fake: FakeOpenAI, **options: Any) -> CopyWriter:

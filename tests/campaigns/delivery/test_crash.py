@@ -14,11 +14,14 @@ import signal
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
-from bots.telegram.sandbox.server import TelegramSandbox
+import pytest
+
 from storage.models import Campaign, Delivery
-from tests.fakes.dispatch_worker import TOKEN, add_campaign, add_customers, add_deliveries
+from tests.fakes.dispatch_worker import add_campaign, add_customers, add_deliveries
+from tests.fakes.sandboxes import CountingSandbox
+
+pytestmark = pytest.mark.slow
 
 WORKER = Path(__file__).resolve().parents[2] / "fakes" / "dispatch_worker.py"
 KILLS = int(os.environ.get("CHATCAST_CRASH_KILLS", "5"))
@@ -26,32 +29,6 @@ ROWS = int(os.environ.get("CHATCAST_CRASH_ROWS", "5000"))
 BATCH = 64
 FIRST_CHAT = 10_000_000
 BLOCKED = 25
-
-
-class CountingSandbox(TelegramSandbox):
-    """The sandbox, telling whoever awaits it when the bot's messages reach a number."""
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(token=TOKEN, **options)
-        self.delivered = 0
-        self._marks: list[tuple[int, asyncio.Future[None]]] = []
-
-    async def call(self, method: str, params: dict[str, Any], *, form: bool = False) -> tuple[int, dict[str, Any]]:
-        status, body = await super().call(method, params, form=form)
-        if status == 200 and method == "sendMessage":
-            self.delivered += 1
-            for mark, future in self._marks:
-                if mark <= self.delivered and not future.done():
-                    future.set_result(None)
-        return status, body
-
-    def reached(self, mark: int) -> asyncio.Future[None]:
-        """Done once ``mark`` messages have been delivered."""
-        future = asyncio.get_running_loop().create_future()
-        self._marks.append((mark, future))
-        if mark <= self.delivered:
-            future.set_result(None)
-        return future
 
 
 async def _life(sandbox: CountingSandbox, database: str, log: Path, mark: int | None) -> bool:

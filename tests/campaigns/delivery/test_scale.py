@@ -20,9 +20,11 @@ from pathlib import Path
 import pytest
 
 from storage.models import Delivery
-from tests.campaigns.delivery.test_crash import CountingSandbox
-from tests.conftest import REDIS_URL, redis_up
 from tests.fakes.dispatch_worker import TOKEN, add_campaign, add_customers, add_deliveries
+from tests.fakes.environment import REDIS_URL, redis_up
+from tests.fakes.sandboxes import CountingSandbox
+
+pytestmark = pytest.mark.slow
 
 ROWS = int(os.environ.get("CHATCAST_SCALE_ROWS", "600"))
 WORKERS = 3

@@ -17,37 +17,10 @@ from campaigns.file.definition import Campaign, campaign_schema, cron_problem
 from campaigns.file.loader import CampaignError, load_campaign, parse_campaign
 from campaigns.file.templates import template_env
 from segments.definitions import Definitions, load
+from tests.fakes.campaign_files import GOOD, edit, line_of
 
 SHOP = Path(__file__).resolve().parents[3] / "examples" / "shop"
 EXAMPLES = sorted((SHOP / "campaigns").glob("*.yaml"))
-GOOD = """\
-id: spring
-name: Spring sale
-channels: [telegram]
-audience:
-  personas: [vip, new]
-offer: {code: SPRING20, discount: 20%}
-products:
-  recommend: {rule: bestsellers, category: running-shoes}
-message:
-  brief: The spring sale.
-  template: |
-    Hi {{ customer.first_name }}!
-    {{ offer.discount }} off with {{ offer.code }}: {{ product.name }}.
-    {{ unsubscribe }}
-  buttons:
-    - text: Shop
-      url: "{{ product.url }}"
-variants:
-  - id: a
-  - id: b
-    template: "{{ product.name }} - {{ offer.code }}"
-follow_ups:
-  - id: reminder
-    after: 2d
-    when: [not_clicked]
-    message: {brief: Remind, template: "Still there, {{ customer.name }}?"}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -62,21 +35,11 @@ def catalog() -> tuple[set[str], set[str]]:
     return {r["sku"] for r in rows}, {r["category"] for r in rows}
 
 
-def line_of(text: str, needle: str) -> int:
-    """The 1-based line where ``needle`` first appears."""
-    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
-
-
 def problems(text: str, **checks: Any) -> list[str]:
     checks.setdefault("channels", names())  # the channels the CLI checks against
     with pytest.raises(CampaignError) as caught:
         parse_campaign(text, "spring.yaml", **checks)
     return [str(p) for p in caught.value.problems]
-
-
-def edit(old: str, new: str) -> str:
-    assert old in GOOD
-    return GOOD.replace(old, new, 1)
 
 
 def test_a_good_campaign_becomes_the_model(definitions: Definitions) -> None:

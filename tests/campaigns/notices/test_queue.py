@@ -31,10 +31,12 @@ from storage.models import Campaign, ChannelIdentity, Customer, Delivery, Event,
 from storage.order_news import Notice
 from storage.orders import upsert_order
 from storage.reports import campaign_lines
-from tests.campaigns.audience.test_caps import T0, Channel, Clock
+from tests.fakes.channels import RecordingChannel
+from tests.fakes.clock import Clock
 from tests.fakes.dispatch_worker import NO_LIMITS, add_campaign, add_customers, add_deliveries
 
 UTC_ZONE, LINK = ZoneInfo("UTC"), "https://track.example/p/1Z999"
+T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)
 SHIPPED = Notice("A-17", "shipped", LINK, "DHL", datetime(2027, 4, 12, 23, 30, tzinfo=UTC))
 PROMOTION = ("SPRING20", "%", "off", "sale", "offer", "discount", "rabatt", "réduction", "descuento", "€", "$")
 
@@ -81,18 +83,6 @@ def test_the_notice_switch_words() -> None:
     assert [switch(w) for w in ("stop", "stop my order", "where are my notices?")] == [None, None, None]
 
 
-class Keeping(Channel):
-    """The caps tests' channel, keeping each whole message too."""
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__(clock)
-        self.messages: list[OutboundMessage] = []
-
-    async def send(self, message: OutboundMessage) -> SendReceipt:
-        self.messages.append(message)
-        return await super().send(message)
-
-
 async def shop(chat: str = "100", **customer: Any) -> int:
     [ann] = await add_customers("telegram", [chat], first_id=1000, **customer)  # clear of the id sequence
     await Customer.filter(id=ann).update(external_id="ANN")
@@ -115,8 +105,8 @@ async def test_a_notice_is_sent_beside_a_running_promotion_without_caps_consent_
                               text="earlier", status="sent", sent_at=T0 - timedelta(hours=1))  # fmt: skip
     await upsert_order(order("shipped", tracking_url=LINK, expected_at="2027-04-12T12:00:00Z"))
     assert await queue_notices(now=T0) == 1
-    clock = Clock()
-    channel = Keeping(clock)
+    clock = Clock(T0)
+    channel = RecordingChannel(clock)
     caps = Caps(FrequencyCap(day=1, action="skip"))
     stats = await Dispatcher({"telegram": channel}, worker="n", rates=NO_LIMITS, clock=clock, sleep=clock.sleep,
                              caps=caps).drain()  # fmt: skip
@@ -135,8 +125,8 @@ async def test_notices_do_not_count_against_the_marketing_cap(database: str) -> 
     await upsert_order(order("paid"))
     await upsert_order(order("shipped"))
     await queue_notices(now=T0)
-    clock = Clock()
-    channel = Keeping(clock)
+    clock = Clock(T0)
+    channel = RecordingChannel(clock)
     caps = Caps(FrequencyCap(day=1, action="skip"))
     dispatcher = Dispatcher({"telegram": channel}, worker="n", rates=NO_LIMITS, clock=clock, caps=caps)
     await dispatcher.drain()
@@ -156,8 +146,8 @@ async def test_an_open_complaint_suppresses_the_promotion_but_not_the_notice(dat
     await add_deliveries(sale, "telegram", [(ann, "100")], text="SPRING20: 20% off", due_at=T0)
     await upsert_order(order("delayed", expected_at="2027-04-20"))
     assert await queue_notices(now=T0) == 1
-    clock = Clock()
-    channel = Keeping(clock)
+    clock = Clock(T0)
+    channel = RecordingChannel(clock)
     stats = await Dispatcher({"telegram": channel}, worker="n", rates=NO_LIMITS, clock=clock,
                              suppression=Suppression(Unhappy())).drain()  # fmt: skip
     [notice] = channel.messages  # an unhappy customer still hears about her order, and only about it
@@ -177,8 +167,8 @@ async def test_no_chat_means_no_message_and_a_switch_turned_off_late_still_stops
     assert noted == ("P-1", "no_chat")
     ann = await Customer.get(external_id="ANN")
     assert await notices.set_notices(ann.id, False, T0)  # off after the notice was queued, before it went
-    clock = Clock()
-    channel = Channel(clock)
+    clock = Clock(T0)
+    channel = RecordingChannel(clock)
     stats = await Dispatcher({"telegram": channel}, worker="n", rates=NO_LIMITS, clock=clock).drain()
     assert channel.sent == [] and stats.skipped == 1
     assert await Delivery.filter(status="skipped").values_list("note", flat=True) == ["notices_off"]
@@ -211,8 +201,8 @@ async def test_the_notices_campaign_stays_out_of_lists_attribution_and_endings(d
     await upsert_order(order("paid"))  # recorded; a crash before queueing is caught up by housekeeping
     done = await housekeeping(60, UTC_ZONE)
     assert done["notices"] == 1
-    clock = Clock()
-    await Dispatcher({"telegram": Channel(clock)}, worker="n", rates=NO_LIMITS, clock=clock).drain()
+    clock = Clock(T0)
+    await Dispatcher({"telegram": RecordingChannel(clock)}, worker="n", rates=NO_LIMITS, clock=clock).drain()
     notices_campaign = await Campaign.get(kind="notices")
     assert notices_campaign.status == "running" and await campaign_lines() == []
     assert await Delivery.filter(campaign=notices_campaign, status="sent").count() == 1
@@ -221,7 +211,7 @@ async def test_the_notices_campaign_stays_out_of_lists_attribution_and_endings(d
     assert await attribute("A-18") is None and not await Event.filter(type="converted").exists()
 
 
-class Blocked(Channel):
+class Blocked(RecordingChannel):
     """Telegram after the customer blocked the bot."""
 
     async def send(self, message: OutboundMessage) -> SendReceipt:
@@ -236,14 +226,14 @@ async def test_blocking_one_chat_ends_the_marketing_but_not_a_notice_due_on_anot
     sale = await add_campaign("spring-sale")
     await add_deliveries(sale, "telegram", [(ann, "100")], due_at=T0)
     await add_deliveries(await add_campaign("summer"), "slack", [(ann, "T1:U1")], due_at=T0 + timedelta(days=30))
-    clock = Clock()
+    clock = Clock(T0)
     await Dispatcher({"telegram": Blocked(clock)}, worker="n", rates=NO_LIMITS, clock=clock).drain()
     left = await Delivery.filter(customer_id=ann).order_by("id").values_list("campaign__key", "status", "note")
     assert left == [("order-notices", "queued", None), ("spring-sale", "skipped", "blocked"),
                     ("summer", "skipped", "blocked")]  # fmt: skip
 
 
-class Refusing(Channel):
+class Refusing(RecordingChannel):
     """A channel that refuses every message for good."""
 
     async def send(self, message: OutboundMessage) -> SendReceipt:
@@ -255,7 +245,7 @@ async def test_failing_notices_never_pause_the_notices(database: str) -> None:
     for number in range(4):
         await upsert_order(order("paid", order_id=f"A-{number}"))
     assert await queue_notices(now=T0) == 4
-    clock = Clock()
+    clock = Clock(T0)
     dispatcher = Dispatcher({"telegram": Refusing(clock)}, worker="n", rates=NO_LIMITS, clock=clock, error_min=2)
     stats = await dispatcher.drain()
     assert stats.failed == 4 and stats.paused == []

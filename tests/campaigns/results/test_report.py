@@ -3,67 +3,18 @@ the breakdowns, the daily series, the A/B statistics and the lift over the holdo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from campaigns.results.report import Funnel, build, compare, rate
-from storage.models import Campaign, Customer, Delivery, Event, Order
-
-T0 = datetime(2027, 5, 3, 9, tzinfo=UTC)
-YAML = "id: june\nname: June\nattribution_days: 7\n"
-
-
-async def _delivery(campaign: Campaign, n: int, **fields: object) -> Delivery:
-    customer = await Customer.create(external_id=f"c{n}", name=f"C {n}")
-    defaults = {"step": "main", "channel": "telegram", "variant": "A", "persona": "runner", "status": "sent"}
-    values = defaults | fields
-    if values["status"] == "sent" and "sent_at" not in values:
-        values["sent_at"] = T0 + timedelta(hours=n % 30)
-    return await Delivery.create(campaign=campaign, customer=customer, address=str(n), **values)
-
-
-async def _event(kind: str, d: Delivery, at: datetime, **data: object) -> None:
-    await Event.create(type=kind, customer_id=d.customer_id, campaign_id=d.campaign_id, delivery=d, at=at, data=data)  # type: ignore[attr-defined]
+from storage.models import Campaign, Customer, Delivery, Order
+from tests.fakes.report_scenario import T0, YAML, add_delivery, add_event, load_scenario
 
 
 @pytest.fixture
 async def scenario(database: str) -> Campaign:
     return await load_scenario()
-
-
-async def load_scenario() -> Campaign:
-    """10 sent A (runner, telegram), 8 sent B (vip, slack), 3 held out, 2 failed, 1 unknown, 3 skipped (2 opted
-    out, 1 capped), 1 planned; 4 reminders sent. A: 3 clicked (one twice), 2 replied, 2 converted (50 + 30);
-    B: 1 converted (100); one A customer opted out after the message, one B customer before the campaign."""
-    campaign = await Campaign.create(key="june", name="June", yaml=YAML, yaml_hash="h", status="running")
-    a = [await _delivery(campaign, n) for n in range(10)]
-    b = [await _delivery(campaign, 10 + n, variant="B", persona="vip", channel="slack") for n in range(8)]
-    held = [await _delivery(campaign, 20 + n, status="holdout") for n in range(3)]
-    for n, (status, note) in enumerate(
-        [("failed", None), ("failed", None), ("unknown", None), ("skipped", "opted_out"), ("skipped", "opted_out"),
-         ("skipped", "frequency_cap"), ("planned", None)]
-    ):  # fmt: skip
-        await _delivery(campaign, 30 + n, status=status, note=note, variant="B", persona="vip", channel="slack")
-    for n in range(4):
-        await Delivery.create(campaign=campaign, customer_id=a[n].customer_id, address=str(n), step="reminder",  # type: ignore[attr-defined]
-                              channel="telegram", variant="A", persona="runner", status="sent",
-                              sent_at=T0 + timedelta(days=2))  # fmt: skip
-    later = T0 + timedelta(days=1)
-    for d in (a[0], a[1], a[2], a[2]):
-        await _event("clicked", d, later)
-    for d in (a[3], a[4]):
-        await _event("replied", d, later)
-    await _event("converted", a[0], later, total=50.0, order="o1")
-    await _event("converted", a[1], later + timedelta(days=1), total=30.0, order="o2")
-    await _event("converted", b[0], later, total=100.0, order="o3")
-    await Event.create(type="opted_out", customer_id=a[5].customer_id, at=T0 + timedelta(days=3), data={})  # type: ignore[attr-defined]
-    await Event.create(type="opted_out", customer_id=b[1].customer_id, at=T0 - timedelta(days=30), data={})  # type: ignore[attr-defined]
-    # orders for the lift: 3 sent customers bought in the window, 1 held-out customer did; one after the window
-    for n, d in enumerate((a[0], a[1], b[0], held[0], held[1])):
-        at = later if n < 4 else T0 + timedelta(days=30)
-        await Order.create(external_id=f"o{n + 1}", customer_id=d.customer_id, ordered_at=at, total=10)  # type: ignore[attr-defined]
-    return campaign
 
 
 async def test_every_funnel_number(scenario: Campaign) -> None:
@@ -121,9 +72,9 @@ async def test_a_recurring_campaign_is_judged_over_every_run_and_not_over_the_ru
         for variant, status in (("A", "sent"),) * 3 + (("B", "sent"),) * 2 + (("A", "holdout"),) * 2:
             n += 1
             sent_at = at if status == "sent" else None
-            d = await _delivery(campaign, n, step=run, variant=variant, status=status, sent_at=sent_at)
+            d = await add_delivery(campaign, n, step=run, variant=variant, status=status, sent_at=sent_at)
             if n in (1, 4, 9):  # an A and a B customer of the first run, an A customer of the second buy
-                await _event("converted", d, at + timedelta(hours=1), total=20.0, order=f"o{n}")
+                await add_event("converted", d, at + timedelta(hours=1), total=20.0, order=f"o{n}")
                 await Order.create(
                     external_id=f"o{n}", customer_id=d.customer_id, ordered_at=at + timedelta(hours=1), total=20
                 )  # type: ignore[attr-defined]
@@ -135,7 +86,7 @@ async def test_a_recurring_campaign_is_judged_over_every_run_and_not_over_the_ru
         nudge = await Delivery.create(campaign=campaign, customer_id=(await Customer.get(external_id=f"c{n - 6}")).id,
                                       address="x", step=f"{run}/nudge", channel="telegram", variant="B",
                                       persona="runner", status="sent", sent_at=at + timedelta(days=3))  # fmt: skip
-        await _event("converted", nudge, at + timedelta(days=3, hours=1), total=20.0, order=f"n{n}")
+        await add_event("converted", nudge, at + timedelta(days=3, hours=1), total=20.0, order=f"n{n}")
     report = await build(campaign)
     assert {k: (r.successes, r.trials) for k, r in report.variants.items()} == {"A": (2, 6), "B": (1, 4)}
     assert report.treated is not None and (report.treated.successes, report.treated.trials) == (3, 10)

@@ -24,7 +24,7 @@ from segments.sendtime_fit import fit_send_times
 from storage import db
 from storage.models import Campaign as CampaignRow
 from storage.models import ChannelIdentity, Customer, Delivery, Event
-from tests.conftest import TABLES
+from tests.fakes.databases import truncate
 
 NOW = datetime(2027, 4, 5, 12, tzinfo=UTC)  # Monday
 DEFS = parse("personas:\n  - {id: everyone, description: d, tone: t}\n")
@@ -161,7 +161,7 @@ def test_the_cli_report_states_the_lift_and_the_decision(
     async def seed() -> None:
         async with db.database(backend):
             if backend.startswith("postgres"):
-                await db_truncate()
+                await truncate()
             await scripted_report_scenario()
 
     asyncio.run(seed())
@@ -175,9 +175,3 @@ def test_the_cli_report_states_the_lift_and_the_decision(
     html = page.read_text(encoding="utf-8")  # the same block as the dashboard's campaign page
     assert '<table class="experiment" data-test="send time">' in html and 'data-metric="engaged"' in html
     assert "keep send_time: best: it lifts engagement significantly" in html
-
-
-async def db_truncate() -> None:
-    from storage.sql import script
-
-    await script("TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE")

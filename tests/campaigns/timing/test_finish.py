@@ -15,7 +15,7 @@ from campaigns.timing.windows import close_if_done
 from storage import outbox
 from storage.models import Campaign as CampaignRow
 from storage.models import Customer, Delivery, Event, Order
-from tests.campaigns.timing.test_followups import NOW, SENT, campaign, journey, step
+from tests.fakes.followups import NOW, SENT, campaign, journey, step
 
 
 async def running(definition: Campaign) -> int:

@@ -11,7 +11,7 @@ import pytest
 
 from campaigns.file.loader import CampaignError, parse_campaign
 from campaigns.timing.readiness import Shop
-from tests.campaigns.file.test_definition import GOOD, edit, line_of
+from tests.fakes.campaign_files import GOOD, edit, line_of
 
 NOW = datetime(2027, 1, 10, 12, tzinfo=UTC)  # 13:00 in Berlin
 BERLIN = ZoneInfo("Europe/Berlin")

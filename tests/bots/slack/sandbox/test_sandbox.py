@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from bots.slack.sandbox.server import SlackMessage, SlackSandbox
 from chatcast.cli import app as cli_app
-from tests.conftest import reference_file
+from tests.fakes.clock import Clock
+from tests.fakes.environment import reference_file
 
 TEAM = "T0SANDBOX"
 ANN = "U0ANN0001"
@@ -36,16 +37,6 @@ BUTTONS: list[dict[str, Any]] = [
         ],
     },
 ]
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def sample(*parts: str) -> dict[str, Any]:
@@ -63,20 +54,9 @@ def assert_shaped(answer: Any, shape: Any, where: str = "") -> None:
 
 
 @pytest.fixture
-def spec() -> Path:
-    return reference_file("slack", "slack_web_openapi_v2.json")
-
-
-@pytest.fixture
-async def sandbox(spec: Path) -> AsyncIterator[SlackSandbox]:
-    async with SlackSandbox(spec=spec) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def token(sandbox: SlackSandbox) -> str:
-    token = sandbox.add_team(TEAM, "Sandbox Shop")
-    sandbox.add_user(TEAM, ANN, name="ann", real_name="Ann Smith", email="ann@example.com")
+def token(slack_sandbox: SlackSandbox) -> str:
+    token = slack_sandbox.add_team(TEAM, "Sandbox Shop")
+    slack_sandbox.add_user(TEAM, ANN, name="ann", real_name="Ann Smith", email="ann@example.com")
     return token
 
 
@@ -85,8 +65,8 @@ def client_for(sandbox: SlackSandbox, token: str | None = None, timeout: int = 3
 
 
 @pytest.fixture
-def client(sandbox: SlackSandbox, token: str) -> AsyncWebClient:
-    return client_for(sandbox, token)
+def client(slack_sandbox: SlackSandbox, token: str) -> AsyncWebClient:
+    return client_for(slack_sandbox, token)
 
 
 async def error_of(call: Any) -> SlackApiError:
@@ -96,7 +76,7 @@ async def error_of(call: Any) -> SlackApiError:
 
 
 async def test_answers_have_the_shapes_of_slacks_samples(
-    sandbox: SlackSandbox, client: AsyncWebClient, token: str
+    slack_sandbox: SlackSandbox, client: AsyncWebClient, token: str
 ) -> None:
     auth = await client.auth_test()
     assert auth["team_id"] == TEAM and auth["user_id"].startswith("U") and auth["bot_id"].startswith("B")
@@ -122,16 +102,16 @@ async def test_answers_have_the_shapes_of_slacks_samples(
         "en-US",
         ANN,
     )
-    assert sandbox.violations == []
+    assert slack_sandbox.violations == []
 
 
-async def test_dms_channels_and_transcripts(sandbox: SlackSandbox, client: AsyncWebClient) -> None:
+async def test_dms_channels_and_transcripts(slack_sandbox: SlackSandbox, client: AsyncWebClient) -> None:
     first = await client.conversations_open(users=ANN)
     again = await client.conversations_open(users=[ANN])
     dm = first["channel"]["id"]
     assert dm.startswith("D") and again["channel"]["id"] == dm and again["already_open"] is True
-    assert sandbox.dm_channel(TEAM, ANN) == dm
-    sandbox.add_channel(TEAM, "C0GENERAL", "general")
+    assert slack_sandbox.dm_channel(TEAM, ANN) == dm
+    slack_sandbox.add_channel(TEAM, "C0GENERAL", "general")
     one = await client.chat_postMessage(channel=dm, text="one", blocks=BUTTONS)
     two = await client.chat_postMessage(channel=ANN, text="two")  # a user id means the DM
     await client.chat_postMessage(channel="C0GENERAL", text="hello all")
@@ -139,11 +119,11 @@ async def test_dms_channels_and_transcripts(sandbox: SlackSandbox, client: Async
     assert two["channel"] == dm and float(two["ts"]) > float(one["ts"])
     edited = await client.chat_update(channel=dm, ts=one["ts"], text="one, edited")
     assert edited["text"] == "one, edited"
-    first_message, second_message = sandbox.dm(TEAM, ANN)
+    first_message, second_message = slack_sandbox.dm(TEAM, ANN)
     assert (first_message.text, first_message.blocks, first_message.edited) == ("one, edited", [], True)
     assert (second_message.channel, second_message.team_id, second_message.user_id) == (dm, TEAM, ANN)
-    assert [m.text for m in sandbox.messages("C0GENERAL")] == ["hello all", "again"]
-    assert sandbox.ephemeral == [] and sandbox.violations == []
+    assert [m.text for m in slack_sandbox.messages("C0GENERAL")] == ["hello all", "again"]
+    assert slack_sandbox.ephemeral == [] and slack_sandbox.violations == []
     message = SlackMessage(dm, "1.000001", "x", BUTTONS, TEAM, ANN)
     assert [b.get("action_id") for b in message.buttons()] == ["buy", None]
     with pytest.raises(AttributeError):
@@ -230,32 +210,34 @@ SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}
     ],
 )
 async def test_bad_calls_are_violations_and_errors(
-    sandbox: SlackSandbox, client: AsyncWebClient, method: str, body: dict[str, Any], error: str, violation: str
+    slack_sandbox: SlackSandbox, client: AsyncWebClient, method: str, body: dict[str, Any], error: str, violation: str
 ) -> None:
     failed = await error_of(client.api_call(method, json=body))
     assert failed.response.status_code == 200 and failed.response["error"] == error
-    assert any(violation in v for v in sandbox.violations), sandbox.violations
-    assert sandbox.transcripts == {} and sandbox.errors[-1] == (method, 200, error)
+    assert any(violation in v for v in slack_sandbox.violations), slack_sandbox.violations
+    assert slack_sandbox.transcripts == {} and slack_sandbox.errors[-1] == (method, 200, error)
     if error.startswith("invalid_"):
         assert failed.response["response_metadata"]["messages"][0].startswith("[ERROR] ")
+    slack_sandbox.violations.clear()  # broken on purpose and looked at: the fixture checks for others
 
 
-async def test_form_bodies_and_blocks_as_json_strings(sandbox: SlackSandbox, client: AsyncWebClient) -> None:
+async def test_form_bodies_and_blocks_as_json_strings(slack_sandbox: SlackSandbox, client: AsyncWebClient) -> None:
     answer = await client.api_call(
         "chat.postMessage", data={"channel": ANN, "text": "hi", "blocks": json.dumps(BUTTONS)}
     )
     assert answer["message"]["blocks"][1]["elements"][0]["action_id"] == "buy"
-    assert sandbox.dm(TEAM, ANN)[0].blocks == BUTTONS
+    assert slack_sandbox.dm(TEAM, ANN)[0].blocks == BUTTONS
     view = {"type": "home", "blocks": [SECTION] * 100}
     assert (await client.views_publish(user_id=ANN, view=view))["ok"]
     failed = await error_of(client.views_publish(user_id=ANN, view={"type": "home", "blocks": [SECTION] * 101}))
-    assert failed.response["error"] == "invalid_blocks" and "json-pointer:/view/blocks" in sandbox.violations[-1]
+    assert failed.response["error"] == "invalid_blocks" and "json-pointer:/view/blocks" in slack_sandbox.violations[-1]
     failed = await error_of(client.views_publish(user_id=ANN, view={"type": "modal", "blocks": []}))
     assert failed.response["error"] == "invalid_arguments"
+    slack_sandbox.violations.clear()  # broken on purpose and looked at: the fixture checks for others
 
 
-async def test_not_strict_records_but_answers(spec: Path) -> None:
-    async with SlackSandbox(spec=spec, strict=False) as sandbox:
+async def test_not_strict_records_but_answers(slack_spec: Path) -> None:
+    async with SlackSandbox(spec=slack_spec, strict=False) as sandbox:
         client = client_for(sandbox, sandbox.add_team())
         sandbox.add_user(TEAM, ANN)
         await client.chat_postMessage(channel=ANN, text="hi", colour="red")
@@ -264,12 +246,12 @@ async def test_not_strict_records_but_answers(spec: Path) -> None:
 
 
 async def test_other_spec_methods_answer_ok_and_the_extras_are_known(
-    sandbox: SlackSandbox, client: AsyncWebClient
+    slack_sandbox: SlackSandbox, client: AsyncWebClient
 ) -> None:
     assert (await client.reactions_add(channel="C1", name="tada", timestamp="1.2")).data == {"ok": True}
     metadata = {"event_type": "campaign_sent", "event_payload": {"campaign": 7}}
     assert (await client.chat_postMessage(channel=ANN, text="hi", metadata=metadata))["ok"]
-    assert sandbox.violations == []
+    assert slack_sandbox.violations == []
     async with SlackSandbox() as fallback:
         client = client_for(fallback, fallback.add_team())
         failed = await error_of(client.reactions_add(channel="C1", name="tada", timestamp="1.2"))
@@ -279,11 +261,11 @@ async def test_other_spec_methods_answer_ok_and_the_extras_are_known(
         assert fallback.violations == ["reactions.add: unknown method", "users.info: missing required parameter 'user'"]
 
 
-async def test_users_who_cannot_be_reached(sandbox: SlackSandbox, client: AsyncWebClient) -> None:
-    sandbox.add_user(TEAM, "U0BOB0001")
-    sandbox.add_user(TEAM, "U0HELPBOT", is_bot=True)
+async def test_users_who_cannot_be_reached(slack_sandbox: SlackSandbox, client: AsyncWebClient) -> None:
+    slack_sandbox.add_user(TEAM, "U0BOB0001")
+    slack_sandbox.add_user(TEAM, "U0HELPBOT", is_bot=True)
     await client.conversations_open(users="U0BOB0001")
-    sandbox.deactivate(TEAM, "U0BOB0001")
+    slack_sandbox.deactivate(TEAM, "U0BOB0001")
     cases = [
         (client.conversations_open(users="U0NOBODY1"), "user_not_found"),
         (client.conversations_open(users="U0BOB0001"), "user_disabled"),
@@ -300,22 +282,22 @@ async def test_users_who_cannot_be_reached(sandbox: SlackSandbox, client: AsyncW
     # A deactivated user's DM still takes posts, as on Slack; users.info tells them apart.
     assert (await client.chat_postMessage(channel="U0BOB0001", text="still there"))["ok"]
     assert (await client.users_info(user="U0BOB0001"))["user"]["deleted"] is True
-    assert sandbox.violations == []
+    assert slack_sandbox.violations == []
 
 
 async def test_tokens_wrong_revoked_missing_and_of_the_wrong_type(
-    sandbox: SlackSandbox, client: AsyncWebClient, token: str
+    slack_sandbox: SlackSandbox, client: AsyncWebClient, token: str
 ) -> None:
-    assert (await error_of(client_for(sandbox, "xoxb-1-2-nope").auth_test())).response["error"] == "invalid_auth"
-    assert (await error_of(client_for(sandbox).auth_test())).response["error"] == "not_authed"
-    app_client = client_for(sandbox, sandbox.app_token)
+    assert (await error_of(client_for(slack_sandbox, "xoxb-1-2-nope").auth_test())).response["error"] == "invalid_auth"
+    assert (await error_of(client_for(slack_sandbox).auth_test())).response["error"] == "not_authed"
+    app_client = client_for(slack_sandbox, slack_sandbox.app_token)
     assert (await error_of(app_client.auth_test())).response["error"] == "not_allowed_token_type"
     failed = await error_of(client.apps_connections_open(app_token=token))
     assert failed.response["error"] == "not_allowed_token_type"
-    url = (await client.apps_connections_open(app_token=sandbox.app_token))["url"]
-    assert url.startswith(sandbox.base_url.replace("http", "ws").removesuffix("/api/") + "/socket-mode?ticket=")
-    other = client_for(sandbox, sandbox.add_team("T0OTHER01", "Other Shop"))
-    sandbox.revoke(TEAM)
+    url = (await client.apps_connections_open(app_token=slack_sandbox.app_token))["url"]
+    assert url.startswith(slack_sandbox.base_url.replace("http", "ws").removesuffix("/api/") + "/socket-mode?ticket=")
+    other = client_for(slack_sandbox, slack_sandbox.add_team("T0OTHER01", "Other Shop"))
+    slack_sandbox.revoke(TEAM)
     assert (await error_of(client.chat_postMessage(channel=ANN, text="hi"))).response["error"] == "account_inactive"
     assert (await error_of(client.auth_test())).response["error"] == "account_inactive"
     assert (await other.auth_test())["team_id"] == "T0OTHER01"
@@ -323,14 +305,14 @@ async def test_tokens_wrong_revoked_missing_and_of_the_wrong_type(
 
 # slack_sdk 3.48 builds aiohttp's BasicAuth for the client credentials, deprecated since aiohttp 3.14.
 @pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
-async def test_oauth_v2_access_installs_and_reinstalls(sandbox: SlackSandbox, token: str) -> None:
-    sandbox.client_id, sandbox.client_secret = "111.222", "oauth-secret"
-    anonymous = client_for(sandbox)
-    code = sandbox.oauth_code(TEAM, "U0ADMIN01")
+async def test_oauth_v2_access_installs_and_reinstalls(slack_sandbox: SlackSandbox, token: str) -> None:
+    slack_sandbox.client_id, slack_sandbox.client_secret = "111.222", "oauth-secret"
+    anonymous = client_for(slack_sandbox)
+    code = slack_sandbox.oauth_code(TEAM, "U0ADMIN01")
     secrets = {"client_id": "111.222", "client_secret": "oauth-secret"}
     failed = await error_of(anonymous.oauth_v2_access(client_id="111.222", client_secret="nope", code=code))
     assert failed.response["error"] == "bad_client_secret"
-    sandbox.revoke(TEAM)
+    slack_sandbox.revoke(TEAM)
     installed = await anonymous.oauth_v2_access(**secrets, code=code)
     assert {key: installed[key] for key in ("token_type", "enterprise", "is_enterprise_install")} == {
         "token_type": "bot",
@@ -340,39 +322,41 @@ async def test_oauth_v2_access_installs_and_reinstalls(sandbox: SlackSandbox, to
     assert installed["team"] == {"id": TEAM, "name": "Sandbox Shop"} and installed["authed_user"] == {"id": "U0ADMIN01"}
     assert installed["access_token"].startswith("xoxb-") and installed["access_token"] != token
     assert installed["app_id"] == "A0SANDBOX" and "chat:write" in installed["scope"]
-    fresh = client_for(sandbox, installed["access_token"])
+    fresh = client_for(slack_sandbox, installed["access_token"])
     assert (await fresh.auth_test())["user_id"] == installed["bot_user_id"]
-    assert (await error_of(client_for(sandbox, token).auth_test())).response["error"] == "account_inactive"
+    assert (await error_of(client_for(slack_sandbox, token).auth_test())).response["error"] == "account_inactive"
     assert (await error_of(anonymous.oauth_v2_access(**secrets, code=code))).response["error"] == "invalid_code"
-    new_team = await anonymous.oauth_v2_access(**secrets, code=sandbox.oauth_code("T0NEWSHOP"))
+    new_team = await anonymous.oauth_v2_access(**secrets, code=slack_sandbox.oauth_code("T0NEWSHOP"))
     assert new_team["team"]["id"] == "T0NEWSHOP"
-    sandbox.client_id = sandbox.client_secret = None  # the default: any client is accepted
-    any_client = await anonymous.oauth_v2_access(client_id="9.9", client_secret="s", code=sandbox.oauth_code(TEAM))
+    slack_sandbox.client_id = slack_sandbox.client_secret = None  # the default: any client is accepted
+    any_client = await anonymous.oauth_v2_access(
+        client_id="9.9", client_secret="s", code=slack_sandbox.oauth_code(TEAM)
+    )
     assert any_client["team"]["id"] == TEAM
-    assert sandbox.violations == []
+    assert slack_sandbox.violations == []
 
 
 async def test_fail_next_ratelimits_server_errors_and_chosen_errors(
-    sandbox: SlackSandbox, client: AsyncWebClient
+    slack_sandbox: SlackSandbox, client: AsyncWebClient
 ) -> None:
-    sandbox.fail_next("chat.postMessage", status=429, retry_after=7, times=2)
+    slack_sandbox.fail_next("chat.postMessage", status=429, retry_after=7, times=2)
     assert (await client.auth_test())["ok"]
     for _ in range(2):
         failed = await error_of(client.chat_postMessage(channel=ANN, text="hi"))
         assert failed.response.status_code == 429 and failed.response.headers["Retry-After"] == "7"
         assert failed.response["error"] == "ratelimited"
-    sandbox.fail_next(None, status=503)
+    slack_sandbox.fail_next(None, status=503)
     assert (await error_of(client.auth_test())).response.status_code == 503
-    sandbox.fail_next("users.info", error="fatal_error")
+    slack_sandbox.fail_next("users.info", error="fatal_error")
     assert (await error_of(client.users_info(user=ANN))).response["error"] == "fatal_error"
     with pytest.raises(ValueError, match="needs an error"):
-        sandbox.fail_next("users.info")
+        slack_sandbox.fail_next("users.info")
     assert (await client.chat_postMessage(channel=ANN, text="hi"))["ok"]
-    assert [status for _, status, _ in sandbox.errors] == [429, 429, 503, 200]
+    assert [status for _, status, _ in slack_sandbox.errors] == [429, 429, 503, 200]
 
 
-async def test_random_server_errors_spare_the_plumbing(spec: Path) -> None:
-    async with SlackSandbox(spec=spec, fault_rate=1.0, seed=3) as sandbox:
+async def test_random_server_errors_spare_the_plumbing(slack_spec: Path) -> None:
+    async with SlackSandbox(spec=slack_spec, fault_rate=1.0, seed=3) as sandbox:
         client = client_for(sandbox, sandbox.add_team())
         assert (await client.auth_test())["ok"]
         failed = await error_of(client.chat_postMessage(channel="C1", text="hi"))
@@ -380,8 +364,8 @@ async def test_random_server_errors_spare_the_plumbing(spec: Path) -> None:
         assert sandbox.transcripts == {}
 
 
-async def test_a_timeout_is_a_slow_server_that_still_delivers(spec: Path) -> None:
-    sandbox = SlackSandbox(spec=spec, fault_rate=1.0, fault="timeout", timeout_delay=30)
+async def test_a_timeout_is_a_slow_server_that_still_delivers(slack_spec: Path) -> None:
+    sandbox = SlackSandbox(spec=slack_spec, fault_rate=1.0, fault="timeout", timeout_delay=30)
     await sandbox.start()
     client = client_for(sandbox, sandbox.add_team(), timeout=1)
     sandbox.add_user(TEAM, ANN)
@@ -393,8 +377,8 @@ async def test_a_timeout_is_a_slow_server_that_still_delivers(spec: Path) -> Non
     assert [m.text for m in sandbox.dm(TEAM, ANN)] == ["late"]
 
 
-async def test_a_disconnect_drops_the_call(spec: Path) -> None:
-    async with SlackSandbox(spec=spec, fault_rate=1.0, fault="disconnect") as sandbox:
+async def test_a_disconnect_drops_the_call(slack_spec: Path) -> None:
+    async with SlackSandbox(spec=slack_spec, fault_rate=1.0, fault="disconnect") as sandbox:
         client = client_for(sandbox, sandbox.add_team())
         sandbox.add_user(TEAM, ANN)
         with pytest.raises(aiohttp.ServerDisconnectedError):
@@ -402,9 +386,9 @@ async def test_a_disconnect_drops_the_call(spec: Path) -> None:
         assert sandbox.transcripts == {}
 
 
-async def test_the_rate_limit_is_about_one_message_a_second_per_channel(spec: Path) -> None:
-    clock = FakeClock()
-    async with SlackSandbox(spec=spec, rate_limits=True, clock=clock) as sandbox:
+async def test_the_rate_limit_is_about_one_message_a_second_per_channel(slack_spec: Path) -> None:
+    clock = Clock(1000.0)
+    async with SlackSandbox(spec=slack_spec, rate_limits=True, clock=clock) as sandbox:
         client = client_for(sandbox, sandbox.add_team())
         sandbox.add_user(TEAM, ANN)
         sandbox.add_user(TEAM, "U0BOB0001")
@@ -420,14 +404,14 @@ async def test_the_rate_limit_is_about_one_message_a_second_per_channel(spec: Pa
         assert [m.text for m in sandbox.dm(TEAM, ANN)] == ["one", "two"]
 
 
-async def test_wait_for_wakes_after_each_answered_call(sandbox: SlackSandbox, client: AsyncWebClient) -> None:
-    waiting = asyncio.create_task(sandbox.wait_for(lambda: len(sandbox.dm(TEAM, ANN)) == 1))
+async def test_wait_for_wakes_after_each_answered_call(slack_sandbox: SlackSandbox, client: AsyncWebClient) -> None:
+    waiting = asyncio.create_task(slack_sandbox.wait_for(lambda: len(slack_sandbox.dm(TEAM, ANN)) == 1))
     await asyncio.sleep(0)  # one turn: the waiter parks on its condition
     assert not waiting.done()
     await client.chat_postMessage(channel=ANN, text="hi")
     await asyncio.wait_for(waiting, 5)
     with pytest.raises(TimeoutError):
-        await sandbox.wait_for(lambda: False, timeout=0.01)
+        await slack_sandbox.wait_for(lambda: False, timeout=0.01)
 
 
 class AppUnderTest:
@@ -456,19 +440,19 @@ class AppUnderTest:
 
 
 @pytest.fixture
-async def slack_app(sandbox: SlackSandbox) -> AsyncIterator[AppUnderTest]:
-    app = AppUnderTest(sandbox.signing_secret)
-    sandbox.app_url = await app.start()
+async def slack_app(slack_sandbox: SlackSandbox) -> AsyncIterator[AppUnderTest]:
+    app = AppUnderTest(slack_sandbox.signing_secret)
+    slack_sandbox.app_url = await app.start()
     yield app
     assert app.runner is not None
     await app.runner.cleanup()
 
 
 async def test_users_reach_the_app_over_signed_http(
-    sandbox: SlackSandbox, client: AsyncWebClient, slack_app: AppUnderTest
+    slack_sandbox: SlackSandbox, client: AsyncWebClient, slack_app: AppUnderTest
 ) -> None:
     slack_app.answer = lambda body: web.json_response({"response_action": "clear"} if b"payload" in body else {})
-    status, answer = await sandbox.user_sends(TEAM, ANN, "where is my order?")
+    status, answer = await slack_sandbox.user_sends(TEAM, ANN, "where is my order?")
     assert (status, answer) == (200, {})
     kind, body = slack_app.received[-1]
     message = json.loads(body)
@@ -481,17 +465,17 @@ async def test_users_reach_the_app_over_signed_http(
         "where is my order?",
         ANN,
     )
-    assert event["channel"] == sandbox.dm_channel(TEAM, ANN)
-    assert [m.from_bot for m in sandbox.transcripts[event["channel"]]] == [False]
+    assert event["channel"] == slack_sandbox.dm_channel(TEAM, ANN)
+    assert [m.from_bot for m in slack_sandbox.transcripts[event["channel"]]] == [False]
 
     await client.views_publish(user_id=ANN, view={"type": "home", "blocks": BUTTONS})
-    await sandbox.open_app_home(TEAM, ANN)
+    await slack_sandbox.open_app_home(TEAM, ANN)
     home = json.loads(slack_app.received[-1][1])
-    assert home["event"]["type"] == "app_home_opened" and home["event"]["view"] == sandbox.views[(TEAM, ANN)]
+    assert home["event"]["type"] == "app_home_opened" and home["event"]["view"] == slack_sandbox.views[(TEAM, ANN)]
     del home["event"]["view"]["blocks"]  # real views carry their blocks; the sample's view leaves them out
     assert_shaped(home, sample("events", "AppHomeOpenedPayload.json"))
 
-    await sandbox.slash_command(TEAM, ANN, "/shop", "spring")
+    await slack_sandbox.slash_command(TEAM, ANN, "/shop", "spring")
     kind, body = slack_app.received[-1]
     form = {key: values[0] for key, values in parse_qs(body.decode()).items()}
     assert kind == "application/x-www-form-urlencoded" and set(form) <= set(
@@ -500,15 +484,15 @@ async def test_users_reach_the_app_over_signed_http(
     assert (form["command"], form["text"], form["user_id"], form["team_id"]) == ("/shop", "spring", ANN, TEAM)
     async with aiohttp.ClientSession() as http, http.post(form["response_url"], json={"text": "Here you go"}) as r:
         assert r.status == 200
-    assert sandbox.responses == [{"text": "Here you go"}]
+    assert slack_sandbox.responses == [{"text": "Here you go"}]
 
     posted = await client.chat_postMessage(channel=ANN, text="Pick", blocks=BUTTONS)
-    (message_,) = sandbox.dm(TEAM, ANN)
+    (message_,) = slack_sandbox.dm(TEAM, ANN)
     with pytest.raises(LookupError):
-        await sandbox.press(TEAM, ANN, message_, "buy", "sku-8")
+        await slack_sandbox.press(TEAM, ANN, message_, "buy", "sku-8")
     with pytest.raises(LookupError, match="another user's DM"):
-        await sandbox.press(TEAM, "U0BOB0001", message_, "buy")
-    status, answer = await sandbox.press(TEAM, ANN, message_, "buy")
+        await slack_sandbox.press(TEAM, "U0BOB0001", message_, "buy")
+    status, answer = await slack_sandbox.press(TEAM, ANN, message_, "buy")
     assert (status, answer) == (200, {"response_action": "clear"})
     payload = json.loads(parse_qs(slack_app.received[-1][1].decode())["payload"][0])
     assert_shaped(payload, sample("app-backend", "BlockActionPayload.json"))
@@ -521,23 +505,25 @@ async def test_users_reach_the_app_over_signed_http(
     assert (payload["actions"][0]["action_id"], payload["actions"][0]["value"]) == ("buy", "sku-7")
     assert payload["message"]["ts"] == posted["ts"] and payload["user"]["id"] == ANN
 
-    await sandbox.press(TEAM, ANN, None, "buy", view=sandbox.views[(TEAM, ANN)])
+    await slack_sandbox.press(TEAM, ANN, None, "buy", view=slack_sandbox.views[(TEAM, ANN)])
     payload = json.loads(parse_qs(slack_app.received[-1][1].decode())["payload"][0])
-    assert payload["container"]["type"] == "view" and payload["view"]["id"] == sandbox.views[(TEAM, ANN)]["id"]
-    assert [kind for kind, _ in sandbox.deliveries] == ["events_api"] * 2 + ["slash_commands"] + ["interactive"] * 2
-    assert sandbox.violations == []
+    assert payload["container"]["type"] == "view" and payload["view"]["id"] == slack_sandbox.views[(TEAM, ANN)]["id"]
+    assert [kind for kind, _ in slack_sandbox.deliveries] == ["events_api"] * 2 + ["slash_commands"] + [
+        "interactive"
+    ] * 2
+    assert slack_sandbox.violations == []
 
 
-async def test_forged_and_stale_requests(sandbox: SlackSandbox, token: str, slack_app: AppUnderTest) -> None:
+async def test_forged_and_stale_requests(slack_sandbox: SlackSandbox, token: str, slack_app: AppUnderTest) -> None:
     body = sample("events", "AppMentionPayload.json")
-    assert (await sandbox.post(body))[0] == 200
-    assert await sandbox.post(body, sign=False) == (401, "invalid signature")
-    assert (await sandbox.post(body, signature="v0=" + "0" * 64))[0] == 401
-    assert (await sandbox.post(json.dumps(body), timestamp=1_000_000))[0] == 401  # replayed, too old
+    assert (await slack_sandbox.post(body))[0] == 200
+    assert await slack_sandbox.post(body, sign=False) == (401, "invalid signature")
+    assert (await slack_sandbox.post(body, signature="v0=" + "0" * 64))[0] == 401
+    assert (await slack_sandbox.post(json.dumps(body), timestamp=1_000_000))[0] == 401  # replayed, too old
     assert len(slack_app.received) == 1
 
 
-async def test_users_reach_a_socket_mode_app(sandbox: SlackSandbox, client: AsyncWebClient) -> None:
+async def test_users_reach_a_socket_mode_app(slack_sandbox: SlackSandbox, client: AsyncWebClient) -> None:
     envelopes: list[SocketModeRequest] = []
 
     async def listener(socket: Any, request: SocketModeRequest) -> None:
@@ -545,16 +531,18 @@ async def test_users_reach_a_socket_mode_app(sandbox: SlackSandbox, client: Asyn
         answer = {"text": "Here you go"} if request.type == "slash_commands" else None
         await socket.send_socket_mode_response(SocketModeResponse(request.envelope_id, payload=answer))
 
-    socket_client = SocketModeClient(sandbox.app_token, web_client=client_for(sandbox), auto_reconnect_enabled=False)
+    socket_client = SocketModeClient(
+        slack_sandbox.app_token, web_client=client_for(slack_sandbox), auto_reconnect_enabled=False
+    )
     socket_client.socket_mode_request_listeners.append(listener)
     try:
         await socket_client.connect()
         async with asyncio.timeout(5):
-            await sandbox.socket.until_connected()
-        assert await sandbox.user_sends(TEAM, ANN, "hi") == (200, {})
-        assert await sandbox.slash_command(TEAM, ANN, "/shop") == (200, {"text": "Here you go"})
+            await slack_sandbox.socket.until_connected()
+        assert await slack_sandbox.user_sends(TEAM, ANN, "hi") == (200, {})
+        assert await slack_sandbox.slash_command(TEAM, ANN, "/shop") == (200, {"text": "Here you go"})
         await client.chat_postMessage(channel=ANN, text="Pick", blocks=BUTTONS)
-        assert await sandbox.press(TEAM, ANN, sandbox.dm(TEAM, ANN)[0], "buy") == (200, {})
+        assert await slack_sandbox.press(TEAM, ANN, slack_sandbox.dm(TEAM, ANN)[0], "buy") == (200, {})
     finally:
         await socket_client.close()
     assert [(e.type, e.accepts_response_payload) for e in envelopes] == [
@@ -563,7 +551,7 @@ async def test_users_reach_a_socket_mode_app(sandbox: SlackSandbox, client: Asyn
         ("interactive", True),
     ]
     assert envelopes[0].payload["event"]["text"] == "hi" and envelopes[2].payload["actions"][0]["value"] == "sku-7"
-    assert [ack["envelope_id"] for ack in sandbox.socket.acks] == [e.envelope_id for e in envelopes]
+    assert [ack["envelope_id"] for ack in slack_sandbox.socket.acks] == [e.envelope_id for e in envelopes]
 
 
 def test_the_cli_runs_a_slack_sandbox() -> None:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tests.journeys.conftest import TEAM
+from tests.fakes.environment import EXAMPLES
+from tests.fakes.journeys.chats import TEAM
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "shop"
 SEGMENTS = EXAMPLES / "segments.yaml"
 CAMPAIGNS = EXAMPLES / "campaigns"
 

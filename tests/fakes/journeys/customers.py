@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chatcast.serve import ServiceState
-from tests.journeys.conftest import TEAM, Chats, Cli
-from tests.journeys.shop import PRODUCTS, Person
+from tests.fakes.cli import Cli
+from tests.fakes.journeys.chats import TEAM, Chats
+from tests.fakes.journeys.shop import PRODUCTS, Person
 
 HOOK_SECRET = "journey-orders-secret"
 
