@@ -69,8 +69,8 @@ ORM_USERS = {
     "campaigns/timing/recurring.py": "loads the Campaign row of a recurring schedule",
     "chatcast/cli/customer.py": "hands the customer commands their Customer row",
     "chatcast/cli/products.py": "shows and edits ProductCopy drafts",
-    "chatcast/demo_campaign.py": "finds the demo's reachable Telegram ChannelIdentity rows",
-    "chatcast/playground.py": "lists the Slack ChannelIdentity rows",
+    "chatcast/demo_campaign.py": "finds the demo's reachable ChannelIdentity rows on each channel",
+    "chatcast/playground.py": "lists each channel's ChannelIdentity rows",
     "chatcast/shoppers.py": "queries the demo's Customer and ChannelIdentity rows",
 }
 
@@ -150,7 +150,7 @@ SOURCES = list(sources(*PACKAGES))
 
 
 STAGES = ("file", "audience", "timing", "content", "delivery", "results", "notices")
-PIPELINE = ("launch", "jobs", "scheduler", "readiness")
+PIPELINE = ("launch", "jobs", "scheduler")
 
 
 def _campaign_imports(path: Path) -> set[str]:

@@ -1,6 +1,6 @@
-"""The campaign file: the YAML a marketer writes, read into typed models (definition, loader), its wording
-and amounts, the per-step text, the templates, and the readiness checks `campaign validate` runs.
+"""The campaign file: the YAML a marketer writes, read into typed models (definition, loader) with every
+mistake at its file, line and field; its wording and amounts, the per-step text and the templates.
 
-First stage of the data path. May import: `segments` (definitions to check against), `storage` (read-only
-references), `campaigns.ports`. Never a later stage.
+First stage. May import: ``campaigns.ports``, ``segments`` (the definitions to check against), ``storage``.
+Whether the campaign can go out as written now is asked of the ``Shop`` the loader is given (timing answers).
 """

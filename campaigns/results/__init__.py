@@ -1,5 +1,4 @@
-"""Results: what a campaign did. The funnel report, A/B experiments, attribution of orders, and the metrics
-that `serve` exposes.
+"""Results: what a campaign did. The funnel report, A/B experiments and the attribution of orders.
 
-May import: `campaigns.file`, `campaigns.ports`, `storage`.
+May import: the stages before it, ``campaigns.ports``, ``storage``.
 """

@@ -16,7 +16,7 @@ from bots.slack.limits import BLOCKS_MAX, BUTTON_TEXT_MAX, SECTION_MAX, URL_MAX,
 from bots.spec import Wiring
 from bots.telegram.limits import CAPTION_MAX, DATA_MAX_BYTES
 from chatcast.settings import Settings
-from tests.conftest import reference_file
+from tests.fakes.environment import reference_file
 
 
 def reference_limits(channel: str) -> dict[str, dict[str, Any]]:

@@ -251,7 +251,7 @@ def test_every_bad_timezone_is_one_located_error(isolated: Path, zone_files: str
     for n, zone in enumerate(names, 1):
         (isolated / f"z{n}.yaml").write_text(good + f"schedule:\n  timezone: '{zone}'\n", encoding="utf-8")
         files.append(f"z{n}.yaml")
-    code, output = invoke("validate", *files, "-s", SEGMENTS)
+    code, output = invoke("campaign", "validate", *files, "-s", SEGMENTS)
     lines = [line for line in output.strip().splitlines() if not line.startswith("  ")]
     assert code == 1 and len(lines) == 7, output
     line = len(good.splitlines()) + 2  # the timezone's: the last line of each file

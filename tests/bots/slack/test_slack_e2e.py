@@ -265,15 +265,17 @@ async def test_listeners_acknowledge_before_the_engine_works(slack_sandbox: Slac
         await runner.cleanup()
 
 
-async def test_a_staff_reply_reaches_the_engine_as_plain_text(sandbox: SlackSandbox, inbound: Watched) -> None:
-    token = sandbox.add_team(TEAM)
-    sandbox.add_user(TEAM, USER)
-    sandbox.add_channel(TEAM, "C0STAFF01", "staff")
-    config = SlackConfig(signing_secret=SIGNING, bot_token=token, api_url=sandbox.base_url, staff_channel="C0STAFF01")
-    runner = await serve(build_slack(config, inbound), sandbox)
+async def test_a_staff_reply_reaches_the_engine_as_plain_text(slack_sandbox: SlackSandbox, inbound: Watched) -> None:
+    token = slack_sandbox.add_team(TEAM)
+    slack_sandbox.add_user(TEAM, USER)
+    slack_sandbox.add_channel(TEAM, "C0STAFF01", "staff")
+    config = SlackConfig(
+        signing_secret=SIGNING, bot_token=token, api_url=slack_sandbox.base_url, staff_channel="C0STAFF01"
+    )
+    runner = await serve(build_slack(config, inbound), slack_sandbox)
     try:
         # Slack escapes &, < and > in the text it sends; the engine (and the customer) get what the person wrote
-        await sandbox.thread_reply(TEAM, USER, "C0STAFF01", "1700000000.000100", "parcel &amp; receipt &lt;3")
+        await slack_sandbox.thread_reply(TEAM, USER, "C0STAFF01", "1700000000.000100", "parcel &amp; receipt &lt;3")
         event = await inbound.next()
         assert (event.kind, event.channel, event.text) == ("staff", "slack", "parcel & receipt <3")
         assert event.payload == {"thread": ":C0STAFF01:1700000000.000100", "user": USER}  # the bot token's workspace
