@@ -1,24 +1,24 @@
 """The chat channels Chatcast speaks: one :class:`~bots.spec.ChannelSpec` per folder under ``bots/``.
 
 Nothing outside a channel's folder and this module names a channel: the composition root iterates
-:data:`CHANNELS` and hands their data down. To add a channel, give it a folder with a ``spec.py`` (see
-``bots/telegram/spec.py``), then add its spec to :data:`CHANNELS` and its settings to :class:`ChannelSettings`
-(``tests/test_architecture.py`` checks that the two agree).
+:data:`CHANNELS` and hands their data down. To add a channel, give it a folder whose ``spec.py`` declares
+``SPEC`` (see ``bots/telegram/spec.py``) and add its folder's name to :data:`NAMES`: that one line is all.
 """
 
 from __future__ import annotations
 
-from bots.slack.settings import SlackSettings
-from bots.slack.spec import SLACK
+from importlib import import_module
+from typing import Any
+
 from bots.spec import ChannelSpec
-from bots.telegram.settings import TelegramSettings
-from bots.telegram.spec import TELEGRAM
 
-CHANNELS: tuple[ChannelSpec, ...] = (TELEGRAM, SLACK)  # in order of preference where the order matters
+NAMES = ("telegram", "slack")  # one line per channel, in order of preference where the order matters
 
+CHANNELS: tuple[ChannelSpec, ...] = tuple(import_module(f"bots.{name}.spec").SPEC for name in NAMES)
 
-class ChannelSettings(TelegramSettings, SlackSettings):
-    """Every channel's settings, as one mixin of the root's settings (mypy sees each field)."""
+# Every channel's settings as one mixin of the root's settings (each channel's code reads its own fields through
+# its own settings class, which mypy checks; the root reads them only through the specs).
+ChannelSettings: Any = type("ChannelSettings", tuple(spec.settings for spec in CHANNELS), {})
 
 
 def names() -> list[str]:

@@ -56,7 +56,7 @@ class State:
             from chatcast.settings import Settings
 
             try:
-                self._settings = with_demo_files(Settings(_env_file=self.env_file))  # type: ignore[call-arg]
+                self._settings = with_demo_files(Settings(_env_file=self.env_file))
             except ValidationError as exc:
                 first = exc.errors(include_url=False)[0]
                 name = "CHATCAST_" + str(first["loc"][0]).upper() if first["loc"] else "settings"

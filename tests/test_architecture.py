@@ -174,7 +174,7 @@ def test_a_campaign_stage_imports_only_the_stages_before_it(stage: str) -> None:
 
 
 # A channel is named only in its folder and the registry: everywhere else it is data from bots.registry.
-CHANNEL_WORD = re.compile(r"telegram|slack", re.IGNORECASE)
+CHANNEL_WORD = re.compile("|".join(spec.name for spec in CHANNELS), re.IGNORECASE)
 CHANNEL_HOMES = (*(f"bots/{spec.name}/" for spec in CHANNELS), "bots/registry.py")
 # Migrations are history: they stay as they ran (one describes the installation table, Slack's OAuth).
 HISTORY = ("storage/migrations/",)

@@ -59,7 +59,7 @@ def _sandbox_command() -> SandboxCommand:
     return command
 
 
-SLACK = ChannelSpec(
+SPEC = ChannelSpec(
     name=NAME,
     title="Slack",
     settings=SlackSettings,

@@ -49,7 +49,7 @@ def _sandbox_command() -> SandboxCommand:
     return command
 
 
-TELEGRAM = ChannelSpec(
+SPEC = ChannelSpec(
     name=NAME,
     title="Telegram",
     settings=TelegramSettings,
