@@ -25,7 +25,6 @@ RETRY_AFTER_DEFAULT = 1.0
 RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
 UNREACHABLE = frozenset(
     {
-        "account_inactive",
         "user_not_found",
         "user_disabled",
         "cannot_dm_bot",
@@ -34,12 +33,15 @@ UNREACHABLE = frozenset(
         "not_in_channel",
     }
 )
-# the person's account is deactivated, or the workspace removed the app or was deleted: they are gone
-GONE = frozenset({"account_inactive", "user_disabled"})
+# the person's account is deactivated: they are gone
+GONE = frozenset({"user_disabled"})
 SERVER = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
-# the workspace's problem, not the customer's: every send to that workspace fails until it reinstalls the app
+# the workspace's problem, not the customer's: every send to that workspace fails until it reinstalls the app.
+# account_inactive describes the app's token (the workspace uninstalled the app, or was deactivated), not the
+# person: it fails the send and leaves every customer's consent as it was.
 TOKEN_REFUSED = frozenset(
     {
+        "account_inactive",
         "invalid_auth",
         "not_authed",
         "token_revoked",

@@ -204,7 +204,6 @@ def test_rate_limits_carry_retry_after() -> None:
 @pytest.mark.parametrize(
     "code",
     [
-        "account_inactive",
         "user_not_found",
         "user_disabled",
         "cannot_dm_bot",
@@ -236,7 +235,7 @@ def test_server_trouble_is_transient(status: int, code: str | None) -> None:
     assert type(error) is TransientChannelError and (code or f"HTTP {status}") in str(error)
 
 
-@pytest.mark.parametrize("code", ["invalid_auth", "token_revoked", "not_authed", "missing_scope"])
+@pytest.mark.parametrize("code", ["account_inactive", "invalid_auth", "token_revoked", "not_authed", "missing_scope"])
 def test_a_refused_token_is_the_workspaces_problem(code: str) -> None:
     error = channel_error(api_error(200, {"ok": False, "error": code}))
     assert type(error) is PermanentChannelError

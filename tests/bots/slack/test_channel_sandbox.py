@@ -132,8 +132,9 @@ async def test_unknown_deactivated_and_revoked(slack_sandbox: SlackSandbox, chan
     with pytest.raises(RecipientUnreachable, match="user_disabled"):
         await channel.send(OutboundMessage(address(TEAM, "U0BOB0001"), "hi"))
     slack_sandbox.revoke(TEAM)
-    with pytest.raises(RecipientUnreachable, match="account_inactive"):
+    with pytest.raises(PermanentChannelError, match="account_inactive") as caught:  # the app's token, not Ann
         await channel.send(OutboundMessage(address(TEAM, ANN), "hi"))
+    assert not isinstance(caught.value, RecipientUnreachable)
 
 
 async def test_an_installation_store_that_fails_is_transient() -> None:

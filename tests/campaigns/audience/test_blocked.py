@@ -1,7 +1,8 @@
 """Blocked means gone, through the real engine on SQLite and PostgreSQL: customers subscribe through the real
-aiogram webhook and slack-bolt app, block the bot (Telegram's 403) or lose their account (Slack's user_disabled,
-account_inactive) in the sandboxes, and a send finds out: they are opted out with an event, their other rows are
-skipped and their journeys end; /start or App Home's Subscribe brings them back with new consent."""
+aiogram webhook and slack-bolt app, block the bot (Telegram's 403) or lose their account (Slack's user_disabled) in the sandboxes, and a send finds
+out: they are opted out with an event, their other rows are skipped and their journeys end; /start or App Home's
+Subscribe brings them back with new consent. A workspace uninstalling the app (account_inactive) is none of that:
+its sends fail and nobody's consent changes."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from bots.telegram.sandbox.server import TelegramSandbox
 from campaigns import launch
 from campaigns.content.writer import CopyWriter
 from campaigns.delivery.dispatcher import Dispatcher, DispatchStats
-from campaigns.ports import Channel, OutboundMessage, RecipientUnreachable
+from campaigns.ports import Channel, OutboundMessage, PermanentChannelError, RecipientUnreachable
 from campaigns.timing.followups import sweep
 from segments.definitions import parse
 from storage.models import ChannelIdentity, Customer, Delivery, Event
@@ -203,17 +204,17 @@ async def test_a_deactivated_slack_account_is_opted_out_and_app_home_subscribes_
     latest = await Event.filter(type="opted_in", customer_id=ann.id).order_by("-id").first()
     assert latest is not None and latest.data["after"] == "slack:deactivated"
 
-    # the workspace removes the app: Slack answers account_inactive, and every customer there is gone
+    # the workspace removes the app: Slack answers account_inactive about the app's token, not the people: each
+    # send fails saying so, and nobody's consent changes (an uninstall is no opt-out)
     sandbox.revoke(TEAM)
     second = await prepared(campaign_file(tmp_path, "second", "slack"))
     stats = await send(channels, second.campaign_id)
-    assert stats.sent == 0 and await rows(second.campaign_id) == {
-        ann.id: ("skipped", "deactivated"),
-        ben.id: ("skipped", "deactivated"),
-    }
-    assert not subscribed(await slack_customer("U0BEN"))
-    (event,) = await Event.filter(type="opted_out", customer_id=ben.id)
-    assert event.data["reason"] == "deactivated" and "account_inactive" in str(event.data["error"])
+    statuses = {d.customer_id: (d.status, d.error) for d in await Delivery.filter(campaign_id=second.campaign_id)}
+    assert stats.sent == 0 and {c: s for c, (s, _) in statuses.items()} == {ann.id: "failed", ben.id: "failed"}
+    assert all("account_inactive" in str(error) and "reinstall" in str(error) for _, error in statuses.values())
+    assert subscribed(await slack_customer("U0ANN")) and subscribed(await slack_customer("U0BEN"))
+    assert not await Event.filter(type="opted_out", customer_id=ben.id).exists()
+    assert (await ChannelIdentity.get(address=address(TEAM, "U0BEN"))).reachable
 
 
 @pytest.mark.parametrize(("how", "left"), [("blocked", "blocked"), ("deactivated", "deactivated"), ("not_found", None)])
@@ -246,8 +247,8 @@ async def test_which_slack_refusals_mean_the_person_left() -> None:
             with pytest.raises(RecipientUnreachable) as caught:
                 await channel.send(OutboundMessage(f"{TEAM}:{target}", "hi"))
             found[target] = (caught.value.left, str(caught.value))
-        sandbox.revoke(TEAM)
-        with pytest.raises(RecipientUnreachable) as caught:
+        sandbox.revoke(TEAM)  # the workspace uninstalls the app: that is no person leaving
+        with pytest.raises(PermanentChannelError) as caught:
             await channel.send(OutboundMessage(f"{TEAM}:U0STAYS", "hi"))
     assert found == {"U0GONE": ("deactivated", "Slack: user_disabled"), "C0NOSUCH": (None, "Slack: channel_not_found")}
-    assert caught.value.left == "deactivated" and "account_inactive" in str(caught.value)
+    assert not isinstance(caught.value, RecipientUnreachable) and "account_inactive" in str(caught.value)
