@@ -1,8 +1,8 @@
 """Blocked means gone, through the real engine on SQLite and PostgreSQL: customers subscribe through the real
-aiogram webhook and slack-bolt app, block the bot (Telegram's 403) or lose their account (Slack's user_disabled) in the sandboxes, and a send finds
-out: they are opted out with an event, their other rows are skipped and their journeys end; /start or App Home's
-Subscribe brings them back with new consent. A workspace uninstalling the app (account_inactive) is none of that:
-its sends fail and nobody's consent changes."""
+aiogram webhook and slack-bolt app, block the bot (Telegram's 403) or lose their account (Slack's user_disabled)
+in the sandboxes, and a send finds out: they are opted out with an event, their other rows are skipped and their
+journeys end; /start or App Home's Subscribe brings them back with new consent. A workspace uninstalling the app
+(account_inactive) is none of that: its sends fail and nobody's consent changes."""
 
 from __future__ import annotations
 
