@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.types import TelegramObject, Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -31,9 +35,28 @@ def build_dispatcher(inbound: InboundHandler, *, redis_url: str | None = None) -
         RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(prefix="chatcast:fsm")) if redis_url else None
     )
     dispatcher = Dispatcher(storage=storage, inbound=inbound) if storage else Dispatcher(inbound=inbound)
+    dispatcher.update.outer_middleware(private_chats_only)
     # order matters: commands before the catch-all text handler
     dispatcher.include_routers(*(m.build_router() for m in (consent, help, language, clicks, chat)))
     return dispatcher
+
+
+def chat_type(update: Update) -> str | None:
+    """The type of the chat an update comes from (``private``, ``group``, ...); None where it has no chat."""
+    message = update.message or update.edited_message or (update.callback_query and update.callback_query.message)
+    chat = getattr(message, "chat", None)
+    return str(chat.type) if chat is not None else None
+
+
+async def private_chats_only(
+    handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], update: TelegramObject, data: dict[str, Any]
+) -> Any:
+    """A shop talks with its customers one to one: an update from a group, supergroup or channel (someone added
+    the bot there, or writes there) creates no customer and gets no answer; it is acknowledged and dropped."""
+    kind = chat_type(update) if isinstance(update, Update) else None
+    if kind is not None and kind != "private":
+        return None
+    return await handler(update, data)
 
 
 async def set_commands(bot: Bot) -> None:

@@ -90,6 +90,18 @@ async def test_a_bare_start_opts_in_a_new_customer_and_a_forged_link_links_nothi
     assert "could not be used" in (telegram_sandbox.sent(503)[0].text or "")
 
 
+async def test_a_group_chat_is_no_customer_and_gets_no_answer(telegram_sandbox: TelegramSandbox, webhook: str) -> None:
+    for group in (-4001, -1_000_000_004_002):  # a group and a supergroup the bot was added to
+        await telegram_sandbox.user_sends(group, "/start")
+        await telegram_sandbox.user_sends(group, "where is my order?")
+        assert telegram_sandbox.sent(group) == []
+    assert telegram_sandbox.webhook_responses == [200, 200, 200, 200]
+    assert await Customer.all().count() == 0 and await ChannelIdentity.all().count() == 0
+    assert await ChatMessage.all().count() == 0 and await Event.all().count() == 0
+    await telegram_sandbox.user_sends(504, "/start")  # the same people in a private chat are welcome
+    assert (await identity(504)).customer.opted_in_at is not None and telegram_sandbox.sent(504)
+
+
 async def test_stop_and_the_unsubscribe_button_opt_out_at_once_and_say_so(
     telegram_sandbox: TelegramSandbox, webhook: str
 ) -> None:
