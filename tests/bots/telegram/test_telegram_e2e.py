@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiogram import Bot, Dispatcher
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiohttp import web
 
 from bots.inbound.acts import Inbound
@@ -119,6 +120,25 @@ async def test_stop_and_the_unsubscribe_button_opt_out_at_once_and_say_so(
     assert "unsubscribed" in answer.get("text", "")
     assert "unsubscribed" in (telegram_sandbox.sent(505)[-1].text or "")
     assert await Event.filter(type="opted_out").count() == 2
+
+
+async def test_every_press_is_answered_and_a_failed_answer_still_confirms(
+    telegram_sandbox: TelegramSandbox, telegram_bot: Bot, webhook: str
+) -> None:
+    old = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Old", callback_data="v1:offer:7")]])
+    message = await telegram_bot.send_message(506, "an offer from an older version", reply_markup=old)
+    await telegram_sandbox.user_presses(506, message.message_id, "v1:offer:7")  # data that is not ours
+    assert telegram_sandbox.chats.open_callbacks == {} and await Event.all().count() == 0
+    await telegram_sandbox.user_sends(507, "/start")
+    welcome = telegram_sandbox.sent(507)[0]
+    button = welcome.reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
+    telegram_sandbox.fail_next(
+        400, "Bad Request: query is too old and response timeout expired", method="answerCallbackQuery"
+    )
+    await telegram_sandbox.user_presses(507, welcome.message_id, button["callback_data"])  # Unsubscribe
+    assert (await identity(507)).customer.opted_out_at is not None
+    assert "unsubscribed" in (telegram_sandbox.sent(507)[-1].text or "")  # the confirmation went out all the same
+    assert set(telegram_sandbox.webhook_responses) == {200}
 
 
 async def test_a_campaign_button_click_is_recorded_with_campaign_and_step(
