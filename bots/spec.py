@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
-from campaigns.ports import Channel, ChannelLimits, InboundHandler, StaffAlerts, WorkspaceStore
+from campaigns.ports import Channel, ChannelLimits, InboundHandler, Redeliveries, StaffAlerts, WorkspaceStore
 
 if TYPE_CHECKING:  # both load aiohttp: a spec stays cheap for the CLI, which reads the registry at start
     from aiohttp import web
@@ -58,11 +58,13 @@ class Rates:
 @dataclass(frozen=True)
 class Wiring:
     """What the composition root gives a channel to open it: where inbound events go, where per-workspace
-    credentials are kept, and the shop's name."""
+    credentials are kept, the shop's name, and where updates are recorded by their platform id (so that a
+    redelivery does nothing)."""
 
     inbound: InboundHandler
     workspaces: WorkspaceStore
     shop_name: str = "our shop"
+    updates: Redeliveries | None = None
 
 
 class Receiver(Protocol):

@@ -85,6 +85,19 @@ class InboundHandler(Protocol):
         ...
 
 
+class Redeliveries(Protocol):
+    """Inbound updates by their platform id (Telegram's ``update_id`` per bot, Slack's ``event_id`` per
+    workspace): platforms redeliver whenever a webhook answers late or not 2xx, and a redelivery must do nothing."""
+
+    async def first_time(self, channel: str, key: str) -> bool:
+        """Record ``key``; False where it was recorded before."""
+        ...
+
+    async def forget(self, channel: str, key: str) -> None:
+        """Handling ``key`` failed: its redelivery is to be handled."""
+        ...
+
+
 class WorkspaceStore(Protocol):
     """Where credentials a platform issues per workspace are kept (Slack's OAuth installations): storage's job."""
 

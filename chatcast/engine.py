@@ -34,6 +34,7 @@ from chatcast.settings import Settings
 from segments.definitions import Definitions
 from segments.definitions import load as load_segments
 from storage.installations import InstallationStore
+from storage.redeliveries import StoredUpdates
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ async def open_bots(
     """The bots the settings configure (none without tokens), open for the block and closed after it; customers'
     words go to the assistant (unless ``assistant`` is False: sending only)."""
     bots = Bots(Inbound(secret(settings.link_secret)))
-    wiring = Wiring(bots.inbound, InstallationStore(), settings.shop_name)
+    wiring = Wiring(bots.inbound, InstallationStore(), settings.shop_name, StoredUpdates())
     async with AsyncExitStack() as stack:
         for spec in CHANNELS:
             bot = await stack.enter_async_context(spec.open(settings, wiring))

@@ -187,6 +187,20 @@ class Installation(Model):
         unique_together = (("channel", "workspace"),)
 
 
+class InboundUpdate(Model):
+    """An update or event a platform delivered, by its own id: the first delivery is handled, a redelivery of
+    the same id (a webhook that answered late or not 2xx, Slack's retries) is acknowledged and does nothing."""
+
+    id = fields.BigIntField(primary_key=True)
+    channel = fields.CharField(max_length=16)
+    key = fields.CharField(max_length=128, description="the platform's id of the update, with its bot or workspace")
+    received_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "inbound_update"
+        unique_together = (("channel", "key"),)
+
+
 class Campaign(Model):
     """A campaign as launched: its YAML snapshot and hash, and where it stands."""
 

@@ -14,10 +14,11 @@ from aiogram.types import TelegramObject, Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bots.telegram import NAME
 from bots.telegram.handlers import chat, clicks, consent, help, language
 from bots.telegram.handlers.help import COMMANDS
 from bots.telegram.spec import WEBHOOK_PATH
-from campaigns.ports import InboundHandler
+from campaigns.ports import InboundHandler, Redeliveries
 
 
 def build_bot(token: str, *, api_url: str | None = None, timeout: float = 30.0) -> Bot:
@@ -27,15 +28,20 @@ def build_bot(token: str, *, api_url: str | None = None, timeout: float = 30.0) 
     return Bot(token, session=session)
 
 
-def build_dispatcher(inbound: InboundHandler, *, redis_url: str | None = None) -> Dispatcher:
+def build_dispatcher(
+    inbound: InboundHandler, *, redis_url: str | None = None, updates: Redeliveries | None = None
+) -> Dispatcher:
     """The dispatcher with every feature's router; handlers receive ``inbound`` by name. With ``redis_url`` its
     FSM storage (conversation state, and the locks aiogram takes per chat) lives in Redis, so that several
-    processes receiving webhooks behind one address share it; without, in this process's memory."""
+    processes receiving webhooks behind one address share it; without, in this process's memory. With
+    ``updates``, each update is handled once by its ``update_id``: a redelivery is acknowledged and dropped."""
     storage = (
         RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(prefix="chatcast:fsm")) if redis_url else None
     )
     dispatcher = Dispatcher(storage=storage, inbound=inbound) if storage else Dispatcher(inbound=inbound)
     dispatcher.update.outer_middleware(private_chats_only)
+    if updates is not None:
+        dispatcher.update.outer_middleware(Once(updates))
     # order matters: commands before the catch-all text handler
     dispatcher.include_routers(*(m.build_router() for m in (consent, help, language, clicks, chat)))
     return dispatcher
@@ -57,6 +63,33 @@ async def private_chats_only(
     if kind is not None and kind != "private":
         return None
     return await handler(update, data)
+
+
+class Once:
+    """Each update handled once by its ``update_id`` (per bot): Telegram redelivers an update whenever the webhook
+    answers late or not 2xx. The id is recorded before the handlers run; if they fail, it is forgotten again, so
+    that the redelivery Telegram then makes is handled."""
+
+    def __init__(self, updates: Redeliveries) -> None:
+        self.updates = updates
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        update: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(update, Update):
+            return await handler(update, data)
+        bot = data.get("bot")
+        key = f"{bot.id if bot is not None else 0}:{update.update_id}"
+        if not await self.updates.first_time(NAME, key):
+            return None
+        try:
+            return await handler(update, data)
+        except BaseException:
+            await self.updates.forget(NAME, key)
+            raise
 
 
 async def set_commands(bot: Bot) -> None:

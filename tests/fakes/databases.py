@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 TABLES = (
+    "inbound_update",
     "review",
     "product_copy",
     "order_notice",

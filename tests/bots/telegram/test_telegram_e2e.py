@@ -33,6 +33,7 @@ from campaigns.ports import (
     TransientChannelError,
 )
 from storage.models import Campaign, ChannelIdentity, ChatMessage, Customer, Event
+from storage.redeliveries import StoredUpdates
 from tests.fakes.environment import reference_file
 from tests.fakes.sandboxes import TELEGRAM_SPEC
 
@@ -43,7 +44,7 @@ pytestmark = pytest.mark.usefixtures("database")
 
 @pytest.fixture
 def dispatcher() -> Dispatcher:
-    return build_dispatcher(Inbound(link_secret=SECRET))
+    return build_dispatcher(Inbound(link_secret=SECRET), updates=StoredUpdates())
 
 
 @pytest.fixture
@@ -101,6 +102,26 @@ async def test_a_group_chat_is_no_customer_and_gets_no_answer(telegram_sandbox: 
     assert await ChatMessage.all().count() == 0 and await Event.all().count() == 0
     await telegram_sandbox.user_sends(504, "/start")  # the same people in a private chat are welcome
     assert (await identity(504)).customer.opted_in_at is not None and telegram_sandbox.sent(504)
+
+
+@pytest.mark.parametrize("times", [1, 5])
+async def test_a_redelivered_update_does_nothing_again(
+    telegram_sandbox: TelegramSandbox, webhook: str, times: int
+) -> None:
+    start = await telegram_sandbox.user_sends(508, "/start")
+    text = await telegram_sandbox.user_sends(508, "where is my parcel?")
+    welcome = telegram_sandbox.sent(508)[0]
+    button = welcome.reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
+    press = await telegram_sandbox.user_presses(508, welcome.message_id, button["callback_data"])  # Unsubscribe
+    before = (len(telegram_sandbox.sent(508)), await Event.all().count(), await ChatMessage.all().count())
+    for _ in range(times):  # Telegram redelivers when a webhook answered late or not 2xx
+        for update in (start, text, press):
+            await telegram_sandbox.feed.publish(update)
+    after = (len(telegram_sandbox.sent(508)), await Event.all().count(), await ChatMessage.all().count())
+    assert after == before and before[1] >= 2  # opted in, opted out: once each
+    assert await Event.filter(type="opted_in").count() == 1 and await Event.filter(type="opted_out").count() == 1
+    assert set(telegram_sandbox.webhook_responses) == {200}
+    assert len(telegram_sandbox.webhook_responses) == 3 * (times + 1)
 
 
 async def test_stop_and_the_unsubscribe_button_opt_out_at_once_and_say_so(
