@@ -188,8 +188,10 @@ class Installation(Model):
 
 
 class InboundUpdate(Model):
-    """An update or event a platform delivered, by its own id: the first delivery is handled, a redelivery of
-    the same id (a webhook that answered late or not 2xx, Slack's retries) is acknowledged and does nothing."""
+    """An update or event a platform delivered, by its own id: a redelivery of it does nothing.
+
+    The first delivery is handled; one of the same id (a webhook that answered late or not 2xx, Slack's retries)
+    is acknowledged and dropped."""
 
     id = fields.BigIntField(primary_key=True)
     channel = fields.CharField(max_length=16)

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
                 ('key', fields.CharField(description="the platform's id of the update, with its bot or workspace", max_length=128)),
                 ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'inbound_update', 'app': 'models', 'unique_together': (('channel', 'key'),), 'pk_attr': 'id', 'table_description': 'An update or event a platform delivered, by its own id: the first delivery is handled, a redelivery does nothing.'},
+            options={'table': 'inbound_update', 'app': 'models', 'unique_together': (('channel', 'key'),), 'pk_attr': 'id', 'table_description': 'An update or event a platform delivered, by its own id: a redelivery of it does nothing.'},
             bases=['Model'],
         ),
     ]
