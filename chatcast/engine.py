@@ -34,7 +34,7 @@ from chatcast.settings import Settings
 from segments.definitions import Definitions
 from segments.definitions import load as load_segments
 from storage.installations import InstallationStore
-from storage.redeliveries import StoredUpdates
+from storage.redeliveries import StoredUpdates, prune_received
 
 log = logging.getLogger(__name__)
 
@@ -212,9 +212,16 @@ def watch_assistant(metrics: Metrics, assistant: Assistant) -> None:
         metrics.count_tokens("sentiment", lambda: sentiment.tokens)
 
 
+KEEP_UPDATES_DAYS = 7.0
+
+
 def assistant_jobs(settings: Settings, channels: dict[str, Channel]) -> list[PeriodicJob]:
-    """The assistant's scheduled work: feedback questions after orders, stale hand-offs given back."""
-    jobs = [PeriodicJob("handoffs", release_stale_handoffs, 600, (settings.handoff_release_hours,))]
+    """The assistant's scheduled work: feedback questions after orders, stale hand-offs given back, and the
+    inbound updates' ids forgotten after a week (a redelivery comes within hours)."""
+    jobs = [
+        PeriodicJob("handoffs", release_stale_handoffs, 600, (settings.handoff_release_hours,)),
+        PeriodicJob("inbound-updates", prune_received, 3600, (KEEP_UPDATES_DAYS,)),
+    ]
     if settings.feedback_after_days is not None:
         jobs.append(PeriodicJob("feedback", ask_for_feedback, 3600, (channels, settings.feedback_after_days)))
     return jobs

@@ -8,24 +8,26 @@ missing, wrong or stale one, before any listener runs). Listeners acknowledge fi
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from slack_bolt import BoltResponse
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.slack import NAME
 from bots.slack.channel import SlackChannel, build_client
 from bots.slack.handlers import actions, commands, home, ignored, messages
 from bots.slack.installations import DatabaseInstallationStore
 from bots.slack.oauth import SignedStateStore
 from bots.slack.staff import SlackStaffAlerts
-from campaigns.ports import InboundHandler, WorkspaceStore
+from campaigns.ports import InboundHandler, Redeliveries, WorkspaceStore
 
 SCOPES = ("chat:write", "im:write", "im:history", "channels:history", "groups:history", "commands", "users:read")
 
@@ -129,12 +131,28 @@ class SlackBot:
         return AsyncSocketModeHandler(self.app, app_token, web_client=self.workspaces.app_client)
 
 
+def once(updates: Redeliveries) -> Callable[..., Awaitable[Any]]:
+    """A middleware that handles each Events API event once by its ``event_id`` (per workspace): Slack retries
+    an event whose request saw no 200 within 3 seconds (``X-Slack-Retry-Num``), and a retry of an event already
+    received is answered 200 and goes no further. (The listeners acknowledge before the engine works, so a
+    failure after that is no reason for Slack to retry.)"""
+
+    async def middleware(body: dict[str, Any], next_: Callable[[], Awaitable[Any]]) -> Any:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not await updates.first_time(NAME, f"{body.get('team_id') or ''}:{event_id}"):
+            return BoltResponse(status=200, body="")
+        return await next_()
+
+    return middleware
+
+
 def build_slack(
     config: SlackConfig,
     inbound: InboundHandler,
     store: WorkspaceStore | None = None,
     *,
     session: aiohttp.ClientSession | None = None,
+    updates: Redeliveries | None = None,
 ) -> SlackBot:
     """The app with every listener; ``store`` keeps OAuth installations (needed unless there is a bot token).
 
@@ -162,6 +180,8 @@ def build_slack(
     else:
         options["installation_store"] = installations
     app = AsyncApp(**options)
+    if updates is not None:
+        app.middleware(once(updates))
     if installations is not None:
         app.enable_token_revocation_listeners()
     home.register(app, inbound, config.shop_name)

@@ -81,6 +81,8 @@ async def open_app(settings: SlackSettings, wiring: Wiring) -> AsyncIterator[Sla
             shop_name=wiring.shop_name,
             staff_channel=settings.slack_staff_channel,
         )
-        yield SlackReceiver(build_slack(config, wiring.inbound, wiring.workspaces, session=session), settings)
+        yield SlackReceiver(
+            build_slack(config, wiring.inbound, wiring.workspaces, session=session, updates=wiring.updates), settings
+        )
     finally:
         await session.close()

@@ -24,6 +24,7 @@ from bots.slack.channel import address
 from bots.slack.sandbox.server import SlackSandbox
 from campaigns.ports import Button, InboundEvent, OutboundMessage, Reply
 from storage.models import Campaign, ChannelIdentity, ChatMessage, Customer, Delivery, Event
+from storage.redeliveries import StoredUpdates
 from tests.fakes.environment import reference_file
 from tests.fakes.sandboxes import SIGNING
 from tests.fakes.slack_app import LINK, TEAM, USER, Watched, customer, serve, subscribed
@@ -42,7 +43,7 @@ async def bot(slack_sandbox: SlackSandbox, inbound: Watched) -> AsyncIterator[Sl
     token = slack_sandbox.add_team(TEAM, name="Shop Customers")
     slack_sandbox.add_user(TEAM, USER, name="mia", real_name="Mia")
     config = SlackConfig(signing_secret=SIGNING, bot_token=token, api_url=slack_sandbox.base_url, shop_name="Demo Shop")
-    bot = build_slack(config, inbound)
+    bot = build_slack(config, inbound, updates=StoredUpdates())
     runner = await serve(bot, slack_sandbox)
     yield bot
     await runner.cleanup()
@@ -139,6 +140,24 @@ async def test_a_campaign_dm_with_buttons_is_delivered_and_its_click_recorded(
     click = await Event.get(type="clicked")
     assert (click.campaign_id, click.delivery_id, click.customer_id) == (campaign.id, delivery.id, mia.id)  # type: ignore[attr-defined]
     assert click.data["step"] == "main" and click.data["action"] == "more" and click.data["channel"] == "slack"
+
+
+async def test_a_retried_event_is_acknowledged_and_handled_once(
+    slack_sandbox: SlackSandbox, bot: SlackBot, inbound: Watched
+) -> None:
+    await slack_sandbox.user_sends(TEAM, USER, "Where is my order?")
+    assert (await inbound.next()).text == "Where is my order?"
+    kind, payload = slack_sandbox.link.deliveries[-1]
+    for _ in range(3):  # Slack retries an event it saw no 200 for within 3 seconds, with the same event_id
+        status, _ = await slack_sandbox.link.deliver(kind, payload)
+        assert status == 200
+    await slack_sandbox.user_sends(TEAM, USER, "thanks")  # a new event is handled as ever
+    assert (await inbound.next()).text == "thanks" and inbound.handled.empty()
+    assert [m.text for m in await ChatMessage.filter(role="customer").order_by("id")] == [
+        "Where is my order?",
+        "thanks",
+    ]
+    assert await Event.filter(type="replied").count() == 2
 
 
 async def test_dms_reach_the_assistant_and_a_bare_stop_unsubscribes(
