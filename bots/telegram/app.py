@@ -32,7 +32,7 @@ def build_dispatcher(
     inbound: InboundHandler, *, redis_url: str | None = None, updates: Redeliveries | None = None
 ) -> Dispatcher:
     """The dispatcher with every feature's router; handlers receive ``inbound`` by name. With ``redis_url`` its
-    FSM storage (conversation state, and the locks aiogram takes per chat) lives in Redis, so that several
+    FSM storage (conversation state) lives in Redis, so that several
     processes receiving webhooks behind one address share it; without, in this process's memory. With
     ``updates``, each update is handled once by its ``update_id``: a redelivery is acknowledged and dropped."""
     storage = (
