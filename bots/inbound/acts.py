@@ -16,7 +16,7 @@ from bots.inbound.optout import is_opt_out
 from campaigns.notices.queue import switch_notices
 from campaigns.notices.text import switch as notice_switch
 from campaigns.ports import Button, InboundEvent, Reply, Responder
-from storage import conversations, identities
+from storage import conversations, identities, outbox
 from storage.models import ChannelIdentity, Customer
 
 UNSUBSCRIBE = Button(text="Unsubscribe", action="stop")
@@ -128,6 +128,9 @@ class Inbound:
         return await identities.create_chat_customer(event.channel, event.address, name=name, language=language)
 
     async def _stop(self, event: InboundEvent, now: datetime, campaign_id: int | None = None) -> Reply:
+        if left := event.payload.get("left"):  # the platform says they blocked the bot: nothing can be said
+            await self._left(event, now, left)
+            return Reply("")
         identity = await identities.find(event.channel, event.address)
         if identity is not None and not _opted_out(identity.customer):
             await identities.opt_out(identity.customer.id, at=now)
@@ -136,6 +139,20 @@ class Inbound:
                 "opted_out", at=now, customer_id=identity.customer.id, campaign_id=campaign_id, data=data
             )
         return Reply(STOPPED)
+
+    async def _left(self, event: InboundEvent, now: datetime, reason: str) -> None:
+        """The customer left the chat (blocked the bot), as the platform told us: as a send meeting the block
+        would find, the chat is unreachable, they are opted out with an event saying why, and their rows not yet
+        sent on this channel are skipped."""
+        identity = await identities.find(event.channel, event.address)
+        if identity is None:
+            return
+        error = f"{event.channel}: the customer {reason} the bot"
+        await identities.mark_unreachable(event.channel, event.address, error)
+        if await identities.withdraw(identity.customer.id, at=now, source=f"{event.channel}:{reason}"):
+            data = {"channel": event.channel, "reason": reason, "error": error}
+            await identities.add_event("opted_out", at=now, customer_id=identity.customer.id, data=data)
+        await outbox.skip_unsent(identity.customer.id, reason, event.channel)
 
     async def _click(self, event: InboundEvent, now: datetime) -> Reply | None:
         identity = await identities.find(event.channel, event.address)

@@ -50,7 +50,7 @@ def build_dispatcher(
 def chat_type(update: Update) -> str | None:
     """The type of the chat an update comes from (``private``, ``group``, ...); None where it has no chat."""
     message = update.message or update.edited_message or (update.callback_query and update.callback_query.message)
-    chat = getattr(message, "chat", None)
+    chat = getattr(message or update.my_chat_member, "chat", None)
     return str(chat.type) if chat is not None else None
 
 
@@ -112,4 +112,4 @@ def add_webhook(app: web.Application, bot: Bot, dispatcher: Dispatcher, secret: 
 
 async def register_webhook(bot: Bot, url: str, secret: str) -> None:
     """Tell Telegram where to post updates, with the secret it must send back."""
-    await bot.set_webhook(url, secret_token=secret, allowed_updates=["message", "callback_query"])
+    await bot.set_webhook(url, secret_token=secret, allowed_updates=["message", "callback_query", "my_chat_member"])

@@ -1,11 +1,12 @@
 """``/start`` (opt in, optionally linking the chat to a shop account by a signed deep-link token) and
-``/stop`` (opt out at once, confirmed)."""
+``/stop`` (opt out at once, confirmed); blocking the bot (``my_chat_member``) is leaving."""
 
 from __future__ import annotations
 
 from aiogram import Bot, Router
+from aiogram.enums import ChatMemberStatus
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import Message
+from aiogram.types import ChatMemberUpdated, Message
 
 from bots.telegram.handlers.common import answer, event
 from campaigns.ports import InboundHandler
@@ -24,9 +25,18 @@ async def stop(message: Message, bot: Bot, inbound: InboundHandler) -> None:
     await answer(bot, message.chat.id, reply)
 
 
+async def membership(change: ChatMemberUpdated, inbound: InboundHandler) -> None:
+    """The customer blocked the bot: Telegram says so at once (``my_chat_member``, kicked), so they leave now, as
+    a send that met the block would find (opted out as blocked, the chat unreachable, their journeys ended),
+    with nothing said. Unblocking is no consent: their next /start is."""
+    if change.new_chat_member.status == ChatMemberStatus.KICKED:
+        await inbound.handle(event(change.chat, change.from_user, "stop", payload={"left": "blocked"}))
+
+
 def build_router() -> Router:
     """A fresh router for this feature (a router belongs to one dispatcher)."""
     r = Router(name="consent")
     r.message.register(start, CommandStart())
     r.message.register(stop, Command("stop", "unsubscribe"))
+    r.my_chat_member.register(membership)
     return r

@@ -156,6 +156,22 @@ class TelegramSandbox:
             raise ValueError(f"how must be one of {sorted(REFUSALS)}")
         self.chats.blocked[chat_id] = how
 
+    async def user_blocks(self, chat_id: int) -> dict[str, Any]:
+        """The customer blocks the bot in their private chat: calls to the chat fail from now on, and Telegram
+        tells the bot at once with a ``my_chat_member`` update (kicked); returns the Update."""
+        self.block(chat_id, "blocked")
+        member = {"user": self.chats.bot_user}
+        change = {
+            "chat": self.chats.chat(chat_id),
+            "from": self.chats.user(chat_id),
+            "date": int(time.time()),
+            "old_chat_member": member | {"status": "member"},
+            "new_chat_member": member | {"status": "kicked", "until_date": 0},
+        }
+        update = self.feed.make("my_chat_member", change)
+        await self.feed.publish(update)
+        return update
+
     def migrate(self, chat_id: int, new_chat_id: int) -> None:
         """The group became a supergroup: calls to the old id fail with migrate_to_chat_id."""
         self.chats.migrated[chat_id] = new_chat_id

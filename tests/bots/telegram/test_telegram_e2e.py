@@ -124,6 +124,25 @@ async def test_a_redelivered_update_does_nothing_again(
     assert len(telegram_sandbox.webhook_responses) == 3 * (times + 1)
 
 
+async def test_blocking_the_bot_is_leaving_at_once_and_start_is_coming_back(
+    telegram_sandbox: TelegramSandbox, webhook: str
+) -> None:
+    await telegram_sandbox.user_sends(509, "/start")
+    said = len(telegram_sandbox.sent(509))
+    await telegram_sandbox.user_blocks(509)  # Telegram sends my_chat_member (kicked) at once
+    chat = await identity(509)
+    assert chat.customer.opted_out_at is not None and chat.customer.consent_source == "telegram:blocked"
+    assert not chat.reachable and len(telegram_sandbox.sent(509)) == said  # nothing said to a blocked chat
+    (left,) = await Event.filter(type="opted_out")
+    assert left.data["reason"] == "blocked"
+    assert set(telegram_sandbox.webhook_responses) == {200}
+    await telegram_sandbox.user_sends(509, "/start")  # unblocked and started again: new consent
+    back = await identity(509)
+    assert back.reachable and back.customer.opted_out_at is None and back.customer.opted_in_at is not None
+    latest = await Event.filter(type="opted_in").order_by("-id").first()
+    assert latest is not None and latest.data["after"] == "telegram:blocked"
+
+
 async def test_stop_and_the_unsubscribe_button_opt_out_at_once_and_say_so(
     telegram_sandbox: TelegramSandbox, webhook: str
 ) -> None:
