@@ -73,9 +73,29 @@ def check_blocks(blocks: list[Any], *, limit: int = MESSAGE_BLOCKS, at: str = "/
     out: list[str] = []
     if len(blocks) > limit:
         out.append(f"no more than {limit} items allowed [json-pointer:{at}]")
+    block_ids: set[str] = set()
     for i, block in enumerate(blocks):
         _block(block, f"{at}/{i}", out)
+        if isinstance(block, dict) and isinstance(block_id := block.get("block_id"), str):
+            if block_id in block_ids:  # Slack: a block_id is unique within a message
+                out.append(f"duplicate block_id {block_id!r} [json-pointer:{at}/{i}/block_id]")
+            block_ids.add(block_id)
+        _unique_action_ids(block, f"{at}/{i}", out)
     return [Problem("invalid_blocks", detail) for detail in out]
+
+
+def _unique_action_ids(block: Any, where: str, out: list[str]) -> None:
+    """Slack refuses a block whose interactive elements share an ``action_id`` (unique within their block)."""
+    if not isinstance(block, dict):
+        return
+    elements = block.get("elements") if block.get("type") == "actions" else [block.get("accessory")]
+    seen: set[str] = set()
+    for i, element in enumerate(elements if isinstance(elements, list) else []):
+        action_id = element.get("action_id") if isinstance(element, dict) else None
+        if isinstance(action_id, str):
+            if action_id in seen:
+                out.append(f"duplicate action_id {action_id!r} [json-pointer:{where}/elements/{i}/action_id]")
+            seen.add(action_id)
 
 
 def _length(value: Any, limit: int, where: str, out: list[str], *, required: bool = False) -> None:

@@ -189,6 +189,18 @@ SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}
         ),
         (
             "chat.postMessage",
+            _blocks({"type": "actions", "elements": _button()["elements"] * 2}),  # two buttons, one action_id
+            "invalid_blocks",
+            "duplicate action_id 'buy' [json-pointer:/blocks/0/elements/1/action_id]",
+        ),
+        (
+            "chat.postMessage",
+            _blocks(SECTION | {"block_id": "b1"}, SECTION | {"block_id": "b1"}),
+            "invalid_blocks",
+            "duplicate block_id 'b1' [json-pointer:/blocks/1/block_id]",
+        ),
+        (
+            "chat.postMessage",
             _blocks({"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}),
             "invalid_blocks",
             "less than 151 characters [json-pointer:/blocks/0/text/text]",
