@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from bots.telegram.sandbox.markup import MarkupError, parse
 
@@ -164,8 +165,39 @@ def check_limits(method: str, params: dict[str, Any]) -> list[Problem]:
         problems += _keyboard(markup["inline_keyboard"])
     if method == "setMyCommands":
         problems += _commands(params.get("commands"))
+    if method == "setWebhook":
+        problems += _webhook_url(params.get("url"))
     secret = params.get("secret_token")
     if method == "setWebhook" and isinstance(secret, str) and not _SECRET.fullmatch(secret):
         detail = "secret_token must be 1-256 characters A-Z, a-z, 0-9, _ and -"
         problems.append(Problem(detail, "Bad Request: secret token contains unallowed characters"))
     return problems
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+
+
+def _webhook_url(url: Any) -> list[Problem]:
+    """Telegram posts webhooks only to HTTPS on ports 443, 80, 88 or 8443. The sandbox also posts to a loopback
+    address over plain HTTP on any port (tests and the demo receive there; Telegram could not reach it at all)."""
+    if not isinstance(url, str) or not url:
+        return []  # an empty url removes the webhook
+    parsed = urlsplit(url)
+    if parsed.hostname in LOOPBACK:
+        return []
+    if parsed.scheme != "https":
+        return [
+            Problem(
+                f"webhook url {url!r} is not HTTPS",
+                "Bad Request: bad webhook: An HTTPS URL must be provided for webhook",
+            )
+        ]
+    try:
+        port = parsed.port or 443
+    except ValueError:
+        port = -1
+    if port not in WEBHOOK_PORTS:
+        detail = "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+        return [Problem(f"webhook url {url!r} uses port {port}", detail)]
+    return []

@@ -248,6 +248,38 @@ async def test_unknown_fields_are_ignored_as_telegram_does_and_kept_as_violation
     telegram_sandbox.violations.clear()  # broken on purpose and looked at: the fixture checks for others
 
 
+BAD_HOOK = "Bad Request: bad webhook: "
+
+
+@pytest.mark.parametrize(
+    ("url", "description"),
+    [
+        (
+            "http://shop.example.com/telegram/webhook",
+            "Bad Request: bad webhook: An HTTPS URL must be provided for webhook",
+        ),
+        (
+            "https://shop.example.com:1234/hook",
+            "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
+        ),
+        ("https://shop.example.com:8443/hook", None),
+        ("https://shop.example.com/hook", None),
+        ("http://127.0.0.1:54321/telegram/webhook", None),  # the sandbox's allowance: it posts to loopback too
+    ],
+)
+async def test_set_webhook_takes_the_urls_telegram_takes(
+    telegram_sandbox: TelegramSandbox, url: str, description: str | None
+) -> None:
+    status, answer = await post(telegram_sandbox, "setWebhook", json={"url": url})
+    if description is None:
+        assert status == 200 and answer["result"] is True and telegram_sandbox.violations == []
+        await post(telegram_sandbox, "deleteWebhook", json={})
+    else:
+        assert status == 400 and answer["description"] == description
+        assert len(telegram_sandbox.violations) == 1
+        telegram_sandbox.violations.clear()  # broken on purpose and looked at: the fixture checks for others
+
+
 async def test_wrong_token_and_unknown_method(telegram_sandbox: TelegramSandbox) -> None:
     status, answer = await post(telegram_sandbox, "getMe", token="1:WRONG")
     assert (status, answer) == (401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
