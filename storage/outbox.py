@@ -152,6 +152,26 @@ async def skip_customer(customer_id: int, channel: str, reason: str) -> int:
     return await execute(sql, q.values)
 
 
+async def customer_left(
+    channel: str,
+    address: str,
+    customer_id: int,
+    *,
+    reason: str,
+    error: str,
+    at: datetime,
+    delivery_id: int | None = None,
+) -> int:
+    """The customer left the chat (blocked the bot, their account is gone: ``reason``), as a send or the platform
+    found: the chat is unreachable, they are opted out with an ``opted_out`` event saying why (once: a second
+    finding changes nothing), and their rows not yet claimed are skipped, their journeys ended; how many."""
+    await mark_unreachable(channel, address, error)
+    if await identities.withdraw(customer_id, at=at, source=f"{channel}:{reason}"):
+        data = {"channel": channel, "reason": reason, "error": error}
+        await identities.add_event("opted_out", at=at, customer_id=customer_id, delivery_id=delivery_id, data=data)
+    return await skip_unsent(customer_id, reason, channel)
+
+
 async def skip_unsent(customer_id: int, reason: str, channel: str) -> int:
     """Skip the customer's rows not yet claimed (they left: their journeys end): marketing on any channel, order
     notices only on ``channel`` (the one they left; a notice due on another chat still reaches them there)."""

@@ -141,18 +141,14 @@ class Inbound:
         return Reply(STOPPED)
 
     async def _left(self, event: InboundEvent, now: datetime, reason: str) -> None:
-        """The customer left the chat (blocked the bot), as the platform told us: as a send meeting the block
-        would find, the chat is unreachable, they are opted out with an event saying why, and their rows not yet
-        sent on this channel are skipped."""
+        """The customer left the chat (blocked the bot), as the platform told us: they leave as a send meeting the
+        block would find (:func:`storage.outbox.customer_left`)."""
         identity = await identities.find(event.channel, event.address)
-        if identity is None:
-            return
-        error = f"{event.channel}: the customer {reason} the bot"
-        await identities.mark_unreachable(event.channel, event.address, error)
-        if await identities.withdraw(identity.customer.id, at=now, source=f"{event.channel}:{reason}"):
-            data = {"channel": event.channel, "reason": reason, "error": error}
-            await identities.add_event("opted_out", at=now, customer_id=identity.customer.id, data=data)
-        await outbox.skip_unsent(identity.customer.id, reason, event.channel)
+        if identity is not None:
+            error = f"{event.channel}: the customer {reason} the bot"
+            await outbox.customer_left(
+                event.channel, event.address, identity.customer.id, reason=reason, error=error, at=now
+            )
 
     async def _click(self, event: InboundEvent, now: datetime) -> Reply | None:
         identity = await identities.find(event.channel, event.address)

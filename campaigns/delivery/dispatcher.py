@@ -22,7 +22,7 @@ from campaigns.delivery.metrics import Metrics
 from campaigns.delivery.retry import Backoff, verdict
 from campaigns.ports import Button, Channel, DeliveryUncertain, OutboundMessage
 from campaigns.timing.clock import Clock, wall_clock
-from storage import identities, outbox
+from storage import outbox
 from storage.db import DATABASE_DOWN
 from storage.outbox import Claimed
 
@@ -295,14 +295,12 @@ class Dispatcher:
 
 
 async def _gone(channel: str, row: Claimed, error: str, reason: str, now: datetime) -> int:
-    """The customer blocked the bot or their account is gone (``reason``): the chat is unreachable, they are opted
-    out (with an ``opted_out`` event saying why), and every row of theirs not yet sent is skipped: their journeys
-    end."""
-    await outbox.mark_unreachable(channel, row.address or "", error)
-    if await identities.withdraw(row.customer_id, at=now, source=f"{channel}:{reason}"):
-        data = {"channel": channel, "reason": reason, "error": error}
-        await identities.add_event("opted_out", at=now, customer_id=row.customer_id, delivery_id=row.id, data=data)
-    return await outbox.skip([(row.id, reason)]) + await outbox.skip_unsent(row.customer_id, reason, channel)
+    """The customer blocked the bot or their account is gone (``reason``): the row is skipped, and they leave
+    (:func:`storage.outbox.customer_left`: unreachable, opted out with an event, their journeys ended)."""
+    left = await outbox.customer_left(
+        channel, row.address or "", row.customer_id, reason=reason, error=error, at=now, delivery_id=row.id
+    )
+    return await outbox.skip([(row.id, reason)]) + left
 
 
 def _message(row: Claimed) -> OutboundMessage:
