@@ -9,17 +9,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
-from campaigns.ports import Channel, ChannelLimits, InboundHandler, Redeliveries, StaffAlerts, WorkspaceStore
+from campaigns.ports import (
+    Channel,
+    ChannelLimits,
+    InboundHandler,
+    Redeliveries,
+    Replies,
+    StaffAlerts,
+    WorkspaceStore,
+)
 
 if TYPE_CHECKING:  # both load aiohttp: a spec stays cheap for the CLI, which reads the registry at start
     from aiohttp import web
 
     from bots.sandbox.rig import Rig, RigWiring
+
+
+# the platform's key of the update being handled (set by the adapter's middleware, read where its events are made):
+# the engine records it in the transaction of the update's effects, so that a redelivery does nothing
+CURRENT_UPDATE: ContextVar[str | None] = ContextVar("chatcast_current_update", default=None)
 
 
 def secret(value: object) -> str | None:
@@ -58,13 +72,14 @@ class Rates:
 @dataclass(frozen=True)
 class Wiring:
     """What the composition root gives a channel to open it: where inbound events go, where per-workspace
-    credentials are kept, the shop's name, and where updates are recorded by their platform id (so that a
-    redelivery does nothing)."""
+    credentials are kept, the shop's name, where updates are recorded by their platform id (so that a
+    redelivery does nothing), and how replies are sent."""
 
     inbound: InboundHandler
     workspaces: WorkspaceStore
     shop_name: str = "our shop"
     updates: Redeliveries | None = None
+    replies: Replies | None = None  # how answers go out (paced, errors mapped, queued); None: sent directly
 
 
 class Receiver(Protocol):

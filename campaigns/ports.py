@@ -67,6 +67,7 @@ class InboundEvent:
     user_name: str | None = None
     language: str | None = None
     at: datetime | None = None
+    update: str | None = None  # the platform's id of the update it came in (bot or workspace included), if any
 
 
 @dataclass(frozen=True)
@@ -87,14 +88,27 @@ class InboundHandler(Protocol):
 
 class Redeliveries(Protocol):
     """Inbound updates by their platform id (Telegram's ``update_id`` per bot, Slack's ``event_id`` per
-    workspace): platforms redeliver whenever a webhook answers late or not 2xx, and a redelivery must do nothing."""
+    workspace): platforms redeliver whenever a webhook answers late or not 2xx, and a redelivery must do nothing.
 
-    async def first_time(self, channel: str, key: str) -> bool:
-        """Record ``key``; False where it was recorded before."""
+    The engine records an update in the transaction of its effects (:attr:`InboundEvent.update`); an adapter asks
+    :meth:`seen` before it handles one, and records those that had no effect in the engine itself."""
+
+    async def seen(self, channel: str, key: str) -> bool:
+        """Whether ``key`` was handled before."""
         ...
 
-    async def forget(self, channel: str, key: str) -> None:
-        """Handling ``key`` failed: its redelivery is to be handled."""
+    async def record(self, channel: str, key: str) -> bool:
+        """Record ``key`` (in the caller's transaction, if any); False where it was recorded before."""
+        ...
+
+
+class Replies(Protocol):
+    """How the answer to a customer reaches their chat: through the same pace and error rules as every other
+    send (per chat and overall limits, retry-after honoured, a block is an opt-out), queued when it must wait.
+    It never raises for a failed send: the update that asked for it is handled either way."""
+
+    async def send(self, event: InboundEvent, reply: Reply | None) -> None:
+        """Send ``reply`` (nothing when None or empty) to the chat ``event`` came from."""
         ...
 
 

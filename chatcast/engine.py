@@ -19,6 +19,7 @@ from assistant.llm import OpenAIAssistant
 from assistant.sentiment import LexiconSentiment, OpenAISentiment
 from assistant.service import Assistant, AssistantConfig, release_stale_handoffs
 from bots.inbound.acts import Inbound
+from bots.inbound.replies import QueuedReplies
 from bots.registry import CHANNELS, names, text_limits
 from bots.spec import ChannelBot, Wiring
 from campaigns.audience.caps import Caps
@@ -232,6 +233,7 @@ class Bots:
     """The configured chat platforms: their channels (for sending), what receives their updates, the assistant."""
 
     inbound: Inbound
+    replies: QueuedReplies = field(default_factory=QueuedReplies)  # sent by the dispatcher once it is attached
     channels: dict[str, Channel] = field(default_factory=dict)
     bots: dict[str, ChannelBot] = field(default_factory=dict)  # by channel, in the registry's order
     assistant: Assistant | None = None
@@ -249,7 +251,7 @@ async def open_bots(
     """The bots the settings configure (none without tokens), open for the block and closed after it; customers'
     words go to the assistant (unless ``assistant`` is False: sending only)."""
     bots = Bots(Inbound(secret(settings.link_secret)))
-    wiring = Wiring(bots.inbound, InstallationStore(), settings.shop_name, StoredUpdates())
+    wiring = Wiring(bots.inbound, InstallationStore(), settings.shop_name, StoredUpdates(), bots.replies)
     async with AsyncExitStack() as stack:
         for spec in CHANNELS:
             bot = await stack.enter_async_context(spec.open(settings, wiring))

@@ -143,6 +143,7 @@ async def run_service(
         for receiver in receivers:
             await receiver.listening(public_url)
         dispatcher = campaign_dispatcher(settings, bots.channels, worker=state.worker, metrics=metrics)
+        bots.replies.attach(dispatcher, bots.channels)  # answers go out at once, at the pace the dispatcher keeps
         scheduler = campaign_scheduler(settings, writer, bots.channels, role=role)
         state.dispatcher, state.scheduler = dispatcher, scheduler
         state.lease = Lease(settings.db_url)

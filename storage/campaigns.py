@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from tortoise.functions import Count
 
+from storage import bulk
 from storage.models import Campaign, Delivery, Event, Product
+from storage.sql import transaction
 
 UNSENT = ("planned", "queued")
 
@@ -17,6 +21,19 @@ async def known_skus() -> set[str]:
 async def known_categories() -> set[str]:
     """Every product category in the catalog."""
     return {c for c in await Product.all().distinct().values_list("category", flat=True) if c}  # type: ignore[misc]
+
+
+async def builtin(key: str, name: str, kind: str, now: datetime) -> int:
+    """The id of a built-in campaign (the order notices, the chat replies): made, running, at first need; never made
+    twice, even by two processes at once. Its ``kind`` keeps it out of every marketing list and rule."""
+    found = await Campaign.get_or_none(key=key)
+    if found is None:
+        row = {"key": key, "name": name, "yaml": "", "yaml_hash": "", "status": "running", "kind": kind,
+               "created_at": now, "updated_at": now}  # fmt: skip
+        async with transaction() as conn:
+            await bulk.upsert(conn, "campaign", [row], conflict=["key"], update=[])
+        found = await Campaign.get(key=key)
+    return int(found.id)
 
 
 async def by_key(key: str) -> Campaign | None:

@@ -152,6 +152,7 @@ async def last_campaign_message(customer_id: int, channel: str, since: datetime)
     """The campaign message this customer got last on ``channel`` since ``since`` (what a reply answers)."""
     return (
         await Delivery.filter(customer_id=customer_id, channel=channel, status="sent", sent_at__gte=since)
+        .exclude(campaign__kind="replies")  # our own answers are no campaign message
         .order_by("-sent_at", "-id")
         .select_related("campaign")
         .first()

@@ -12,9 +12,9 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from storage import bulk
+from storage import bulk, campaigns
 from storage.db import dialect
-from storage.models import Campaign, ChannelIdentity, Customer, Event, OrderNotice
+from storage.models import ChannelIdentity, Customer, Event, OrderNotice
 from storage.order_news import Notice, key
 from storage.sql import Params, execute, transaction
 
@@ -84,14 +84,7 @@ async def pending(limit: int = 500, channels: Collection[str] | None = None) -> 
 
 async def notices_campaign(now: datetime) -> int:
     """The id of the built-in order-notices campaign (made, running, at first need; never made twice)."""
-    found = await Campaign.get_or_none(key=CAMPAIGN_KEY)
-    if found is None:
-        row = {"key": CAMPAIGN_KEY, "name": "Order notices", "yaml": "", "yaml_hash": "", "status": "running",
-               "kind": KIND, "created_at": now, "updated_at": now}  # fmt: skip
-        async with transaction() as conn:
-            await bulk.upsert(conn, "campaign", [row], conflict=["key"], update=[])
-        found = await Campaign.get(key=CAMPAIGN_KEY)
-    return int(found.id)
+    return await campaigns.builtin(CAMPAIGN_KEY, "Order notices", KIND, now)
 
 
 async def queue(campaign_id: int, messages: Sequence[tuple[Pending, str, list[dict[str, str]]]],

@@ -18,6 +18,8 @@ from storage.models import Event
 from storage.sql import Params, conn, execute, fetch, transaction, values_source
 
 FINAL = ("sent", "failed", "unknown", "skipped", "holdout")
+TRANSACTIONAL = ("notices", "replies")  # the built-in campaigns' kinds: order notices, chat replies
+_TRANSACTIONAL_SQL = "(" + ", ".join(f"'{kind}'" for kind in TRANSACTIONAL) + ")"
 _PG_TYPES = {int: "bigint", str: "text", datetime: "timestamptz"}
 
 
@@ -52,8 +54,26 @@ async def claim(worker: str, limit: int, now: datetime, channels: Collection[str
     if limit <= 0 or not channels:
         return []
     await _date_undated(now)
+    return await _claim(worker, limit, now, channels, None)
+
+
+async def claim_rows(worker: str, ids: Collection[int], now: datetime, channels: Collection[str]) -> list[Claimed]:
+    """Claim the rows ``ids`` as :func:`claim` would, due or not (a reply sent the moment it is queued); those
+    another worker claimed first, or already final, are left out."""
+    if not ids or not channels:
+        return []
+    return await _claim(worker, len(ids), now, channels, ids)
+
+
+async def _claim(
+    worker: str, limit: int, now: datetime, channels: Collection[str], ids: Collection[int] | None
+) -> list[Claimed]:
     q = Params(dialect())
     who, at, chans = q.text(worker), q.moment(now), q.texts(sorted(channels))
+    if ids is None:
+        which = f"d.due_at <= {at} AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= {at})"
+    else:
+        which = "d.id IN (" + ", ".join(q.add(int(i)) for i in sorted(ids)) + ")"
     lock = " FOR UPDATE OF d SKIP LOCKED" if q.dialect == "postgres" else ""
     skip = "pick.opted_out OR pick.unreachable"
     sql = (
@@ -65,15 +85,15 @@ async def claim(worker: str, limit: int, now: datetime, channels: Collection[str
         "address = COALESCE(delivery.address, (SELECT i.address FROM channel_identity i "
         "WHERE i.customer_id = delivery.customer_id AND i.channel = delivery.channel ORDER BY i.id LIMIT 1)) "
         "FROM (SELECT d.id, "
-        # order notices heed the customer's notices switch; everything else, marketing consent
+        # order notices heed the customer's notices switch; replies answer whoever asked; the rest, marketing consent
         "EXISTS (SELECT 1 FROM customer c JOIN campaign k ON k.id = d.campaign_id WHERE c.id = d.customer_id AND "
-        "CASE WHEN k.kind = 'notices' THEN c.notices_off_at IS NOT NULL ELSE c.opted_out_at IS NOT NULL END) "
+        "CASE WHEN k.kind = 'notices' THEN c.notices_off_at IS NOT NULL WHEN k.kind = 'replies' THEN 1 = 0 "
+        "ELSE c.opted_out_at IS NOT NULL END) "
         "AS opted_out, (SELECT CASE WHEN k.kind = 'notices' THEN 'notices_off' ELSE 'opted_out' END "
         "FROM campaign k WHERE k.id = d.campaign_id) AS stopped, "
         "EXISTS (SELECT 1 FROM channel_identity i WHERE i.channel = d.channel AND i.address = d.address "
         "AND NOT i.reachable) AS unreachable "
-        f"FROM delivery d WHERE d.status = 'queued' AND d.channel IN {chans} "
-        f"AND d.due_at <= {at} AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= {at}) "
+        f"FROM delivery d WHERE d.status = 'queued' AND d.channel IN {chans} AND {which} "
         "AND d.campaign_id IN (SELECT c.id FROM campaign c WHERE c.status = 'running') "
         f"ORDER BY d.due_at, d.id LIMIT {q.add(limit)}{lock}) AS pick "
         "WHERE delivery.id = pick.id RETURNING delivery.id, delivery.campaign_id, delivery.step, "
@@ -174,12 +194,13 @@ async def customer_left(
 
 async def skip_unsent(customer_id: int, reason: str, channel: str) -> int:
     """Skip the customer's rows not yet claimed (they left: their journeys end): marketing on any channel, order
-    notices only on ``channel`` (the one they left; a notice due on another chat still reaches them there)."""
+    notices and replies only on ``channel`` (the one they left; a notice due on another chat still reaches them
+    there)."""
     q = Params(dialect())
     sql = (
         f"UPDATE delivery SET status = 'skipped', note = {q.text(reason)} WHERE customer_id = {q.add(customer_id)} "
         f"AND status IN ('planned', 'queued') AND (channel = {q.text(channel)} "
-        "OR campaign_id NOT IN (SELECT id FROM campaign WHERE kind = 'notices'))"
+        f"OR campaign_id NOT IN (SELECT id FROM campaign WHERE kind IN {_TRANSACTIONAL_SQL}))"
     )
     return await execute(sql, q.values)
 
@@ -223,22 +244,24 @@ async def campaign_yaml(campaign_id: int) -> str | None:
     return str(rows[0][0]) if rows and rows[0][0] else None
 
 
-async def is_notices(campaign_id: int) -> bool:
-    """Whether the campaign is the built-in order notices (transactional: no frequency cap)."""
+async def is_transactional(campaign_id: int) -> bool:
+    """Whether the campaign is a built-in one, the order notices or the chat replies: no frequency cap, no
+    suppression (a customer is told "shipped", and answered, whatever marketing's rules)."""
     q = Params(dialect())
     rows = await fetch(f"SELECT kind FROM campaign WHERE id = {q.add(campaign_id)}", q.values)
-    return bool(rows) and rows[0][0] == "notices"
+    return bool(rows) and rows[0][0] in TRANSACTIONAL
 
 
 async def recent_sends(customer_ids: Sequence[int], since: datetime) -> dict[int, list[datetime]]:
-    """When each customer was sent marketing messages after ``since`` (order notices never count)."""
+    """When each customer was sent marketing messages after ``since`` (order notices and replies never count)."""
     if not customer_ids:
         return {}
     q = Params(dialect())
     ids = ", ".join(q.add(int(i)) for i in customer_ids)
     sql = (
         f"SELECT customer_id, sent_at FROM delivery WHERE customer_id IN ({ids}) AND status = 'sent' "
-        f"AND sent_at > {q.moment(since)} AND campaign_id NOT IN (SELECT id FROM campaign WHERE kind = 'notices')"
+        f"AND sent_at > {q.moment(since)} "
+        f"AND campaign_id NOT IN (SELECT id FROM campaign WHERE kind IN {_TRANSACTIONAL_SQL})"
     )
     out: dict[int, list[datetime]] = {}
     for customer_id, sent_at in await fetch(sql, q.values):
@@ -262,7 +285,7 @@ async def pause_campaign(campaign_id: int, reason: str, at: datetime) -> bool:
         q = Params(dialect())
         sql = (
             f"UPDATE campaign SET status = 'paused', updated_at = {q.moment(at)} "
-            f"WHERE id = {q.add(campaign_id)} AND status = 'running' AND kind <> 'notices'"
+            f"WHERE id = {q.add(campaign_id)} AND status = 'running' AND kind NOT IN {_TRANSACTIONAL_SQL}"
         )
         if not await execute(sql, q.values):
             return False
@@ -278,7 +301,7 @@ async def finish_campaigns(at: datetime) -> list[int]:
     final = ", ".join(f"'{s}'" for s in FINAL)
     sql = (
         f"UPDATE campaign SET status = 'done', updated_at = {q.moment(at)} WHERE status = 'running' "
-        "AND next_run_at IS NULL AND kind <> 'notices' AND follow_up_steps = 0 "  # the order notices never end
+        f"AND next_run_at IS NULL AND kind NOT IN {_TRANSACTIONAL_SQL} AND follow_up_steps = 0 "  # built-ins never end
         "AND EXISTS (SELECT 1 FROM delivery d WHERE d.campaign_id = campaign.id) "
         f"AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.campaign_id = campaign.id AND d.status NOT IN ({final})) "
         "RETURNING id"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -16,7 +17,7 @@ from bots.inbound.optout import is_opt_out
 from campaigns.notices.queue import switch_notices
 from campaigns.notices.text import switch as notice_switch
 from campaigns.ports import Button, InboundEvent, Reply, Responder
-from storage import conversations, identities, outbox
+from storage import conversations, identities, outbox, redeliveries
 from storage.models import ChannelIdentity, Customer
 
 UNSUBSCRIBE = Button(text="Unsubscribe", action="stop")
@@ -37,6 +38,10 @@ LANGUAGE_UNKNOWN = "Sorry, that is not a language code we know (for example en, 
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}")
 _T = TypeVar("_T")
 REPLY_DAYS = 7  # a customer's words within this long of a campaign message are a reply to it
+
+
+class _Redelivered(Exception):
+    """The update was handled before: its redelivery does nothing."""
 
 
 def _language(code: str | None) -> str | None:
@@ -68,20 +73,30 @@ class Inbound:
         }
 
     async def handle(self, event: InboundEvent) -> Reply | None:
-        """Record what ``event`` means, in one transaction; the reply for the chat, or None for none."""
+        """Record what ``event`` means, in one transaction with its :attr:`~InboundEvent.update` (a redelivery of
+        an update handled before does nothing and gets no answer); the reply for the chat, or None for none."""
+        try:
+            return await self._handle(event)
+        except _Redelivered:
+            return None
+
+    async def _handle(self, event: InboundEvent) -> Reply | None:
         if event.kind == "staff":
+            if event.update and not await redeliveries.record(event.channel, event.update):
+                return None
             if self.responder is not None:
                 await self.responder.staff_reply(event)
             return None
         if event.kind == "text" and (on := notice_switch(event.text)) is not None:  # order notices, not marketing
             return await self._recorded(lambda e, now: switch_notices(e, on, now), event, self._clock())
         if event.kind == "text" and is_opt_out(event.text):
-            event = InboundEvent(event.channel, event.address, "stop", event.text, event.payload, event.user_name,
-                                 event.language, event.at)  # fmt: skip
+            event = replace(event, kind="stop")
         handler = self._handlers.get(event.kind)
         if handler is None:
             return None
         now = self._clock()
+        if event.kind == "home":  # only reads: nothing to record, and it may follow a press in the same update
+            return await self._home(event, now)
         if event.kind == "text":
             customer_id, message_id = await self._recorded(self._text, event, now)
             if self.responder is None:
@@ -91,14 +106,22 @@ class Inbound:
 
     async def _recorded(self, handler: Callable[[InboundEvent, datetime], Awaitable[_T]], event: InboundEvent,
                         now: datetime) -> _T:  # fmt: skip
-        """``handler``'s work in one transaction, run again when another did the same chat at the same moment."""
+        """``handler``'s work in one transaction with the update's record, run again when another did the same chat
+        at the same moment."""
         try:
             async with identities.transaction():
-                return await handler(event, now)
+                return await self._once(handler, event, now)
         except identities.Conflict:
             # the same chat was handled twice at once (a webhook retry): this run now finds the other's rows
             async with identities.transaction():
-                return await handler(event, now)
+                return await self._once(handler, event, now)
+
+    @staticmethod
+    async def _once(handler: Callable[[InboundEvent, datetime], Awaitable[_T]], event: InboundEvent,
+                    now: datetime) -> _T:  # fmt: skip
+        if event.update and not await redeliveries.record(event.channel, event.update):
+            raise _Redelivered  # out of the transaction, which then writes nothing
+        return await handler(event, now)
 
     async def _start(self, event: InboundEvent, now: datetime) -> Reply:
         token = event.payload.get("token", "")

@@ -21,13 +21,15 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.inbound.replies import DirectReplies
 from bots.slack import NAME
 from bots.slack.channel import SlackChannel, build_client
 from bots.slack.handlers import actions, commands, home, ignored, messages
 from bots.slack.installations import DatabaseInstallationStore
 from bots.slack.oauth import SignedStateStore
 from bots.slack.staff import SlackStaffAlerts
-from campaigns.ports import InboundHandler, Redeliveries, WorkspaceStore
+from bots.spec import CURRENT_UPDATE
+from campaigns.ports import InboundHandler, Redeliveries, Replies, WorkspaceStore
 
 SCOPES = ("chat:write", "im:write", "im:history", "channels:history", "groups:history", "commands", "users:read")
 
@@ -131,16 +133,29 @@ class SlackBot:
         return AsyncSocketModeHandler(self.app, app_token, web_client=self.workspaces.app_client)
 
 
+def update_key(body: dict[str, Any]) -> str | None:
+    """The platform's id of a request, within its workspace: an event's ``event_id``, an interaction's or a slash
+    command's ``trigger_id``; None for a request without one."""
+    key = body.get("event_id") if body.get("type") == "event_callback" else body.get("trigger_id")
+    if not key:
+        return None
+    team = body.get("team_id") or (body.get("team") or {}).get("id") or ""
+    return f"{team}:{key}"
+
+
 def once(updates: Redeliveries) -> Callable[..., Awaitable[Any]]:
-    """A middleware that handles each Events API event once by its ``event_id`` (per workspace): Slack retries
-    an event whose request saw no 200 within 3 seconds (``X-Slack-Retry-Num``), and a retry of an event already
-    received is answered 200 and goes no further. (The listeners acknowledge before the engine works, so a
-    failure after that is no reason for Slack to retry.)"""
+    """A middleware that handles each event and interaction once by its id (per workspace): Slack retries an event
+    whose request saw no 200 within 3 seconds (``X-Slack-Retry-Num``), and one handled before is answered 200 and
+    goes no further. The id is passed to the engine (:data:`bots.spec.CURRENT_UPDATE`), which records it in the
+    transaction of the event's effects (listeners acknowledge first and hand the engine the work after)."""
 
     async def middleware(body: dict[str, Any], next_: Callable[[], Awaitable[Any]]) -> Any:
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await updates.first_time(NAME, f"{body.get('team_id') or ''}:{event_id}"):
+        key = update_key(body)
+        if key is not None and await updates.seen(NAME, key):
             return BoltResponse(status=200, body="")
+        # bolt runs the listeners after the middleware has returned, in tasks of this request's context: the key is
+        # set for them and not reset (every request sets its own, None included, before any listener runs)
+        CURRENT_UPDATE.set(key)
         return await next_()
 
     return middleware
@@ -153,8 +168,10 @@ def build_slack(
     *,
     session: aiohttp.ClientSession | None = None,
     updates: Redeliveries | None = None,
+    replies: Replies | None = None,
 ) -> SlackBot:
     """The app with every listener; ``store`` keeps OAuth installations (needed unless there is a bot token).
+    ``replies``: how answers go out (the engine's outbox: paced, queued); without, directly through the channel.
 
     ``session`` (:func:`bots.slack.channel.shared_session`, made and closed by the caller in its loop) lets every
     Web API call reuse connections: without it slack_sdk opens one per call, at about half the send rate.
@@ -184,10 +201,12 @@ def build_slack(
         app.middleware(once(updates))
     if installations is not None:
         app.enable_token_revocation_listeners()
+    channel = SlackChannel(workspaces.client)
+    replies = replies or DirectReplies({NAME: channel})
     home.register(app, inbound, config.shop_name)
-    actions.register(app, inbound, config.shop_name)
+    actions.register(app, inbound, replies, config.shop_name)
     commands.register(app, inbound, config.command)
     staff = SlackStaffAlerts.from_setting(config.staff_channel, workspaces.client) if config.staff_channel else None
-    messages.register(app, inbound, staff)
+    messages.register(app, inbound, replies, staff)
     ignored.register(app)
-    return SlackBot(app=app, channel=SlackChannel(workspaces.client), workspaces=workspaces, staff=staff)
+    return SlackBot(app=app, channel=channel, workspaces=workspaces, staff=staff)

@@ -82,7 +82,15 @@ async def open_app(settings: SlackSettings, wiring: Wiring) -> AsyncIterator[Sla
             staff_channel=settings.slack_staff_channel,
         )
         yield SlackReceiver(
-            build_slack(config, wiring.inbound, wiring.workspaces, session=session, updates=wiring.updates), settings
+            build_slack(
+                config,
+                wiring.inbound,
+                wiring.workspaces,
+                session=session,
+                updates=wiring.updates,
+                replies=wiring.replies,
+            ),
+            settings,
         )
     finally:
         await session.close()

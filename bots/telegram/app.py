@@ -14,11 +14,12 @@ from aiogram.types import TelegramObject, Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bots.spec import CURRENT_UPDATE
 from bots.telegram import NAME
 from bots.telegram.handlers import chat, clicks, consent, help, language
 from bots.telegram.handlers.help import COMMANDS
 from bots.telegram.spec import WEBHOOK_PATH
-from campaigns.ports import InboundHandler, Redeliveries
+from campaigns.ports import InboundHandler, Redeliveries, Replies
 
 
 def build_bot(token: str, *, api_url: str | None = None, timeout: float = 30.0) -> Bot:
@@ -29,16 +30,22 @@ def build_bot(token: str, *, api_url: str | None = None, timeout: float = 30.0) 
 
 
 def build_dispatcher(
-    inbound: InboundHandler, *, redis_url: str | None = None, updates: Redeliveries | None = None
+    inbound: InboundHandler,
+    *,
+    redis_url: str | None = None,
+    updates: Redeliveries | None = None,
+    replies: Replies | None = None,
 ) -> Dispatcher:
     """The dispatcher with every feature's router; handlers receive ``inbound`` by name. With ``redis_url`` its
     FSM storage (conversation state) lives in Redis, so that several
     processes receiving webhooks behind one address share it; without, in this process's memory. With
-    ``updates``, each update is handled once by its ``update_id``: a redelivery is acknowledged and dropped."""
+    ``updates``, each update is handled once by its ``update_id``: a redelivery is acknowledged and dropped. With
+    ``replies``, answers go through the engine's outbox (paced, queued when a chat must wait); without, directly."""
     storage = (
         RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(prefix="chatcast:fsm")) if redis_url else None
     )
-    dispatcher = Dispatcher(storage=storage, inbound=inbound) if storage else Dispatcher(inbound=inbound)
+    data: dict[str, Any] = {"inbound": inbound} | ({"replies": replies} if replies is not None else {})
+    dispatcher = Dispatcher(storage=storage, **data) if storage else Dispatcher(**data)
     dispatcher.update.outer_middleware(private_chats_only)
     if updates is not None:
         dispatcher.update.outer_middleware(Once(updates))
@@ -67,8 +74,10 @@ async def private_chats_only(
 
 class Once:
     """Each update handled once by its ``update_id`` (per bot): Telegram redelivers an update whenever the webhook
-    answers late or not 2xx. The id is recorded before the handlers run; if they fail, it is forgotten again, so
-    that the redelivery Telegram then makes is handled."""
+    answers late or not 2xx. One handled before is dropped. The key is passed to the engine
+    (:data:`bots.spec.CURRENT_UPDATE`, read into each ``InboundEvent``), which records it in the transaction of the
+    update's effects: a failure or a crash before the commit leaves it unrecorded, and Telegram's redelivery is then
+    handled. An update that reached no engine transaction (``/help``) is recorded once its handler is done."""
 
     def __init__(self, updates: Redeliveries) -> None:
         self.updates = updates
@@ -83,13 +92,15 @@ class Once:
             return await handler(update, data)
         bot = data.get("bot")
         key = f"{bot.id if bot is not None else 0}:{update.update_id}"
-        if not await self.updates.first_time(NAME, key):
+        if await self.updates.seen(NAME, key):
             return None
+        token = CURRENT_UPDATE.set(key)
         try:
-            return await handler(update, data)
-        except BaseException:
-            await self.updates.forget(NAME, key)
-            raise
+            result = await handler(update, data)
+        finally:
+            CURRENT_UPDATE.reset(token)
+        await self.updates.record(NAME, key)  # a no-op where the engine recorded it
+        return result
 
 
 async def set_commands(bot: Bot) -> None:

@@ -16,7 +16,7 @@ from bots.spec import Wiring, secret
 from bots.telegram.app import WEBHOOK_PATH, add_webhook, build_bot, build_dispatcher, register_webhook, run_polling
 from bots.telegram.channel import TelegramChannel
 from bots.telegram.settings import TelegramSettings
-from campaigns.ports import InboundHandler, Redeliveries, StaffAlerts
+from campaigns.ports import InboundHandler, Redeliveries, Replies, StaffAlerts
 
 
 def webhook_secret(settings: TelegramSettings) -> str:
@@ -66,14 +66,19 @@ class TelegramBot:
     staff: StaffAlerts | None = None  # the shop's people work elsewhere
 
     def __init__(
-        self, bot: Bot, settings: TelegramSettings, inbound: InboundHandler, updates: Redeliveries | None = None
+        self,
+        bot: Bot,
+        settings: TelegramSettings,
+        inbound: InboundHandler,
+        updates: Redeliveries | None = None,
+        replies: Replies | None = None,
     ) -> None:
-        self.bot, self.settings, self.inbound, self.updates = bot, settings, inbound, updates
+        self.bot, self.settings, self.inbound, self.updates, self.replies = bot, settings, inbound, updates, replies
         self.channel = TelegramChannel(bot, allow_paid_broadcast=settings.telegram_allow_paid_broadcast)
 
     async def receive(self, app: web.Application, *, public_url: str | None, redis_url: str | None) -> Receiving:
         """By webhook at :data:`WEBHOOK_PATH` with a public URL (ValueError without the secret), else by polling."""
-        dispatcher = build_dispatcher(self.inbound, redis_url=redis_url, updates=self.updates)
+        dispatcher = build_dispatcher(self.inbound, redis_url=redis_url, updates=self.updates, replies=self.replies)
         if public_url:
             hook = webhook_secret(self.settings)
             add_webhook(app, self.bot, dispatcher, hook, path=WEBHOOK_PATH)
@@ -90,6 +95,6 @@ async def open_bot(settings: TelegramSettings, wiring: Wiring) -> AsyncIterator[
         return
     bot = build_bot(token, api_url=settings.telegram_api_url)
     try:
-        yield TelegramBot(bot, settings, wiring.inbound, wiring.updates)
+        yield TelegramBot(bot, settings, wiring.inbound, wiring.updates, wiring.replies)
     finally:
         await bot.session.close()

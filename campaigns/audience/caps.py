@@ -39,7 +39,7 @@ class Caps:
     async def for_campaign(self, campaign_id: int) -> FrequencyCap:
         """The cap of a campaign's rows (read from its registered YAML once)."""
         if campaign_id not in self._campaigns:
-            if await outbox.is_notices(campaign_id):
+            if await outbox.is_transactional(campaign_id):
                 cap = FrequencyCap()  # transactional: order notices are never capped
             else:
                 campaign = await registered(campaign_id)

@@ -84,7 +84,7 @@ class Suppression:
     async def applies(self, campaign_id: int) -> bool:
         """Whether the campaign's rows are suppressed for unhappy customers."""
         if campaign_id not in self._applies:
-            if await outbox.is_notices(campaign_id):  # transactional: an unhappy customer still hears "shipped"
+            if await outbox.is_transactional(campaign_id):  # transactional: an unhappy customer still hears "shipped"
                 self._applies[campaign_id] = False
                 return False
             campaign = await registered(campaign_id)

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,6 +25,7 @@ from campaigns.timing.clock import Clock, wall_clock
 from storage import outbox
 from storage.db import DATABASE_DOWN
 from storage.outbox import Claimed
+from storage.replies import STEP_PREFIX as REPLY_STEP
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class _Results:
     unknown: list[tuple[int, str]] = field(default_factory=list)
     retry: list[tuple[int, datetime, str]] = field(default_factory=list)
     limited: list[tuple[int, datetime, str]] = field(default_factory=list)
+    waiting: list[tuple[int, datetime, str]] = field(default_factory=list)  # not sent now: the chat's pace is full
     unreachable: list[tuple[Claimed, str]] = field(default_factory=list)
     gone: list[tuple[Claimed, str, str]] = field(default_factory=list)  # (row, error, blocked or deactivated)
     failing: set[int] = field(default_factory=set)  # campaigns with a failure in the batch
@@ -165,6 +167,20 @@ class Dispatcher:
             await outbox.finish_campaigns(self.clock())  # what the last batches completed
         return self.stats
 
+    async def send_now(self, ids: Sequence[int]) -> None:
+        """Send the rows ``ids`` at once where their chat's pace allows (a reply, the moment it is queued); a row
+        whose chat must wait is left queued until then, and the service loop sends it. The same rules as any send:
+        the throttles, the error mapping, the recording."""
+        await self.start()
+        rows = await outbox.claim_rows(self.worker, ids, self.clock(), self.channels)
+        for name in sorted({row.channel for row in rows}):
+            mine = [row for row in rows if row.channel == name]
+            todo = [row for row in mine if row.skipped is None]
+            self.stats.skipped += len(mine) - len(todo)
+            results = _Results()
+            await asyncio.gather(*(self._send(name, row, results, wait=False) for row in todo))
+            await self._record(name, results)
+
     async def _dispatch(self, name: str) -> int:
         # a limited channel claims about a second's worth: rows wait in ``sending`` no longer than that
         rate = self.throttles[name].overall_rate
@@ -189,14 +205,21 @@ class Dispatcher:
         await self._record(name, results)
         return len(rows)
 
-    async def _send(self, name: str, row: Claimed, results: _Results) -> None:
+    async def _send(self, name: str, row: Claimed, results: _Results, *, wait: bool = True) -> None:
+        """Send one row, waiting for its turn (``wait``), or else leaving it for later when its turn is not now."""
         try:
             message = _message(row)
         except (TypeError, ValueError) as exc:
             results.fail(row, str(exc))
             return
         throttle = self.throttles[name]
-        waits = await throttle.acquire(message.address)
+        if not wait:
+            if (later := await throttle.try_acquire(message.address)) > 0:
+                results.waiting.append((row.id, self.clock() + timedelta(seconds=later), "waiting for the chat's pace"))
+                return
+            waits = 0
+        else:
+            waits = await throttle.acquire(message.address)
         self.stats.waits += waits
         started = time.perf_counter()
         try:
@@ -259,6 +282,7 @@ class Dispatcher:
         failed = await outbox.mark_failed(results.failed)
         unknown = await outbox.mark_unknown(results.unknown)
         requeued = await outbox.requeue(results.retry) + await outbox.requeue(results.limited, refund=True)
+        requeued += await outbox.requeue(results.waiting, refund=True)
         skipped = 0
         for row, error in results.unreachable:
             if error.startswith("migrated:") and row.address:
@@ -310,6 +334,8 @@ def _message(row: Claimed) -> OutboundMessage:
     if not row.text:
         raise ValueError("the delivery has no text")
     buttons = tuple(Button(**button) for button in row.buttons)
+    if row.step.startswith(REPLY_STEP):  # a reply's buttons are the chat's own (Unsubscribe), no campaign's
+        return OutboundMessage(row.address, row.text, buttons, idempotency_key=f"delivery:{row.id}")
     return OutboundMessage(
         row.address, row.text, buttons, campaign_id=row.campaign_id, step=row.step, idempotency_key=f"delivery:{row.id}"
     )

@@ -88,6 +88,28 @@ class Throttle:
             await self.sleep(left)
         return waits
 
+    async def try_acquire(self, address: str) -> float:
+        """Take a send slot for ``address`` if one is free now: 0.0; else, taking nothing, about how many seconds until
+        one is (a reply that would wait is queued rather than held)."""
+        if (left := self._paused_for()) > 0:
+            return left
+        chat = self._chat(address) if self.chat_rate else None
+        if chat is not None and not chat.has_capacity():
+            return CHAT_MARGIN / (self.chat_rate or 1.0)
+        if self.overall is not None and not self.overall.has_capacity():
+            return 1.0 / (self.overall_rate or 1.0)
+        if chat is not None:
+            await chat.acquire()  # free: returns at once
+        if self.overall is not None:
+            await self.overall.acquire()
+        return 0.0
+
+    def _paused_for(self) -> float:
+        """Seconds left of the pause a 429 asked for (0 when none)."""
+        if self.paused_until is None:
+            return 0.0
+        return max((self.paused_until - self.clock()).total_seconds(), 0.0)
+
     def pause(self, seconds: float) -> None:
         """Hold every send of the channel for ``seconds`` from now (the platform said: retry after)."""
         until = self.clock() + timedelta(seconds=max(seconds, 0.0))
@@ -172,6 +194,26 @@ class SharedThrottle(Throttle):
             waits += 1
             await self.sleep(left)
         return waits
+
+    async def try_acquire(self, address: str) -> float:
+        """As :meth:`Throttle.try_acquire`, in the shared windows (locally while Redis is away)."""
+        if (left := self._paused_for()) > 0:
+            return left
+        if time.monotonic() < self._redis_down_until:
+            self.fallbacks += 1
+            return await self.fallback.try_acquire(address)
+        try:
+            windows = [(self._chat_item, f"chat:{address}"), (self._overall_item, "all")]
+            for item, key in windows:
+                if item is not None and not await self._limiter.hit(item, self._name, key):
+                    stats = await self._limiter.get_window_stats(item, self._name, key)
+                    return max(stats.reset_time - time.time(), 0.005)
+        except Exception as exc:  # as in acquire: fail safe, locally
+            log.warning("rate limits: Redis is unreachable (%s); pacing this process alone, slowly", exc)
+            self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+            self.fallbacks += 1
+            return await self.fallback.try_acquire(address)
+        return 0.0
 
     async def _local(self, address: str) -> None:
         self.fallbacks += 1

@@ -127,7 +127,7 @@ async def test_shipped_delayed_and_delivered_reach_each_customer_once_with_a_wor
     assert "unterwegs mit DHL" in german[0] and "12. April 2027" in german[0]
     assert "15. April 2027" in german[1] and "zugestellt" in german[2]
     assert len(telegram.sent(NORA_CHAT)) == 1 and telegram.delivered == 4  # Nora: the answer to STOP NOTICES only
-    assert stats.sent == 6 and stats.failed == 0
+    assert stats.sent == 7 and stats.failed == 0  # six notices, and the answer to STOP NOTICES (a reply: the outbox)
     notices = await Campaign.get(kind="notices")
     assert notices.status == "running"  # the order notices never finish
     assert await Delivery.filter(campaign=notices, status="sent").count() == 6

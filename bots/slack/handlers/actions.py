@@ -8,8 +8,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.blocks import ACTION_ID, parse_value
-from bots.slack.handlers.common import chat_event, publish_home, say_reply, team_of
-from campaigns.ports import InboundEvent, InboundHandler
+from bots.slack.handlers.common import chat_event, publish_home, team_of
+from campaigns.ports import InboundEvent, InboundHandler, Replies
 
 _CONSENT = frozenset({"start", "stop"})
 
@@ -24,8 +24,8 @@ def _event(team_id: str, user_id: str, value: str) -> InboundEvent | None:
     return chat_event(team_id, user_id, "click", payload=payload)
 
 
-def register(app: AsyncApp, inbound: InboundHandler, shop_name: str) -> None:
-    """Listen for presses of our buttons (action ids ``cc:...``)."""
+def register(app: AsyncApp, inbound: InboundHandler, replies: Replies, shop_name: str) -> None:
+    """Listen for presses of our buttons (action ids ``cc:...``); confirmations go through ``replies``."""
 
     async def pressed(
         ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
@@ -38,7 +38,7 @@ def register(app: AsyncApp, inbound: InboundHandler, shop_name: str) -> None:
         reply = await inbound.handle(inbound_event)
         changed = inbound_event.kind in _CONSENT or inbound_event.payload.get("action") == "stop"
         if changed:
-            await say_reply(client, user_id, reply)  # the confirmation goes to the user's DM with the app
+            await replies.send(inbound_event, reply)  # the confirmation goes to the user's DM with the app
             await publish_home(client, inbound, team_id, user_id, shop_name)
 
     app.action(ACTION_ID)(pressed)

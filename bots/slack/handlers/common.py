@@ -9,9 +9,10 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import NAME
-from bots.slack.blocks import home_view, message_blocks
+from bots.slack.blocks import home_view
 from bots.slack.channel import address
-from campaigns.ports import InboundEvent, InboundHandler, InboundKind, Reply
+from bots.spec import CURRENT_UPDATE
+from campaigns.ports import InboundEvent, InboundHandler, InboundKind
 
 CHANNEL = NAME
 
@@ -27,6 +28,7 @@ def chat_event(
         text=text,
         payload=payload or {},
         at=datetime.now(UTC),
+        update=CURRENT_UPDATE.get(),
     )
 
 
@@ -36,14 +38,6 @@ def team_of(body: Mapping[str, Any], context: Mapping[str, Any]) -> str:
     if not team:
         team = (body.get("user") or {}).get("team_id") or ""
     return str(team)
-
-
-async def say_reply(client: AsyncWebClient, channel: str, reply: Reply | None) -> None:
-    """Post the engine's reply in ``channel`` (a DM id, or a user id: Slack then uses the app's DM)."""
-    if reply is None or not reply.text:
-        return
-    blocks, fallback = message_blocks(reply.text, reply.buttons, None, None, None)
-    await client.chat_postMessage(channel=channel, text=fallback, blocks=blocks, unfurl_links=False)
 
 
 async def publish_home(

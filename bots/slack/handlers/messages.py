@@ -9,11 +9,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.channel import address
-from bots.slack.handlers.common import CHANNEL, chat_event, say_reply, team_of
+from bots.slack.handlers.common import CHANNEL, chat_event, team_of
 from bots.slack.staff import SlackStaffAlerts
-from campaigns.ports import InboundEvent, InboundHandler
+from bots.spec import CURRENT_UPDATE
+from campaigns.ports import InboundEvent, InboundHandler, InboundKind, Replies
 
-KEYWORDS = {"stop": "stop", "unsubscribe": "stop", "start": "start", "subscribe": "start"}
+KEYWORDS: dict[str, InboundKind] = {"stop": "stop", "unsubscribe": "stop", "start": "start", "subscribe": "start"}
 
 
 def unescape(text: str) -> str:
@@ -21,9 +22,9 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def register(app: AsyncApp, inbound: InboundHandler, staff: SlackStaffAlerts | None = None) -> None:
+def register(app: AsyncApp, inbound: InboundHandler, replies: Replies, staff: SlackStaffAlerts | None = None) -> None:
     """Listen for messages in the app's DMs and in the staff channel's threads; edits, bot posts and other channel
-    chatter are ignored."""
+    chatter are ignored. Answers go through ``replies`` (paced, queued when a chat must wait)."""
 
     async def direct(
         event: dict[str, Any], body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
@@ -41,13 +42,8 @@ def register(app: AsyncApp, inbound: InboundHandler, staff: SlackStaffAlerts | N
             return
         team_id = team_of(body, context)
         kind = KEYWORDS.get(text.strip().lower().rstrip(".!"))
-        if kind == "start":
-            reply = await inbound.handle(chat_event(team_id, user_id, "start"))
-        elif kind == "stop":
-            reply = await inbound.handle(chat_event(team_id, user_id, "stop"))
-        else:
-            reply = await inbound.handle(chat_event(team_id, user_id, "text", text=text))
-        await say_reply(client, str(event.get("channel") or user_id), reply)
+        said = chat_event(team_id, user_id, kind or "text", text="" if kind else text)
+        await replies.send(said, await inbound.handle(said))
 
     async def _staff_reply(event: dict[str, Any], team_id: str) -> None:
         channel, thread = str(event.get("channel") or ""), str(event.get("thread_ts") or "")
@@ -58,7 +54,7 @@ def register(app: AsyncApp, inbound: InboundHandler, staff: SlackStaffAlerts | N
         await inbound.handle(
             InboundEvent(
                 channel=CHANNEL, address=address(team_id, user), kind="staff", text=unescape(text),
-                payload={"thread": reference, "user": user},
+                payload={"thread": reference, "user": user}, update=CURRENT_UPDATE.get(),
             )
         )  # fmt: skip
 

@@ -6,13 +6,13 @@ from aiogram import Bot, F, Router
 from aiogram.types import Message
 
 from bots.telegram.handlers.common import answer, event
-from campaigns.ports import InboundHandler
+from campaigns.ports import InboundHandler, Replies
 
 
-async def text(message: Message, bot: Bot, inbound: InboundHandler) -> None:
+async def text(message: Message, bot: Bot, inbound: InboundHandler, replies: Replies | None = None) -> None:
     """Pass the customer's words on; reply with what the engine answers."""
-    reply = await inbound.handle(event(message.chat, message.from_user, "text", text=message.text or ""))
-    await answer(bot, message.chat.id, reply)
+    said = event(message.chat, message.from_user, "text", text=message.text or "")
+    await answer(bot, said, await inbound.handle(said), replies)
 
 
 def build_router() -> Router:

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery
 from bots.telegram.buttons import Action
 from bots.telegram.handlers.common import answer, event
 from bots.telegram.handlers.language import LANGUAGE_STEP, LANGUAGES
-from campaigns.ports import InboundHandler
+from campaigns.ports import InboundHandler, Replies
 
 ANSWER_MAX = 200
 log = logging.getLogger(__name__)
@@ -26,7 +26,9 @@ async def settle(query: CallbackQuery, text: str | None = None) -> None:
         log.warning("callback %s: could not answer it: %s", query.id, exc)
 
 
-async def pressed(query: CallbackQuery, callback_data: Action, bot: Bot, inbound: InboundHandler) -> None:
+async def pressed(
+    query: CallbackQuery, callback_data: Action, bot: Bot, inbound: InboundHandler, replies: Replies | None = None
+) -> None:
     """Record the press, answer the callback (Telegram shows a spinner until then), confirm what changed."""
     chat = query.message.chat if query.message else None
     if chat is None:
@@ -41,10 +43,11 @@ async def pressed(query: CallbackQuery, callback_data: Action, bot: Bot, inbound
             "step": callback_data.step,
             "action": callback_data.action,
         }
-    reply = await inbound.handle(event(chat, query.from_user, kind, payload=payload))  # type: ignore[arg-type]
+    press = event(chat, query.from_user, kind, payload=payload)  # type: ignore[arg-type]
+    reply = await inbound.handle(press)
     await settle(query, (reply.text if reply else "")[:ANSWER_MAX] or None)
     if reply and reply.text and (kind == "language" or callback_data.action == "stop"):
-        await answer(bot, chat.id, reply)
+        await answer(bot, press, reply, replies)
 
 
 async def unknown(query: CallbackQuery) -> None:

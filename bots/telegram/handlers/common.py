@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from aiogram import Bot
 from aiogram.types import Chat, User
 
+from bots.inbound.replies import DirectReplies
+from bots.spec import CURRENT_UPDATE
 from bots.telegram import NAME
-from bots.telegram.buttons import keyboard
-from bots.telegram.text import escape, split
-from campaigns.ports import InboundEvent, InboundKind, Reply
+from bots.telegram.channel import TelegramChannel
+from campaigns.ports import InboundEvent, InboundKind, Replies, Reply
 
 CHANNEL = NAME
 
@@ -28,14 +29,11 @@ def event(
         user_name=user.full_name if user else None,
         language=user.language_code if user else None,
         at=datetime.now(UTC),
+        update=CURRENT_UPDATE.get(),
     )
 
 
-async def answer(bot: Bot, chat_id: int, reply: Reply | None) -> None:
-    """Send the engine's reply (nothing when it has nothing to say), split to Telegram's limits."""
-    if reply is None or not reply.text:
-        return
-    pieces = split(reply.text)
-    for n, piece in enumerate(pieces):
-        markup = keyboard(reply.buttons, None, None) if n == len(pieces) - 1 else None
-        await bot.send_message(chat_id, escape(piece), parse_mode="HTML", reply_markup=markup)
+async def answer(bot: Bot, event: InboundEvent, reply: Reply | None, replies: Replies | None) -> None:
+    """Send the engine's reply (nothing when it has nothing to say) through ``replies``: paced, its errors mapped,
+    queued when the chat must wait, never raising; without them (a bot run alone), directly through ``bot``."""
+    await (replies or DirectReplies({NAME: TelegramChannel(bot)})).send(event, reply)

@@ -9,20 +9,22 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import ChatMemberUpdated, Message
 
 from bots.telegram.handlers.common import answer, event
-from campaigns.ports import InboundHandler
+from campaigns.ports import InboundHandler, Replies
 
 
-async def start(message: Message, command: CommandObject, bot: Bot, inbound: InboundHandler) -> None:
+async def start(
+    message: Message, command: CommandObject, bot: Bot, inbound: InboundHandler, replies: Replies | None = None
+) -> None:
     """Opt the chat in; ``/start TOKEN`` (a t.me deep link) also links it to the customer the token names."""
     payload = {"token": command.args.strip()} if command.args else {}
-    reply = await inbound.handle(event(message.chat, message.from_user, "start", payload=payload))
-    await answer(bot, message.chat.id, reply)
+    started = event(message.chat, message.from_user, "start", payload=payload)
+    await answer(bot, started, await inbound.handle(started), replies)
 
 
-async def stop(message: Message, bot: Bot, inbound: InboundHandler) -> None:
+async def stop(message: Message, bot: Bot, inbound: InboundHandler, replies: Replies | None = None) -> None:
     """Opt the chat out, effective at once, and say so."""
-    reply = await inbound.handle(event(message.chat, message.from_user, "stop"))
-    await answer(bot, message.chat.id, reply)
+    stopped = event(message.chat, message.from_user, "stop")
+    await answer(bot, stopped, await inbound.handle(stopped), replies)
 
 
 async def membership(change: ChatMemberUpdated, inbound: InboundHandler) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import BotCommand, Message
+
+from bots.telegram.handlers.common import answer, event
+from campaigns.ports import Replies, Reply
 
 COMMANDS = (
     BotCommand(command="start", description="Subscribe to offers and news"),
@@ -18,9 +21,9 @@ HELP = (
 )
 
 
-async def help_command(message: Message) -> None:
-    """List the commands."""
-    await message.answer(HELP, parse_mode=None)
+async def help_command(message: Message, bot: Bot, replies: Replies | None = None) -> None:
+    """List the commands (a reply as any other: paced, never failing the update)."""
+    await answer(bot, event(message.chat, message.from_user, "text", text="/help"), Reply(HELP), replies)
 
 
 def build_router() -> Router:
