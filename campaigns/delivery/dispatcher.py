@@ -311,5 +311,12 @@ def _message(row: Claimed) -> OutboundMessage:
         raise ValueError("the delivery has no text")
     buttons = tuple(Button(**button) for button in row.buttons)
     return OutboundMessage(
-        row.address, row.text, buttons, campaign_id=row.campaign_id, step=row.step, idempotency_key=f"delivery:{row.id}"
+        row.address,
+        row.text,
+        buttons,
+        image_url=row.image_url,
+        image_alt=row.image_alt,
+        campaign_id=row.campaign_id,
+        step=row.step,
+        idempotency_key=f"delivery:{row.id}",
     )
