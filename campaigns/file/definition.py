@@ -207,7 +207,7 @@ class Message(Strict):
 
 
 class VariantStep(Strict):
-    """A variant's own words for one follow-up (what it leaves out is the follow-up's own)."""
+    """A variant's own words (and picture) for one follow-up (what it leaves out is the follow-up's own)."""
 
     brief: str | None = Field(default=None, min_length=1, description="Replaces the follow-up's brief.")
     template: str | None = Field(default=None, min_length=1, description="Replaces the follow-up's template.")
@@ -215,8 +215,8 @@ class VariantStep(Strict):
 
 
 class Variant(Strict):
-    """An A/B arm: its weight, and what it changes in the main message (``brief``, ``template``) and in each
-    follow-up (``steps``: by follow-up id; a follow-up it does not name says its own words)."""
+    """An A/B arm: its weight, and what it changes in the main message (``brief``, ``template``, ``image``) and in
+    each follow-up (``steps``: by follow-up id; a follow-up it does not name says its own words)."""
 
     id: Slug = Field(description="The variant's name in reports.")
     weight: float = Field(default=1.0, gt=0, description="Its share of the audience, relative to the others' weights.")
@@ -224,7 +224,8 @@ class Variant(Strict):
     template: str | None = Field(default=None, description="Replaces the main message's template.")
     image: Image | None = Field(default=None, description="Replaces the main message's picture (or gives it one).")
     steps: dict[str, VariantStep] = Field(
-        default_factory=dict, description="Its own brief or template per follow-up id, e.g. {reminder: {brief: ...}}."
+        default_factory=dict,
+        description="Its own brief, template or image per follow-up id, e.g. {reminder: {brief: ...}}.",
     )
 
 
