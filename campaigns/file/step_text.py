@@ -84,9 +84,9 @@ def step_text(campaign: Campaign, step: str, variant: str | None) -> StepText:
 def step_image(campaign: Campaign, step: str, variant: str | None) -> Image | None:
     """The picture ``step`` shows the customers of ``variant``: the variant's own, else the step's (or none)."""
     message, chosen = message_for(campaign, step), _variant(campaign, variant)
-    own: Variant | VariantStep | None = chosen if opens_journey(step) else None
-    if chosen and not opens_journey(step):
-        own = chosen.steps.get(follow_up_id(step))
+    if opens_journey(step):
+        return (chosen.image if chosen else None) or message.image
+    own = chosen.steps.get(follow_up_id(step)) if chosen else None
     return (own.image if own else None) or message.image
 
 
