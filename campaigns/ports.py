@@ -26,7 +26,9 @@ class Button:
 
 @dataclass(frozen=True)
 class OutboundMessage:
-    """One message to one chat address; ``idempotency_key`` names it for the engine's exactly-once rule."""
+    """One message to one chat address; ``idempotency_key`` names it for the engine's exactly-once rule.
+    ``image_url``: a public https picture sent with it (the text its caption), ``image_alt`` its words for people
+    who cannot see it."""
 
     address: str
     text: str
@@ -35,6 +37,7 @@ class OutboundMessage:
     campaign_id: int | None = None
     step: str | None = None
     idempotency_key: str | None = None
+    image_alt: str | None = None
 
 
 @dataclass(frozen=True)

@@ -27,13 +27,20 @@ class PlannedRow:
 
 @dataclass(frozen=True)
 class Written:
-    """A delivery's copy: its text, buttons (``{text, url}`` or ``{text, action}``), writer and note."""
+    """A delivery's copy: its text, buttons (``{text, url}`` or ``{text, action}``), writer and note, and the
+    picture sent with it (its https URL and alt text) if any."""
 
     id: int
     text: str
     buttons: list[dict[str, Any]]
     source: str
     note: str | None
+    image_url: str | None = None
+    image_alt: str | None = None
+
+
+def _clean(text: str) -> str:
+    return text.replace("\x00", "\ufffd")  # PostgreSQL's text holds no NUL
 
 
 async def planned_batch(campaign_id: int, step: str, *, after: int, limit: int) -> list[PlannedRow]:
@@ -68,15 +75,16 @@ async def queue_written(written: list[Written], *, chunk: int = 1000) -> int:
     async with transaction() as connection:
         for start in range(0, len(written), chunk):
             rows = [
-                (w.id, w.text.replace("\x00", "\ufffd"), json.dumps(w.buttons), w.source, w.note)
+                (w.id, _clean(w.text), json.dumps(w.buttons), w.source, w.note, w.image_url, w.image_alt)
                 for w in written[start : start + chunk]
             ]
             q = Params(dialect())
-            source = values_source(q, rows, ["bigint", "text", "text", "text", "text"])
+            source = values_source(q, rows, ["bigint", "text", "text", "text", "text", "text", "text"])
             buttons = "CAST(v.column3 AS JSONB)" if q.dialect == "postgres" else "v.column3"
             sql = (
                 f"UPDATE delivery SET status = 'queued', text = v.column2, buttons = {buttons}, "
-                f"copy_source = v.column4, note = v.column5 FROM {source} "
+                "copy_source = v.column4, note = v.column5, image_url = v.column6, image_alt = v.column7 "
+                f"FROM {source} "
                 "WHERE delivery.id = v.column1 AND delivery.status = 'planned'"
             )
             queued += await execute(sql, q.values, connection)

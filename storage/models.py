@@ -247,6 +247,8 @@ class Delivery(Model):
     persona = fields.CharField(max_length=64, null=True)
     text = fields.TextField(null=True)
     buttons: fields.Field[list[dict[str, str]]] = fields.JSONField(default=list)
+    image_url = fields.TextField(null=True, description="The picture sent with the text (its caption): https.")
+    image_alt = fields.TextField(null=True, description="The picture's words for people who cannot see it.")
     due_at = fields.DatetimeField(null=True)
     status = fields.CharField(max_length=16, default="planned")
     attempts = fields.IntField(default=0)

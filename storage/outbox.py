@@ -37,6 +37,8 @@ class Claimed:
     buttons: list[dict[str, str]]
     attempts: int
     skipped: str | None = None
+    image_url: str | None = None
+    image_alt: str | None = None
 
 
 def _clean(value: str) -> str:
@@ -98,7 +100,7 @@ async def _claim(
         f"ORDER BY d.due_at, d.id LIMIT {q.add(limit)}{lock}) AS pick "
         "WHERE delivery.id = pick.id RETURNING delivery.id, delivery.campaign_id, delivery.step, "
         "delivery.customer_id, delivery.channel, delivery.address, delivery.text, delivery.buttons, "
-        "delivery.attempts, delivery.status, delivery.note"
+        "delivery.attempts, delivery.status, delivery.note, delivery.image_url, delivery.image_alt"
     )
     claimed = [_claimed(row) for row in await _returning(sql, q.values)]
     return sorted(claimed, key=lambda c: c.id)
@@ -120,7 +122,7 @@ async def _returning(sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
 def _claimed(r: tuple[Any, ...]) -> Claimed:
     buttons = json.loads(r[7]) if isinstance(r[7], str | bytes) else list(r[7] or ())
     skipped = r[10] if r[9] == "skipped" else None
-    return Claimed(int(r[0]), int(r[1]), r[2], int(r[3]), r[4], r[5], r[6], buttons, int(r[8]), skipped)
+    return Claimed(int(r[0]), int(r[1]), r[2], int(r[3]), r[4], r[5], r[6], buttons, int(r[8]), skipped, r[11], r[12])
 
 
 async def _update(sets: str, rows: Sequence[tuple[Any, ...]], guard: str = "sending") -> int:

@@ -16,6 +16,7 @@ from typing import Any
 from bots.slack.limits import (
     ACTION_ID_MAX,
     ACTIONS_MAX,
+    ALT_MAX,
     BLOCKS_MAX,
     BUTTON_TEXT_MAX,
     HEADER_MAX,
@@ -161,14 +162,17 @@ def message_blocks(
     image_url: str | None = None,
     campaign_id: int | None = None,
     step: str | None = None,
+    image_alt: str | None = None,
 ) -> tuple[list[Block], str]:
-    """A message's blocks (sections, an image, the buttons 25 to an actions block) and its notification text."""
+    """A message's blocks (sections, an image, the buttons 25 to an actions block) and its notification text;
+    ``image_alt``: the image's alt text (Slack requires one: "Image" when none is given)."""
     elements = [button(b, n, campaign_id, step) for n, b in enumerate(buttons)]
     tail: list[Block] = []
+    alt = shorten(image_alt or "", ALT_MAX, escaped=False) or "Image"
     if image_url:
         if len(image_url) > URL_MAX:
             raise PermanentChannelError(f"Slack: the image URL is over {URL_MAX} characters")
-        tail.append({"type": "image", "image_url": image_url, "alt_text": "Image"})
+        tail.append({"type": "image", "image_url": image_url, "alt_text": alt})
     tail += [
         {"type": "actions", "elements": elements[n : n + ACTIONS_MAX]} for n in range(0, len(elements), ACTIONS_MAX)
     ]
@@ -177,7 +181,7 @@ def message_blocks(
     blocks = sections(text, BLOCKS_MAX - len(tail)) + tail
     # the notification text is mrkdwn too: escaped, so it cannot mention or link either
     fallback = shorten(text, TEXT_MAX) or " ".join(b.text.strip() for b in buttons).strip()
-    fallback = fallback or ("Image" if image_url else "")
+    fallback = fallback or (alt if image_url else "")
     if not fallback:
         raise PermanentChannelError("Slack: an empty message cannot be sent")
     return blocks, escape(fallback)

@@ -117,7 +117,7 @@ class SlackChannel:
         """Send ``message`` as one Block Kit message (long text in several sections, buttons below)."""
         team_id, target = parse_address(message.address)
         blocks, fallback = message_blocks(
-            message.text, message.buttons, message.image_url, message.campaign_id, message.step
+            message.text, message.buttons, message.image_url, message.campaign_id, message.step, message.image_alt
         )
         try:
             client = await self.clients(team_id)

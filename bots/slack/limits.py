@@ -16,6 +16,7 @@ ACTIONS_MAX = 25  # elements in an actions block
 BUTTON_TEXT_MAX = 75
 HEADER_MAX = 150
 URL_MAX = 3000
+ALT_MAX = 2000  # an image's alt_text
 ACTION_ID_MAX = 255
 VALUE_MAX = 2000  # a button's value
 WORKSPACE_RATE = 50.0  # messages a second the app sends (chat.postMessage is rate-limited per workspace)

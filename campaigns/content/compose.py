@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from campaigns.content.writer import Brief, Copy, CopyWriter, Recipient
-from campaigns.file.definition import Campaign
-from campaigns.file.step_text import MAIN, RUN_PREFIX, message_for, step_text
+from campaigns.file.definition import Campaign, Image
+from campaigns.file.step_text import MAIN, RUN_PREFIX, message_for, step_image, step_text
 from segments.definitions import Definitions
 from segments.recommend import Recommender, products_by_sku
 from storage import descriptions, drafts
@@ -91,14 +91,15 @@ class Briefs:
 
 @dataclass(frozen=True)
 class Addressed:
-    """One row as the writer gets it: its brief and recipient, whether copy_test holds it on the template, and
-    why its recommended products are fewer than the rule asks (None when they are not)."""
+    """One row as the writer gets it: its brief and recipient, whether copy_test holds it on the template, why its
+    recommended products are fewer than the rule asks (None when they are not), and the picture sent with it."""
 
     row: drafts.PlannedRow
     brief: Brief
     recipient: Recipient
     template_arm: bool
     shortfall: str | None = None
+    image: Image | None = None
 
 
 class Recipients:
@@ -145,7 +146,8 @@ class Recipients:
                 brief = replace(brief, products=tuple(replace(p, short=known.get(p.sku)) for p in brief.products))
             short = self.recommender.shortfall(len(chosen)) if self.recommender else None
             recipient = Recipient(row.customer_id, row.name, language, products)
-            out.append(Addressed(row, brief, recipient, row.copy_arm == "template", short))
+            image = step_image(briefs.campaign, briefs.step, brief.variant)
+            out.append(Addressed(row, brief, recipient, row.copy_arm == "template", short, image))
         return out
 
     def _products(self, chosen: Sequence[CatalogProduct]) -> tuple[CatalogProduct, ...]:
@@ -192,7 +194,8 @@ async def write_copy(
             copies = await (held if template else writer).compose_many(brief, [m.recipient for m in members])
             result.briefs.add((brief.persona, brief.variant, brief.language))
             for one, copy in zip(members, copies, strict=True):
-                written.append(drafts.Written(one.row.id, copy.text, button_rows(copy), copy.source, copy.note))
+                image = (one.image.url, one.image.alt) if one.image else (None, None)
+                written.append(drafts.Written(one.row.id, copy.text, button_rows(copy), copy.source, copy.note, *image))
                 result.by_source[copy.source] = result.by_source.get(copy.source, 0) + 1
         await drafts.queue_written(written)
         result.written += len(written)

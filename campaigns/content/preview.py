@@ -15,7 +15,7 @@ from campaigns.audience.members import Member, sample
 from campaigns.audience.suppression import Unhappy
 from campaigns.content.compose import MAIN, Addressed, Recipients, template_arm
 from campaigns.content.writer import Copy, CopyWriter, Verdict
-from campaigns.file.definition import Campaign
+from campaigns.file.definition import Campaign, Image
 from segments.definitions import Definitions
 from storage.drafts import PlannedRow
 from storage.errors import ChatcastError
@@ -33,6 +33,7 @@ class Preview:
     verdicts: tuple[Verdict, ...]
     step: str = MAIN
     shortfall: str | None = None  # why the recommended products are fewer than asked
+    image: Image | None = None  # the picture sent with the text (its caption)
 
 
 class UnknownStep(ChatcastError, ValueError):
@@ -110,6 +111,6 @@ async def previews(
             copy, verdicts = await (held if one.template_arm else writer).preview(one.brief, one.recipient)
             out.append(
                 Preview(member.external_id, one.brief.persona, one.brief.variant, member.channel, copy,
-                        tuple(verdicts), name, one.shortfall)
+                        tuple(verdicts), name, one.shortfall, one.image)
             )  # fmt: skip
     return out

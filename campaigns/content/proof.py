@@ -15,7 +15,7 @@ from campaigns.audience.suppression import Unhappy
 from campaigns.content.compose import MAIN, template_arm
 from campaigns.content.preview import addressed, chosen_steps, planned_row
 from campaigns.content.writer import Copy, CopyWriter
-from campaigns.file.definition import Campaign
+from campaigns.file.definition import Campaign, Image
 from campaigns.ports import OutboundMessage
 from segments.definitions import Definitions
 from storage.errors import ChatcastError
@@ -27,7 +27,8 @@ class ProofError(ChatcastError, ValueError):
 
 @dataclass(frozen=True)
 class Proof:
-    """One customer's message for a step and variant, and why their products came up short (if they did)."""
+    """One customer's message for a step and variant, its picture, and why their products came up short (if they
+    did)."""
 
     campaign: str
     member: Member
@@ -35,6 +36,7 @@ class Proof:
     variant: str
     copy: Copy
     shortfall: str | None = None
+    image: Image | None = None
 
     @property
     def mark(self) -> str:
@@ -50,7 +52,10 @@ class Proof:
             )
         # no campaign id: a press of an action button is then no click of this campaign in any report
         text = f"{self.mark}\n{self.copy.text}"
-        return OutboundMessage(address, text, self.copy.buttons, campaign_id=None, step=self.step)
+        image_url, image_alt = (self.image.url, self.image.alt) if self.image else (None, None)
+        return OutboundMessage(
+            address, text, self.copy.buttons, image_url=image_url, image_alt=image_alt, campaign_id=None, step=self.step
+        )
 
 
 def variants(campaign: Campaign) -> list[str]:
@@ -86,4 +91,4 @@ async def proof(
     [one] = await addressed(campaign, definitions, [planned_row(member, variant)], name, as_of=as_of,
                             shop_name=shop_name, shop_url=shop_url, text_limits=writer.text_limits)  # fmt: skip
     copy = await (template_arm(writer) if one.template_arm else writer).compose(one.brief, one.recipient)
-    return Proof(campaign.id, member, name, one.brief.variant, copy, one.shortfall)
+    return Proof(campaign.id, member, name, one.brief.variant, copy, one.shortfall, one.image)

@@ -337,5 +337,12 @@ def _message(row: Claimed) -> OutboundMessage:
     if row.step.startswith(REPLY_STEP):  # a reply's buttons are the chat's own (Unsubscribe), no campaign's
         return OutboundMessage(row.address, row.text, buttons, idempotency_key=f"delivery:{row.id}")
     return OutboundMessage(
-        row.address, row.text, buttons, campaign_id=row.campaign_id, step=row.step, idempotency_key=f"delivery:{row.id}"
+        row.address,
+        row.text,
+        buttons,
+        image_url=row.image_url,
+        image_alt=row.image_alt,
+        campaign_id=row.campaign_id,
+        step=row.step,
+        idempotency_key=f"delivery:{row.id}",
     )

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, time
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
@@ -126,6 +128,62 @@ class ButtonSpec(Strict):
         return self
 
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif")  # what Telegram's sendPhoto and Slack's image block both show
+IMAGE_URL_MAX = 3000  # Slack's image_url limit; Telegram states none
+IMAGE_ALT_MAX = 2000  # Slack's alt_text limit
+NOT_SHOWN = (".webp", ".svg", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif", ".pdf", ".mp4", ".mov", ".webm")
+
+
+class Image(Strict):
+    """A picture sent with the message, whose text becomes its caption: a public https address, and words for it."""
+
+    url: str = Field(
+        max_length=IMAGE_URL_MAX,
+        description="Where the picture is, e.g. https://shop.example.com/img/spring.jpg: a public https address (the"
+        " chat platforms fetch it) of a JPEG, PNG or GIF of at most 5 MB.",
+    )
+    alt: str = Field(
+        min_length=1,
+        max_length=IMAGE_ALT_MAX,
+        description="What the picture shows, in a few words, for people who cannot see it (its alt text).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_file(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "file" in value:
+            raise ValueError(
+                "a file cannot be sent: put the picture where your shop keeps its images (its CDN) and give its"
+                " https address as url"
+            )
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        problem = image_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+def image_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a message's picture: not https with a host, or a kind of file neither platform shows."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() != "https" or not parts.hostname or url != url.strip() or " " in url:
+        return f"must be an https address such as https://shop.example.com/img/spring.jpg, got {url!r}"
+    suffix = PurePosixPath(parts.path).suffix.lower()
+    if suffix in NOT_SHOWN:
+        return (
+            f"a {suffix[1:].upper()} picture is not shown by every channel: give a JPEG, PNG or GIF"
+            f" ({', '.join(IMAGE_SUFFIXES)})"
+        )
+    return None
+
+
 class Message(Strict):
     """What to say: a brief for the model, tones per persona, and the template (template mode and fallback)."""
 
@@ -136,6 +194,11 @@ class Message(Strict):
     max_length: int | None = Field(
         default=None, ge=50, le=4000, description="Characters at most, under the channel's own limit."
     )
+    image: Image | None = Field(
+        default=None,
+        description="A picture sent with the message, the text its caption (where a chat's captions are shorter,"
+        " the rest follows it).",
+    )
     language: str = Field(
         default="customer",
         pattern=r"^(customer|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$",
@@ -144,22 +207,25 @@ class Message(Strict):
 
 
 class VariantStep(Strict):
-    """A variant's own words for one follow-up (what it leaves out is the follow-up's own)."""
+    """A variant's own words (and picture) for one follow-up (what it leaves out is the follow-up's own)."""
 
     brief: str | None = Field(default=None, min_length=1, description="Replaces the follow-up's brief.")
     template: str | None = Field(default=None, min_length=1, description="Replaces the follow-up's template.")
+    image: Image | None = Field(default=None, description="Replaces the follow-up's picture (or gives it one).")
 
 
 class Variant(Strict):
-    """An A/B arm: its weight, and what it changes in the main message (``brief``, ``template``) and in each
-    follow-up (``steps``: by follow-up id; a follow-up it does not name says its own words)."""
+    """An A/B arm: its weight, and what it changes in the main message (``brief``, ``template``, ``image``) and in
+    each follow-up (``steps``: by follow-up id; a follow-up it does not name says its own words)."""
 
     id: Slug = Field(description="The variant's name in reports.")
     weight: float = Field(default=1.0, gt=0, description="Its share of the audience, relative to the others' weights.")
     brief: str | None = Field(default=None, description="Replaces the main message's brief.")
     template: str | None = Field(default=None, description="Replaces the main message's template.")
+    image: Image | None = Field(default=None, description="Replaces the main message's picture (or gives it one).")
     steps: dict[str, VariantStep] = Field(
-        default_factory=dict, description="Its own brief or template per follow-up id, e.g. {reminder: {brief: ...}}."
+        default_factory=dict,
+        description="Its own brief, template or image per follow-up id, e.g. {reminder: {brief: ...}}.",
     )
 
 

@@ -5,13 +5,17 @@ or ``template`` where the variant gives one. A follow-up always says its own wor
 text is for the main message only, and a variant speaks for a follow-up only through ``steps``, e.g.
 ``steps: {reminder: {template: ...}}``; what it does not give there is the follow-up's own. A run's follow-up
 is the step ``run-<id>/<follow-up id>`` and says that follow-up's words.
+
+A step's picture follows the same rule: the variant's own ``image`` (top level for the main message, in
+``steps`` for a follow-up) where it gives one, else the step's message's; a follow-up never shows the main
+message's picture.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from campaigns.file.definition import Campaign, Message, Variant, VariantStep
+from campaigns.file.definition import Campaign, Image, Message, Variant, VariantStep
 
 MAIN = "main"
 RUN_PREFIX = "run-"  # the steps of a recurring campaign's runs: run-20270111T0800Z, its follow-ups run-.../nudge
@@ -77,21 +81,35 @@ def step_text(campaign: Campaign, step: str, variant: str | None) -> StepText:
     )
 
 
+def step_image(campaign: Campaign, step: str, variant: str | None) -> Image | None:
+    """The picture ``step`` shows the customers of ``variant``: the variant's own, else the step's (or none)."""
+    message, chosen = message_for(campaign, step), _variant(campaign, variant)
+    if opens_journey(step):
+        return (chosen.image if chosen else None) or message.image
+    own = chosen.steps.get(follow_up_id(step)) if chosen else None
+    return (own.image if own else None) or message.image
+
+
 def _said(text: StepText) -> str:
     if text.brief_from == text.template_from:
         return f"{text.brief_from} brief and template"
     return f"{text.brief_from} brief, {text.template_from} template"
 
 
+def _shown(campaign: Campaign, step: str, variant: str | None) -> str:
+    image = step_image(campaign, step, variant)
+    return _said(step_text(campaign, step, variant)) + (f", picture {image.url}" if image else "")
+
+
 def describe(campaign: Campaign) -> list[str]:
-    """One line per step (and per variant where they differ) saying whose words it uses, e.g. ``reminder /
-    variant product: the variant's reminder brief, the follow-up's own template``."""
+    """One line per step (and per variant where they differ) saying whose words it uses, and its picture, e.g.
+    ``reminder / variant product: the variant's reminder brief, the follow-up's own template``."""
     lines = []
     for step in [MAIN, *(f.id for f in campaign.follow_ups)]:
         if not campaign.variants:
-            lines.append(f"{step}: {_said(step_text(campaign, step, None))}")
+            lines.append(f"{step}: {_shown(campaign, step, None)}")
             continue
-        said = {v.id: _said(step_text(campaign, step, v.id)) for v in campaign.variants}
+        said = {v.id: _shown(campaign, step, v.id) for v in campaign.variants}
         if len(set(said.values())) == 1 and len(said) > 1:
             lines.append(f"{step} / every variant: {next(iter(said.values()))}")
         else:

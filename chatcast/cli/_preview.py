@@ -16,7 +16,7 @@ from chatcast.console import UserError, fail, out, run, state
 if TYPE_CHECKING:
     from campaigns.content.preview import Preview
     from campaigns.content.proof import Proof
-    from campaigns.file.definition import Campaign
+    from campaigns.file.definition import Campaign, Image
 
 StepOption = Annotated[str | None, typer.Option("--step", help="Only this step: main or a follow-up's id.")]
 
@@ -39,6 +39,11 @@ def recipient(value: str, source: str) -> tuple[str, str]:
     if address is None:
         raise UserError(f"{source}: give {targets()}, not {value!r}")
     return name, address
+
+
+def _picture(image: Image) -> str:
+    """A message's picture in words: ``[picture: URL — alt]``."""
+    return f"[picture: {image.url} — {image.alt}]"
 
 
 def preview_command(
@@ -98,6 +103,8 @@ def _panel(p: Preview) -> None:
     verdicts = "\n".join(f"{'✓' if v.ok else '✗'} {v.rule}{': ' + v.detail if v.detail else ''}" for v in p.verdicts)
     buttons = "\n".join(f"[{b.text}] → {b.url}" if b.url else f"[{b.text}] (action {b.action})" for b in p.copy.buttons)
     body = f"{escape(p.copy.text)}\n\n{escape(buttons)}\n\n[dim]{escape(verdicts)}[/]"
+    if p.image:  # sent first, the text as its caption
+        body = f"{escape(_picture(p.image))}\n\n{body}"
     title = (
         f"{p.step} · {p.persona or '(no persona)'} · variant {p.variant} · {p.channel} · {p.customer} · {p.copy.source}"
     )
@@ -179,17 +186,19 @@ def test_send_command(
                 return made, (await channel.send(message)).message_id
             except ChannelError as exc:  # e.g. a button's URL the platform refuses: the launch would fail alike
                 links = "; ".join(f"[{b.text}] → {b.url}" for b in message.buttons if b.url)
+                seen = f" (picture: {message.image_url})" if message.image_url else ""
                 raise UserError(
-                    f"{channel_name} refused the test message: {exc}" + (f" (links: {links})" if links else "")
+                    f"{channel_name} refused the test message: {exc}" + (f" (links: {links})" if links else "") + seen
                 ) from None
 
     made, message_id = run(ctx, go())
     who = made.member
     if customer is None:
         out.print(f"picked {who.external_id} ({who.name}, persona {who.persona or 'none'}) from the audience")
+    with_picture = f", with its picture {made.image.url}" if made.image else ""
     out.print(
         f"sent a test of {campaign.id} (step {made.step}, variant {made.variant}) as {who.external_id} gets it on"
-        f" {who.channel}, to {target}: message {message_id}"
+        f" {who.channel}, to {target}{with_picture}: message {message_id}"
     )
     for note in (made.shortfall, made.copy.note):
         if note:

@@ -182,9 +182,14 @@ def _block(block: Any, where: str, out: list[str]) -> None:
 
 
 def _image(value: dict[str, Any], where: str, out: list[str]) -> None:
-    """An image block or element: an image_url (or a slack_file) and alt_text."""
+    """An image block or element: an image_url or a slack_file (one of the two), and alt_text."""
     if value.get("slack_file") is None:
         _length(value.get("image_url"), 3000, f"{where}/image_url", out, required=True)
+    elif value.get("image_url") is not None:
+        out.append(f"must provide either image_url or slack_file, not both [json-pointer:{where}/image_url]")
+    for name in ("image_url", "alt_text"):
+        if value.get(name) == "":
+            out.append(f"must be more than 0 characters [json-pointer:{where}/{name}]")
     _length(value.get("alt_text"), 2000, f"{where}/alt_text", out, required=True)
 
 

@@ -44,6 +44,7 @@ _MISSING = {
     "callback_query_id": "Bad Request: QUERY_ID_INVALID",
 }
 _URL = re.compile(r"(?:https?|tg)://\S+", re.IGNORECASE)
+_HTTP = re.compile(r"https?://[^\s/]+", re.IGNORECASE)
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -165,6 +166,10 @@ def check_limits(method: str, params: dict[str, Any]) -> list[Problem]:
         problems += _keyboard(markup["inline_keyboard"])
     if method == "setMyCommands":
         problems += _commands(params.get("commands"))
+    photo = params.get("photo")
+    if method == "sendPhoto" and isinstance(photo, str) and "://" in photo and not _HTTP.match(photo):
+        detail = f"photo {photo[:80]!r} is neither an HTTP(S) URL nor a file_id"
+        problems.append(Problem(detail, "Bad Request: wrong HTTP URL specified"))  # Telegram fetches HTTP(S) only
     if method == "setWebhook":
         problems += _webhook_url(params.get("url"))
     secret = params.get("secret_token")

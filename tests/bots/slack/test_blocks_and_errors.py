@@ -92,6 +92,14 @@ def test_text_over_fifty_blocks_is_shortened_with_an_ellipsis() -> None:
     assert len(fallback) <= TEXT_MAX and fallback.endswith(ELLIPSIS)
 
 
+def test_an_image_carries_its_alt_text_within_slacks_limit() -> None:
+    blocks, _ = message_blocks("Sale", (), "https://shop.example/a.png", 1, "s", "Red shoes & a bag")
+    assert blocks[-1] == {"type": "image", "image_url": "https://shop.example/a.png", "alt_text": "Red shoes & a bag"}
+    blocks, _ = message_blocks("Sale", image_url="https://shop.example/a.png", image_alt="word " * 500)
+    assert len(blocks[-1]["alt_text"]) <= 2000 and blocks[-1]["alt_text"].endswith(ELLIPSIS)
+    assert message_blocks("", image_url="https://x.example/i.png", image_alt="Red shoes")[1] == "Red shoes"
+
+
 def test_fallback_is_at_most_forty_thousand_characters_escaped() -> None:
     _, fallback = message_blocks("a & b " * 10_000)
     assert len(fallback) <= TEXT_MAX and fallback.endswith(ELLIPSIS) and "&amp;" in fallback

@@ -105,7 +105,7 @@ def test_a_variant_step_that_names_no_follow_up_is_a_located_error_with_a_hint()
         " (did you mean 'customer'?)"
     ]
     assert problems(YAML.replace('{template: "Own reminder', '{tone: warm, template: "Own reminder')) == [
-        f"spring.yaml:{at}: variants[2].steps.reminder.tone: unknown field 'tone' (known: brief, template)"
+        f"spring.yaml:{at}: variants[2].steps.reminder.tone: unknown field 'tone' (known: brief, template, image)"
     ]
 
 

@@ -217,6 +217,27 @@ SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}
             "invalid_blocks",
             "missing required field [json-pointer:/blocks/0/alt_text]",
         ),
+        (
+            "chat.postMessage",
+            _blocks({"type": "image", "image_url": "https://shop.example/p.png", "alt_text": ""}),
+            "invalid_blocks",
+            "must be more than 0 characters [json-pointer:/blocks/0/alt_text]",
+        ),
+        (
+            "chat.postMessage",
+            _blocks(
+                {"type": "image", "image_url": "https://shop.example/p.png", "alt_text": "p"}
+                | {"slack_file": {"url": "https://files.slack.com/files-pri/T1-F1/p.png"}}
+            ),
+            "invalid_blocks",
+            "either image_url or slack_file, not both [json-pointer:/blocks/0/image_url]",
+        ),
+        (
+            "chat.postMessage",
+            _blocks({"type": "image", "image_url": "https://shop.example/" + "p" * 3000, "alt_text": "p"}),
+            "invalid_blocks",
+            "must be less than 3001 characters [json-pointer:/blocks/0/image_url]",
+        ),
         ("chat.postMessage", _blocks({"type": "carousel"}), "invalid_blocks", "unknown block type 'carousel'"),
         ("chat.postMessage", {"channel": ANN, "blocks": "[{"}, "invalid_blocks_format", "not valid JSON"),
     ],

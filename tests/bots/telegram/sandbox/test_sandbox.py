@@ -200,6 +200,16 @@ async def test_commands_webhook_info_and_chat_actions(telegram_sandbox: Telegram
         ({"chat_id": 1, "text": "hi", "parse_mode": "html5"}, "unsupported parse_mode", None),
         ({"callback_query_id": "1", "text": "x" * 201}, "the limit is 200", "Bad Request: MESSAGE_TOO_LONG"),
         ({"chat_id": 1, "photo": "p", "caption": "c" * 1025}, "caption is 1025", None),
+        (
+            {"chat_id": 1, "photo": "ftp://shop.example/p.jpg"},
+            "neither an HTTP(S) URL nor a file_id",
+            "Bad Request: wrong HTTP URL specified",
+        ),
+        (
+            {"chat_id": 1, "photo": "https://shop.example/p.jpg", "caption": "<b>Sale", "parse_mode": "HTML"},
+            "can't parse entities in 'caption'",
+            None,
+        ),
     ],
 )
 async def test_bad_requests_are_violations_and_400s(
