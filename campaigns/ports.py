@@ -116,18 +116,36 @@ class Replies(Protocol):
 
 
 class WorkspaceStore(Protocol):
-    """Where credentials a platform issues per workspace are kept (Slack's OAuth installations): storage's job."""
+    """Where credentials a platform issues per workspace are kept (Slack's OAuth installations), and whether the
+    app is still installed there: storage's job."""
 
     async def save(self, channel: str, workspace: str, data: dict[str, Any]) -> None:
-        """Keep ``data`` for ``workspace``, replacing what was there."""
+        """Keep ``data`` for ``workspace``, replacing what was there; the workspace is active (again)."""
         ...
 
     async def load(self, channel: str, workspace: str) -> dict[str, Any] | None:
-        """What was saved for ``workspace``, or None."""
+        """What was saved for ``workspace``, or None (never saved, or inactive)."""
         ...
 
     async def delete(self, channel: str, workspace: str) -> None:
         """Forget ``workspace``."""
+        ...
+
+    async def deactivate(self, channel: str, workspace: str, *, scope: str, reason: str, at: datetime) -> bool:
+        """The app is no longer installed in ``workspace`` (``reason``): nothing is sent to the chats whose address
+        starts with ``scope`` until it is active again; False if it was inactive already."""
+        ...
+
+    async def activate(self, channel: str, workspace: str) -> bool:
+        """The app works in ``workspace`` again (a reinstall); False if it was not inactive."""
+        ...
+
+    async def inactive(self, channel: str, workspace: str) -> str | None:
+        """Why the app is no longer installed in ``workspace``; None where it is, or was never heard of."""
+        ...
+
+    async def inactive_workspaces(self, channel: str) -> list[str]:
+        """The channel's workspaces that no longer have the app."""
         ...
 
 
@@ -219,6 +237,17 @@ class DeliveryUncertain(ChannelError):
 
 class PermanentChannelError(ChannelError):
     """The platform refused this message as it is: retrying the same message will not help."""
+
+
+class ChannelUninstalled(PermanentChannelError):
+    """The app is no longer installed where the chat lives (a Slack workspace removed it, or refuses its token): no
+    send to that workspace can work until it is reinstalled. It is the workspace's doing, not the customer's: nobody's
+    consent changes, and the row is parked, not failed. ``workspace`` is the channel's key of the installation,
+    ``scope`` the address prefix every chat of it shares (Slack: ``T123:``), ``reason`` the platform's word."""
+
+    def __init__(self, workspace: str, scope: str, reason: str, message: str | None = None) -> None:
+        super().__init__(message or f"the app is no longer installed in workspace {workspace} ({reason})")
+        self.workspace, self.scope, self.reason = workspace, scope, reason
 
 
 class AddressMigrated(PermanentChannelError):

@@ -73,6 +73,20 @@ async def counts(campaign_id: int) -> dict[tuple[str, str], int]:
     return {(r["step"], r["status"]): int(r["n"]) for r in rows}
 
 
+async def skipped(campaign_id: int) -> dict[str, int]:
+    """The campaign's skipped rows by their reason (the row's note)."""
+    rows = (
+        await Delivery.filter(campaign_id=campaign_id, status="skipped")
+        .annotate(n=Count("id"))
+        .group_by("note")
+        .values("note", "n")
+    )
+    found: dict[str, int] = {}
+    for r in rows:
+        found[r["note"] or "other"] = found.get(r["note"] or "other", 0) + int(r["n"])
+    return found
+
+
 async def funnel(campaign_id: int) -> dict[str, int]:
     """Targeted, held out, sent, failed, unknown, skipped by reason, clicked and opted out, for one campaign."""
     rows = (

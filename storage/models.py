@@ -181,6 +181,18 @@ class Installation(Model):
     data: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
     installed_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    active = fields.BooleanField(
+        default=True,
+        db_default=True,
+        description="False once the app was uninstalled there or its token refused, until reinstalled.",
+    )
+    inactive_since = fields.DatetimeField(null=True)
+    inactive_reason = fields.CharField(
+        max_length=64, null=True, description="Why: app_uninstalled, tokens_revoked, or the code the platform refused"
+    )
+    scope = fields.CharField(
+        max_length=64, null=True, description="The address prefix of the workspace's chats ('T123:'): its rows"
+    )
 
     class Meta:
         table = "installation"

@@ -14,6 +14,7 @@ from typing import Any
 
 from storage import identities
 from storage.db import dialect
+from storage.installations import PARKED
 from storage.models import Event
 from storage.sql import Params, conn, execute, fetch, transaction, values_source
 
@@ -52,7 +53,8 @@ def _rows(q: Params, rows: Sequence[tuple[Any, ...]]) -> str:
 
 async def claim(worker: str, limit: int, now: datetime, channels: Collection[str]) -> list[Claimed]:
     """Move up to ``limit`` due rows of running campaigns to ``sending`` for ``worker`` (opted-out or unreachable
-    customers' rows to ``skipped`` instead, returned with ``skipped`` set), oldest due first."""
+    customers' rows, and those of workspaces that no longer have the app, to ``skipped`` instead, returned with
+    ``skipped`` set), oldest due first."""
     if limit <= 0 or not channels:
         return []
     await _date_undated(now)
@@ -77,12 +79,12 @@ async def _claim(
     else:
         which = "d.id IN (" + ", ".join(q.add(int(i)) for i in sorted(ids)) + ")"
     lock = " FOR UPDATE OF d SKIP LOCKED" if q.dialect == "postgres" else ""
-    skip = "pick.opted_out OR pick.unreachable"
+    skip = "pick.opted_out OR pick.unreachable OR pick.uninstalled"
     sql = (
         "UPDATE delivery SET "
         f"status = CASE WHEN {skip} THEN 'skipped' ELSE 'sending' END, "
         "note = CASE WHEN pick.opted_out THEN pick.stopped WHEN pick.unreachable THEN 'unreachable' "
-        "ELSE delivery.note END, "
+        f"WHEN pick.uninstalled THEN '{PARKED}' ELSE delivery.note END, "
         f"attempts = delivery.attempts + CASE WHEN {skip} THEN 0 ELSE 1 END, claimed_by = {who}, claimed_at = {at}, "
         "address = COALESCE(delivery.address, (SELECT i.address FROM channel_identity i "
         "WHERE i.customer_id = delivery.customer_id AND i.channel = delivery.channel ORDER BY i.id LIMIT 1)) "
@@ -94,7 +96,10 @@ async def _claim(
         "AS opted_out, (SELECT CASE WHEN k.kind = 'notices' THEN 'notices_off' ELSE 'opted_out' END "
         "FROM campaign k WHERE k.id = d.campaign_id) AS stopped, "
         "EXISTS (SELECT 1 FROM channel_identity i WHERE i.channel = d.channel AND i.address = d.address "
-        "AND NOT i.reachable) AS unreachable "
+        "AND NOT i.reachable) AS unreachable, "
+        # the app is no longer installed in the chat's workspace: parked, nobody's consent changed
+        "EXISTS (SELECT 1 FROM installation w WHERE w.channel = d.channel AND NOT w.active AND w.scope <> '' "
+        "AND substr(d.address, 1, length(w.scope)) = w.scope) AS uninstalled "
         f"FROM delivery d WHERE d.status = 'queued' AND d.channel IN {chans} AND {which} "
         "AND d.campaign_id IN (SELECT c.id FROM campaign c WHERE c.status = 'running') "
         f"ORDER BY d.due_at, d.id LIMIT {q.add(limit)}{lock}) AS pick "

@@ -7,6 +7,7 @@ missing, wrong or stale one, before any listener runs). Listeners acknowledge fi
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,13 +25,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.inbound.replies import DirectReplies
 from bots.slack import NAME
 from bots.slack.channel import SlackChannel, build_client
-from bots.slack.handlers import actions, commands, home, ignored, messages
-from bots.slack.installations import DatabaseInstallationStore
+from bots.slack.errors import uninstalled
+from bots.slack.handlers import actions, commands, home, ignored, installs, messages
+from bots.slack.installations import DatabaseInstallationStore, workspace_key
 from bots.slack.oauth import SignedStateStore
 from bots.slack.staff import SlackStaffAlerts
 from bots.spec import CURRENT_UPDATE
 from campaigns.ports import InboundHandler, Redeliveries, Replies, WorkspaceStore
 
+log = logging.getLogger(__name__)
 SCOPES = ("chat:write", "im:write", "im:history", "channels:history", "groups:history", "commands", "users:read")
 
 
@@ -60,7 +63,7 @@ class Workspaces:
     """Web API clients per workspace: the one bot token, or each installation's, found in our database.
 
     A workspace's client is kept for ``ttl`` seconds, so a broadcast does not read the installation per message;
-    a reinstall's new token is picked up after that (a revoked one fails the send, and the engine decides).
+    a reinstall's new token is picked up after that, or at once when Slack refuses the old one (:meth:`forget`).
     """
 
     def __init__(
@@ -81,7 +84,8 @@ class Workspaces:
         return build_client(token, base_url=self._config.api_url, timeout=self._config.timeout, session=self._session)
 
     async def client(self, team_id: str) -> AsyncWebClient:
-        """The client holding ``team_id``'s bot token; LookupError where the app is not installed there."""
+        """The client holding ``team_id``'s bot token; LookupError where the app is not installed there
+        (``ChannelUninstalled`` where it was, and was uninstalled)."""
         if self._config.bot_token:
             return self.app_client
         kept = self._clients.get(team_id)
@@ -92,12 +96,19 @@ class Workspaces:
             bot = await self._installations.async_find_bot(enterprise_id=None, team_id=team_id)
         if bot is None:
             self._clients.pop(team_id, None)
+            if self._installations is not None and (reason := await self._installations.async_inactive(team_id)):
+                said = f"Slack: the app is no longer installed in workspace {team_id} ({reason}): reinstall it"
+                raise uninstalled(team_id, reason, said)
             raise LookupError(f"the Slack app is not installed in workspace {team_id}")
         client = kept[0] if kept is not None and kept[0].token == bot.bot_token else None
         if client is None:
             client = self._build(bot.bot_token)
         self._clients[team_id] = (client, self._clock() + self._ttl)
         return client
+
+    def forget(self, team_id: str) -> None:
+        """Read the workspace's installation afresh next time (Slack refused the token of the kept client)."""
+        self._clients.pop(team_id, None)
 
 
 @dataclass
@@ -143,6 +154,27 @@ def update_key(body: dict[str, Any]) -> str | None:
     return f"{team}:{key}"
 
 
+async def token_works_again(workspaces: Workspaces, store: WorkspaceStore) -> str | None:
+    """With one bot token: a workspace marked inactive (Slack refused the token, or the app was uninstalled) is active
+    again once the configured token works (one ``auth.test``, asked only while a workspace is inactive): the app was
+    reinstalled and its new token set, or the workspace reactivated. The workspace's id when it came back."""
+    inactive = await store.inactive_workspaces(NAME)
+    if not inactive or workspaces.app_client.token is None:
+        return None
+    try:
+        answer = await workspaces.app_client.auth_test()
+    except Exception as exc:  # still refused, or Slack out of reach: the mark stays
+        log.info("Slack: the bot token does not work yet (%s): the inactive workspaces stay so", exc)
+        return None
+    team_id = str(answer.get("team_id") or "")
+    back = [key for key in inactive if team_id and key.endswith(workspace_key(None, team_id))]
+    for key in back:
+        await store.activate(NAME, key)
+    if back:
+        log.warning("Slack workspace %s has the app again: its customers are sent to again", team_id)
+    return team_id if back else None
+
+
 def once(updates: Redeliveries) -> Callable[..., Awaitable[Any]]:
     """A middleware that handles each event and interaction once by its id (per workspace): Slack retries an event
     whose request saw no 200 within 3 seconds (``X-Slack-Retry-Num``), and one handled before is answered 200 and
@@ -180,7 +212,8 @@ def build_slack(
         raise ValueError("Slack needs its signing secret (CHATCAST_SLACK_SIGNING_SECRET)")
     if not config.bot_token and store is None:
         raise ValueError("Slack needs a bot token (one workspace) or an installation store (many)")
-    installations = DatabaseInstallationStore(store) if store is not None and not config.bot_token else None
+    kept = DatabaseInstallationStore(store) if store is not None else None  # also marks uninstalls, with a token
+    installations = kept if not config.bot_token else None
     workspaces = Workspaces(config, installations, session=session)
     options: dict[str, Any] = {"signing_secret": config.signing_secret, "client": workspaces.app_client}
     if installations is None:
@@ -199,9 +232,9 @@ def build_slack(
     app = AsyncApp(**options)
     if updates is not None:
         app.middleware(once(updates))
-    if installations is not None:
-        app.enable_token_revocation_listeners()
-    channel = SlackChannel(workspaces.client)
+    if kept is not None:  # bolt's own revocation listeners would forget the workspace: ours keep it, inactive
+        installs.register(app, kept)
+    channel = SlackChannel(workspaces.client, forget=workspaces.forget)
     replies = replies or DirectReplies({NAME: channel})
     home.register(app, inbound, config.shop_name)
     actions.register(app, inbound, replies, config.shop_name)

@@ -19,6 +19,7 @@ from bots.slack.limits import LIMITS, WORKSPACE_RATE
 from campaigns.ports import (
     Button,
     ChannelError,
+    ChannelUninstalled,
     OutboundMessage,
     PermanentChannelError,
     SendReceipt,
@@ -106,9 +107,14 @@ class SlackChannel:
     name = NAME
 
     def __init__(
-        self, clients: Clients, *, messages_per_second: float = WORKSPACE_RATE, dm_cache_max: int = DM_CACHE_MAX
+        self,
+        clients: Clients,
+        *,
+        messages_per_second: float = WORKSPACE_RATE,
+        dm_cache_max: int = DM_CACHE_MAX,
+        forget: Callable[[str], None] | None = None,
     ) -> None:
-        self.clients = clients
+        self.clients, self._forget = clients, forget  # forget: drop a workspace's kept client (read it afresh)
         self.limits = replace(LIMITS, messages_per_second=messages_per_second)
         self._dms: OrderedDict[str, str] = OrderedDict()  # address -> DM channel id, least recently used first
         self._dm_cache_max = dm_cache_max
@@ -123,7 +129,7 @@ class SlackChannel:
             client = await self.clients(team_id)
         except LookupError:
             raise PermanentChannelError(f"Slack: workspace {team_id} has not installed the app") from None
-        except Exception as exc:  # the installation store failed, not Slack: say so in the engine's terms
+        except Exception as exc:  # uninstalled (already a ChannelError), or the installation store failed, not Slack
             raise channel_error(exc) from exc
         cached = self._dms.get(message.address)
         try:
@@ -136,10 +142,24 @@ class SlackChannel:
                 # our remembered DM is gone, not necessarily the user: the next attempt opens the DM afresh
                 self._dms.pop(message.address, None)
                 raise TransientChannelError("Slack: the cached DM was not found; it will be reopened") from exc
-            raise channel_error(exc) from exc
+            raise await self._refused(team_id, client, channel_error(exc, team_id)) from exc
         if cached:
             self._dms.move_to_end(message.address)
         return SendReceipt(message_ids=(message_id,), sent_at=datetime.now(UTC), address=message.address)
+
+    async def _refused(self, team_id: str, client: AsyncWebClient, error: ChannelError) -> ChannelError:
+        """``error``, unless it is a refused token and the workspace has a new one meanwhile (reinstalled while we
+        kept its old client): then a retry with the new one."""
+        if not isinstance(error, ChannelUninstalled) or self._forget is None:
+            return error
+        self._forget(team_id)
+        try:
+            fresh = await self.clients(team_id)
+        except Exception:  # not installed, inactive, or the store failed: the refusal stands
+            return error
+        if fresh.token and fresh.token != client.token:
+            return TransientChannelError("Slack: the workspace was reinstalled with a new token; trying again")
+        return error
 
     async def _open(self, client: AsyncWebClient, key: str, target: str) -> str:
         """The conversation to post to: a channel id as it is, or the DM with a user (opened once, then cached)."""

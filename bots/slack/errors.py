@@ -12,8 +12,10 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackClientNotConnectedError
 
+from bots.slack.installations import scope, workspace_key
 from campaigns.ports import (
     ChannelError,
+    ChannelUninstalled,
     DeliveryUncertain,
     PermanentChannelError,
     RateLimited,
@@ -38,7 +40,7 @@ GONE = frozenset({"user_disabled"})
 SERVER = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 # the workspace's problem, not the customer's: every send to that workspace fails until it reinstalls the app.
 # account_inactive describes the app's token (the workspace uninstalled the app, or was deactivated), not the
-# person: it fails the send and leaves every customer's consent as it was.
+# person: the workspace is parked (ChannelUninstalled) and every customer's consent stays as it was.
 TOKEN_REFUSED = frozenset(
     {
         "account_inactive",
@@ -71,7 +73,13 @@ def retry_after(headers: Mapping[str, Any] | None) -> float:
     return RETRY_AFTER_DEFAULT
 
 
-def _api_error(exc: SlackApiError) -> ChannelError:
+def uninstalled(team_id: str, reason: str, message: str | None = None) -> ChannelUninstalled:
+    """The app is no longer installed in workspace ``team_id`` (``reason``: Slack's code, or our finding)."""
+    text = message or f"Slack: the workspace's bot token was refused ({reason}): reinstall the app"
+    return ChannelUninstalled(workspace_key(None, team_id), scope(team_id), reason, text)
+
+
+def _api_error(exc: SlackApiError, team_id: str | None) -> ChannelError:
     """The meaning of an answer from Slack: its HTTP status first, then its error code."""
     response = exc.response
     # a SlackResponse has status_code; a body that was not JSON leaves aiohttp's response, which has status
@@ -84,17 +92,20 @@ def _api_error(exc: SlackApiError) -> ChannelError:
         return RecipientUnreachable(f"Slack: {code}", left="deactivated" if code in GONE else None)
     if status >= 500 or code in SERVER:
         return TransientChannelError(f"Slack: {what}")
+    if code in TOKEN_REFUSED and team_id:
+        return uninstalled(team_id, code)
     if code in TOKEN_REFUSED:
         return PermanentChannelError(f"Slack: the workspace's bot token was refused ({code}): reinstall the app")
     return PermanentChannelError(f"Slack: {what}")
 
 
-def channel_error(exc: BaseException) -> ChannelError:
-    """The ``ChannelError`` that says what ``exc`` means for the engine."""
+def channel_error(exc: BaseException, team_id: str | None = None) -> ChannelError:
+    """The ``ChannelError`` that says what ``exc`` means for the engine; a refused token is the workspace
+    ``team_id``'s uninstall (``ChannelUninstalled``) when the call was made for one."""
     if isinstance(exc, ChannelError):
         return exc
     if isinstance(exc, SlackApiError):
-        return _api_error(exc)
+        return _api_error(exc, team_id)
     if isinstance(
         exc, TimeoutError | ConnectionResetError | aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError
     ) or (

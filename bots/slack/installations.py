@@ -1,13 +1,14 @@
 """slack_sdk's installation store on the engine's ``WorkspaceStore``: bot tokens per workspace, in our database.
 
 One deployment serves many workspaces: the OAuth flow saves each installation here, bolt's authorization
-finds the workspace's bot token here for every incoming request, and the channel finds it here to send.
+finds the workspace's bot token here for every incoming request, and the channel finds it here to send. A
+workspace that uninstalls the app is kept, inactive (no token is found for it), until it installs it again.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.oauth.installation_store import Bot, Installation
@@ -25,6 +26,11 @@ def workspace_key(enterprise_id: str | None, team_id: str | None, is_enterprise_
     if is_enterprise_install:
         team_id = None
     return f"{enterprise_id or ''}:{team_id or ''}"
+
+
+def scope(team_id: str) -> str:
+    """The address prefix of a workspace's chats (``T123:``): how the engine finds the workspace's rows."""
+    return f"{team_id}:"
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
@@ -82,12 +88,24 @@ class DatabaseInstallationStore(AsyncInstallationStore):
         return installation.to_bot() if installation and installation.bot_token else None
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        """Forget the workspace's installation (tokens_revoked or app_uninstalled)."""
-        await self._store.delete(CHANNEL, workspace_key(enterprise_id, team_id))
+        """The workspace's bot token is gone (tokens_revoked): the workspace is inactive until reinstalled."""
+        await self.deactivate(enterprise_id, team_id, "tokens_revoked")
 
     async def async_delete_installation(
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
-        """Forget the workspace's installation; a single user's revocation leaves the bot in place."""
+        """The app is gone from the workspace; a single user's revocation leaves the bot in place."""
         if user_id is None:
-            await self._store.delete(CHANNEL, workspace_key(enterprise_id, team_id))
+            await self.deactivate(enterprise_id, team_id, "app_uninstalled")
+
+    async def deactivate(self, enterprise_id: str | None, team_id: str | None, reason: str) -> bool:
+        """Mark the workspace inactive (kept, not forgotten: its customers stay, their rows are parked); False if it
+        was already."""
+        key = workspace_key(enterprise_id, team_id)
+        return await self._store.deactivate(
+            CHANNEL, key, scope=scope(team_id) if team_id else "", reason=reason, at=datetime.now(UTC)
+        )
+
+    async def async_inactive(self, team_id: str) -> str | None:
+        """Why the app is no longer installed in the workspace; None where it is, or never was."""
+        return await self._store.inactive(CHANNEL, workspace_key(None, team_id))

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bots.slack.app import SlackBot, SlackConfig, build_slack
+from bots.slack.app import SlackBot, SlackConfig, build_slack, token_works_again
 from bots.slack.channel import SlackChannel, shared_session
 from bots.slack.settings import SlackSettings
 from bots.slack.staff import SlackStaffAlerts
@@ -81,16 +81,16 @@ async def open_app(settings: SlackSettings, wiring: Wiring) -> AsyncIterator[Sla
             shop_name=wiring.shop_name,
             staff_channel=settings.slack_staff_channel,
         )
-        yield SlackReceiver(
-            build_slack(
-                config,
-                wiring.inbound,
-                wiring.workspaces,
-                session=session,
-                updates=wiring.updates,
-                replies=wiring.replies,
-            ),
-            settings,
+        bot = build_slack(
+            config,
+            wiring.inbound,
+            wiring.workspaces,
+            session=session,
+            updates=wiring.updates,
+            replies=wiring.replies,
         )
+        if token:  # a workspace parked by an uninstall is back once its (new) token works
+            await token_works_again(bot.workspaces, wiring.workspaces)
+        yield SlackReceiver(bot, settings)
     finally:
         await session.close()

@@ -20,9 +20,9 @@ from campaigns.audience.suppression import Suppression
 from campaigns.delivery.limits import Throttle
 from campaigns.delivery.metrics import Metrics
 from campaigns.delivery.retry import Backoff, verdict
-from campaigns.ports import Button, Channel, DeliveryUncertain, OutboundMessage
+from campaigns.ports import Button, Channel, ChannelUninstalled, DeliveryUncertain, OutboundMessage
 from campaigns.timing.clock import Clock, wall_clock
-from storage import outbox
+from storage import installations, outbox
 from storage.db import DATABASE_DOWN
 from storage.outbox import Claimed
 from storage.replies import STEP_PREFIX as REPLY_STEP
@@ -59,6 +59,7 @@ class _Results:
     waiting: list[tuple[int, datetime, str]] = field(default_factory=list)  # not sent now: the chat's pace is full
     unreachable: list[tuple[Claimed, str]] = field(default_factory=list)
     gone: list[tuple[Claimed, str, str]] = field(default_factory=list)  # (row, error, blocked or deactivated)
+    uninstalled: list[tuple[Claimed, ChannelUninstalled]] = field(default_factory=list)  # the workspace's doing
     failing: set[int] = field(default_factory=set)  # campaigns with a failure in the batch
 
     def fail(self, row: Claimed, error: str) -> None:
@@ -265,6 +266,8 @@ class Dispatcher:
             results.unreachable.append((row, what.error))
         elif what.action == "gone":
             results.gone.append((row, what.error, what.left or "deactivated"))
+        elif what.action == "uninstalled" and isinstance(exc, ChannelUninstalled):
+            results.uninstalled.append((row, exc))
         elif what.action == "unknown":
             if isinstance(exc, DeliveryUncertain):  # the platform may have it: expected now and then, not a bug
                 log.warning("dispatcher %s: delivery %d: outcome unknown, %s", self.worker, row.id, what.error)
@@ -294,6 +297,7 @@ class Dispatcher:
             skipped += await outbox.skip_customer(row.customer_id, name, "unreachable")
         for row, error, left in results.gone:
             skipped += await _gone(name, row, error, left, now)
+        skipped += await _uninstalled(name, results.uninstalled, now)
         stats = self.stats
         if self.metrics is not None:
             counts = {"sent": sent, "failed": failed, "unknown": unknown, "retried": len(results.retry),
@@ -325,6 +329,16 @@ async def _gone(channel: str, row: Claimed, error: str, reason: str, now: dateti
         channel, row.address or "", row.customer_id, reason=reason, error=error, at=now, delivery_id=row.id
     )
     return await outbox.skip([(row.id, reason)]) + left
+
+
+async def _uninstalled(channel: str, rows: list[tuple[Claimed, ChannelUninstalled]], now: datetime) -> int:
+    """The app is no longer installed in these rows' workspaces: each workspace is marked inactive (its rows are
+    skipped as they fall due, until a reinstall) and these rows are skipped; none counts as failed, and nobody's
+    consent changes (an uninstall is no opt-out)."""
+    for workspace, scope, reason in sorted({(e.workspace, e.scope, e.reason) for _, e in rows}):
+        if await installations.deactivate(channel, workspace, scope=scope, reason=reason, at=now):
+            log.warning("%s workspace %s no longer has the app (%s): its rows are skipped", channel, workspace, reason)
+    return await outbox.skip([(row.id, installations.PARKED) for row, _ in rows])
 
 
 def _message(row: Claimed) -> OutboundMessage:

@@ -9,6 +9,7 @@ from typing import Literal
 from campaigns.ports import (
     AddressMigrated,
     ChannelError,
+    ChannelUninstalled,
     DeliveryUncertain,
     PermanentChannelError,
     RateLimited,
@@ -16,7 +17,7 @@ from campaigns.ports import (
     TransientChannelError,
 )
 
-Action = Literal["rate_limited", "retry", "fail", "unreachable", "gone", "migrated", "unknown"]
+Action = Literal["rate_limited", "retry", "fail", "unreachable", "gone", "migrated", "uninstalled", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ def verdict(error: BaseException, attempts: int, max_attempts: int, backoff: Bac
     match error:
         case RateLimited():
             return Verdict("rate_limited", text, max(error.retry_after, 0.0))
+        case ChannelUninstalled():  # the workspace's doing: park the row, no failure, nobody's consent changes
+            return Verdict("uninstalled", text)
         case AddressMigrated():
             return Verdict("migrated", text, new_address=error.new_address)
         case RecipientUnreachable() if error.left:

@@ -29,7 +29,7 @@ def status_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(h
             ahead = await _ahead(row.yaml, int(row.id), row.status, now) if row.kind == "marketing" else []
             if row.next_run_at is not None and row.status not in ("done", "cancelled"):
                 ahead.append(f"the next run is due {_when(row.next_run_at)}")
-            return row.status, await campaign_rows.counts(row.id), ahead
+            return row.status, await campaign_rows.counts(row.id), await _skipped(int(row.id)) + ahead
 
     status, counts, ahead = run(ctx, go())
     table = Table("step", "status", "rows", title=f"{campaign}: {status}", title_justify="left")
@@ -42,6 +42,38 @@ def status_command(ctx: typer.Context, campaign: Annotated[str, typer.Argument(h
 
 def _when(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+async def _skipped(campaign_id: int) -> list[str]:
+    """Lines on the skipped rows: how many for each reason; for rows parked because a workspace uninstalled the app,
+    which workspaces have it no more, and that nobody's consent changed."""
+    from bots.registry import names
+    from storage import campaigns as campaign_rows
+    from storage.installations import PARKED, inactive_workspaces
+
+    reasons = await campaign_rows.skipped(campaign_id)
+    if not reasons:
+        return []
+    lines = ["skipped: " + ", ".join(f"{reason} {n:,}" for reason, n in sorted(reasons.items()))]
+    parked = reasons.get(PARKED, 0)
+    if parked:
+        gone = [
+            f"{channel} {workspace.strip(':')}, {why}" + (f" since {_when(since)}" if since else "")
+            for channel in names()
+            for workspace, why, since in await inactive_workspaces(channel)
+        ]
+        if gone:
+            lines.append(
+                f"{parked:,} parked: their workspace no longer has the app (without it now: {'; '.join(gone)}); "
+                "nobody's consent changed; once the app is reinstalled, rows due from then on go out, these stay "
+                "skipped"
+            )
+        else:
+            lines.append(
+                f"{parked:,} parked: their workspace had uninstalled the app (installed again since); nobody's "
+                "consent changed; these rows stay skipped"
+            )
+    return lines
 
 
 async def _ahead(yaml: str, campaign_id: int, status: str, now: datetime) -> list[str]:

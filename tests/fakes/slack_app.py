@@ -4,7 +4,10 @@ events make."""
 from __future__ import annotations
 
 import asyncio
+import re
+from datetime import datetime
 
+import aiohttp
 from aiohttp import web
 
 from bots.inbound.acts import Inbound
@@ -12,6 +15,7 @@ from bots.slack.app import SlackBot
 from bots.slack.channel import address
 from bots.slack.sandbox.server import SlackSandbox
 from campaigns.ports import InboundEvent, Reply
+from storage.installations import InstallationStore
 from storage.models import ChannelIdentity, Customer
 
 LINK = "link-secret"
@@ -35,6 +39,24 @@ class Watched:
         return await asyncio.wait_for(self.handled.get(), 10)
 
 
+class WatchedInstallations(InstallationStore):
+    """The installations in the database, and the workspaces the app marks inactive, in order: Slack's
+    ``app_uninstalled`` and ``tokens_revoked`` are acknowledged first and handled after, so a test awaits them."""
+
+    def __init__(self) -> None:
+        self.marked: asyncio.Queue[str] = asyncio.Queue()
+
+    async def deactivate(self, channel: str, workspace: str, *, scope: str, reason: str, at: datetime) -> bool:
+        try:
+            return await super().deactivate(channel, workspace, scope=scope, reason=reason, at=at)
+        finally:
+            self.marked.put_nowait(workspace)
+
+    async def next_mark(self) -> str:
+        """The next workspace marked inactive (once marked)."""
+        return await asyncio.wait_for(self.marked.get(), 10)
+
+
 async def serve(bot: SlackBot, sandbox: SlackSandbox) -> web.AppRunner:
     """The app's HTTP routes on 127.0.0.1, made the sandbox's app URL; the runner to clean up."""
     app = web.Application()
@@ -55,3 +77,18 @@ async def customer(team: str = TEAM, user: str = USER) -> Customer:
 def subscribed(c: Customer) -> bool:
     """Whether the customer's latest consent is an opt-in."""
     return c.opted_in_at is not None and (c.opted_out_at is None or c.opted_in_at > c.opted_out_at)
+
+
+async def install(sandbox: SlackSandbox, root: str, team: str) -> None:
+    """A workspace admin's browser going through the app's install page and Slack's redirect."""
+    async with aiohttp.ClientSession() as browser:
+        async with browser.get(f"{root}/slack/install") as page:
+            assert page.status == 200
+            state = re.search(r"state=([^&\"']+)", await page.text())
+            assert state is not None
+            cookie = page.cookies["slack-app-oauth-state"]
+        # the state cookie is Secure (the install page is served over https in production): hand it on as is
+        params = {"code": sandbox.oauth_code(team), "state": state[1]}
+        headers = {"Cookie": f"{cookie.key}={cookie.value}"}
+        async with browser.get(f"{root}/slack/oauth_redirect", params=params, headers=headers) as done:
+            assert done.status == 200, await done.text()

@@ -114,7 +114,7 @@ class WebApi:
         if team_id is None:
             raise SlackError("invalid_auth")
         if token in self.workspace.revoked:
-            raise SlackError("account_inactive")
+            raise SlackError(self.workspace.revoked[token])
         return self.workspace.teams[team_id]
 
     def _rate_limit(self, method: str, team: Team | None, params: dict[str, Any]) -> None:

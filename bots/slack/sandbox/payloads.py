@@ -119,6 +119,12 @@ class Payloads:
         }
         return self.event_callback(team, event)
 
+    def uninstalled(self, team_id: str) -> list[dict[str, Any]]:
+        """The events of an uninstall: ``tokens_revoked`` (the bot's token) and ``app_uninstalled``."""
+        team = self.workspace.team(team_id)
+        revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [team.bot_user_id]}}
+        return [self.event_callback(team, revoked), self.event_callback(team, {"type": "app_uninstalled"})]
+
     def slash_command(self, team_id: str, user_id: str, command: str, text: str) -> dict[str, str]:
         """The user runs a slash command in the app's DM: the form fields Slack posts."""
         team, user = self.member(team_id, user_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -34,19 +35,41 @@ class SandboxWorkspaces:
 
     def __init__(self) -> None:
         self.data: dict[str, dict[str, Any]] = {}
+        self.gone: dict[str, str] = {}  # inactive workspace -> why
 
     async def save(self, channel: str, workspace: str, data: dict[str, Any]) -> None:
-        """Keep ``data`` for the workspace."""
+        """Keep ``data`` for the workspace: active."""
         self.data[workspace] = dict(data)
+        self.gone.pop(workspace, None)
 
     async def load(self, channel: str, workspace: str) -> dict[str, Any] | None:
-        """The workspace's installation, or None."""
-        found = self.data.get(workspace)
+        """The workspace's installation, or None (none, or inactive)."""
+        found = self.data.get(workspace) if workspace not in self.gone else None
         return dict(found) if found is not None else None
 
     async def delete(self, channel: str, workspace: str) -> None:
         """Forget the workspace."""
         self.data.pop(workspace, None)
+        self.gone.pop(workspace, None)
+
+    async def deactivate(self, channel: str, workspace: str, *, scope: str, reason: str, at: datetime) -> bool:
+        """The app is no longer installed there; False if it was inactive already."""
+        if workspace in self.gone:
+            return False
+        self.gone[workspace] = reason
+        return True
+
+    async def activate(self, channel: str, workspace: str) -> bool:
+        """The app works there again; False if it was not inactive."""
+        return self.gone.pop(workspace, None) is not None
+
+    async def inactive(self, channel: str, workspace: str) -> str | None:
+        """Why the app is no longer installed there, or None."""
+        return self.gone.get(workspace)
+
+    async def inactive_workspaces(self, channel: str) -> list[str]:
+        """The workspaces that no longer have the app."""
+        return sorted(self.gone)
 
 
 def _user(address: str) -> tuple[str, str] | None:

@@ -164,9 +164,23 @@ class SlackSandbox:
         """
         self.workspace.user(team_id, user_id).deleted = True
 
-    def revoke(self, team_id: str) -> None:
-        """Uninstall the app: every call with the team's bot tokens so far answers ``account_inactive``."""
-        self.workspace.revoked |= {token for token, team in self.workspace.tokens.items() if team == team_id}
+    def revoke(self, team_id: str, error: str = "account_inactive") -> None:
+        """The team's bot tokens so far stop working: every call with one answers ``error`` (``account_inactive``:
+        the app was uninstalled or the workspace deactivated; or ``token_revoked``, ``invalid_auth``...). Slack
+        tells the app nothing: see :meth:`uninstall`. Installing again (:meth:`add_team`, an OAuth code) gives a
+        new token that works."""
+        self.workspace.team(team_id)
+        for token, team in self.workspace.tokens.items():
+            if team == team_id:
+                self.workspace.revoked.setdefault(token, error)
+
+    async def uninstall(self, team_id: str, error: str = "account_inactive") -> list[int]:
+        """The workspace uninstalls the app: its tokens are revoked (:meth:`revoke`) and, as Slack does, the app
+        gets ``tokens_revoked`` and ``app_uninstalled`` events (when it can be reached); their HTTP statuses."""
+        self.revoke(team_id, error)
+        if not (self.app_url or self.socket.connected):
+            return []
+        return [(await self.link.deliver("events_api", event))[0] for event in self.payloads.uninstalled(team_id)]
 
     def oauth_code(self, team_id: str = "T0SANDBOX", user_id: str = "U0INSTALLER") -> str:
         """A one-time OAuth code for installing into the team (added if new), for oauth.v2.access."""

@@ -90,7 +90,7 @@ class Workspace:
     app_id: str
     teams: dict[str, Team] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)  # bot token -> team id
-    revoked: set[str] = field(default_factory=set)
+    revoked: dict[str, str] = field(default_factory=dict)  # bot token -> the error its calls answer
     users: dict[tuple[str, str], User] = field(default_factory=dict)
     channels: dict[tuple[str, str], str] = field(default_factory=dict)  # (team, public channel id) -> name
     dms: dict[tuple[str, str], str] = field(default_factory=dict)  # (team, user) -> DM channel id

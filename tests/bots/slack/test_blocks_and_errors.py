@@ -26,9 +26,10 @@ from bots.slack.blocks import (
     split,
 )
 from bots.slack.channel import address, build_client, parse_address
-from bots.slack.errors import channel_error, error_code
+from bots.slack.errors import TOKEN_REFUSED, channel_error, error_code
 from campaigns.ports import (
     Button,
+    ChannelUninstalled,
     DeliveryUncertain,
     PermanentChannelError,
     RateLimited,
@@ -243,11 +244,22 @@ def test_server_trouble_is_transient(status: int, code: str | None) -> None:
     assert type(error) is TransientChannelError and (code or f"HTTP {status}") in str(error)
 
 
-@pytest.mark.parametrize("code", ["account_inactive", "invalid_auth", "token_revoked", "not_authed", "missing_scope"])
+@pytest.mark.parametrize("code", sorted(TOKEN_REFUSED))
 def test_a_refused_token_is_the_workspaces_problem(code: str) -> None:
     error = channel_error(api_error(200, {"ok": False, "error": code}))
-    assert type(error) is PermanentChannelError
+    assert type(error) is PermanentChannelError  # no workspace named (a staff alert): the call just failed
     assert f"workspace's bot token was refused ({code})" in str(error)
+    # a send to a workspace's user: that workspace no longer has the app, parked (no customer left anything)
+    parked = channel_error(api_error(200, {"ok": False, "error": code}), "T0SHOP")
+    assert type(parked) is ChannelUninstalled and not isinstance(parked, RecipientUnreachable)
+    assert (parked.workspace, parked.scope, parked.reason) == (":T0SHOP", "T0SHOP:", code)
+    assert f"workspace's bot token was refused ({code}): reinstall the app" in str(parked)
+
+
+@pytest.mark.parametrize("code", ["user_not_found", "user_disabled"])
+def test_a_user_gone_is_no_uninstall(code: str) -> None:
+    error = channel_error(api_error(200, {"ok": False, "error": code}), "T0SHOP")
+    assert type(error) is RecipientUnreachable and error.gone is (code == "user_disabled")
 
 
 @pytest.mark.parametrize("code", ["invalid_blocks", "msg_too_long", "no_text", "something_new"])

@@ -15,6 +15,7 @@ from bots.slack.sandbox.server import SlackSandbox
 from campaigns.ports import (
     Button,
     Channel,
+    ChannelUninstalled,
     OutboundMessage,
     PermanentChannelError,
     RateLimited,
@@ -132,9 +133,9 @@ async def test_unknown_deactivated_and_revoked(slack_sandbox: SlackSandbox, chan
     with pytest.raises(RecipientUnreachable, match="user_disabled"):
         await channel.send(OutboundMessage(address(TEAM, "U0BOB0001"), "hi"))
     slack_sandbox.revoke(TEAM)
-    with pytest.raises(PermanentChannelError, match="account_inactive") as caught:  # the app's token, not Ann
+    with pytest.raises(ChannelUninstalled, match="account_inactive") as caught:  # the app's token, not Ann
         await channel.send(OutboundMessage(address(TEAM, ANN), "hi"))
-    assert not isinstance(caught.value, RecipientUnreachable)
+    assert not isinstance(caught.value, RecipientUnreachable) and caught.value.scope == f"{TEAM}:"
 
 
 async def test_an_installation_store_that_fails_is_transient() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -14,11 +13,11 @@ from bots.slack.app import SlackBot, SlackConfig, Workspaces, build_slack
 from bots.slack.channel import address
 from bots.slack.installations import DatabaseInstallationStore
 from bots.slack.sandbox.server import SlackSandbox
-from campaigns.ports import OutboundMessage, PermanentChannelError
+from campaigns.ports import ChannelUninstalled, OutboundMessage, PermanentChannelError, TransientChannelError
 from storage.installations import InstallationStore
 from storage.models import Installation as InstallationRow
 from tests.fakes.sandboxes import SIGNING
-from tests.fakes.slack_app import TEAM, USER, Watched, customer, serve, subscribed
+from tests.fakes.slack_app import TEAM, USER, Watched, WatchedInstallations, customer, install, serve, subscribed
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -34,21 +33,6 @@ async def oauth_bot(slack_sandbox: SlackSandbox) -> AsyncIterator[tuple[SlackBot
     runner = await serve(bot, slack_sandbox)
     yield bot, slack_sandbox.app_url.removesuffix("/slack/events"), inbound
     await runner.cleanup()
-
-
-async def install(sandbox: SlackSandbox, root: str, team: str) -> None:
-    """A workspace admin's browser going through the app's install page and Slack's redirect."""
-    async with aiohttp.ClientSession() as browser:
-        async with browser.get(f"{root}/slack/install") as page:
-            assert page.status == 200
-            state = re.search(r"state=([^&\"']+)", await page.text())
-            assert state is not None
-            cookie = page.cookies["slack-app-oauth-state"]
-        # the state cookie is Secure (the install page is served over https in production): hand it on as is
-        params = {"code": sandbox.oauth_code(team), "state": state[1]}
-        headers = {"Cookie": f"{cookie.key}={cookie.value}"}
-        async with browser.get(f"{root}/slack/oauth_redirect", params=params, headers=headers) as done:
-            assert done.status == 200, await done.text()
 
 
 async def test_workspaces_install_by_oauth_and_each_is_served_with_its_own_token(
@@ -86,26 +70,77 @@ async def test_a_forged_oauth_redirect_installs_nothing(
     assert await InstallationRow.all().count() == 0
 
 
-async def test_revoked_tokens_forget_the_installation(
+async def test_an_uninstall_marks_the_workspace_inactive_and_a_reinstall_brings_it_back(
+    slack_sandbox: SlackSandbox,
+) -> None:
+    installations = WatchedInstallations()
+    inbound = Watched()
+    config = SlackConfig(
+        signing_secret=SIGNING, client_id="111.222", client_secret="oauth-secret", api_url=slack_sandbox.base_url
+    )
+    bot = build_slack(config, inbound, installations)
+    runner = await serve(bot, slack_sandbox)
+    root = slack_sandbox.app_url.removesuffix("/slack/events")
+    try:
+        for team in ("T0ONE", "T0TWO"):
+            slack_sandbox.add_team(team)
+            slack_sandbox.add_user(team, USER)
+            await install(slack_sandbox, root, team)
+        # a user's own token revoked is not the app's: the workspace keeps it
+        revoked = {
+            "team_id": "T0ONE",
+            "api_app_id": "A0SANDBOX",
+            "type": "event_callback",
+            "event_id": "EvREVOKED",
+            "event_time": 1,
+            "event": {"type": "tokens_revoked", "tokens": {"bot": [], "oauth": [USER]}},
+        }
+        assert (await slack_sandbox.post(json.dumps(revoked)))[0] == 200
+        await slack_sandbox.user_sends("T0ONE", USER, "still here")  # handled after the revocation's listener
+        await inbound.next()
+
+        # T0TWO uninstalls the app: Slack sends tokens_revoked and app_uninstalled, each acknowledged with 200
+        assert await slack_sandbox.uninstall("T0TWO") == [200, 200]
+        assert [await installations.next_mark(), await installations.next_mark()] == [":T0TWO", ":T0TWO"]
+        rows = {r.workspace: r for r in await InstallationRow.all()}
+        assert sorted(rows) == [":T0ONE", ":T0TWO"]  # kept, not forgotten
+        assert rows[":T0ONE"].active and rows[":T0ONE"].inactive_reason is None
+        gone = rows[":T0TWO"]
+        assert not gone.active and gone.inactive_reason in ("tokens_revoked", "app_uninstalled")
+        assert gone.scope == "T0TWO:" and gone.inactive_since is not None
+        with pytest.raises(ChannelUninstalled, match="no longer installed in workspace T0TWO") as caught:
+            await bot.channel.send(OutboundMessage(address("T0TWO", USER), "hi"))
+        assert (caught.value.workspace, caught.value.scope) == (":T0TWO", "T0TWO:")
+        assert slack_sandbox.errors == []  # known before asking Slack: nothing was tried there
+        await bot.channel.send(OutboundMessage(address("T0ONE", USER), "still installed here"))
+        assert slack_sandbox.dm("T0ONE", USER)[-1].text == "still installed here"
+
+        # the workspace installs the app again: active, with its new token
+        await install(slack_sandbox, root, "T0TWO")
+        back = await InstallationRow.get(workspace=":T0TWO")
+        assert back.active and back.inactive_reason is None and back.inactive_since is None
+        assert back.data["bot_token"] != gone.data["bot_token"]
+        await bot.channel.send(OutboundMessage(address("T0TWO", USER), "welcome back"))
+        assert slack_sandbox.dm("T0TWO", USER)[-1].text == "welcome back"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_reinstall_while_the_old_token_is_kept_sends_with_the_new_one(
     slack_sandbox: SlackSandbox, oauth_bot: tuple[SlackBot, str, Watched]
 ) -> None:
-    _, root, inbound = oauth_bot
-    for team in ("T0ONE", "T0TWO"):
-        slack_sandbox.add_team(team)
-        slack_sandbox.add_user(team, USER)
-        await install(slack_sandbox, root, team)
-    revoked = {
-        "team_id": "T0ONE",
-        "api_app_id": "A0SANDBOX",
-        "type": "event_callback",
-        "event_id": "EvREVOKED",
-        "event_time": 1,
-        "event": {"type": "tokens_revoked", "tokens": {"bot": ["UBOT"], "oauth": []}},
-    }
-    assert (await slack_sandbox.post(json.dumps(revoked)))[0] == 200
-    await slack_sandbox.user_sends("T0TWO", USER, "still here")  # handled after the revocation's listener
-    await inbound.next()
-    assert [r.workspace for r in await InstallationRow.all()] == [":T0TWO"]
+    bot, root, _ = oauth_bot
+    slack_sandbox.add_team("T0ONE")
+    slack_sandbox.add_user("T0ONE", USER)
+    await install(slack_sandbox, root, "T0ONE")
+    await bot.channel.send(OutboundMessage(address("T0ONE", USER), "one"))  # its client is kept a minute
+    slack_sandbox.revoke("T0ONE")  # uninstalled, and at once installed again: Slack told us nothing meanwhile
+    await install(slack_sandbox, root, "T0ONE")
+    with pytest.raises(TransientChannelError, match="reinstalled with a new token"):  # not an uninstall
+        await bot.channel.send(OutboundMessage(address("T0ONE", USER), "two"))
+    await bot.channel.send(OutboundMessage(address("T0ONE", USER), "two"))  # the retry, with the new token
+    assert [m.text for m in slack_sandbox.dm("T0ONE", USER)] == ["one", "two"]
+    assert (await InstallationRow.get(workspace=":T0ONE")).active
 
 
 async def test_installations_round_trip_through_the_database(database: str) -> None:
@@ -181,7 +216,9 @@ async def test_a_workspace_client_is_kept_a_while_then_read_again(database: str)
     assert (await workspaces.client("T0ONE")).token == "xoxb-old"  # a broadcast reads no row per message
     now[0] = 61
     assert (await workspaces.client("T0ONE")).token == "xoxb-new"
-    await store.async_delete_bot(enterprise_id=None, team_id="T0ONE")
+    await store.async_delete_bot(enterprise_id=None, team_id="T0ONE")  # tokens_revoked
     now[0] = 200
-    with pytest.raises(LookupError, match="not installed"):
+    with pytest.raises(ChannelUninstalled, match=r"no longer installed in workspace T0ONE \(tokens_revoked\)"):
         await workspaces.client("T0ONE")
+    with pytest.raises(LookupError, match="not installed"):
+        await workspaces.client("T0NEVER")

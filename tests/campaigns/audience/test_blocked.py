@@ -2,7 +2,8 @@
 aiogram webhook and slack-bolt app, block the bot (Telegram's 403) or lose their account (Slack's user_disabled)
 in the sandboxes, and a send finds out: they are opted out with an event, their other rows are skipped and their
 journeys end; /start or App Home's Subscribe brings them back with new consent. A workspace uninstalling the app
-(account_inactive) is none of that: its sends fail and nobody's consent changes."""
+(account_inactive) is none of that: its rows are parked (skipped, workspace_uninstalled) and nobody's consent
+changes (tests/campaigns/delivery/test_uninstall.py has the whole story)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from campaigns.delivery.dispatcher import Dispatcher, DispatchStats
 from campaigns.ports import Channel, OutboundMessage, PermanentChannelError, RecipientUnreachable
 from campaigns.timing.followups import sweep
 from segments.definitions import parse
+from storage.installations import PARKED
 from storage.models import ChannelIdentity, Customer, Delivery, Event
 from tests.fakes.slack_app import serve, subscribed
 
@@ -204,14 +206,14 @@ async def test_a_deactivated_slack_account_is_opted_out_and_app_home_subscribes_
     latest = await Event.filter(type="opted_in", customer_id=ann.id).order_by("-id").first()
     assert latest is not None and latest.data["after"] == "slack:deactivated"
 
-    # the workspace removes the app: Slack answers account_inactive about the app's token, not the people: each
-    # send fails saying so, and nobody's consent changes (an uninstall is no opt-out)
+    # the workspace removes the app: Slack answers account_inactive about the app's token, not the people: the
+    # rows are parked, none failed, and nobody's consent changes (an uninstall is no opt-out)
     sandbox.revoke(TEAM)
     second = await prepared(campaign_file(tmp_path, "second", "slack"))
     stats = await send(channels, second.campaign_id)
-    statuses = {d.customer_id: (d.status, d.error) for d in await Delivery.filter(campaign_id=second.campaign_id)}
-    assert stats.sent == 0 and {c: s for c, (s, _) in statuses.items()} == {ann.id: "failed", ben.id: "failed"}
-    assert all("account_inactive" in str(error) and "reinstall" in str(error) for _, error in statuses.values())
+    assert (stats.sent, stats.failed, stats.skipped, stats.paused) == (0, 0, 2, [])
+    parked = ("skipped", PARKED)
+    assert await rows(second.campaign_id) == {ann.id: parked, ben.id: parked}
     assert subscribed(await slack_customer("U0ANN")) and subscribed(await slack_customer("U0BEN"))
     assert not await Event.filter(type="opted_out", customer_id=ben.id).exists()
     assert (await ChannelIdentity.get(address=address(TEAM, "U0BEN"))).reachable

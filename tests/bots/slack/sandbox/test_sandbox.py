@@ -481,6 +481,30 @@ async def slack_app(slack_sandbox: SlackSandbox) -> AsyncIterator[AppUnderTest]:
     await app.runner.cleanup()
 
 
+async def test_an_uninstall_revokes_the_tokens_and_tells_the_app(
+    slack_sandbox: SlackSandbox, client: AsyncWebClient, slack_app: AppUnderTest
+) -> None:
+    assert await slack_sandbox.uninstall(TEAM) == [200, 200]
+    events = [json.loads(body) for _, body in slack_app.received]
+    assert [e["event"]["type"] for e in events] == ["tokens_revoked", "app_uninstalled"]
+    assert all(e["type"] == "event_callback" and e["team_id"] == TEAM for e in events)
+    assert events[0]["event"]["tokens"] == {"oauth": [], "bot": [slack_sandbox.workspace.team(TEAM).bot_user_id]}
+    assert len({e["event_id"] for e in events}) == 2
+    assert (await error_of(client.chat_postMessage(channel=ANN, text="hi"))).response["error"] == "account_inactive"
+    fresh = client_for(slack_sandbox, slack_sandbox.add_team(TEAM, "Sandbox Shop"))  # installed again: a new token
+    assert (await fresh.chat_postMessage(channel=ANN, text="back"))["ok"]
+    assert (await error_of(client.auth_test())).response["error"] == "account_inactive"  # the old one stays dead
+
+
+async def test_a_revoked_token_answers_the_error_chosen(slack_sandbox: SlackSandbox, client: AsyncWebClient) -> None:
+    slack_sandbox.revoke(TEAM, "token_revoked")
+    slack_sandbox.revoke(TEAM, "invalid_auth")  # revoked already: the first answer stays
+    assert (await error_of(client.chat_postMessage(channel=ANN, text="hi"))).response["error"] == "token_revoked"
+    assert await slack_sandbox.uninstall(TEAM) == []  # no app to tell (no app_url): the tokens are revoked all the same
+    with pytest.raises(KeyError, match="no team"):
+        slack_sandbox.revoke("T0NOSUCH")
+
+
 async def test_users_reach_the_app_over_signed_http(
     slack_sandbox: SlackSandbox, client: AsyncWebClient, slack_app: AppUnderTest
 ) -> None:
