@@ -28,7 +28,11 @@ class Button:
 class OutboundMessage:
     """One message to one chat address; ``idempotency_key`` names it for the engine's exactly-once rule.
     ``image_url``: a public https picture sent with it (the text its caption), ``image_alt`` its words for people
-    who cannot see it."""
+    who cannot see it.
+
+    ``sent_pieces``: the platform's ids of the pieces of this message that earlier attempts already delivered (a
+    long text goes as several messages): the channel sends only the pieces after them, split the same way.
+    """
 
     address: str
     text: str
@@ -38,11 +42,13 @@ class OutboundMessage:
     step: str | None = None
     idempotency_key: str | None = None
     image_alt: str | None = None
+    sent_pieces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class SendReceipt:
-    """What the channel answered: its id for the message (or ids, when the text was split)."""
+    """What the channel answered: its id for the message (or ids, when the text was split: every piece's, those
+    of earlier attempts included)."""
 
     message_ids: tuple[str, ...]
     sent_at: datetime
@@ -176,13 +182,19 @@ class Responder(Protocol):
 
 @dataclass(frozen=True)
 class ChannelLimits:
-    """What a channel accepts: message sizes and send rates."""
+    """What a channel accepts: message sizes and send rates; ``pause_scope``: what a 429 about one address pauses,
+    its ``chat`` (the address) or its ``workspace`` (the address up to its first ``:``)."""
 
     text_max: int
     caption_max: int | None
     button_data_max_bytes: int | None
     messages_per_second: float
     per_chat_per_second: float
+    pause_scope: Literal["chat", "workspace"] = "chat"
+
+    def pause_key(self, address: str) -> str:
+        """The target a :class:`RateLimited` with ``scope="target"`` pauses, for a send to ``address``."""
+        return address.split(":", 1)[0] if self.pause_scope == "workspace" else address
 
 
 @runtime_checkable
@@ -198,15 +210,28 @@ class Channel(Protocol):
 
 
 class ChannelError(ChatcastError):
-    """A send failed; the subclass says what the engine should do about it."""
+    """A send failed; the subclass says what the engine should do about it. ``sent``: the ids of the pieces of a
+    split message that did go out before the failure (earlier attempts' included), in order; the engine keeps them
+    with the row, so that a retry sends only the rest."""
+
+    sent: tuple[str, ...] = ()
+
+    def after(self, sent: tuple[str, ...]) -> ChannelError:
+        """This error, noting the pieces that went out before it."""
+        self.sent = sent
+        return self
 
 
 class RateLimited(ChannelError):
-    """The platform asked us to slow down: retry after ``retry_after`` seconds."""
+    """The platform asked us to slow down: retry after ``retry_after`` seconds. ``scope`` says what it paused:
+    the send's ``target`` (its chat or workspace: :meth:`ChannelLimits.pause_key`), or the whole ``channel``
+    (the bot or app as a whole; the safe default when the platform does not say)."""
 
-    def __init__(self, retry_after: float, message: str = "rate limited") -> None:
+    def __init__(
+        self, retry_after: float, message: str = "rate limited", *, scope: Literal["target", "channel"] = "channel"
+    ) -> None:
         super().__init__(f"{message} (retry after {retry_after:g}s)")
-        self.retry_after = retry_after
+        self.retry_after, self.scope = retry_after, scope
 
 
 class RecipientUnreachable(ChannelError):

@@ -96,7 +96,10 @@ async def run_once(settings: Settings, *, worker: str | None = None, role: str =
         scheduler = campaign_scheduler(settings, build_writer(settings), channels, role=role)
         name = worker or default_worker()
         dispatcher = campaign_dispatcher(settings, channels, worker=name)
-        did = await burst(scheduler, dispatcher, lease=Lease(settings.db_url), max_wait=RETRY_WAIT)
+        try:
+            did = await burst(scheduler, dispatcher, lease=Lease(settings.db_url), max_wait=RETRY_WAIT)
+        finally:
+            await dispatcher.close()
         now = datetime.now(UTC)
         waiting = await outbox.due_waiting(now, sorted(channels))
         return OnceReport(now, name, sorted(channels), did.jobs, did.stats, did.done, waiting)

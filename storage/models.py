@@ -267,6 +267,11 @@ class Delivery(Model):
     next_attempt_at = fields.DatetimeField(null=True)
     sent_at = fields.DatetimeField(null=True)
     provider_message_id = fields.CharField(max_length=128, null=True)
+    pieces: fields.Field[list[str] | None] = fields.JSONField(
+        null=True,
+        description="A split message's pieces, by the platform's ids: those sent so far (a retry sends the rest), "
+        "all of them once sent.",
+    )
     error = fields.TextField(null=True)
     copy_source = fields.CharField(
         max_length=16, null=True, description="Who wrote the text: template, model, or fallback (model refused)."

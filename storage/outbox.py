@@ -40,6 +40,7 @@ class Claimed:
     skipped: str | None = None
     image_url: str | None = None
     image_alt: str | None = None
+    pieces: tuple[str, ...] = ()  # the ids of a split message's pieces that earlier attempts sent
 
 
 def _clean(value: str) -> str:
@@ -105,7 +106,7 @@ async def _claim(
         f"ORDER BY d.due_at, d.id LIMIT {q.add(limit)}{lock}) AS pick "
         "WHERE delivery.id = pick.id RETURNING delivery.id, delivery.campaign_id, delivery.step, "
         "delivery.customer_id, delivery.channel, delivery.address, delivery.text, delivery.buttons, "
-        "delivery.attempts, delivery.status, delivery.note, delivery.image_url, delivery.image_alt"
+        "delivery.attempts, delivery.status, delivery.note, delivery.image_url, delivery.image_alt, delivery.pieces"
     )
     claimed = [_claimed(row) for row in await _returning(sql, q.values)]
     return sorted(claimed, key=lambda c: c.id)
@@ -124,10 +125,18 @@ async def _returning(sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
     return [tuple(row.values()) for row in await conn().execute_query_dict(sql, values)]
 
 
+def _json(value: Any) -> Any:
+    """A JSON column as a raw query returns it: text on SQLite, decoded or text on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
 def _claimed(r: tuple[Any, ...]) -> Claimed:
-    buttons = json.loads(r[7]) if isinstance(r[7], str | bytes) else list(r[7] or ())
+    buttons = list(_json(r[7]) or ())
     skipped = r[10] if r[9] == "skipped" else None
-    return Claimed(int(r[0]), int(r[1]), r[2], int(r[3]), r[4], r[5], r[6], buttons, int(r[8]), skipped, r[11], r[12])
+    pieces = tuple(str(p) for p in _json(r[13]) or ())
+    return Claimed(
+        int(r[0]), int(r[1]), r[2], int(r[3]), r[4], r[5], r[6], buttons, int(r[8]), skipped, r[11], r[12], pieces
+    )
 
 
 async def _update(sets: str, rows: Sequence[tuple[Any, ...]], guard: str = "sending") -> int:
@@ -144,6 +153,13 @@ async def mark_sent(results: Sequence[tuple[int, str, datetime]]) -> int:
     """Record receipts: (id, provider message id, sent at) for each row sent."""
     sets = "status = 'sent', provider_message_id = v.column2, sent_at = v.column3, next_attempt_at = NULL"
     return await _update(sets, [(i, _clean(m), at) for i, m, at in results])
+
+
+async def note_pieces(rows: Sequence[tuple[int, Sequence[str]]]) -> int:
+    """Record which pieces of split messages went out: (id, the ids of every piece sent so far, in order), for rows
+    still ``sending``; the next attempt sends only the rest, and a sent row keeps them all."""
+    value = "CAST(v.column2 AS JSONB)" if dialect() == "postgres" else "v.column2"
+    return await _update(f"pieces = {value}", [(i, json.dumps([_clean(p) for p in ids])) for i, ids in rows])
 
 
 async def mark_failed(failures: Sequence[tuple[int, str]]) -> int:

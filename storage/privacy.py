@@ -122,7 +122,7 @@ async def erase(customer: Customer) -> dict[str, int]:
             "features": await CustomerFeatures.filter(customer_id=cid).delete(),
             "send_time": await SendTime.filter(customer_id=cid).delete(),
             "deliveries": await Delivery.filter(customer_id=cid).update(
-                text=None, address=None, error=None, provider_message_id=None, note=None, buttons=[]
+                text=None, address=None, error=None, provider_message_id=None, pieces=None, note=None, buttons=[]
             ),  # buttons: a notice's tracking button holds the parcel's tracking link
             "events": await Event.filter(customer_id=cid).update(data={}),
             "feedback": await Feedback.filter(customer_id=cid).update(text=""),

@@ -87,7 +87,9 @@ def _api_error(exc: SlackApiError, team_id: str | None) -> ChannelError:
     code = error_code(exc)
     what = code or f"HTTP {status}"
     if status == 429 or code in RATE_LIMITED:
-        return RateLimited(retry_after(getattr(response, "headers", None)), f"Slack: {what}")
+        # Slack's limits are per workspace (chat.postMessage: about one a second per channel of it): a 429 pauses
+        # that workspace, never the app's other workspaces
+        return RateLimited(retry_after(getattr(response, "headers", None)), f"Slack: {what}", scope="target")
     if code in UNREACHABLE:
         return RecipientUnreachable(f"Slack: {code}", left="deactivated" if code in GONE else None)
     if status >= 500 or code in SERVER:

@@ -28,4 +28,5 @@ LIMITS = ChannelLimits(
     button_data_max_bytes=VALUE_MAX,
     messages_per_second=WORKSPACE_RATE,
     per_chat_per_second=CHAT_RATE,
+    pause_scope="workspace",  # a 429 pauses the workspace it came from (the address's T123: part)
 )

@@ -14,6 +14,7 @@ DATA_MAX_BYTES = 64  # InlineKeyboardButton.callback_data, UTF-8 bytes
 FREE_RATE = 30.0  # messages a second to all chats
 PAID_RATE = 1000.0  # with allow_paid_broadcast (paid in Stars)
 CHAT_RATE = 1.0  # messages a second to one chat
+GROUP_PER_MINUTE = 20  # messages a minute to one group
 
 LIMITS = ChannelLimits(
     text_max=TEXT_MAX,

@@ -1,7 +1,13 @@
 """The dispatcher: claims due deliveries, sends them through their channel at its pace, records what happened.
 
 A row is ``sending`` (the claim) before its request and ``sent`` after it; rows a dead dispatcher left in
-``sending`` become ``unknown`` on the next start and are never resent: a duplicate is worse than a miss.
+``sending`` become ``unknown`` on the next start and are never resent: a duplicate is worse than a miss. A message
+the channel sends in pieces keeps the pieces that went out on its row, whatever stopped the rest: a retry sends
+only the rest.
+
+A 429 pauses what it concerns (:class:`campaigns.ports.RateLimited`'s scope): the whole channel, whose sends wait
+it out, or one target (a chat, a workspace), whose rows go back to the queue until the pause ends while the
+channel's other rows go on. With shared limits (Redis) every worker heeds every pause.
 """
 
 from __future__ import annotations
@@ -20,7 +26,15 @@ from campaigns.audience.suppression import Suppression
 from campaigns.delivery.limits import Throttle
 from campaigns.delivery.metrics import Metrics
 from campaigns.delivery.retry import Backoff, verdict
-from campaigns.ports import Button, Channel, ChannelUninstalled, DeliveryUncertain, OutboundMessage
+from campaigns.ports import (
+    Button,
+    Channel,
+    ChannelError,
+    ChannelUninstalled,
+    DeliveryUncertain,
+    OutboundMessage,
+    RateLimited,
+)
 from campaigns.timing.clock import Clock, wall_clock
 from storage import installations, outbox
 from storage.db import DATABASE_DOWN
@@ -40,7 +54,7 @@ class DispatchStats:
     requeued: int = 0
     unknown: int = 0
     rate_limited: int = 0  # 429 answers
-    waits: int = 0  # sends held back by a channel's pause after a 429
+    waits: int = 0  # sends held back by a pause after a 429: waited out (the channel's) or requeued (a target's)
     capped: int = 0  # rows held back or skipped by a frequency cap
     suppressed: int = 0  # rows skipped because the customer is unhappy (open complaint, negative words)
     database_errors: int = 0  # service-loop rounds lost to a database that went away
@@ -57,6 +71,8 @@ class _Results:
     retry: list[tuple[int, datetime, str]] = field(default_factory=list)
     limited: list[tuple[int, datetime, str]] = field(default_factory=list)
     waiting: list[tuple[int, datetime, str]] = field(default_factory=list)  # not sent now: the chat's pace is full
+    held: list[tuple[int, datetime, str]] = field(default_factory=list)  # rows of a paused target, until its end
+    pieces: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)  # the pieces a row's send did send
     unreachable: list[tuple[Claimed, str]] = field(default_factory=list)
     gone: list[tuple[Claimed, str, str]] = field(default_factory=list)  # (row, error, blocked or deactivated)
     uninstalled: list[tuple[Claimed, ChannelUninstalled]] = field(default_factory=list)  # the workspace's doing
@@ -166,6 +182,7 @@ class Dispatcher:
                 await asyncio.wait_for(stop.wait(), min(max(timeout, 0.0), self.poll_interval))
         with contextlib.suppress(*DATABASE_DOWN):
             await outbox.finish_campaigns(self.clock())  # what the last batches completed
+        await self.close()
         return self.stats
 
     async def send_now(self, ids: Sequence[int]) -> None:
@@ -181,6 +198,11 @@ class Dispatcher:
             results = _Results()
             await asyncio.gather(*(self._send(name, row, results, wait=False) for row in todo))
             await self._record(name, results)
+
+    async def close(self) -> None:
+        """Let go of the connections the rate limits hold (Redis); a later send opens them again."""
+        for throttle in self.throttles.values():
+            await throttle.close()
 
     async def _dispatch(self, name: str) -> int:
         # a limited channel claims about a second's worth: rows wait in ``sending`` no longer than that
@@ -214,6 +236,9 @@ class Dispatcher:
             results.fail(row, str(exc))
             return
         throttle = self.throttles[name]
+        key = self.channels[name].limits.pause_key(message.address)
+        if await self._held(name, key, row, results):  # before its turn: a held row takes no one's place
+            return
         if not wait:
             if (later := await throttle.try_acquire(message.address)) > 0:
                 results.waiting.append((row.id, self.clock() + timedelta(seconds=later), "waiting for the chat's pace"))
@@ -222,20 +247,40 @@ class Dispatcher:
         else:
             waits = await throttle.acquire(message.address)
         self.stats.waits += waits
+        if await self._held(name, key, row, results):  # a pause that came while it waited its turn
+            return
         started = time.perf_counter()
         try:
             receipt = await self.channels[name].send(message)
         except Exception as exc:
             self._handle(name, row, exc, results)
+            if isinstance(exc, ChannelError) and len(exc.sent) > len(message.sent_pieces):
+                results.pieces.append((row.id, exc.sent))
+            if isinstance(exc, RateLimited):
+                await throttle.pause(exc.retry_after, key if exc.scope == "target" else None)
         else:
             # the engine's clock says when, not the adapter's: the same moment in production, and a rehearsal's
             # simulated one when it passes a simulated clock (follow-up windows and caps count from it)
             results.sent.append((row.id, receipt.message_id, self.clock()))
+            if len(receipt.message_ids) > 1:
+                results.pieces.append((row.id, receipt.message_ids))
         finally:
             if self.metrics is not None:
                 self.metrics.send_seconds.labels(name).observe(time.perf_counter() - started)
                 if waits:
                     self.metrics.rate_waits.labels(name).inc(waits)
+
+    async def _held(self, name: str, key: str, row: Claimed, results: _Results) -> bool:
+        """Whether the row's target is paused: then it goes back to the queue until the pause ends (not counted as
+        an attempt) and the batch goes on without it."""
+        until = await self.throttles[name].held_until(key)
+        if until is None:
+            return False
+        results.held.append((row.id, until, f"rate limited: {key} is paused"))
+        self.stats.waits += 1
+        if self.metrics is not None:
+            self.metrics.rate_waits.labels(name).inc()
+        return True
 
     async def _hold(self, held: list[Capped]) -> None:
         """Requeue (wait) or skip the rows a frequency cap holds back; the attempt is not counted."""
@@ -254,9 +299,8 @@ class Dispatcher:
     def _handle(self, name: str, row: Claimed, exc: Exception, results: _Results) -> None:
         what = verdict(exc, row.attempts, self.max_attempts, self.backoff, self.rng)
         later = self.clock() + timedelta(seconds=what.delay)
-        if what.action == "rate_limited":
+        if what.action == "rate_limited":  # the pause itself is _send's to make
             self.stats.rate_limited += 1
-            self.throttles[name].pause(what.delay)
             results.limited.append((row.id, later, what.error))
         elif what.action == "retry":
             results.retry.append((row.id, later, what.error))
@@ -281,11 +325,13 @@ class Dispatcher:
     async def _record(self, name: str, results: _Results) -> None:
         # each count is awaited before it is added: ``x += await f()`` would lose another channel's update
         now = self.clock()
+        await outbox.note_pieces(results.pieces)  # first: whatever happens to the rows next, these went out
         sent = await outbox.mark_sent(results.sent)
         failed = await outbox.mark_failed(results.failed)
         unknown = await outbox.mark_unknown(results.unknown)
         requeued = await outbox.requeue(results.retry) + await outbox.requeue(results.limited, refund=True)
         requeued += await outbox.requeue(results.waiting, refund=True)
+        requeued += await outbox.requeue(results.held, refund=True)
         skipped = 0
         for row, error in results.unreachable:
             if error.startswith("migrated:") and row.address:
@@ -359,4 +405,5 @@ def _message(row: Claimed) -> OutboundMessage:
         campaign_id=row.campaign_id,
         step=row.step,
         idempotency_key=f"delivery:{row.id}",
+        sent_pieces=row.pieces,
     )
