@@ -19,7 +19,7 @@ from assistant.llm import OpenAIAssistant
 from assistant.sentiment import LexiconSentiment, OpenAISentiment
 from assistant.service import Assistant, AssistantConfig, release_stale_handoffs
 from bots.inbound.acts import Inbound
-from bots.registry import CHANNELS, names, text_limits
+from bots.registry import CHANNELS, data_texts, names, text_limits
 from bots.spec import ChannelBot, Wiring
 from campaigns.audience.caps import Caps
 from campaigns.audience.suppression import Suppression, Unhappy
@@ -63,6 +63,7 @@ def build_writer(settings: Settings, client: AsyncOpenAI | None = None) -> CopyW
         banned=settings.banned_phrases,
         token_budget=settings.llm_token_budget,
         text_limits=text_limits(),
+        data_texts=data_texts(),
     )
 
 

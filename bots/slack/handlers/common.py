@@ -1,4 +1,8 @@
-"""What every listener needs: a Slack user as an ``InboundEvent``, and the engine's reply sent back."""
+"""What every listener needs: a Slack user as an ``InboundEvent``, and the engine's reply sent back.
+
+A reply is plain text (the assistant's words and the product names it quotes, a confirmation), as it is on every
+channel: Slack is given it with its formatting markers quoted (:func:`bots.slack.mrkdwn.plain`), so it shows as
+it reads on Telegram; only a campaign's template formats."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.slack import NAME
 from bots.slack.blocks import home_view, message_blocks
 from bots.slack.channel import address
+from bots.slack.mrkdwn import plain
 from campaigns.ports import InboundEvent, InboundHandler, InboundKind, Reply
 
 CHANNEL = NAME
@@ -42,7 +47,7 @@ async def say_reply(client: AsyncWebClient, channel: str, reply: Reply | None) -
     """Post the engine's reply in ``channel`` (a DM id, or a user id: Slack then uses the app's DM)."""
     if reply is None or not reply.text:
         return
-    blocks, fallback = message_blocks(reply.text, reply.buttons, None, None, None)
+    blocks, fallback = message_blocks(plain(reply.text), reply.buttons, None, None, None)
     await client.chat_postMessage(channel=channel, text=fallback, blocks=blocks, unfurl_links=False)
 
 
@@ -52,4 +57,5 @@ async def publish_home(
     """Show the user's App Home: their subscription state and the button that changes it."""
     reply = await inbound.handle(chat_event(team_id, user_id, "home"))
     subscribed = bool(reply and any(b.action == "stop" for b in reply.buttons))
-    await client.views_publish(user_id=user_id, view=home_view(subscribed, shop_name, reply.text if reply else ""))
+    text = plain(reply.text) if reply else ""
+    await client.views_publish(user_id=user_id, view=home_view(subscribed, shop_name, text))

@@ -217,8 +217,13 @@ class SlackSandbox:
     async def slash_command(
         self, team_id: str, user_id: str, command: str = "/shop", text: str = ""
     ) -> tuple[int, Any]:
-        """The user runs a slash command; what the app posts to its response_url lands in ``responses``."""
-        return await self.link.deliver("slash_commands", self.payloads.slash_command(team_id, user_id, command, text))
+        """The user runs a slash command; what the app posts to its response_url lands in ``responses``, and what
+        the user is shown (that, or an answer in the ack) in ``ephemeral``."""
+        payload = self.payloads.slash_command(team_id, user_id, command, text)
+        status, body = await self.link.deliver("slash_commands", payload)
+        if status == 200 and isinstance(body, dict):  # an answer in the ack itself: the user sees it at once
+            self.workspace.answer(team_id, user_id, payload["channel_id"], body)
+        return status, body
 
     async def press(
         self,
