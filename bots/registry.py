@@ -7,6 +7,7 @@ Nothing outside a channel's folder and this module names a channel: the composit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
@@ -43,3 +44,8 @@ def find(name: str) -> ChannelSpec:
 def text_limits() -> dict[str, int]:
     """Each channel's longest text, for the writer."""
     return {spec.name: spec.limits.text_max for spec in CHANNELS}
+
+
+def data_texts() -> dict[str, Callable[[str], str]]:
+    """How each channel that needs it writes a value from data into a message, for the writer."""
+    return {spec.name: spec.data_text for spec in CHANNELS if spec.data_text is not None}

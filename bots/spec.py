@@ -132,3 +132,7 @@ class ChannelSpec:
     rig: Callable[[RigWiring], AbstractAsyncContextManager[Rig]]  # its sandbox with the real bot wired to it
     sandbox_command: Callable[[], SandboxCommand]  # ``chatcast sandbox NAME``: its options are the parameters
     routes: tuple[str, ...] = field(default=())  # the paths its receiver serves in ``serve``'s web app
+    # how a value from data (a name, a product, an offer) is written into a message template for this channel so
+    # that it shows as it is, where the channel's text format would read it as formatting (Slack's mrkdwn: ``*Pro*``
+    # is bold); None: values need nothing (the adapter escapes the whole text, as Telegram's HTML mode does)
+    data_text: Callable[[str], str] | None = None

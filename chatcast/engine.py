@@ -20,7 +20,7 @@ from assistant.sentiment import LexiconSentiment, OpenAISentiment
 from assistant.service import Assistant, AssistantConfig, release_stale_handoffs
 from bots.inbound.acts import Inbound
 from bots.inbound.replies import QueuedReplies
-from bots.registry import CHANNELS, names, text_limits
+from bots.registry import CHANNELS, data_texts, names, text_limits
 from bots.spec import ChannelBot, Wiring
 from campaigns.audience.caps import Caps
 from campaigns.audience.suppression import Suppression, Unhappy
@@ -64,6 +64,7 @@ def build_writer(settings: Settings, client: AsyncOpenAI | None = None) -> CopyW
         banned=settings.banned_phrases,
         token_budget=settings.llm_token_budget,
         text_limits=text_limits(),
+        data_texts=data_texts(),
     )
 
 
@@ -233,7 +234,8 @@ class Bots:
     """The configured chat platforms: their channels (for sending), what receives their updates, the assistant."""
 
     inbound: Inbound
-    replies: QueuedReplies = field(default_factory=QueuedReplies)  # sent by the dispatcher once it is attached
+    # sent by the dispatcher once it is attached; a reply is plain text, written for each channel as it needs
+    replies: QueuedReplies = field(default_factory=lambda: QueuedReplies(texts=data_texts()))
     channels: dict[str, Channel] = field(default_factory=dict)
     bots: dict[str, ChannelBot] = field(default_factory=dict)  # by channel, in the registry's order
     assistant: Assistant | None = None

@@ -35,17 +35,28 @@ def buttons_data(buttons: Sequence[Button]) -> list[dict[str, str]]:
     return [{k: v for k, v in (("text", b.text), ("url", b.url), ("action", b.action)) if v} for b in buttons]
 
 
-class DirectReplies:
-    """Replies sent at once through the channel of the chat; a failure is logged, never raised."""
+Texts = Mapping[str, Callable[[str], str]]
 
-    def __init__(self, channels: Mapping[str, Channel]) -> None:
-        self.channels = dict(channels)
+
+def plain_text(texts: Texts, channel: str, text: str) -> str:
+    """A reply's text as ``channel`` must be given plain text (Slack's markers quoted: a reply never formats)."""
+    write = texts.get(channel)
+    return write(text) if write is not None else text
+
+
+class DirectReplies:
+    """Replies sent at once through the channel of the chat; a failure is logged, never raised. ``texts``: how
+    each channel that needs it is given plain text (:func:`bots.registry.data_texts`)."""
+
+    def __init__(self, channels: Mapping[str, Channel], texts: Texts | None = None) -> None:
+        self.channels, self.texts = dict(channels), dict(texts or {})
 
     async def send(self, event: InboundEvent, reply: Reply | None) -> None:
         """Send ``reply`` to ``event``'s chat now."""
         if reply is None or not reply.text or event.channel not in self.channels:
             return
-        message = OutboundMessage(event.address, reply.text, reply.buttons)
+        text = plain_text(self.texts, event.channel, reply.text)
+        message = OutboundMessage(event.address, text, reply.buttons)
         try:
             await self.channels[event.channel].send(message)
         except ChannelError as exc:
@@ -57,24 +68,25 @@ class QueuedReplies:
     and until then the rows wait queued. A chat that is no customer's (a button pressed before /start) has no row
     to keep: its reply goes directly through ``channels``, once."""
 
-    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None = None, texts: Texts | None = None) -> None:
         self.sender: ReplySender | None = None
-        self.direct = DirectReplies({})
+        self.texts = dict(texts or {})
+        self.direct = DirectReplies({}, self.texts)
         self._clock = clock or (lambda: datetime.now(UTC))
 
     def attach(self, sender: ReplySender, channels: Mapping[str, Channel]) -> None:
         """Send through ``sender`` (the dispatcher) from now on, and to strangers through ``channels``."""
-        self.sender, self.direct = sender, DirectReplies(channels)
+        self.sender, self.direct = sender, DirectReplies(channels, self.texts)
 
     async def send(self, event: InboundEvent, reply: Reply | None) -> None:
         """Queue ``reply`` for ``event``'s chat and send it now if its pace allows; never raises."""
         if reply is None or not reply.text:
             return
         try:
+            text = plain_text(self.texts, event.channel, reply.text)
             row = await store.queue(
-                event.channel, event.address, reply.text, buttons_data(reply.buttons), update=event.update,
-                now=self._clock(),
-            )  # fmt: skip
+                event.channel, event.address, text, buttons_data(reply.buttons), update=event.update, now=self._clock()
+            )
             if row is None:
                 await self.direct.send(event, reply)
             elif self.sender is not None:

@@ -28,6 +28,7 @@ from bots.slack.channel import SlackChannel, build_client
 from bots.slack.errors import uninstalled
 from bots.slack.handlers import actions, commands, home, ignored, installs, messages
 from bots.slack.installations import DatabaseInstallationStore, workspace_key
+from bots.slack.mrkdwn import plain
 from bots.slack.oauth import SignedStateStore
 from bots.slack.staff import SlackStaffAlerts
 from bots.spec import CURRENT_UPDATE
@@ -235,7 +236,7 @@ def build_slack(
     if kept is not None:  # bolt's own revocation listeners would forget the workspace: ours keep it, inactive
         installs.register(app, kept)
     channel = SlackChannel(workspaces.client, forget=workspaces.forget)
-    replies = replies or DirectReplies({NAME: channel})
+    replies = replies or DirectReplies({NAME: channel}, {NAME: plain})
     home.register(app, inbound, config.shop_name)
     actions.register(app, inbound, replies, config.shop_name)
     commands.register(app, inbound, config.command)

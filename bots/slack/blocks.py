@@ -3,6 +3,8 @@
 Slack counts a mrkdwn field's limit on the text as sent, entities included, so pieces are measured escaped and
 escaped after splitting. Every ``text`` field here is sent with ``verbatim``: Slack then parses nothing by
 itself (no ``@here``, no channel names), and since ``&``, ``<`` and ``>`` are escaped no link or mention forms.
+Formatting (``*bold*``) stays: it is a campaign template's; the values from data in a text, and plain-text replies
+whole, come with their markers quoted (:mod:`bots.slack.mrkdwn`).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from pydantic import AfterValidator
 
 from bots.slack import NAME
 from bots.slack.limits import LIMITS
+from bots.slack.mrkdwn import plain
 from bots.slack.settings import SlackSettings
 from bots.spec import Address, ChannelSpec, ImportColumn, Rates, SandboxCommand, Wiring
 
@@ -75,4 +76,5 @@ SPEC = ChannelSpec(
     rig=_rig,
     sandbox_command=_sandbox_command,
     routes=ROUTES,
+    data_text=plain,
 )

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bots.spec import CURRENT_UPDATE
 from bots.telegram import NAME
+from bots.telegram.groups import ChatKinds
 from bots.telegram.handlers import chat, clicks, consent, help, language
 from bots.telegram.handlers.help import COMMANDS
 from bots.telegram.spec import WEBHOOK_PATH
@@ -35,41 +36,25 @@ def build_dispatcher(
     redis_url: str | None = None,
     updates: Redeliveries | None = None,
     replies: Replies | None = None,
+    group_chats: bool = False,
 ) -> Dispatcher:
     """The dispatcher with every feature's router; handlers receive ``inbound`` by name. With ``redis_url`` its
     FSM storage (conversation state) lives in Redis, so that several
     processes receiving webhooks behind one address share it; without, in this process's memory. With
     ``updates``, each update is handled once by its ``update_id``: a redelivery is acknowledged and dropped. With
-    ``replies``, answers go through the engine's outbox (paced, queued when a chat must wait); without, directly."""
+    ``replies``, answers go through the engine's outbox (paced, queued when a chat must wait); without, directly.
+    Private chats only, unless ``group_chats`` (:mod:`bots.telegram.groups`)."""
     storage = (
         RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(prefix="chatcast:fsm")) if redis_url else None
     )
     data: dict[str, Any] = {"inbound": inbound} | ({"replies": replies} if replies is not None else {})
     dispatcher = Dispatcher(storage=storage, **data) if storage else Dispatcher(**data)
-    dispatcher.update.outer_middleware(private_chats_only)
+    dispatcher.update.outer_middleware(ChatKinds(groups=group_chats))
     if updates is not None:
         dispatcher.update.outer_middleware(Once(updates))
     # order matters: commands before the catch-all text handler
     dispatcher.include_routers(*(m.build_router() for m in (consent, help, language, clicks, chat)))
     return dispatcher
-
-
-def chat_type(update: Update) -> str | None:
-    """The type of the chat an update comes from (``private``, ``group``, ...); None where it has no chat."""
-    message = update.message or update.edited_message or (update.callback_query and update.callback_query.message)
-    chat = getattr(message or update.my_chat_member, "chat", None)
-    return str(chat.type) if chat is not None else None
-
-
-async def private_chats_only(
-    handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], update: TelegramObject, data: dict[str, Any]
-) -> Any:
-    """A shop talks with its customers one to one: an update from a group, supergroup or channel (someone added
-    the bot there, or writes there) creates no customer and gets no answer; it is acknowledged and dropped."""
-    kind = chat_type(update) if isinstance(update, Update) else None
-    if kind is not None and kind != "private":
-        return None
-    return await handler(update, data)
 
 
 class Once:

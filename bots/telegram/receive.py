@@ -78,7 +78,13 @@ class TelegramBot:
 
     async def receive(self, app: web.Application, *, public_url: str | None, redis_url: str | None) -> Receiving:
         """By webhook at :data:`WEBHOOK_PATH` with a public URL (ValueError without the secret), else by polling."""
-        dispatcher = build_dispatcher(self.inbound, redis_url=redis_url, updates=self.updates, replies=self.replies)
+        dispatcher = build_dispatcher(
+            self.inbound,
+            redis_url=redis_url,
+            updates=self.updates,
+            replies=self.replies,
+            group_chats=self.settings.telegram_group_chats,
+        )
         if public_url:
             hook = webhook_secret(self.settings)
             add_webhook(app, self.bot, dispatcher, hook, path=WEBHOOK_PATH)

@@ -145,7 +145,7 @@ class Recipients:
             if brief.products:  # the model writing for the persona is offered p.short where products have one
                 brief = replace(brief, products=tuple(replace(p, short=known.get(p.sku)) for p in brief.products))
             short = self.recommender.shortfall(len(chosen)) if self.recommender else None
-            recipient = Recipient(row.customer_id, row.name, language, products)
+            recipient = Recipient(row.customer_id, row.name, language, products, row.channel)
             image = step_image(briefs.campaign, briefs.step, brief.variant)
             out.append(Addressed(row, brief, recipient, row.copy_arm == "template", short, image))
         return out
@@ -157,7 +157,12 @@ class Recipients:
 def template_arm(writer: CopyWriter) -> CopyWriter:
     """The writer of copy_test's template arm: the brief's template even when a model writes the rest."""
     return CopyWriter(
-        None, banned=writer.banned, unsubscribe_hint=writer.unsubscribe_hint, store=None, text_limits=writer.text_limits
+        None,
+        banned=writer.banned,
+        unsubscribe_hint=writer.unsubscribe_hint,
+        store=None,
+        text_limits=writer.text_limits,
+        data_texts=writer.data_texts,
     )
 
 

@@ -8,6 +8,10 @@ discount, expires, or None), ``shop`` (name, url) and ``unsubscribe`` (the opt-o
 None (``shop.url`` without CHATCAST_SHOP_URL, an offer's ``expires``, a product's ``url``) reads as
 :class:`~campaigns.file.templates.Unset`: false in ``{% if %}``, an error when printed, so no text says "None".
 
+On a channel whose text format reads characters of a value as formatting (Slack's mrkdwn: ``*Pro*`` is bold), each
+printed value goes through that channel's ``quote`` (:func:`render`), so it shows as it is while the template's own
+``*20% off*`` stays formatting; the composition root hands the writer one per channel that needs it.
+
 A template that fails (a syntax error, an undefined variable, a sandbox ``SecurityError``) never raises: the
 caller gets the errors and, for the text, :func:`safe_text`: the offer line, the shop's URL and the hint,
 built from the facts alone (never from the brief, which is instructions, not copy).
@@ -15,11 +19,12 @@ built from the facts alone (never from the brief, which is instructions, not cop
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any, Literal
 
-from jinja2 import Template
+from jinja2 import Environment, Template
 
 from campaigns.file.definition import ButtonSpec, Offer
 from campaigns.file.templates import MAX_OUTPUT, template_env
@@ -65,6 +70,7 @@ class Recipient:
     name: str
     language: str
     products: tuple[CatalogProduct, ...] = ()
+    channel: str | None = None  # where the text goes: values are written for that channel (see ``render``)
 
 
 @dataclass(frozen=True)
@@ -107,12 +113,20 @@ class _Shop:
     url: str | None
 
 
+Quote = Callable[[str], str]  # a value from data as a channel's text must carry it to show as it is
 _ENV = template_env()
 
 
+@lru_cache(maxsize=8)
+def _quoting(quote: Quote) -> Environment:
+    """The sandbox with every printed value (``{{ ... }}``, never the template's own text) passed through ``quote``.
+    ``str`` first: an :class:`~campaigns.file.templates.Unset` value still fails as it does unquoted."""
+    return _ENV.overlay(finalize=lambda value: quote(str(value)))
+
+
 @lru_cache(maxsize=512)
-def _compile(source: str) -> Template:
-    return _ENV.from_string(source)
+def _compile(source: str, quote: Quote | None = None) -> Template:
+    return (_quoting(quote) if quote else _ENV).from_string(source)
 
 
 def context(brief: Brief, recipient: Recipient, unsubscribe: str) -> dict[str, Any]:
@@ -129,10 +143,11 @@ def context(brief: Brief, recipient: Recipient, unsubscribe: str) -> dict[str, A
     }
 
 
-def render(source: str, variables: dict[str, Any]) -> str:
-    """``source`` rendered with ``variables``, stripped; raises ValueError naming what went wrong."""
+def render(source: str, variables: dict[str, Any], quote: Quote | None = None) -> str:
+    """``source`` rendered with ``variables``, stripped, each printed value through ``quote`` when given; raises
+    ValueError naming what went wrong."""
     try:
-        text = _compile(source).render(variables)
+        text = _compile(source, quote).render(variables)
     except Exception as exc:  # any template error (syntax, undefined, sandbox, a failing filter) is the same case
         raise ValueError(f"{type(exc).__name__}: {exc}") from exc
     if len(text) > MAX_OUTPUT:

@@ -7,7 +7,7 @@ action buttons name no campaign: a press in the marketer's chat counts in no rep
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from campaigns.audience.members import Member, sample
@@ -76,10 +76,11 @@ async def proof(
     shop_name: str = "our shop",
     unhappy: Unhappy | None = None,
     shop_url: str | None = None,
+    channel: str | None = None,
 ) -> Proof:
     """The message ``customer`` (or the first member of the audience, or of its ``persona``) gets at ``step``
-    (default: the main message), in ``variant`` if given;
-    :class:`~campaigns.audience.members.NotInAudience` says why when they would get none."""
+    (default: the main message), in ``variant`` if given, written for ``channel`` (the marketer's chat's; default:
+    the customer's); :class:`~campaigns.audience.members.NotInAudience` says why when they would get none."""
     [name] = chosen_steps(campaign, step or MAIN)
     if variant is not None and variant not in variants(campaign):
         raise ProofError(f"{campaign.id} has no variant {variant!r} (its variants: {', '.join(variants(campaign))})")
@@ -90,5 +91,6 @@ async def proof(
     member = min(members, key=lambda m: m.customer_id)  # with no customer asked for: the audience's first
     [one] = await addressed(campaign, definitions, [planned_row(member, variant)], name, as_of=as_of,
                             shop_name=shop_name, shop_url=shop_url, text_limits=writer.text_limits)  # fmt: skip
-    copy = await (template_arm(writer) if one.template_arm else writer).compose(one.brief, one.recipient)
+    recipient = replace(one.recipient, channel=channel) if channel else one.recipient
+    copy = await (template_arm(writer) if one.template_arm else writer).compose(one.brief, recipient)
     return Proof(campaign.id, member, name, one.brief.variant, copy, one.shortfall, one.image)

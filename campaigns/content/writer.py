@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
 from campaigns.content import copy as templating
-from campaigns.content.copy import Brief, Copy, Draft, DraftFailed, Recipient
+from campaigns.content.copy import Brief, Copy, Draft, DraftFailed, Quote, Recipient
 from campaigns.content.guardrails import Verdict, check, failures
 from campaigns.content.writer_openai import CopyDraft, OpenAIWriter
 from storage import copy_cache
@@ -88,9 +88,12 @@ class CopyWriter:
         unsubscribe_hint: str = "Reply STOP to unsubscribe.",
         store: DraftStore | None = copy_cache,
         text_limits: Mapping[str, int] | None = None,
+        data_texts: Mapping[str, Quote] | None = None,
     ) -> None:
         self.writer: Writer = writer or TemplateWriter()
         self.text_limits: Mapping[str, int] = dict(text_limits or {})  # the longest text, per channel
+        # how a value is written into a text for a channel whose format would read it as formatting (Slack)
+        self.data_texts: Mapping[str, Quote] = dict(data_texts or {})
         self.mode, self.banned, self.token_budget = mode, tuple(banned), token_budget
         self.concurrency, self.unsubscribe_hint, self.store = max(concurrency, 1), unsubscribe_hint, store
         self.stats = WriterStats()
@@ -147,6 +150,7 @@ class CopyWriter:
         variables = templating.context(brief, recipient, self.unsubscribe_hint)
         try:
             text = templating.render(draft.text_template, variables)
+            sent = self._for_channel(text, draft.text_template, variables, recipient)
         except ValueError as exc:
             return Copy("", (), "model"), [], f"template error: {exc}"
         labels = draft.button_labels
@@ -156,7 +160,7 @@ class CopyWriter:
             labels = ()  # the brief's own labels
         buttons, errors = templating.buttons(brief, variables, labels)
         verdicts = self._check(text, brief, recipient)
-        return Copy(text, buttons, "model"), verdicts, "; ".join(x for x in [*errors, failures(verdicts)] if x)
+        return Copy(sent, buttons, "model"), verdicts, "; ".join(x for x in [*errors, failures(verdicts)] if x)
 
     def _template(self, brief: Brief, recipient: Recipient, reason: str | None) -> tuple[Copy, list[Verdict]]:
         """The brief's template for ``recipient``; ``reason``: why the model's copy was not used."""
@@ -164,8 +168,10 @@ class CopyWriter:
         variables = templating.context(brief, recipient, self.unsubscribe_hint)
         try:
             text = templating.render(brief.template, variables)
+            sent = self._for_channel(text, brief.template, variables, recipient)
         except ValueError as exc:
             text = templating.safe_text(brief, self.unsubscribe_hint)
+            sent = self._for_channel(text, None, variables, recipient)  # facts only: all of it is data
             notes.append(f"template error: {exc}; sent the safe default text")
         buttons, errors = templating.buttons(brief, variables)
         notes.extend(errors)
@@ -173,7 +179,15 @@ class CopyWriter:
         verdicts = self._check(text, brief, recipient)
         if problem := failures(verdicts):
             notes.append(f"guardrails: {problem}")
-        return Copy(text, buttons, "fallback" if fallback else "template", "; ".join(notes) or None), verdicts
+        return Copy(sent, buttons, "fallback" if fallback else "template", "; ".join(notes) or None), verdicts
+
+    def _for_channel(self, text: str, source: str | None, variables: dict[str, Any], recipient: Recipient) -> str:
+        """The text as the recipient's channel carries it: ``source`` rendered again with each value quoted (the
+        guardrails read ``text``, the words as people read them), or the whole ``text`` quoted without a source."""
+        quote = self.data_texts.get(recipient.channel or "")
+        if quote is None:
+            return text
+        return templating.render(source, variables, quote) if source is not None else quote(text)
 
     def _key(self, brief: Brief, recipient: Recipient | None) -> str:
         sent = None if recipient is None else [recipient.name.split()[:1], [p.shown() for p in recipient.products]]

@@ -178,7 +178,7 @@ def test_send_command(
                 raise UserError(f"{channel_name} is not configured: set its token (see `chatcast config show`)")
             made = await proof(
                 campaign, defs, writer, as_of=datetime.now(UTC), customer=customer, persona=persona, step=step,
-                variant=variant,
+                variant=variant, channel=channel_name,
                 shop_name=settings.shop_name, shop_url=settings.shop_url, unhappy=unhappy(settings),
             )  # fmt: skip
             message = made.message(channel_name, address)

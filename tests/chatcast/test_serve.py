@@ -75,6 +75,26 @@ async def test_the_webhook_takes_updates_with_the_secret_and_refuses_them_withou
         await asyncio.wait_for(task, 60)
 
 
+@pytest.mark.parametrize("groups", [False, True])
+async def test_groups_are_customers_only_where_the_shop_says_so(
+    database: str, telegram_sandbox: CountingSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, groups: bool
+) -> None:
+    monkeypatch.setenv("CHATCAST_TELEGRAM_GROUP_CHATS", str(groups).lower())  # read by the settings, as serve does
+    port = free_port()
+    settings = settings_for(database, telegram_sandbox, tmp_path, telegram_webhook_secret=WEBHOOK_SECRET)
+    assert settings.telegram_group_chats is groups
+    _, stop, task = await start(settings, port=port, public_url=f"http://127.0.0.1:{port}")
+    try:
+        await telegram_sandbox.user_sends(-4001, "/start", from_id=601)
+        await telegram_sandbox.user_sends(7777, "/start")  # a private chat, welcomed either way
+        await asyncio.wait_for(telegram_sandbox.reached(2 if groups else 1), 30)
+        assert await ChannelIdentity.filter(channel="telegram", address="-4001").exists() is groups
+        assert len(telegram_sandbox.sent(-4001)) == int(groups)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 60)
+
+
 async def test_rows_that_fell_due_while_it_was_down_go_out_once_at_start(
     database: str, telegram_sandbox: CountingSandbox, tmp_path: Path
 ) -> None:

@@ -247,15 +247,21 @@ def test_the_sandbox_commands_run_in_a_clone_without_the_reference_specs(clone: 
         # and it checks what it says: a field no method has is refused
         answer = _call(f"{url}chat.postMessage", {"token": token, "channel": "C1", "text": "hi", "colour": "red"})
         assert answer["error"] == "invalid_arguments" and answer["errors"] == ["unknown parameter 'colour'"]
+        # it plays users over HTTP where it says: one made there is a user the app can DM (no user_not_found)
+        play = re.search(r"its users are played at (http://\S+/sandbox);", slack[1]).group(1)  # type: ignore[union-attr]
+        assert _call(f"{play}/teams/T0SANDBOX/users", {"id": "U0MIA"}, json_body=True)["user"]["id"] == "U0MIA"
+        assert _call(f"{url}conversations.open", {"token": token, "users": "U0MIA"})["ok"] is True
     finally:
         for process in processes:
             process.terminate()
             process.communicate(timeout=30)
 
 
-def _call(url: str, form: dict[str, str]) -> dict[str, Any]:
-    """POST a form to a loopback sandbox; its JSON answer, whatever the status."""
-    request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), method="POST")
+def _call(url: str, form: dict[str, str], *, json_body: bool = False) -> dict[str, Any]:
+    """POST a form (or a JSON object) to a loopback sandbox; its JSON answer, whatever the status."""
+    data = json.dumps(form).encode() if json_body else urllib.parse.urlencode(form).encode()
+    headers = {"Content-Type": "application/json"} if json_body else {}
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return dict(json.load(answer))

@@ -6,7 +6,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from bots.slack.blocks import escape
 from bots.slack.handlers.common import chat_event
+from bots.slack.mrkdwn import plain
 from campaigns.ports import InboundEvent, InboundHandler
 
 SUBSCRIBE = frozenset({"subscribe", "start", "join"})
@@ -49,6 +51,7 @@ def register(app: AsyncApp, inbound: InboundHandler, command: str) -> None:
         await ack()
         reply = await inbound.handle(inbound_event)
         if reply is not None and reply.text:
-            await respond(text=reply.text, response_type="ephemeral", replace_original=False)
+            # plain text, as every reply: no link, mention or formatting of its own (a language code is the user's)
+            await respond(text=escape(plain(reply.text)), response_type="ephemeral", replace_original=False)
 
     app.command(command)(shop)

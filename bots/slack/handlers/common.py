@@ -1,4 +1,8 @@
-"""What every listener needs: a Slack user as an ``InboundEvent``, and the engine's reply sent back."""
+"""What every listener needs: a Slack user as an ``InboundEvent``, and the engine's reply sent back.
+
+A reply is plain text (the assistant's words and the product names it quotes, a confirmation), as it is on every
+channel: Slack is given it with its formatting markers quoted (:func:`bots.slack.mrkdwn.plain`), so it shows as
+it reads on Telegram; only a campaign's template formats."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.slack import NAME
 from bots.slack.blocks import home_view
 from bots.slack.channel import address
+from bots.slack.mrkdwn import plain
 from bots.spec import CURRENT_UPDATE
 from campaigns.ports import InboundEvent, InboundHandler, InboundKind
 
@@ -46,4 +51,5 @@ async def publish_home(
     """Show the user's App Home: their subscription state and the button that changes it."""
     reply = await inbound.handle(chat_event(team_id, user_id, "home"))
     subscribed = bool(reply and any(b.action == "stop" for b in reply.buttons))
-    await client.views_publish(user_id=user_id, view=home_view(subscribed, shop_name, reply.text if reply else ""))
+    text = plain(reply.text) if reply else ""
+    await client.views_publish(user_id=user_id, view=home_view(subscribed, shop_name, text))

@@ -146,4 +146,7 @@ class WebApi:
         self.violations.extend(f"response_url: {problem.detail}" for problem in problems)
         if problems and self.strict:
             return web.json_response({"ok": False, "error": problems[0].error}, status=400)
+        whom = self.workspace.responders.get(f"{request.match_info['team']}/{request.match_info['n']}")
+        if whom is not None:
+            self.workspace.answer(*whom, body | {"blocks": blocks or []})
         return web.json_response({"ok": True})

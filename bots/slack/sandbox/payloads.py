@@ -34,9 +34,10 @@ class Payloads:
         """A trigger_id, good for opening a modal."""
         return f"{secrets.randbelow(10**11)}.{secrets.randbelow(10**10)}.{secrets.token_hex(16)}"
 
-    def response_url(self, team_id: str) -> str:
-        """A response_url that points back at the sandbox."""
+    def response_url(self, team_id: str, user_id: str, channel: str) -> str:
+        """A response_url that points back at the sandbox, for answering the user in the channel."""
         self._responses += 1
+        self.workspace.responders[f"{team_id}/{self._responses}"] = (team_id, user_id, channel)
         return f"{self.origin()}/commands/{team_id}/{self._responses}/{secrets.token_hex(8)}"
 
     def event_callback(self, team: Team, event: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +141,7 @@ class Payloads:
             "text": text,
             "api_app_id": self.workspace.app_id,
             "is_enterprise_install": "false",
-            "response_url": self.response_url(team.id),
+            "response_url": self.response_url(team.id, user.id, self.workspace.dm(team.id, user.id)),
             "trigger_id": self.trigger_id(),
         }
 
@@ -192,7 +193,7 @@ class Payloads:
             "container": container,
             "channel": {"id": message.channel, "name": "directmessage"},
             "message": message_object(self.workspace, message),
-            "response_url": self.response_url(team.id),
+            "response_url": self.response_url(team.id, user.id, message.channel),
         }
 
 

@@ -3,7 +3,8 @@
 The real ``AsyncWebClient(token=..., base_url=sandbox.base_url)`` talks to it. It validates every call (against
 the OpenAPI v2 spec when given one) and its Block Kit, answers like Slack, keeps transcripts and App Home views,
 can rate-limit and inject faults, and plays the users: their DMs, Home tab visits, slash commands and button
-presses reach the app as signed HTTP requests or Socket Mode envelopes.
+presses reach the app as signed HTTP requests or Socket Mode envelopes (from a test through its methods; standalone
+through the ``/sandbox`` routes of :mod:`bots.slack.sandbox.control`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiohttp import web
 
 from bots.slack.sandbox.api import WebApi
 from bots.slack.sandbox.api_spec import SlackSpec
+from bots.slack.sandbox.control import control_routes
 from bots.slack.sandbox.delivery import AppLink
 from bots.slack.sandbox.faults import ChannelLimiter, Fault, Misfortune, failure
 from bots.slack.sandbox.methods import WebMethods
@@ -110,6 +112,7 @@ class SlackSandbox:
         app.router.add_route("*", "/api/{method}", self.api.handle)
         app.router.add_get("/socket-mode", self.socket.handle)
         app.router.add_post("/commands/{team}/{n}/{key}", self.api.response_url)
+        app.router.add_routes(control_routes(self))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -231,8 +234,13 @@ class SlackSandbox:
     async def slash_command(
         self, team_id: str, user_id: str, command: str = "/shop", text: str = ""
     ) -> tuple[int, Any]:
-        """The user runs a slash command; what the app posts to its response_url lands in ``responses``."""
-        return await self.link.deliver("slash_commands", self.payloads.slash_command(team_id, user_id, command, text))
+        """The user runs a slash command; what the app posts to its response_url lands in ``responses``, and what
+        the user is shown (that, or an answer in the ack) in ``ephemeral``."""
+        payload = self.payloads.slash_command(team_id, user_id, command, text)
+        status, body = await self.link.deliver("slash_commands", payload)
+        if status == 200 and isinstance(body, dict):  # an answer in the ack itself: the user sees it at once
+            self.workspace.answer(team_id, user_id, payload["channel_id"], body)
+        return status, body
 
     async def press(
         self,
@@ -272,7 +280,7 @@ async def serve_slack(port: int, spec: Path | None, *, host: str = "127.0.0.1", 
     token = sandbox.add_team()
     print(
         f"Slack Web API sandbox at {url} (team T0SANDBOX, bot token {token}, app token {sandbox.app_token}, "
-        f"signing secret {sandbox.signing_secret}); Ctrl+C stops it",
+        f"signing secret {sandbox.signing_secret}); its users are played at {sandbox.origin}/sandbox; Ctrl+C stops it",
         flush=True,
     )
     try:

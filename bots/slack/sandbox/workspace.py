@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bots.slack.sandbox.blocks import buttons
+from bots.slack.sandbox.formatting import Span, message_spans
 
 
 class SlackError(Exception):
@@ -45,6 +46,10 @@ class SlackMessage:
     def buttons(self) -> list[dict[str, Any]]:
         """The message's button elements, in order."""
         return buttons(self.blocks)
+
+    def formatting(self) -> list[Span]:
+        """What a Slack client shows formatted in the message's mrkdwn texts (bold, italic, struck, code)."""
+        return message_spans(self.blocks)
 
 
 @dataclass
@@ -98,6 +103,7 @@ class Workspace:
     transcripts: dict[str, list[SlackMessage]] = field(default_factory=dict)
     ephemeral: list[SlackMessage] = field(default_factory=list)
     views: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    responders: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # response_url key -> team, user, channel
     _last_ts: int = 0
 
     def add_team(self, team_id: str, name: str, bot_token: str | None) -> str:
@@ -175,3 +181,16 @@ class Workspace:
         """Put an edited message in place of the old one."""
         messages = self.transcripts[old.channel]
         messages[messages.index(old)] = new
+
+    def answer(self, team_id: str, user_id: str, channel: str, body: dict[str, Any]) -> SlackMessage | None:
+        """What the app answered a user's slash command or press (in its ack, or at the response_url): seen by them
+        alone (ephemeral), or by the channel (``in_channel``); None for an answer with nothing to show."""
+        text = body.get("text") if isinstance(body.get("text"), str) else ""
+        blocks = body.get("blocks") if isinstance(body.get("blocks"), list) else []
+        if not text and not blocks:
+            return None
+        message = SlackMessage(channel, self.stamp(), str(text), list(blocks or []), team_id, user_id)
+        if body.get("response_type") == "in_channel":
+            return self.post(message)
+        self.ephemeral.append(message)
+        return message

@@ -19,14 +19,16 @@ CHANNEL = NAME
 def event(
     chat: Chat, user: User | None, kind: InboundKind, *, text: str = "", payload: dict[str, str] | None = None
 ) -> InboundEvent:
-    """The engine's view of something a customer did in ``chat``."""
+    """The engine's view of something a customer did in ``chat`` (a group's customer is the group: its title
+    names it, whoever of its members acted)."""
+    name = chat.title if chat.type != "private" and chat.title else user.full_name if user else None
     return InboundEvent(
         channel=CHANNEL,
         address=str(chat.id),
         kind=kind,
         text=text,
         payload=payload or {},
-        user_name=user.full_name if user else None,
+        user_name=name,
         language=user.language_code if user else None,
         at=datetime.now(UTC),
         update=CURRENT_UPDATE.get(),

@@ -30,9 +30,13 @@ async def stop(message: Message, bot: Bot, inbound: InboundHandler, replies: Rep
 async def membership(change: ChatMemberUpdated, inbound: InboundHandler) -> None:
     """The customer blocked the bot: Telegram says so at once (``my_chat_member``, kicked), so they leave now, as
     a send that met the block would find (opted out as blocked, the chat unreachable, their journeys ended),
-    with nothing said. Unblocking is no consent: their next /start is."""
-    if change.new_chat_member.status == ChatMemberStatus.KICKED:
+    with nothing said. A group (where the shop allows groups) leaves alike when it removes the bot. Unblocking,
+    or adding the bot again, is no consent: the chat's next /start is."""
+    status = change.new_chat_member.status
+    if change.chat.type == "private" and status == ChatMemberStatus.KICKED:
         await inbound.handle(event(change.chat, change.from_user, "stop", payload={"left": "blocked"}))
+    elif change.chat.type != "private" and status in (ChatMemberStatus.KICKED, ChatMemberStatus.LEFT):
+        await inbound.handle(event(change.chat, change.from_user, "stop", payload={"left": "removed"}))
 
 
 def build_router() -> Router:

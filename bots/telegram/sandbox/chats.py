@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,9 +13,12 @@ from bots.telegram.sandbox.markup import utf16_len
 
 REFUSALS = {
     "blocked": (403, "Forbidden: bot was blocked by the user"),
+    "kicked": (403, "Forbidden: bot was kicked from the group chat"),
     "deactivated": (403, "Forbidden: user is deactivated"),
     "not_found": (400, "Bad Request: chat not found"),
 }
+MEMBER = 100_001  # who writes in a group when a test names nobody: one of its members
+_MENTION = re.compile(r"(?<![\w@])@[A-Za-z][A-Za-z0-9_]{3,31}\b")  # @username, as Telegram marks mentions
 
 
 @dataclass
@@ -53,7 +57,7 @@ class Chats:
     def __init__(self, bot_user: dict[str, Any]) -> None:
         self.bot_user = bot_user
         self.transcripts: dict[int, list[SandboxMessage]] = {}
-        self.people: dict[int, tuple[str, str | None]] = {}  # chat id -> first name, language code
+        self.people: dict[int, tuple[str, str | None]] = {}  # user id (a private chat's id) -> name, language
         self.blocked: dict[int, str] = {}
         self.migrated: dict[int, int] = {}
         self.open_callbacks: dict[str, int] = {}  # callback query id -> chat id, until answered
@@ -66,10 +70,18 @@ class Chats:
             return {"id": chat_id, "type": kind, "title": f"Sandbox {kind} {-chat_id}"}
         return {"id": chat_id, "type": "private", "first_name": self.people.get(chat_id, ("Customer", None))[0]}
 
-    def user(self, chat_id: int) -> dict[str, Any]:
-        """The User object of the customer in a private chat."""
-        name, language = self.people.get(chat_id, ("Customer", None))
-        return {"id": chat_id, "is_bot": False, "first_name": name} | ({"language_code": language} if language else {})
+    def user(self, user_id: int) -> dict[str, Any]:
+        """The User object of a person: the customer of a private chat (its id), or a member of a group."""
+        name, language = self.people.get(user_id, ("Customer", None))
+        return {"id": user_id, "is_bot": False, "first_name": name} | ({"language_code": language} if language else {})
+
+    def sender(self, chat_id: int, from_id: int | None) -> int:
+        """Who writes in the chat: the person of a private chat; in a group, ``from_id`` or one of its members."""
+        if chat_id > 0:
+            if from_id not in (None, chat_id):
+                raise ValueError(f"only {chat_id} writes in the private chat {chat_id}")
+            return chat_id
+        return from_id if from_id is not None else MEMBER
 
     def refusal(self, chat_id: int) -> ApiError | None:
         """The error a call aimed at this chat gets (blocked, deactivated, not found, migrated), if any."""
@@ -80,11 +92,14 @@ class Chats:
             return ApiError(*REFUSALS[self.blocked[chat_id]])
         return None
 
-    def add(self, chat_id: int, from_bot: bool, params: dict[str, Any], content: dict[str, Any]) -> SandboxMessage:
-        """Append a message (``content``: the Message fields beyond id, date, chat and sender) to the chat."""
+    def add(
+        self, chat_id: int, from_bot: bool, params: dict[str, Any], content: dict[str, Any], from_id: int | None = None
+    ) -> SandboxMessage:
+        """Append a message (``content``: the Message fields beyond id, date, chat and sender) to the chat; a
+        person's is from ``from_id`` (see :meth:`sender`)."""
         self._last_id[chat_id] = message_id = self._last_id.get(chat_id, 0) + 1
         date = int(time.time())
-        sender = self.bot_user if from_bot else self.user(chat_id)
+        sender = self.bot_user if from_bot else self.user(self.sender(chat_id, from_id))
         api = {"message_id": message_id, "from": sender, "chat": self.chat(chat_id), "date": date, **content}
         message = SandboxMessage(message_id, chat_id, from_bot, date=date, raw=params, api=api)
         restyle(message, params)
@@ -95,13 +110,27 @@ class Chats:
         """A message of the chat by id."""
         return next((m for m in self.transcripts.get(chat_id, []) if m.message_id == message_id), None)
 
-    def user_message(self, chat_id: int, text: str) -> SandboxMessage:
-        """A message the customer types; a leading command gets its bot_command entity."""
+    def user_message(
+        self, chat_id: int, text: str, *, from_id: int | None = None, reply_to: int | None = None
+    ) -> SandboxMessage:
+        """A message a person types (in a group: ``from_id``, a member), replying to the message ``reply_to`` if
+        given; a leading command gets its bot_command entity and each ``@username`` its mention entity."""
         content: dict[str, Any] = {"text": text}
+        entities = []
         if text.startswith("/") and len(text) > 1:
             command = text.split(maxsplit=1)[0]
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
-        return self.add(chat_id, False, {"text": text}, content)
+            entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command)})
+        for found in _MENTION.finditer(text):  # /help@bot is one command: its @ follows a letter
+            offset = utf16_len(text[: found.start()])
+            entities.append({"type": "mention", "offset": offset, "length": utf16_len(found[0])})
+        if entities:
+            content["entities"] = entities
+        if reply_to is not None:
+            replied = self.find(chat_id, reply_to)
+            if replied is None:
+                raise LookupError(f"chat {chat_id} has no message {reply_to} to reply to")
+            content["reply_to_message"] = replied.api
+        return self.add(chat_id, False, {"text": text}, content, from_id)
 
 
 def restyle(message: SandboxMessage, params: dict[str, Any]) -> None:

@@ -2,7 +2,9 @@
 
 ``GET /sandbox`` (chats, violations), ``GET /sandbox/chats/{id}`` (the transcript), and ``POST`` to
 ``/sandbox/chats/{id}/messages`` ``{"text": ...}``, ``/presses`` ``{"message_id": ..., "data": ...}`` and
-``/block`` ``{"how": "blocked"}``.
+``/block`` ``{"how": "blocked"}``. A group's id is negative: there ``"from_id"`` names the member who writes or
+presses, ``"reply_to"`` a message the text replies to, and ``/remove_bot`` and ``/add_bot`` take the bot out of
+the group and back.
 """
 
 from __future__ import annotations
@@ -50,13 +52,32 @@ def control_routes(sandbox: TelegramSandbox) -> list[web.RouteDef]:
         if not isinstance(body.get("text"), str):
             raise web.HTTPBadRequest(text='"text" must be a string')
         options = {key: body[key] for key in ("first_name", "language_code") if key in body}
-        return web.json_response(await sandbox.user_sends(_chat_id(request), body["text"], **options))
+        try:
+            member, reply_to = (int(body[key]) if key in body else None for key in ("from_id", "reply_to"))
+            update = await sandbox.user_sends(
+                _chat_id(request), body["text"], **options, from_id=member, reply_to=reply_to
+            )
+        except (ValueError, LookupError) as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        return web.json_response(update)
 
     async def press(request: web.Request) -> web.Response:
         body = await _body(request)
         try:
-            update = await sandbox.user_presses(_chat_id(request), int(body["message_id"]), str(body["data"]))
+            member = int(body["from_id"]) if "from_id" in body else None
+            update = await sandbox.user_presses(
+                _chat_id(request), int(body["message_id"]), str(body["data"]), from_id=member
+            )
         except (KeyError, ValueError, LookupError) as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        return web.json_response(update)
+
+    async def membership(request: web.Request) -> web.Response:
+        body = await _body(request)
+        act = sandbox.user_removes_bot if request.path.endswith("/remove_bot") else sandbox.user_adds_bot
+        try:
+            update = await act(_chat_id(request), int(body["from_id"]) if "from_id" in body else None)
+        except ValueError as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
         return web.json_response(update)
 
@@ -74,4 +95,6 @@ def control_routes(sandbox: TelegramSandbox) -> list[web.RouteDef]:
         web.post("/sandbox/chats/{chat_id}/messages", message),
         web.post("/sandbox/chats/{chat_id}/presses", press),
         web.post("/sandbox/chats/{chat_id}/block", block),
+        web.post("/sandbox/chats/{chat_id}/remove_bot", membership),
+        web.post("/sandbox/chats/{chat_id}/add_bot", membership),
     ]

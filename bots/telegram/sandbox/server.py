@@ -153,7 +153,7 @@ class TelegramSandbox:
         """The bot's messages in a chat, in order."""
         return [message for message in self.transcripts.get(chat_id, []) if message.from_bot]
 
-    def block(self, chat_id: int, how: Literal["blocked", "deactivated", "not_found"] = "blocked") -> None:
+    def block(self, chat_id: int, how: Literal["blocked", "kicked", "deactivated", "not_found"] = "blocked") -> None:
         """The customer blocks the bot (or is deactivated, or the chat is gone): calls to the chat fail."""
         if how not in REFUSALS:
             raise ValueError(f"how must be one of {sorted(REFUSALS)}")
@@ -175,29 +175,72 @@ class TelegramSandbox:
         await self.feed.publish(update)
         return update
 
+    async def user_removes_bot(self, chat_id: int, from_id: int | None = None) -> dict[str, Any]:
+        """A member removes the bot from a group: calls to the group fail from now on (kicked), and Telegram tells
+        the bot at once with a ``my_chat_member`` update (left); returns the Update."""
+        return await self._membership(chat_id, from_id, "member", "left", refusal="kicked")
+
+    async def user_adds_bot(self, chat_id: int, from_id: int | None = None) -> dict[str, Any]:
+        """A member adds the bot to a group (again): it can send there, and Telegram tells it (``my_chat_member``,
+        member); returns the Update."""
+        self.chats.blocked.pop(chat_id, None)
+        return await self._membership(chat_id, from_id, "left", "member")
+
+    async def _membership(
+        self, chat_id: int, from_id: int | None, old: str, new: str, refusal: str | None = None
+    ) -> dict[str, Any]:
+        if chat_id > 0:
+            raise ValueError(f"{chat_id} is a private chat: its customer blocks the bot (user_blocks)")
+        if refusal:
+            self.chats.blocked[chat_id] = refusal
+        member = {"user": self.chats.bot_user}
+        change = {
+            "chat": self.chats.chat(chat_id),
+            "from": self.chats.user(self.chats.sender(chat_id, from_id)),
+            "date": int(time.time()),
+            "old_chat_member": member | {"status": old},
+            "new_chat_member": member | {"status": new},
+        }
+        update = self.feed.make("my_chat_member", change)
+        await self.feed.publish(update)
+        return update
+
     def migrate(self, chat_id: int, new_chat_id: int) -> None:
         """The group became a supergroup: calls to the old id fail with migrate_to_chat_id."""
         self.chats.migrated[chat_id] = new_chat_id
 
     async def user_sends(
-        self, chat_id: int, text: str, *, first_name: str = "Ann", language_code: str | None = "en"
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        first_name: str = "Ann",
+        language_code: str | None = "en",
+        from_id: int | None = None,
+        reply_to: int | None = None,
     ) -> dict[str, Any]:
-        """The customer writes to the bot (this unblocks it); returns the Update, queued or POSTed to the webhook."""
-        self.chats.people[chat_id] = (first_name, language_code)
+        """The customer writes to the bot (this unblocks it), or in a group (a negative id) the member ``from_id``
+        writes there, replying to the message ``reply_to`` if given; returns the Update, queued or POSTed to the
+        webhook."""
+        self.chats.people[self.chats.sender(chat_id, from_id)] = (first_name, language_code)
         if self.chats.blocked.get(chat_id) == "blocked":
             del self.chats.blocked[chat_id]
-        update = self.feed.make("message", self.chats.user_message(chat_id, text).api)
+        message = self.chats.user_message(chat_id, text, from_id=from_id, reply_to=reply_to)
+        update = self.feed.make("message", message.api)
         await self.feed.publish(update)
         return update
 
-    async def user_presses(self, chat_id: int, message_id: int, data: str) -> dict[str, Any]:
-        """The customer presses the inline button with ``data`` under a bot's message; returns the Update."""
+    async def user_presses(
+        self, chat_id: int, message_id: int, data: str, *, from_id: int | None = None
+    ) -> dict[str, Any]:
+        """The customer (in a group: the member ``from_id``) presses the inline button with ``data`` under a bot's
+        message; returns the Update."""
         message = self.chats.find(chat_id, message_id)
         if message is None or not message.from_bot or not has_button(message, data):
             raise LookupError(f"chat {chat_id} has no bot message {message_id} with a button {data!r}")
         query_id = str(next(self._query_ids))
         self.chats.open_callbacks[query_id] = chat_id
-        query = {"id": query_id, "from": self.chats.user(chat_id), "message": message.api}
+        query = {"id": query_id, "from": self.chats.user(self.chats.sender(chat_id, from_id)), "message": message.api}
         update = self.feed.make("callback_query", query | {"chat_instance": str(chat_id), "data": data})
         await self.feed.publish(update)
         return update

@@ -21,6 +21,7 @@ from bots.inbound.links import make_token
 from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.blocks import home_view
 from bots.slack.channel import address
+from bots.slack.sandbox.formatting import Span, message_spans
 from bots.slack.sandbox.server import SlackSandbox
 from campaigns.ports import Button, InboundEvent, OutboundMessage, Reply
 from storage.models import Campaign, ChannelIdentity, ChatMessage, Customer, Delivery, Event
@@ -298,5 +299,35 @@ async def test_a_staff_reply_reaches_the_engine_as_plain_text(slack_sandbox: Sla
         event = await inbound.next()
         assert (event.kind, event.channel, event.text) == ("staff", "slack", "parcel & receipt <3")
         assert event.payload == {"thread": ":C0STAFF01:1700000000.000100", "user": USER}  # the bot token's workspace
+    finally:
+        await runner.cleanup()
+
+
+class Quoting:
+    """An engine whose every answer quotes a product named like markup, as the assistant's answers quote names."""
+
+    async def handle(self, event: InboundEvent) -> Reply | None:
+        text = "We have *Pro* _x_ ~y~ `z` in stock & it ships today."
+        return Reply(text, (Button("Unsubscribe", action="stop"),) if event.kind == "home" else ())
+
+
+async def test_a_reply_is_plain_text_slack_shows_as_it_is(slack_sandbox: SlackSandbox) -> None:
+    token = slack_sandbox.add_team(TEAM)
+    slack_sandbox.add_user(TEAM, USER)
+    config = SlackConfig(signing_secret=SIGNING, bot_token=token, api_url=slack_sandbox.base_url)
+    runner = await serve(build_slack(config, Quoting()), slack_sandbox)
+    try:
+        await slack_sandbox.user_sends(TEAM, USER, "Do you have the Pro?")
+        await settled(slack_sandbox, lambda: bool(slack_sandbox.dm(TEAM, USER)))
+        (reply,) = slack_sandbox.dm(TEAM, USER)
+        assert reply.formatting() == [] and "&amp; it ships" in reply.blocks[0]["text"]["text"]
+        await slack_sandbox.slash_command(TEAM, USER, "/shop", "subscribe")
+        await settled(slack_sandbox, lambda: bool(slack_sandbox.ephemeral))
+        assert slack_sandbox.ephemeral[-1].text.startswith("We have \u2217Pro\u2217 \u02cdx\u02cd")
+        await slack_sandbox.open_app_home(TEAM, USER)
+        await settled(slack_sandbox, lambda: (TEAM, USER) in slack_sandbox.views)
+        home = slack_sandbox.views[(TEAM, USER)]["blocks"]
+        assert "\u2217Pro\u2217" in json.dumps(home, ensure_ascii=False)
+        assert message_spans(home) == [Span("bold", "You are subscribed to our messages.")]  # the view's own
     finally:
         await runner.cleanup()

@@ -303,3 +303,37 @@ def test_a_draft_cached_before_the_campaign_files_types_were_shared_is_still_fou
     assert writer_._key(kept, None) == "84bf94317a3ab6945efa32124811c8e495d34d02aa1f5a68aa11650117ac9d3a"
     recipient = Recipient(7, "Anna Berg", "en", (shirt,))
     assert writer_._key(kept, recipient) == "4df315620977af943825657eefab97049a4e0638bc0e2a122fcfc20f283a51f0"
+
+
+PRO = CatalogProduct("PRO-1", "*Pro* _x_ ~y~ `z`", 99.0, "EUR", "https://shop.test/p/pro_1_", "gadgets")
+BOLD = "*{{ offer.discount }} off* {{ product.name }} with {{ offer.code }}: {{ product.url }}\n{{ unsubscribe }}"
+
+
+def neutral(text: str) -> str:
+    """A stand-in for a channel's quoting (the engine gets Slack's from its spec): every ``*`` becomes ``+``."""
+    return text.replace("*", "+")
+
+
+async def test_values_are_quoted_for_the_recipients_channel_and_the_template_keeps_its_formatting() -> None:
+    writer = CopyWriter(store=None, data_texts={"slack": neutral})
+    one = brief(template=BOLD, products=(PRO,))
+    slack, verdicts = await writer.preview(one, anna(products=(), channel="slack"))
+    assert slack.text == f"*20% off* +Pro+ _x_ ~y~ `z` with SPRING20: https://shop.test/p/pro_1_\n{HINT}"
+    assert all(v.ok for v in verdicts)  # the guardrails read the words, not the quoting: the product is known
+    telegram, _ = await writer.preview(one, anna(products=(), channel="telegram"))
+    assert telegram.text == f"*20% off* *Pro* _x_ ~y~ `z` with SPRING20: https://shop.test/p/pro_1_\n{HINT}"
+    assert (await writer.preview(one, anna(products=())))[0].text == telegram.text  # no channel: as it is
+
+
+async def test_the_safe_text_is_all_data_and_quoted_whole() -> None:
+    writer = CopyWriter(store=None, data_texts={"slack": neutral})
+    copy = await writer.compose(brief(template="{{ nope }}", shop_name="*Woolly*"), anna(channel="slack"))
+    assert copy.source == "fallback" and copy.text.startswith("+Woolly+: use code SPRING20 for 20% off.")
+
+
+async def test_model_copy_is_filled_with_quoted_values(fake: FakeOpenAI) -> None:
+    fake.default = lambda _: api.draft("*New:* {{ product.name }}. {{ unsubscribe }}", ["Shop the sale"])
+    copy = await writer(fake, data_texts={"slack": neutral}).compose(
+        brief(products=(PRO,)), anna(products=(), channel="slack")
+    )
+    assert copy.source == "model" and copy.text == f"*New:* +Pro+ _x_ ~y~ `z`. {HINT}"

@@ -448,3 +448,32 @@ async def test_the_control_api_plays_customers_over_http(telegram_sandbox: Teleg
         await bot.send_message(8, "Hello Bo")
         async with http.get("/sandbox/chats/8") as response:
             assert [m["text"] for m in await response.json()] == ["hi", "Hello Bo"]
+
+
+async def test_the_control_api_plays_group_members(telegram_sandbox: TelegramSandbox, bot: Bot) -> None:
+    group = -4001
+    async with aiohttp.ClientSession(base_url=telegram_sandbox.base_url) as http:
+        sent = await bot.send_message(group, "Hello group")
+        body = {"text": "@chatcast_sandbox_bot thanks", "from_id": 601, "first_name": "Ann"}
+        body["reply_to"] = sent.message_id
+        async with http.post(f"/sandbox/chats/{group}/messages", json=body) as response:
+            assert response.status == 200
+        async with http.post(f"/sandbox/chats/{group}/messages", json={"text": "x", "reply_to": 99}) as response:
+            assert response.status == 400 and "no message 99" in await response.text()
+        async with http.post("/sandbox/chats/8/messages", json={"text": "x", "from_id": 9}) as response:
+            assert response.status == 400  # only its person writes in a private chat
+        async with http.post(f"/sandbox/chats/{group}/remove_bot", json={"from_id": 602}) as response:
+            assert response.status == 200
+        async with http.post("/sandbox/chats/8/remove_bot", json={}) as response:
+            assert response.status == 400  # a private chat's person blocks the bot instead
+        said, removed = await bot.get_updates(timeout=0, allowed_updates=["message", "my_chat_member"])
+        assert said.message and said.message.chat.type == "group" and said.message.from_user
+        assert (said.message.from_user.id, said.message.from_user.first_name) == (601, "Ann")
+        assert said.message.reply_to_message and said.message.reply_to_message.message_id == sent.message_id
+        assert [(e.type, e.offset, e.length) for e in said.message.entities or []] == [("mention", 0, 21)]
+        assert removed.my_chat_member and removed.my_chat_member.new_chat_member.status == "left"
+        with pytest.raises(TelegramForbiddenError, match="kicked from the group chat"):
+            await bot.send_message(group, "still there?")
+        async with http.post(f"/sandbox/chats/{group}/add_bot", json={"from_id": 601}) as response:
+            assert response.status == 200
+        assert (await bot.send_message(group, "back")).chat.id == group
