@@ -18,6 +18,7 @@ from campaigns.notices.queue import switch_notices
 from campaigns.notices.text import switch as notice_switch
 from campaigns.ports import Button, InboundEvent, Reply, Responder
 from storage import conversations, identities, outbox, redeliveries
+from storage.errors import ChatcastError
 from storage.models import ChannelIdentity, Customer
 
 UNSUBSCRIBE = Button(text="Unsubscribe", action="stop")
@@ -40,7 +41,7 @@ _T = TypeVar("_T")
 REPLY_DAYS = 7  # a customer's words within this long of a campaign message are a reply to it
 
 
-class _Redelivered(Exception):
+class _Redelivered(ChatcastError):
     """The update was handled before: its redelivery does nothing."""
 
 
