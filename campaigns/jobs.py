@@ -7,6 +7,8 @@ twice.
 
 * housekeeping: claims of a dispatcher that stopped answering become ``unknown`` (never resent), order notices
   recorded but not queued (a crash between the two) are queued, finished campaigns become ``done``;
+* reconcile: the ``unknown`` rows of the channels that can look their messages up (Slack) become ``sent`` or,
+  certainly not delivered, are queued again or ``failed`` (:mod:`campaigns.delivery.reconcile`);
 * follow-ups: each running campaign's follow-ups (each run's, in a recurring one) are swept
   (:mod:`campaigns.timing.followups`), their new rows given
   their due time in each customer's zone (the schedule's window and local time, the shop's quiet hours) and
@@ -17,7 +19,7 @@ twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +28,7 @@ from campaigns import launch
 from campaigns.audience.suppression import Unhappy
 from campaigns.content.compose import write_copy
 from campaigns.content.writer import CopyWriter
+from campaigns.delivery.reconcile import reconcile
 from campaigns.file.definition import Campaign
 from campaigns.file.loader import CampaignError, parse_registered
 from campaigns.notices.queue import queue_notices
@@ -69,17 +72,31 @@ async def housekeeping(
     *,
     now: datetime | None = None,
 ) -> dict[str, int]:
-    """Expire dead claims, queue order notices a crash left recorded (on ``channels``, those served, where the
-    customer has a chat there), close finished campaigns; what it did."""
+    """Expire dead claims (a live dispatcher renews its own), queue order notices a crash left recorded (on
+    ``channels``, those served, where the customer has a chat there), close finished campaigns; what it did."""
     now = now or datetime.now(UTC)
     notices = await queue_notices(shop_zone, now, channels)
     stale = await outbox.recover(older_than=now - timedelta(seconds=claim_timeout_seconds))
-    if stale:
-        log.warning("housekeeping: %d deliveries claimed by a dispatcher that stopped answering are now unknown", stale)
+    if stale.unknown or stale.released:
+        log.warning(
+            "housekeeping: a dispatcher stopped answering: %d of its deliveries released, %d in flight now unknown",
+            stale.released,
+            stale.unknown,
+        )
     done = await finish(now)
     if done:
         log.info("housekeeping: campaigns %s are done", ", ".join(done))
-    return {"unknown": stale, "done": len(done), "notices": notices}
+    return {"unknown": stale.unknown, "released": stale.released, "done": len(done), "notices": notices}
+
+
+async def reconcile_unknown(
+    channels: Mapping[str, object], settle_seconds: float, *, now: datetime | None = None
+) -> dict[str, int]:
+    """Look the ``unknown`` rows up on the channels of ``channels`` that can (a :class:`campaigns.ports.Reconciler`):
+    a row not found counts as not delivered once ``settle_seconds`` (the claim timeout) have passed since its claim.
+    How many became sent, were queued again, failed, and are still unknown."""
+    done = await reconcile(channels, now or datetime.now(UTC), timedelta(seconds=settle_seconds))
+    return done.as_dict()
 
 
 async def follow_ups(

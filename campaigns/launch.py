@@ -6,14 +6,15 @@ only orders the engine's steps, each of which is safe to run again after a crash
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from campaigns.audience.caps import Caps
-from campaigns.audience.planner import PlanResult, plan, register
+from campaigns.audience.planner import PlanResult, audience_zones, plan, register
 from campaigns.audience.suppression import Suppression, Unhappy
 from campaigns.content.compose import MAIN, WriteResult, write_copy
 from campaigns.content.writer import CopyWriter
@@ -22,7 +23,7 @@ from campaigns.file.definition import Campaign
 from campaigns.file.loader import load_campaign
 from campaigns.ports import Channel
 from campaigns.timing import recurring
-from campaigns.timing.due import Span, set_due_times
+from campaigns.timing.due import DueResult, Span, set_due_times
 from campaigns.timing.readiness import Shop
 from segments.definitions import Definitions
 from storage import campaigns as campaign_rows
@@ -46,6 +47,7 @@ class Prepared:
     write: WriteResult
     recurring: bool = False  # a cron campaign: ``serve`` plans each run at its time
     next_run: datetime | None = None
+    due: DueResult = field(default_factory=DueResult)  # after_end: rows too late in their customer's zone
 
 
 async def prepare(
@@ -69,6 +71,13 @@ async def prepare(
     categories = await campaign_rows.known_categories()
     shop = Shop(now=as_of, zone=shop_zone, url=shop_url, quiet=quiet)
     campaign = load_campaign(path, definitions=definitions, skus=skus, categories=categories, shop=shop)
+    schedule = campaign.schedule
+    if schedule is not None and schedule.end_at is not None and schedule.cron is None:
+        # the window, local_time and quiet hours hold in each customer's zone: refuse, before anything is
+        # written, an end_at that comes before the first moment for every one of them
+        zones = await audience_zones(campaign, definitions, as_of=as_of, unhappy=unhappy)
+        audience = replace(shop, zones=zones)
+        load_campaign(path, definitions=definitions, skus=skus, categories=categories, shop=audience)
     campaign_id = await register(campaign, path.read_text(encoding="utf-8"))
     if campaign.schedule is not None and campaign.schedule.cron:
         first = await recurring.start(campaign, campaign_id, now=as_of, shop_zone=shop_zone)
@@ -76,7 +85,7 @@ async def prepare(
     planned = await plan(
         campaign, campaign_id, definitions, as_of=as_of, due_at=_start(campaign, as_of), unhappy=unhappy
     )
-    await set_due_times(campaign, campaign_id, MAIN, now=as_of, shop_zone=shop_zone, quiet=quiet)
+    due = await set_due_times(campaign, campaign_id, MAIN, now=as_of, shop_zone=shop_zone, quiet=quiet)
     if on_planned:
         on_planned(planned)
     written = await write_copy(
@@ -89,7 +98,7 @@ async def prepare(
         shop_url=shop_url,
         progress=progress,
     )
-    return Prepared(campaign, campaign_id, planned, written)
+    return Prepared(campaign, campaign_id, planned, written, due=due)
 
 
 async def run_due(
@@ -146,15 +155,26 @@ async def send(
     send_rate: float | None = None,
     caps: Caps | None = None,
     suppression: Suppression | None = None,
+    shared_limits: str | None = None,
+    stop: asyncio.Event | None = None,
 ) -> DispatchStats:
     """Start the campaign and send what is due now at no more than ``send_rate`` a second on each channel, then
     return: what is due later, or due but held for more than ``RETRY_WAIT`` seconds (a backoff, a frequency cap),
-    waits for ``serve``."""
+    waits for ``serve``. ``shared_limits``: the Redis URL whose rate limits every sender shares (``serve``'s too);
+    ``stop`` set (a SIGTERM): the requests in flight finish, the rest goes back to the queue."""
     await set_status(campaign_id, "running")
     dispatcher = Dispatcher(
-        channels, worker=worker, rates=capped(channels, rates, send_rate), caps=caps, suppression=suppression
+        channels,
+        worker=worker,
+        rates=capped(channels, rates, send_rate),
+        caps=caps,
+        suppression=suppression,
+        shared_limits=shared_limits,
     )
-    return await dispatcher.drain(max_wait=RETRY_WAIT)
+    try:
+        return await dispatcher.drain(max_wait=RETRY_WAIT, stop=stop)
+    finally:
+        await dispatcher.close()
 
 
 _MOVES = {

@@ -6,6 +6,7 @@ An adapter (``bots/telegram``, ``bots/slack``) implements :class:`Channel`, maps
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -206,6 +207,32 @@ class Channel(Protocol):
 
     async def send(self, message: OutboundMessage) -> SendReceipt:
         """Deliver ``message`` or raise a :class:`ChannelError`."""
+        ...
+
+
+DELIVERY_EVENT = "chatcast_delivery"  # the type of the metadata a channel that can carry it puts on each message
+
+
+@dataclass(frozen=True)
+class Uncertain:
+    """A delivery whose send may or may not have reached the platform (an ``unknown`` row): its id (its message's
+    ``idempotency_key`` was ``delivery:<id>``), its chat address, and when it was claimed: its request was made after
+    that moment."""
+
+    id: int
+    address: str
+    claimed_at: datetime
+
+
+@runtime_checkable
+class Reconciler(Protocol):
+    """What a channel whose messages carry their delivery's id (Slack's message metadata) adds to :class:`Channel`:
+    looking a delivery up on the platform, so that an ``unknown`` row becomes ``sent`` or certainly not sent."""
+
+    async def find(self, rows: Sequence[Uncertain]) -> dict[int, SendReceipt | None]:
+        """What the platform shows of each row, by id: a receipt (the message is there: its id and when it was
+        posted); None (it is not there, and everything posted in the chat since a little before its claim was
+        looked at); no entry (it cannot be told now: the chat's history could not be read, or not all of it)."""
         ...
 
 

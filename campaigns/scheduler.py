@@ -7,15 +7,17 @@ whose time passed while the process was down fires once at start (``coalesce`` w
 ``misfire_grace_time``). :meth:`Scheduler.run_once` runs every job once, in order, without APScheduler: the
 burst mode of ``chatcast serve --once``.
 
-Jobs: housekeeping every ``housekeeping_seconds``; and, when a writer is given, follow-ups every
-``follow_up_seconds`` and recurring runs every ``recurring_seconds`` (see :mod:`campaigns.jobs`).
+Jobs: housekeeping every ``housekeeping_seconds``; reconciliation of unknown deliveries every
+``reconcile_seconds`` when channels that can look their messages up are given (``reconcilers``); and, when a
+writer is given, follow-ups every ``follow_up_seconds`` and recurring runs every ``recurring_seconds`` (see
+:mod:`campaigns.jobs`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,11 +28,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from campaigns.audience.suppression import Unhappy
 from campaigns.content.writer import CopyWriter
-from campaigns.jobs import follow_ups, housekeeping, recurring_runs
+from campaigns.jobs import follow_ups, housekeeping, reconcile_unknown, recurring_runs
 from campaigns.timing.due import Span
 from segments.definitions import Definitions
 from storage.timezones import UTC_ZONE
 
+RECONCILE_SECONDS = 60.0  # how often unknown deliveries are looked up (each pass keeps to the platforms' limits)
 MISFIRE_GRACE = 3600  # seconds: a job missed while the process was down still runs, once, at start
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,10 @@ class Scheduler:
         extra_jobs: Sequence[PeriodicJob] = (),
         unhappy: Unhappy | None = None,
         channels: Sequence[str] | None = None,
+        reconcilers: Mapping[str, object] | None = None,
+        reconcile_seconds: float = RECONCILE_SECONDS,
     ) -> None:
+        self.reconcilers, self.reconcile_seconds = dict(reconcilers or {}), reconcile_seconds
         self.extra_jobs, self.unhappy, self.channels = tuple(extra_jobs), unhappy, channels
         self.shop_zone, self.quiet, self.recurring_seconds = shop_zone or UTC_ZONE, quiet, recurring_seconds
         self.claim_timeout, self.housekeeping_seconds = claim_timeout, housekeeping_seconds
@@ -100,6 +106,9 @@ class Scheduler:
                 (self.claim_timeout.total_seconds(), self.shop_zone, self.channels),
             )
         ]
+        if self.reconcilers:
+            settle = self.claim_timeout.total_seconds()
+            jobs.append(PeriodicJob("reconcile", reconcile_unknown, self.reconcile_seconds, (self.reconcilers, settle)))
         if self.writer is not None and self.definitions is not None:
             jobs.append(
                 PeriodicJob(

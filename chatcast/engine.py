@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import signal
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -25,10 +27,11 @@ from bots.spec import ChannelBot, Wiring
 from campaigns.audience.caps import Caps
 from campaigns.audience.suppression import Suppression, Unhappy
 from campaigns.content.writer import CopyWriter, OpenAIWriter
-from campaigns.delivery.dispatcher import Dispatcher
+from campaigns.delivery.dispatcher import HEARTBEAT, Dispatcher
+from campaigns.delivery.limits import PacedChannel, Throttle
 from campaigns.delivery.metrics import Metrics
 from campaigns.file.definition import FrequencyCap
-from campaigns.ports import Channel, StaffAlerts
+from campaigns.ports import Channel, Reconciler, StaffAlerts
 from campaigns.scheduler import PeriodicJob, Scheduler
 from campaigns.timing.clock import Clock, wall_clock
 from chatcast.settings import Settings
@@ -69,6 +72,22 @@ def build_writer(settings: Settings, client: AsyncOpenAI | None = None) -> CopyW
 
 
 @contextmanager
+def stop_on_signals() -> Iterator[asyncio.Event]:
+    """An event that SIGTERM or SIGINT sets, in the running loop, for the block (then Python's own handling again):
+    a sender lets its requests in flight finish and gives the rest back to the queue, instead of dying mid-send."""
+    stop, loop = asyncio.Event(), asyncio.get_running_loop()
+    # only the main thread may take signals (a command run from another thread, as the tests do, keeps Python's)
+    signals = (signal.SIGTERM, signal.SIGINT) if threading.current_thread() is threading.main_thread() else ()
+    for signum in signals:
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        yield stop
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+
+
+@contextmanager
 def tuned_gc() -> Iterator[None]:
     """For a long send: move what is loaded so far out of the collector's way (``gc.freeze``) and collect the
     young generation less often; undone after the block. aiogram, pydantic and tortoise leave hundreds of
@@ -104,6 +123,20 @@ def suppression(settings: Settings) -> Suppression:
     return Suppression(unhappy(settings))
 
 
+def paced(settings: Settings, channels: Mapping[str, Channel]) -> dict[str, Channel]:
+    """``channels`` for the senders outside the dispatcher (a test send, staff words, feedback questions): each send
+    waits its turn under the same limits as the dispatcher's, shared through Redis when it is configured."""
+    return {
+        name: PacedChannel(
+            channel,
+            Throttle.for_channel(
+                name, channel.limits, rates(settings), clock=wall_clock, sleep=asyncio.sleep, shared=settings.redis_url
+            ),
+        )
+        for name, channel in channels.items()
+    }
+
+
 def rates(settings: Settings) -> dict[str, float]:
     """The send rates the settings ask for, per channel: ``NAME`` overall and ``NAME/chat`` per chat (a channel's
     own limit where its settings set none)."""
@@ -132,9 +165,12 @@ def campaign_scheduler(
     *,
     role: str,
     definitions: Definitions | None = None,
+    reconcile: bool = False,
 ) -> Scheduler:
     """The scheduler and its jobs as ``serve`` runs them (the assistant's only with role ``all``); personas and
-    segments from ``definitions``, else from the settings' file."""
+    segments from ``definitions``, else from the settings' file. ``reconcile``: look the unknown deliveries up on
+    the channels that can (Slack), as ``serve`` does; never on a rehearsal's simulated clock, whose moments are not
+    the platform's."""
     return Scheduler(
         claim_timeout=timedelta(seconds=settings.claim_timeout_seconds),
         housekeeping_seconds=settings.housekeeping_seconds,
@@ -144,9 +180,10 @@ def campaign_scheduler(
         shop_url=settings.shop_url,
         shop_zone=settings.zone,
         quiet=settings.quiet_span,
-        extra_jobs=assistant_jobs(settings, dict(channels)) if role == "all" else (),
+        extra_jobs=assistant_jobs(settings, paced(settings, channels)) if role == "all" else (),
         unhappy=unhappy(settings),
         channels=sorted(channels),
+        reconcilers={name: c for name, c in channels.items() if isinstance(c, Reconciler)} if reconcile else None,
     )
 
 
@@ -174,6 +211,7 @@ def campaign_dispatcher(
         metrics=metrics,
         clock=clock,
         sleep=sleep,
+        heartbeat=min(HEARTBEAT, settings.claim_timeout_seconds / 4),  # renewed well before a sweep's cutoff
     )
 
 
@@ -261,7 +299,8 @@ async def open_bots(
                 bots.bots[spec.name] = bot
                 bots.channels[spec.name] = bot.channel
         if assistant:
-            bots.assistant = build_assistant(settings, bots.channels, bots.staff, public_url=public_url)
+            staff_channels = paced(settings, bots.channels)  # a staff member's words share the channel's limits
+            bots.assistant = build_assistant(settings, staff_channels, bots.staff, public_url=public_url)
             bots.inbound.responder = bots.assistant
         yield bots
 

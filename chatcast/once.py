@@ -93,7 +93,7 @@ async def burst(
 async def run_once(settings: Settings, *, worker: str | None = None, role: str = "all") -> OnceReport:
     """Run the scheduler's jobs once, send what is due, close what finished; the report."""
     async with db.database(settings.db_url), open_channels(settings) as channels:
-        scheduler = campaign_scheduler(settings, build_writer(settings), channels, role=role)
+        scheduler = campaign_scheduler(settings, build_writer(settings), channels, role=role, reconcile=True)
         name = worker or default_worker()
         dispatcher = campaign_dispatcher(settings, channels, worker=name)
         try:
@@ -134,6 +134,12 @@ def _job_line(job: str, result: Any) -> str:
         return (
             f"housekeeping: {result['unknown']:,} stale claims now unknown, {result['notices']:,} order notices queued,"
             f" {result['done']:,} campaigns done"
+        )
+    if job == "reconcile":
+        return (
+            f"unknown deliveries looked up: {result['sent']:,} found delivered (now sent), {result['requeued']:,} not"
+            f" delivered and queued again, {result['failed']:,} not delivered (failed), {result['unknown']:,} still"
+            " unknown"
         )
     if job == "follow_ups":
         planned = ", ".join(f"{key} {n:,}" for key, n in result.items() if n)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from chatcast.engine import (
 from chatcast.settings import Settings
 from storage import db
 from storage.lease import Lease
-from storage.orders import OrderRejected, upsert_order
+from storage.orders import MAX_BODY, BodyRefused, OrderRejected, read_order, upsert_order
 from storage.sql import fetch
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,9 @@ class ServiceState:
 
 
 def default_worker() -> str:
-    """This process's claim name: the host name (give each of several workers on one host its own)."""
-    return f"serve-{socket.gethostname()}"
+    """This process's claim name: host and process, so that no other process takes its live claims for its own (a
+    name given with ``--worker`` recovers, at start, what its previous life left)."""
+    return f"serve-{socket.gethostname()}-{os.getpid()}"
 
 
 async def run_service(
@@ -144,7 +146,7 @@ async def run_service(
             await receiver.listening(public_url)
         dispatcher = campaign_dispatcher(settings, bots.channels, worker=state.worker, metrics=metrics)
         bots.replies.attach(dispatcher, bots.channels)  # answers go out at once, at the pace the dispatcher keeps
-        scheduler = campaign_scheduler(settings, writer, bots.channels, role=role)
+        scheduler = campaign_scheduler(settings, writer, bots.channels, role=role, reconcile=True)
         state.dispatcher, state.scheduler = dispatcher, scheduler
         state.lease = Lease(settings.db_url)
         if await state.lease.try_acquire():  # at once, so that a lone process schedules from its first moment
@@ -200,17 +202,17 @@ def _orders_hook(shared: str, zone: ZoneInfo, channels: list[str]) -> Callable[[
     async def orders(request: web.Request) -> web.Response:
         given = request.headers.get("X-Chatcast-Secret", "")
         if not hmac.compare_digest(given.encode(), shared.encode()):
-            return web.json_response({"error": "missing or wrong X-Chatcast-Secret"}, status=401)
+            return _refused(401, "X-Chatcast-Secret", "missing or wrong X-Chatcast-Secret")
         try:
-            body = await request.json()
-        except ValueError:
-            return web.json_response({"error": "the body is not JSON"}, status=400)
-        if not isinstance(body, dict):
-            return web.json_response({"error": "the body must be a JSON object (an order)"}, status=400)
-        try:
-            order_id = await upsert_order(body, zone)
+            if (request.content_length or 0) > MAX_BODY:
+                raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length or 0)
+            order_id = await upsert_order(read_order(await request.read()), zone)
+        except web.HTTPRequestEntityTooLarge:
+            return _refused(413, None, f"the body is larger than {MAX_BODY:,} bytes")
+        except BodyRefused as exc:
+            return _refused(400, None, exc.reason)
         except OrderRejected as exc:
-            return web.json_response({"error": str(exc), "field": exc.field}, status=422)
+            return _refused(422, exc.field, str(exc))
         notices = await queue_notices(zone, channels=channels)
         credit = await attribute(order_id)
         log.info("order %s stored; attributed to %s", order_id, credit or "no campaign")
@@ -218,6 +220,11 @@ def _orders_hook(shared: str, zone: ZoneInfo, channels: list[str]) -> Callable[[
         return web.json_response({"order": order_id, "attributed_to": credited, "notices_queued": notices})
 
     return orders
+
+
+def _refused(status: int, field: str | None, error: str) -> web.Response:
+    """The orders webhook's one shape of refusal: what is wrong, and the field (None: the body as a whole)."""
+    return web.json_response({"error": error, "field": field}, status=status)
 
 
 def _health(state: ServiceState) -> Callable[[web.Request], Any]:

@@ -83,7 +83,9 @@ class Settings(BaseSettings, ChannelSettings):
         default=None, description="Redis, e.g. redis://127.0.0.1:6379/0: workers share the bots' rate limits there."
     )
     claim_timeout_seconds: float = Field(
-        default=600.0, gt=0, description="A claim older than this, of a dispatcher that stopped, becomes unknown."
+        default=120.0,
+        gt=0,
+        description="A claim not renewed for this long is a dead dispatcher's: released, or unknown if in flight.",
     )
     housekeeping_seconds: float = Field(default=30.0, gt=0, description="How often serve expires dead claims.")
     quiet_hours: str | None = Field(

@@ -259,7 +259,8 @@ class Compiler:
         return self._member(
             'SELECT o.customer_id FROM "order" o JOIN order_item i ON i.order_id = o.id'
             " JOIN product p ON p.id = i.product_id"
-            f" WHERE NOT o.is_return AND {' AND '.join(filters)}{self._window('o.ordered_at', cond.within_days)}",
+            f" WHERE NOT o.is_return AND o.customer_id IS NOT NULL AND {' AND '.join(filters)}"  # erased: no one
+            f"{self._window('o.ordered_at', cond.within_days)}",
             "o.customer_id",
         )
 

@@ -87,7 +87,7 @@ async def _touch(
     await execute(
         "INSERT INTO touched (id)"
         f" SELECT id FROM customer WHERE id > {p.add(since['customer'])}"
-        f' UNION SELECT customer_id FROM "order" WHERE id > {p.add(since["order"])}'
+        f' UNION SELECT customer_id FROM "order" WHERE id > {p.add(since["order"])} AND customer_id IS NOT NULL'
         f" UNION SELECT customer_id FROM feedback WHERE id > {p.add(since.get('feedback', 0))}"
         f" UNION SELECT customer_id FROM event WHERE id > {p.add(since['event'])}"
         f" AND customer_id IS NOT NULL AND type <> {p.text(PERSONA_EVENT)}{_moved(p, before, as_of)}",

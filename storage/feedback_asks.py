@@ -51,6 +51,8 @@ async def orders_to_ask(
     for (order_id,) in rows:
         order = await Order.get(id=order_id).select_related("customer")
         customer = order.customer
+        if customer is None:  # erased since the query
+            continue
         identity = await ChannelIdentity.filter(customer_id=customer.id, reachable=True).order_by("-linked_at").first()
         if identity is None:
             continue  # made unreachable since the query

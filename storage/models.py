@@ -84,8 +84,12 @@ class Order(Model):
 
     id = fields.BigIntField(primary_key=True)
     external_id = fields.CharField(max_length=64, unique=True)
-    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
-        "models.Customer", related_name="orders", on_delete=fields.CASCADE
+    customer: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer",
+        related_name="orders",
+        on_delete=fields.CASCADE,
+        null=True,
+        description="Null once the customer is erased: the order stays, anonymous, for the shop's counts.",
     )
     ordered_at = fields.DatetimeField()
     status = fields.CharField(max_length=16, default="paid")

@@ -60,7 +60,9 @@ async def pending(limit: int = 500, channels: Collection[str] | None = None) -> 
     if not notices:
         return []
     await OrderNotice.fetch_for_list(notices, "order__customer")
-    customers = {n.order.customer.id for n in notices}
+    # an erased customer's orders have no customer (and their notices are gone with them)
+    told = [(n, n.order, n.order.customer) for n in notices if n.order.customer is not None]
+    customers = {customer.id for _, _, customer in told}
     # the latest linked wins; one on a channel nobody sends on would wait queued for ever
     latest: dict[int, ChannelIdentity] = {}
     served: dict[int, ChannelIdentity] = {}
@@ -70,8 +72,7 @@ async def pending(limit: int = 500, channels: Collection[str] | None = None) -> 
             served[identity.customer_id] = identity  # type: ignore[attr-defined]
     chats = latest | served
     out = []
-    for n in notices:
-        order, customer = n.order, n.order.customer
+    for n, order, customer in told:
         chat = chats.get(customer.id)
         out.append(
             Pending(int(n.id), Notice(order.external_id, n.status, n.tracking_url or order.tracking_url,

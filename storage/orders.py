@@ -1,4 +1,5 @@
-"""One order from a shop's webhook, upserted like an imported one (by order id; lines by position)."""
+"""One order from a shop's webhook, read by the importers' rules (:mod:`storage.importers.checks`) and upserted
+like an imported one (by order id; lines by position)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from storage.errors import ChatcastError
+from storage.importers.checks import ValueRefused, loads
 from storage.importers.kinds import OrdersKind
 from storage.importers.rows import OrderLineRow, describe
 from storage.importers.runner import Parsed
 from storage.importers.sources import RawRow
 from storage.sql import transaction
+
+MAX_BODY = 1024**2  # bytes of one webhook call (aiohttp's own limit)
 
 
 class OrderRejected(ChatcastError, ValueError):
@@ -22,6 +26,29 @@ class OrderRejected(ChatcastError, ValueError):
     def __init__(self, field: str | None, reason: str) -> None:
         super().__init__(f"{field}: {reason}" if field else reason)
         self.field, self.reason = field, reason
+
+
+class BodyRefused(OrderRejected):
+    """The body is no order at all: not UTF-8, not JSON, nested too deep to read, not an object."""
+
+
+def read_order(body: bytes) -> dict[str, Any]:
+    """A webhook call's body as an order to give :func:`upsert_order`: JSON text whose every value keeps the
+    importers' rules (no NUL or control character, nesting, sizes, finite numbers). Raises :class:`BodyRefused`,
+    or :class:`OrderRejected` naming the field of a value that breaks a rule."""
+    try:
+        text = body.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise BodyRefused(None, f"the body is not UTF-8 text (byte {exc.start})") from None
+    try:
+        order = loads(text)
+    except ValueRefused as exc:
+        if exc.path is None:
+            raise BodyRefused(None, f"the body is {exc.reason}") from None
+        raise OrderRejected(exc.path, exc.reason) from None
+    if not isinstance(order, dict):
+        raise BodyRefused(None, "the body must be a JSON object (an order)")
+    return order
 
 
 def _lines(order: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,7 +1,11 @@
 """The outbox: claiming due deliveries for a dispatcher and recording what their sends did, in set-based SQL.
 
 A claim is one ``UPDATE ... RETURNING`` (with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; one statement is atomic
-on SQLite): the row is ``sending`` before its request. Every recorder takes a whole batch in one statement.
+on SQLite): the row is ``claimed`` by its dispatcher, and ``sending`` only while its request is in flight
+(:func:`mark_in_flight`, just before it). A dispatcher that dies leaves its ``claimed`` rows to be released (they
+never left) and its ``sending`` ones ``unknown`` (they may have). Every recorder takes a whole batch in one
+statement. Messages to one chat go out in the order they were queued: a row waits while an earlier one to the
+same customer on the same channel is in flight or about to be retried (within :data:`ORDER_WAIT`).
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from storage import identities
@@ -19,6 +23,8 @@ from storage.models import Event
 from storage.sql import Params, conn, execute, fetch, transaction, values_source
 
 FINAL = ("sent", "failed", "unknown", "skipped", "holdout")
+LIVE = ("claimed", "sending")  # owned by a dispatcher: reserved, or its request in flight
+ORDER_WAIT = timedelta(minutes=10)  # the longest a message waits for an earlier one to the same chat being retried
 TRANSACTIONAL = ("notices", "replies")  # the built-in campaigns' kinds: order notices, chat replies
 _TRANSACTIONAL_SQL = "(" + ", ".join(f"'{kind}'" for kind in TRANSACTIONAL) + ")"
 _PG_TYPES = {int: "bigint", str: "text", datetime: "timestamptz"}
@@ -80,10 +86,11 @@ async def _claim(
     else:
         which = "d.id IN (" + ", ".join(q.add(int(i)) for i in sorted(ids)) + ")"
     lock = " FOR UPDATE OF d SKIP LOCKED" if q.dialect == "postgres" else ""
+    bound = q.moment(now + ORDER_WAIT)
     skip = "pick.opted_out OR pick.unreachable OR pick.uninstalled"
     sql = (
         "UPDATE delivery SET "
-        f"status = CASE WHEN {skip} THEN 'skipped' ELSE 'sending' END, "
+        f"status = CASE WHEN {skip} THEN 'skipped' ELSE 'claimed' END, "
         "note = CASE WHEN pick.opted_out THEN pick.stopped WHEN pick.unreachable THEN 'unreachable' "
         f"WHEN pick.uninstalled THEN '{PARKED}' ELSE delivery.note END, "
         f"attempts = delivery.attempts + CASE WHEN {skip} THEN 0 ELSE 1 END, claimed_by = {who}, claimed_at = {at}, "
@@ -103,6 +110,11 @@ async def _claim(
         "AND substr(d.address, 1, length(w.scope)) = w.scope) AS uninstalled "
         f"FROM delivery d WHERE d.status = 'queued' AND d.channel IN {chans} AND {which} "
         "AND d.campaign_id IN (SELECT c.id FROM campaign c WHERE c.status = 'running') "
+        # one chat reads its messages in the order they were queued: an earlier one in flight, or about to be
+        # retried, goes first
+        "AND NOT EXISTS (SELECT 1 FROM delivery e WHERE e.customer_id = d.customer_id AND e.channel = d.channel "
+        "AND (e.due_at < d.due_at OR (e.due_at = d.due_at AND e.id < d.id)) AND (e.status IN ('claimed', 'sending') "
+        f"OR (e.status = 'queued' AND e.next_attempt_at > {at} AND e.next_attempt_at <= {bound}))) "
         f"ORDER BY d.due_at, d.id LIMIT {q.add(limit)}{lock}) AS pick "
         "WHERE delivery.id = pick.id RETURNING delivery.id, delivery.campaign_id, delivery.step, "
         "delivery.customer_id, delivery.channel, delivery.address, delivery.text, delivery.buttons, "
@@ -139,13 +151,43 @@ def _claimed(r: tuple[Any, ...]) -> Claimed:
     )
 
 
-async def _update(sets: str, rows: Sequence[tuple[Any, ...]], guard: str = "sending") -> int:
-    """``UPDATE delivery SET <sets> FROM v`` for the rows whose id is ``v.column1`` and whose status is ``guard``."""
+async def _update(sets: str, rows: Sequence[tuple[Any, ...]], guard: Sequence[str] = LIVE) -> int:
+    """``UPDATE delivery SET <sets> FROM v`` for the rows whose id is ``v.column1`` and whose status is in ``guard``
+    (a dispatcher's own: claimed or sending)."""
     if not rows:
         return 0
     q = Params(dialect())
     source = _rows(q, rows)
-    sql = f"UPDATE delivery SET {sets} FROM {source} WHERE delivery.id = v.column1 AND delivery.status = '{guard}'"
+    statuses = ", ".join(f"'{status}'" for status in ((guard,) if isinstance(guard, str) else guard))
+    sql = f"UPDATE delivery SET {sets} FROM {source} WHERE delivery.id = v.column1 AND delivery.status IN ({statuses})"
+    return await execute(sql, q.values)
+
+
+async def mark_in_flight(worker: str, ids: Collection[int], now: datetime) -> set[int]:
+    """The rows ``ids`` of ``worker`` are about to be sent: ``claimed`` -> ``sending``; those it still owned (only
+    they may be sent: one released meanwhile belongs to nobody)."""
+    if not ids:
+        return set()
+    q = Params(dialect())
+    listed = ", ".join(q.add(int(i)) for i in sorted(ids))
+    sql = (
+        f"UPDATE delivery SET status = 'sending', claimed_at = {q.moment(now)} WHERE id IN ({listed}) "
+        f"AND status = 'claimed' AND claimed_by = {q.text(worker)} RETURNING id"
+    )
+    return {int(r[0]) for r in await _returning(sql, q.values)}
+
+
+async def touch(worker: str, ids: Collection[int], now: datetime) -> int:
+    """The heartbeat of a live dispatcher: the claims of the rows ``ids`` it holds are renewed, so that no sweep
+    takes them for a dead one's (:func:`recover` with ``older_than``); how many."""
+    if not ids:
+        return 0
+    q = Params(dialect())
+    listed = ", ".join(q.add(int(i)) for i in sorted(ids))
+    sql = (
+        f"UPDATE delivery SET claimed_at = {q.moment(now)} WHERE id IN ({listed}) AND claimed_by = {q.text(worker)} "
+        "AND status IN ('claimed', 'sending')"
+    )
     return await execute(sql, q.values)
 
 
@@ -240,24 +282,111 @@ async def move_address(channel: str, old: str, new: str) -> None:
         q = Params(dialect())
         sql = (
             f"UPDATE delivery SET address = {q.text(new)} WHERE channel = {q.text(channel)} "
-            f"AND address = {q.text(old)} AND status IN ('planned', 'queued', 'sending')"
+            f"AND address = {q.text(old)} AND status IN ('planned', 'queued', 'claimed', 'sending')"
         )
         await execute(sql, q.values)
 
 
-async def recover(worker: str | None = None, older_than: datetime | None = None) -> int:
-    """Rows a dead dispatcher left in ``sending`` become ``unknown`` (never resent): ``worker``'s, or those claimed
-    before ``older_than``; how many."""
+@dataclass(frozen=True)
+class Recovered:
+    """What a dead dispatcher left: rows released (claimed, never sent: queued again) and rows now ``unknown``
+    (their request was in flight: never resent)."""
+
+    released: int = 0
+    unknown: int = 0
+
+
+async def recover(worker: str | None = None, older_than: datetime | None = None) -> Recovered:
+    """What a dead dispatcher left (``worker``'s rows, or those whose claim was last renewed before ``older_than``):
+    ``claimed`` rows are released to the queue (the attempt not counted), ``sending`` ones become ``unknown``."""
     if worker is None and older_than is None:
         raise ValueError("recover needs a worker or a cutoff")
     q = Params(dialect())
     which = [f"claimed_by = {q.text(worker)}"] if worker is not None else []
     which += [f"claimed_at < {q.moment(older_than)}"] if older_than is not None else []
+    where = " OR ".join(which)
+    async with transaction():
+        unknown = await execute(
+            "UPDATE delivery SET status = 'unknown', error = 'the dispatcher stopped while sending' "
+            f"WHERE status = 'sending' AND ({where})",
+            q.values,
+        )
+        released = await execute(
+            "UPDATE delivery SET status = 'queued', attempts = attempts - 1, claimed_by = NULL "
+            f"WHERE status = 'claimed' AND ({where})",
+            q.values,
+        )
+    return Recovered(released=released, unknown=unknown)
+
+
+RECONCILED_SENT = "delivered (reconciled)"
+RECONCILED_NOT_SENT = "not delivered (reconciled)"
+RECONCILED_AGAIN = "not delivered (reconciled): queued again"
+
+
+@dataclass(frozen=True)
+class UnknownRow:
+    """An ``unknown`` row as reconciliation needs it: where it went, when it was claimed (its request came after),
+    how many attempts it had, its campaign's status; ``overtaken``: a later message of the customer on that channel
+    has been sent (or sent for) since its claim, so that sending it now would arrive out of order."""
+
+    id: int
+    address: str
+    claimed_at: datetime
+    attempts: int
+    campaign_status: str
+    overtaken: bool
+
+
+async def unknown_rows(channel: str, limit: int = 1000) -> list[UnknownRow]:
+    """The channel's ``unknown`` rows that have an address and a claim time, oldest claim first."""
+    q = Params(dialect())
     sql = (
-        "UPDATE delivery SET status = 'unknown', error = 'the dispatcher stopped while sending' "
-        f"WHERE status = 'sending' AND ({' OR '.join(which)})"
+        "SELECT d.id, d.address, d.claimed_at, d.attempts, c.status, CASE WHEN EXISTS (SELECT 1 FROM delivery l "
+        "WHERE l.customer_id = d.customer_id AND l.channel = d.channel AND l.id <> d.id "
+        "AND l.claimed_at > d.claimed_at AND l.status IN ('sending', 'sent', 'unknown')) THEN 1 ELSE 0 END "
+        "FROM delivery d JOIN campaign c ON c.id = d.campaign_id "
+        f"WHERE d.status = 'unknown' AND d.channel = {q.text(channel)} AND d.address IS NOT NULL "
+        f"AND d.claimed_at IS NOT NULL ORDER BY d.claimed_at, d.id LIMIT {q.add(limit)}"
     )
-    return await execute(sql, q.values)
+    out = []
+    for ident, address, claimed_at, attempts, status, overtaken in await fetch(sql, q.values):
+        moment = _moment(claimed_at)
+        if moment is not None:
+            out.append(UnknownRow(int(ident), str(address), moment, int(attempts), str(status), bool(overtaken)))
+    return out
+
+
+async def reconciled_sent(results: Sequence[tuple[int, str, datetime]]) -> int:
+    """``unknown`` rows found delivered on the platform become ``sent``: (id, provider message id, posted at)."""
+    sets = (
+        "status = 'sent', provider_message_id = v.column2, sent_at = v.column3, next_attempt_at = NULL, "
+        f"error = '{RECONCILED_SENT}'"
+    )
+    return await _update(sets, [(i, _clean(m), at) for i, m, at in results], guard=("unknown",))
+
+
+async def reconciled_failed(ids: Sequence[int]) -> int:
+    """``unknown`` rows certainly not delivered, and not to be sent again, become ``failed``."""
+    return await _update(f"status = 'failed', error = '{RECONCILED_NOT_SENT}'", [(i,) for i in ids], guard=("unknown",))
+
+
+async def reconciled_requeue(ids: Sequence[int], now: datetime) -> int:
+    """``unknown`` rows certainly not delivered go back to the queue, due at ``now`` (the dispatcher sends them); a
+    campaign that was ``done`` because they were final runs again until they are."""
+    if not ids:
+        return 0
+    sets = f"status = 'queued', next_attempt_at = v.column2, error = '{RECONCILED_AGAIN}'"
+    async with transaction():
+        queued = await _update(sets, [(i, now) for i in ids], guard=("unknown",))
+        q = Params(dialect())
+        sql = (
+            f"UPDATE campaign SET status = 'running', updated_at = {q.moment(now)} WHERE status = 'done' AND id IN "
+            f"(SELECT d.campaign_id FROM delivery d WHERE d.id IN ({', '.join(q.add(int(i)) for i in ids)}) "
+            "AND d.status = 'queued')"
+        )
+        await execute(sql, q.values)
+    return queued
 
 
 async def campaign_yaml(campaign_id: int) -> str | None:

@@ -1,12 +1,18 @@
 """A customer's data on request (GDPR-style): all of it exported as JSON, or erased.
 
-Erasing keeps what the shop's counts need and nothing that identifies the person: the customer row stays, with
-its name, contacts, attributes, tags and shop id replaced, consent withdrawn (nothing is ever sent to it
-again); chat identities, conversations, chat messages and derived features are deleted; deliveries keep their
-campaign, step, status and times but lose their text and address; events keep their type, time and campaign but
-lose their data; feedback, complaints and reviews lose their text; orders stay (bookkeeping), attached to the
-anonymous row, without their tracking links; order notices are turned off. One
-transaction: a failure changes nothing.
+Erasing keeps nothing that identifies the person, and what the shop's counts need: the customer row stays,
+with its name, contacts, language, attributes, tags and shop id replaced, consent withdrawn (nothing is ever
+sent to it again); chat identities, conversations, chat messages and derived features are deleted; deliveries
+keep their campaign, step, status and times but lose their text and address; events keep their type, time and
+campaign but lose their data; feedback, complaints and reviews lose their text.
+
+Orders are the shop's records, which it must keep for its accounting; the shop keeps them in its own system,
+its book of account, for as long as the law there requires (GDPR Art. 17(3)(b)). Chatcast is not that book,
+so its copy becomes an anonymous sale: detached from the person (no customer), the shop's order id replaced
+by ``erased-<n>``, no discount code, tracking link, carrier or dates beyond the day it was placed; its lines
+(products, quantities, prices), total, currency and status stay for the counts (bestsellers, sales per
+product). The order's notices are deleted. Anonymous data is no personal data (GDPR Recital 26): it is
+outside what an erasure must remove. One transaction: a failure changes nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from storage.models import (
 )
 
 ERASED_PREFIX = "erased-"
+ERASED_LANGUAGE = "en"  # the column's default: the customer's own language is gone
 ORDER_FIELDS = ("external_id", "ordered_at", "status", "is_return", "currency", "total", "discount_code",
                 "tracking_url", "carrier", "expected_at")  # fmt: skip
 
@@ -125,18 +132,16 @@ async def erase(customer: Customer) -> dict[str, int]:
                 text=None, address=None, error=None, provider_message_id=None, pieces=None, note=None, buttons=[]
             ),  # buttons: a notice's tracking button holds the parcel's tracking link
             "events": await Event.filter(customer_id=cid).update(data={}),
-            "feedback": await Feedback.filter(customer_id=cid).update(text=""),
+            "feedback": await Feedback.filter(customer_id=cid).update(text="", order_id=None),
             "reviews": await Review.filter(customer_id=cid).update(text=""),
-            # a parcel's tracking page can show where it goes
-            "tracking_links": await Order.filter(customer_id=cid, tracking_url__not_isnull=True).update(
-                tracking_url=None
-            )
-            + await OrderNotice.filter(order__customer_id=cid, tracking_url__not_isnull=True).update(tracking_url=None),
             "complaints": await Complaint.filter(customer_id=cid).update(text=""),
+            "order_notices": await OrderNotice.filter(order__customer_id=cid).delete(),
+            "orders": await _anonymise_orders(cid),
         }
         await Customer.filter(id=cid).update(
             external_id=f"{ERASED_PREFIX}{cid}",
             name="",
+            language=ERASED_LANGUAGE,
             email=None,
             phone=None,
             timezone=None,
@@ -151,3 +156,23 @@ async def erase(customer: Customer) -> dict[str, int]:
             consent_source="erased",
         )
     return changed
+
+
+async def _anonymise_orders(customer_id: int) -> int:
+    """The customer's orders made anonymous sales (see the module docstring); how many."""
+    orders = await Order.filter(customer_id=customer_id).only("id", "ordered_at")
+    for order in orders:
+        day = order.ordered_at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        await Order.filter(id=order.id).update(
+            external_id=f"{ERASED_PREFIX}{order.id}",
+            customer_id=None,
+            ordered_at=day,
+            discount_code=None,  # a code may be the customer's own
+            tracking_url=None,  # a parcel's tracking page can show where it goes
+            carrier=None,
+            expected_at=None,
+            feedback_asked_at=None,
+            seen_at=None,
+            status_changed_at=None,
+        )
+    return len(orders)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from assistant.descriptions.writer import Describer, Description
 from assistant.reviews import ProductReviews, summaries
 from storage import descriptions
 from storage.models import Product, ProductCopy
+from storage.spreadsheet_csv import SpreadsheetWriter
 
 EXPORT_COLUMNS = ("sku", "language", "name", "description", "short_description", "source", "approved_at")
 
@@ -86,7 +86,7 @@ def export(rows: Sequence[ProductCopy], fmt: str, path: Path) -> int:
     data = [_export_row(r) for r in rows]
     with path.open("w", encoding="utf-8", newline="") as f:
         if fmt == "csv":
-            writer = csv.DictWriter(f, fieldnames=EXPORT_COLUMNS)
+            writer = SpreadsheetWriter(f, fieldnames=EXPORT_COLUMNS)  # no cell runs as a formula
             writer.writeheader()
             writer.writerows(data)
         else:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,6 +17,8 @@ from bots.slack import NAME
 from bots.slack.blocks import message_blocks
 from bots.slack.errors import channel_error, error_code
 from bots.slack.limits import LIMITS, WORKSPACE_RATE
+from bots.slack.reconcile import CALLS, Chat, delivery_metadata
+from bots.slack.reconcile import find as find_deliveries
 from campaigns.ports import (
     Button,
     ChannelError,
@@ -24,6 +27,7 @@ from campaigns.ports import (
     PermanentChannelError,
     SendReceipt,
     TransientChannelError,
+    Uncertain,
 )
 
 ADDRESS = re.compile(r"([A-Z0-9]+):([A-Z0-9]+)")
@@ -75,12 +79,24 @@ def build_client(
 
 
 async def post(
-    client: AsyncWebClient, channel: str, blocks: list[dict[str, object]], text: str, thread_ts: str | None = None
+    client: AsyncWebClient,
+    channel: str,
+    blocks: list[dict[str, object]],
+    text: str,
+    thread_ts: str | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> str:
-    """Post one message to a conversation id (in a thread, given its ``thread_ts``); its id, ``channel:ts``. SDK
-    failures pass through unmapped."""
+    """Post one message to a conversation id (in a thread, given its ``thread_ts``; with ``metadata``, the delivery
+    it is: :func:`bots.slack.reconcile.delivery_metadata`); its id, ``channel:ts``. SDK failures pass through
+    unmapped."""
     response = await client.chat_postMessage(
-        channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False, thread_ts=thread_ts
+        channel=channel,
+        text=text,
+        blocks=blocks,
+        unfurl_links=False,
+        unfurl_media=False,
+        thread_ts=thread_ts,
+        metadata=metadata,
     )
     return f"{response.get('channel') or channel}:{response.get('ts')}"
 
@@ -102,7 +118,8 @@ async def post_to_channel(
 
 
 class SlackChannel:
-    """Sends ``OutboundMessage``s as DMs through each workspace's client; maps every failure to a ``ChannelError``."""
+    """Sends ``OutboundMessage``s as DMs through each workspace's client, each carrying its delivery's id as metadata;
+    maps every failure to a ``ChannelError``; finds its messages again for reconciliation (``find``)."""
 
     name = NAME
 
@@ -113,11 +130,13 @@ class SlackChannel:
         messages_per_second: float = WORKSPACE_RATE,
         dm_cache_max: int = DM_CACHE_MAX,
         forget: Callable[[str], None] | None = None,
+        reconcile_calls: int = CALLS,
     ) -> None:
         self.clients, self._forget = clients, forget  # forget: drop a workspace's kept client (read it afresh)
         self.limits = replace(LIMITS, messages_per_second=messages_per_second)
         self._dms: OrderedDict[str, str] = OrderedDict()  # address -> DM channel id, least recently used first
         self._dm_cache_max = dm_cache_max
+        self.reconcile_calls = reconcile_calls  # Web API calls a reconciliation pass makes per workspace at most
 
     async def send(self, message: OutboundMessage) -> SendReceipt:
         """Send ``message`` as one Block Kit message (long text in several sections, buttons below)."""
@@ -134,7 +153,8 @@ class SlackChannel:
         cached = self._dms.get(message.address)
         try:
             channel = cached or await self._open(client, message.address, target)
-            message_id = await post(client, channel, blocks, fallback)
+            metadata = delivery_metadata(message.idempotency_key)
+            message_id = await post(client, channel, blocks, fallback, metadata=metadata)
         except ChannelError:
             raise
         except Exception as exc:
@@ -146,6 +166,25 @@ class SlackChannel:
         if cached:
             self._dms.move_to_end(message.address)
         return SendReceipt(message_ids=(message_id,), sent_at=datetime.now(UTC), address=message.address)
+
+    async def find(self, rows: Sequence[Uncertain]) -> dict[int, SendReceipt | None]:
+        """Look the rows' messages up by their metadata in their DMs' history (:class:`campaigns.ports.Reconciler`;
+        :mod:`bots.slack.reconcile` says how, and within which limits)."""
+        chats: dict[str, list[Uncertain]] = {}
+        for row in rows:
+            chats.setdefault(row.address, []).append(row)
+        found: list[Chat] = []
+        for address, group in chats.items():
+            try:
+                team_id, target = parse_address(address)
+            except ChannelError:
+                continue  # no Slack chat: nothing to look in
+            found.append(Chat(team_id, target, tuple(group)))
+        return await find_deliveries(found, self.clients, self._conversation, calls=self.reconcile_calls)
+
+    async def _conversation(self, client: AsyncWebClient, key: str, target: str) -> str:
+        """The conversation of an address: the DM remembered, else opened."""
+        return self._dms.get(key) or await self._open(client, key, target)
 
     async def _refused(self, team_id: str, client: AsyncWebClient, error: ChannelError) -> ChannelError:
         """``error``, unless it is a refused token and the workspace has a new one meanwhile (reinstalled while we

@@ -135,6 +135,14 @@ def selection(
     return Selection(sql, p, unhappy_join)
 
 
+async def audience_zones(
+    campaign: Campaign, definitions: Definitions, *, as_of: datetime, unhappy: Unhappy | None = None
+) -> list[str | None]:
+    """The time zones of the customers plan() would give a row, each once (None: customers without one)."""
+    chosen = selection(campaign, definitions, as_of=as_of, unhappy=unhappy)
+    return [row[0] for row in await fetch(f"SELECT DISTINCT c.timezone{chosen.body}", chosen.params.values)]
+
+
 async def plan(
     campaign: Campaign,
     campaign_id: int,
@@ -170,7 +178,9 @@ async def plan(
         f" SELECT {cid}, {name}, c.id, ci.channel, ci.address, {sql.variant}, c.persona, '[]', {_moment(p, due_at)},"
         f" CASE WHEN {why} IS NOT NULL THEN 'skipped' WHEN {sql.holdout} THEN 'holdout' ELSE 'planned' END, {why},"
         f" 0, {_moment(p, datetime.now(UTC))}, {sql.timing}, {sql.copy_arm}{chosen.body}"
-        " ON CONFLICT (campaign_id, step, customer_id) DO NOTHING",
+        # rows are numbered in the customers' order on both backends (a hash join would shuffle them on PostgreSQL):
+        # equal due times go out in that order
+        " ORDER BY c.id ON CONFLICT (campaign_id, step, customer_id) DO NOTHING",
         p.values,
     )
     result = await _funnel(campaign, definitions, as_of)

@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
 from campaigns.audience.caps import Capped, Caps
@@ -43,6 +43,11 @@ from storage.replies import STEP_PREFIX as REPLY_STEP
 
 log = logging.getLogger(__name__)
 
+SEND_DEADLINE = 60.0  # seconds one request may take before its outcome is unknown (the adapters' own timeouts: 30)
+HEARTBEAT = 20.0  # seconds between renewals of a live dispatcher's claims
+FLUSH_SECONDS = 0.05  # the longest finished sends wait to be recorded together
+AGAIN = ("rate_limited", "retry", "migrated")  # the failures that put a row back in the queue
+
 
 @dataclass
 class DispatchStats:
@@ -58,6 +63,7 @@ class DispatchStats:
     capped: int = 0  # rows held back or skipped by a frequency cap
     suppressed: int = 0  # rows skipped because the customer is unhappy (open complaint, negative words)
     database_errors: int = 0  # service-loop rounds lost to a database that went away
+    released: int = 0  # rows given back to the queue unsent: at a stop, or left claimed by a previous life
     paused: list[int] = field(default_factory=list)  # campaigns paused by the error ceiling
 
 
@@ -83,6 +89,47 @@ class _Results:
         self.failed.append((row.id, error))
         self.failing.add(row.campaign_id)
 
+    def take(self) -> _Results:
+        """What was collected so far, leaving this empty for the sends still running."""
+        out = _Results()
+        for name in [f.name for f in fields(self)]:
+            value = getattr(self, name)
+            setattr(out, name, value)
+            setattr(self, name, type(value)())
+        return out
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+
+class _InFlight:
+    """Marks rows ``sending`` just before their requests go, in groups: the sends that reach that point together
+    share one UPDATE, and each goes only once its row is marked (and still its dispatcher's)."""
+
+    def __init__(self, worker: str, clock: Clock) -> None:
+        self.worker, self.clock = worker, clock
+        self._ids: list[int] = []
+        self._group: asyncio.Future[set[int]] | None = None
+
+    async def mark(self, row_id: int) -> bool:
+        """Whether the row is now ``sending`` for this dispatcher (False: it is not ours to send any more)."""
+        if self._group is None:
+            self._group = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().create_task(self._flush())
+        group = self._group
+        self._ids.append(row_id)
+        return row_id in await asyncio.shield(group)
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # the sends ready at this moment join the group
+        ids, group = self._ids, self._group
+        self._ids, self._group = [], None
+        assert group is not None
+        try:
+            group.set_result(await outbox.mark_in_flight(self.worker, ids, self.clock()))
+        except Exception as exc:  # the database went away: none of them is sent (each stays claimed: released)
+            group.set_exception(exc)
+
 
 class Dispatcher:
     """Sends the outbox through ``channels`` (by name) as ``worker``; see the module docstring for the rules."""
@@ -107,8 +154,10 @@ class Dispatcher:
         shared_limits: str | None = None,
         metrics: Metrics | None = None,
         suppression: Suppression | None = None,
+        send_deadline: float = SEND_DEADLINE,
+        heartbeat: float = HEARTBEAT,
     ) -> None:
-        self.metrics = metrics
+        self.metrics, self.send_deadline, self.heartbeat = metrics, send_deadline, heartbeat
         self.channels, self.worker, self.batch = dict(channels), worker, batch
         self.max_attempts, self.backoff = max_attempts, Backoff(backoff_base, backoff_max)
         self.error_ceiling, self.error_min, self.poll_interval = error_ceiling, error_min, poll_interval
@@ -121,33 +170,48 @@ class Dispatcher:
         self.stats = DispatchStats()
         self.idle = asyncio.Event()  # set while the service loop finds nothing due (tests and the demo await it)
         self._started = False
+        self._stop: asyncio.Event | None = None  # set: claim nothing more, release what waits, finish what flies
+        self._in_flight = _InFlight(worker, clock)
+        self._beat = time.monotonic()
+        self._live: set[int] = set()  # the rows this dispatcher holds now: the only claims its heartbeat renews
 
     async def start(self) -> int:
-        """Mark this worker's rows left in ``sending`` by a previous life ``unknown``; how many (once per instance)."""
+        """Recover what this worker's previous life left (same name): rows it had claimed go back to the queue,
+        rows whose request was in flight become ``unknown``; how many became unknown (once per instance)."""
         if self._started:
             return 0
         self._started = True
-        leftovers = await outbox.recover(worker=self.worker)
-        if leftovers:
+        left = await outbox.recover(worker=self.worker)
+        if left.unknown or left.released:
             log.warning(
-                "dispatcher %s: %d deliveries were in flight at its last stop: now unknown", self.worker, leftovers
+                "dispatcher %s: at its last stop %d deliveries were in flight (now unknown) and %d waiting (released)",
+                self.worker,
+                left.unknown,
+                left.released,
             )
-        self.stats.unknown += leftovers
-        return leftovers
+        self.stats.unknown += left.unknown
+        self.stats.released += left.released
+        return left.unknown
 
     async def run_once(self) -> int:
-        """Claim one batch per channel, send them, record the results; how many rows were handled."""
+        """Claim one window per channel, send it (each row recorded as its send completes); how many rows were
+        handled."""
         await self.start()
-        handled = await asyncio.gather(*(self._dispatch(name) for name in self.channels))
+        handled = await asyncio.gather(*(self._pump(name, refill=False) for name in self.channels))
         return sum(handled)
 
-    async def drain(self, *, wait: bool = True, max_wait: float | None = None) -> DispatchStats:
+    async def drain(
+        self, *, wait: bool = True, max_wait: float | None = None, stop: asyncio.Event | None = None
+    ) -> DispatchStats:
         """Burst mode: send until nothing is due, finish campaigns, return. ``wait``: wait out the retries of due
         rows (a rate limit's pause, a backoff, a frequency cap's hold), but only those due within ``max_wait``
         seconds when it is given; the rest, and everything when ``wait`` is False, is left to a later call (a
-        rehearsal's clock moves only between its moments; ``serve --once`` from cron must not wait a day)."""
-        while True:
-            if await self.run_once():
+        rehearsal's clock moves only between its moments; ``serve --once`` from cron must not wait a day).
+        ``stop`` set (a SIGTERM): the requests in flight finish, the rest is released, and it returns."""
+        self._stop = stop
+        await self.start()
+        while not self._stopping():
+            if await self._pump_all():
                 continue
             if not wait:
                 break
@@ -162,10 +226,12 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event) -> DispatchStats:
         """Service loop until ``stop`` is set: send what is due, else wait for the next due row or the poll. A
         database that goes away (a restart, a dropped connection) is waited out, not fatal: rows claimed when it
-        went stay ``sending`` until their claim expires (unknown), so none is sent twice."""
+        went stay claimed until their claim expires (released, or unknown if in flight), so none is sent twice."""
+        self._stop = stop
         while not stop.is_set():
             try:
-                if await self.run_once():
+                await self.start()
+                if await self._pump_all():
                     self.idle.clear()
                     continue
                 now = self.clock()
@@ -181,7 +247,7 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), min(max(timeout, 0.0), self.poll_interval))
         with contextlib.suppress(*DATABASE_DOWN):
-            await outbox.finish_campaigns(self.clock())  # what the last batches completed
+            await outbox.finish_campaigns(self.clock())  # what the last sends completed
         await self.close()
         return self.stats
 
@@ -204,10 +270,93 @@ class Dispatcher:
         for throttle in self.throttles.values():
             await throttle.close()
 
-    async def _dispatch(self, name: str) -> int:
-        # a limited channel claims about a second's worth: rows wait in ``sending`` no longer than that
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
+
+    def _window(self, name: str) -> int:
+        """How many rows a channel keeps claimed at once: about a second's worth at its rate (``batch`` at most)."""
         rate = self.throttles[name].overall_rate
-        limit = min(self.batch, max(1, int(rate))) if rate else self.batch
+        return min(self.batch, max(1, int(rate))) if rate else self.batch
+
+    async def _pump_all(self) -> int:
+        handled = await asyncio.gather(*(self._pump(name, refill=True) for name in self.channels))
+        return sum(handled)
+
+    async def _pump(self, name: str, *, refill: bool) -> int:
+        """Send the channel's due rows, keeping its window full while ``refill`` (else one claim's worth): a new
+        claim as soon as a quarter of the window is free, each finished send recorded within ``FLUSH_SECONDS``;
+        returns when nothing more is due and every send has finished. How many rows were claimed."""
+        window, handled, first, more = self._window(name), 0, True, True
+        pending: set[asyncio.Task[bool]] = set()
+        chains: dict[str, asyncio.Task[bool]] = {}  # the last send to each chat: the next one waits for it
+        results = _Results()
+        claimed_at = time.monotonic()
+        try:
+            while True:
+                room = window - len(pending)
+                # nothing was due at the last claim: look again after a poll, not while each send finishes
+                again = more or time.monotonic() - claimed_at >= self.poll_interval
+                if (first or (refill and again)) and not self._stopping() and room >= max(1, window // 4):
+                    first, claimed_at = False, time.monotonic()
+                    claimed, todo = await self._claim(name, room)
+                    handled += claimed
+                    more = claimed > 0
+                    for row in todo:
+                        pending.add(self._start(name, row, results, chains))
+                if not pending:
+                    if refill and more and not self._stopping():
+                        continue  # all it claimed was skipped or held: there may be more
+                    break
+                _, pending = await asyncio.wait(pending, timeout=FLUSH_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                if results:
+                    await self._record(name, results.take())
+                await self._heartbeat()
+        finally:
+            if pending:  # cancelled from outside (the process is going): what flies is the next start's to recover
+                for task in pending:
+                    task.cancel()
+            if results:
+                with contextlib.suppress(*DATABASE_DOWN):
+                    await self._record(name, results.take())
+        return handled
+
+    def _start(
+        self, name: str, row: Claimed, results: _Results, chains: dict[str, asyncio.Task[bool]]
+    ) -> asyncio.Task[bool]:
+        """Start the row's send, after the send before it to the same chat (the order they were queued in)."""
+        before = chains.get(row.address or "")
+        if before is not None and before.done():
+            # it finished before this row was claimed: the claim itself kept the order (a message is not claimed
+            # while an earlier one to its chat is about to be retried)
+            before = None
+
+        async def send() -> bool:
+            self._live.add(row.id)
+            try:
+                if before is not None:
+                    await asyncio.wait([before])
+                    if before.cancelled() or before.exception() is not None or not before.result():
+                        # the earlier message to this chat went back to the queue: this one must not overtake it
+                        results.waiting.append((row.id, self.clock(), "waiting for an earlier message to this chat"))
+                        return False
+                return await self._send(name, row, results)
+            finally:
+                self._live.discard(row.id)
+
+        task = asyncio.get_running_loop().create_task(send())
+        chains[row.address or ""] = task
+        return task
+
+    async def _heartbeat(self) -> None:
+        """Renew the claims of the rows this dispatcher holds every ``heartbeat`` seconds, so that no sweep takes it for
+        dead (a row it lost hold of, e.g. claimed when the database went away, is left to expire and be released)."""
+        if time.monotonic() - self._beat >= self.heartbeat:
+            self._beat = time.monotonic()
+            await outbox.touch(self.worker, self._live, self.clock())
+
+    async def _claim(self, name: str, limit: int) -> tuple[int, list[Claimed]]:
+        """Claim up to ``limit`` due rows; skip the suppressed, hold the capped; (how many were claimed, the rows
+        to send)."""
         rows = await outbox.claim(self.worker, limit, self.clock(), [name])
         todo = [row for row in rows if row.skipped is None]
         self.stats.skipped += len(rows) - len(todo)
@@ -223,37 +372,48 @@ class Dispatcher:
         if self.caps is not None and todo:
             todo, held = await self.caps.split(todo, self.clock())
             await self._hold(held)
-        results = _Results()
-        await asyncio.gather(*(self._send(name, row, results) for row in todo))
-        await self._record(name, results)
-        return len(rows)
+        return len(rows), todo
 
-    async def _send(self, name: str, row: Claimed, results: _Results, *, wait: bool = True) -> None:
-        """Send one row, waiting for its turn (``wait``), or else leaving it for later when its turn is not now."""
+    async def _send(self, name: str, row: Claimed, results: _Results, *, wait: bool = True) -> bool:
+        """Send one row, waiting for its turn (``wait``), or else leaving it for later when its turn is not now.
+        Whether it is done with (sent, or final); False: it goes back to the queue (or is not ours any more)."""
         try:
             message = _message(row)
         except (TypeError, ValueError) as exc:
             results.fail(row, str(exc))
-            return
+            return True
         throttle = self.throttles[name]
         key = self.channels[name].limits.pause_key(message.address)
         if await self._held(name, key, row, results):  # before its turn: a held row takes no one's place
-            return
+            return False
         if not wait:
             if (later := await throttle.try_acquire(message.address)) > 0:
                 results.waiting.append((row.id, self.clock() + timedelta(seconds=later), "waiting for the chat's pace"))
-                return
+                return False
             waits = 0
         else:
             waits = await throttle.acquire(message.address)
         self.stats.waits += waits
         if await self._held(name, key, row, results):  # a pause that came while it waited its turn
-            return
+            return False
+        if self._stopping():  # stopping: it never left, so it goes back to the queue
+            results.waiting.append((row.id, self.clock(), "released: the dispatcher stopped"))
+            self.stats.released += 1
+            return False
+        try:
+            if not await self._in_flight.mark(row.id):
+                return False  # no longer ours (a sweep took this dispatcher for dead): whoever owns it sends it
+        except DATABASE_DOWN:
+            return False  # not marked, so not sent: it stays claimed and is released later
         started = time.perf_counter()
         try:
-            receipt = await self.channels[name].send(message)
+            try:
+                async with asyncio.timeout(self.send_deadline):
+                    receipt = await self.channels[name].send(message)
+            except TimeoutError:
+                raise DeliveryUncertain(f"no answer within {self.send_deadline:g}s") from None
         except Exception as exc:
-            self._handle(name, row, exc, results)
+            done = self._handle(name, row, exc, results) not in AGAIN
             if isinstance(exc, ChannelError) and len(exc.sent) > len(message.sent_pieces):
                 results.pieces.append((row.id, exc.sent))
             if isinstance(exc, RateLimited):
@@ -264,11 +424,13 @@ class Dispatcher:
             results.sent.append((row.id, receipt.message_id, self.clock()))
             if len(receipt.message_ids) > 1:
                 results.pieces.append((row.id, receipt.message_ids))
+            done = True
         finally:
             if self.metrics is not None:
                 self.metrics.send_seconds.labels(name).observe(time.perf_counter() - started)
                 if waits:
                     self.metrics.rate_waits.labels(name).inc(waits)
+        return done
 
     async def _held(self, name: str, key: str, row: Claimed, results: _Results) -> bool:
         """Whether the row's target is paused: then it goes back to the queue until the pause ends (not counted as
@@ -296,7 +458,8 @@ class Dispatcher:
                 self.metrics.sends.labels(c.row.channel, "capped").inc()
         self.stats.requeued, self.stats.skipped = self.stats.requeued + requeued, self.stats.skipped + skipped
 
-    def _handle(self, name: str, row: Claimed, exc: Exception, results: _Results) -> None:
+    def _handle(self, name: str, row: Claimed, exc: Exception, results: _Results) -> str:
+        """Sort a failed send by the engine's rule (:func:`verdict`); the action taken."""
         what = verdict(exc, row.attempts, self.max_attempts, self.backoff, self.rng)
         later = self.clock() + timedelta(seconds=what.delay)
         if what.action == "rate_limited":  # the pause itself is _send's to make
@@ -321,6 +484,7 @@ class Dispatcher:
             results.unknown.append((row.id, what.error))
         else:
             results.fail(row, what.error)
+        return what.action
 
     async def _record(self, name: str, results: _Results) -> None:
         # each count is awaited before it is added: ``x += await f()`` would lose another channel's update

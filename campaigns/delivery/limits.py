@@ -25,7 +25,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from redis.asyncio import Redis
 
-from campaigns.ports import ChannelLimits
+from campaigns.ports import Channel, ChannelLimits, OutboundMessage, RateLimited, SendReceipt
 
 log = logging.getLogger(__name__)
 
@@ -338,3 +338,26 @@ class SharedThrottle(Throttle):
 def _async_url(url: str) -> str:
     """``redis://host`` as the ``limits`` library's asyncio storage URL."""
     return url if url.startswith("async+") else f"async+{url}"
+
+
+class PacedChannel:
+    """A channel whose every send first waits its turn in ``throttle`` (and heeds the pauses a 429 asks for): for
+    the senders outside the dispatcher (a test send, a staff member's words, a feedback question), so that every
+    process draws from the one limit, shared through Redis when it is configured."""
+
+    def __init__(self, channel: Channel, throttle: Throttle) -> None:
+        self.channel, self.throttle = channel, throttle
+        self.name, self.limits = channel.name, channel.limits
+
+    async def send(self, message: OutboundMessage) -> SendReceipt:
+        """Wait for the turn of ``message``'s chat, then send it; a 429 pauses what it concerns for everyone."""
+        key = self.limits.pause_key(message.address)
+        until = await self.throttle.held_until(key)
+        if until is not None:
+            await self.throttle.sleep(max((until - self.throttle.clock()).total_seconds(), 0.0))
+        await self.throttle.acquire(message.address)
+        try:
+            return await self.channel.send(message)
+        except RateLimited as exc:
+            await self.throttle.pause(exc.retry_after, key if exc.scope == "target" else None)
+            raise

@@ -11,7 +11,9 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-MAX_OUTPUT = 20_000  # characters a rendered template may produce; beyond it something is looping
+from campaigns.file.budget import MAX_OUTPUT as MAX_OUTPUT  # what a message may print; the writer checks by it
+from campaigns.file.budget import BudgetedEnvironment, OverBudget, render_within_budget
+
 PRODUCT_FIELDS = frozenset({"sku", "name", "price", "currency", "url", "category", "short"})  # short: approved, or None
 TEMPLATE_VARIABLES: dict[str, frozenset[str] | None] = {
     "customer": frozenset({"name", "first_name", "language"}),
@@ -34,11 +36,11 @@ class Unset(StrictUndefined):
         return False
 
 
-class _Environment(SandboxedEnvironment):
-    """The sandbox, also refusing the arithmetic that allocates without bound ('x' * 10**9, 9**9**9), and reading
-    a field that is None as :class:`Unset`."""
+class _Environment(BudgetedEnvironment):
+    """The sandbox within its budget (:mod:`campaigns.file.budget`), also refusing powers that compute without
+    bound (9**9**9), and reading a field that is None as :class:`Unset`."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = BudgetedEnvironment.intercepted_binops | {"**"}
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """The field, or :class:`Unset` naming it when it is None."""
@@ -50,16 +52,12 @@ class _Environment(SandboxedEnvironment):
         return value
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
-        """Multiply or raise to a power within small bounds."""
+        """Raise to a power within small bounds; the other operators within the budget."""
         if operator_ == "**":
             if isinstance(right, int | float) and abs(right) > 64:
                 raise SecurityError("exponent too large")
             return operator.pow(left, right)
-        sizes = [len(x) for x in (left, right) if isinstance(x, str | list | tuple)]
-        factors = [x for x in (left, right) if isinstance(x, int)]
-        if sizes and factors and sizes[0] * max(factors[0], 0) > MAX_OUTPUT:
-            raise SecurityError("repetition too large")
-        return operator.mul(left, right)
+        return super().call_binop(context, operator_, left, right)
 
 
 _ENV = _Environment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True)
@@ -129,16 +127,18 @@ def _trial(source: str, names: Collection[str], unset: Mapping[str, str]) -> lis
     for name, fields in TEMPLATE_VARIABLES.items():
         if fields is not None and name not in variables:
             variables[name] = _sample(name, fields, unset)
+    template = template_env().from_string(source)
     try:
-        text = template_env().from_string(source).render({k: v for k, v in variables.items() if k in names})
+        render_within_budget(template, {k: v for k, v in variables.items() if k in names})
     except UndefinedError as exc:
         if str(exc) in unset.values():
             return [(_template_line(exc.__traceback__), str(exc))]
         return [(_template_line(exc.__traceback__), f"the template cannot be rendered: UndefinedError: {exc}")]
-    except Exception as exc:  # the sandbox's SecurityError, OverflowError of range(), a failing filter...
-        return [(getattr(exc, "lineno", None) or 1, f"the template cannot be rendered: {type(exc).__name__}: {exc}")]
-    if len(text) > MAX_OUTPUT:
-        return [(1, f"the template produces {len(text):,} characters (at most {MAX_OUTPUT:,})")]
+    except OverBudget as exc:  # too many steps, too long, a value or the output too big
+        return [(_template_line(exc.__traceback__), f"the template exceeds its rendering budget: {exc}")]
+    except Exception as exc:  # the sandbox's SecurityError, a failing filter...
+        line = getattr(exc, "lineno", None) or _template_line(exc.__traceback__)
+        return [(line, f"the template cannot be rendered: {type(exc).__name__}: {exc}")]
     return []
 
 

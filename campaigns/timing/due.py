@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from campaigns.file.definition import Campaign, Schedule
 from campaigns.timing.best_time import set_best_times
-from campaigns.timing.when import customer_zone, due_for, next_allowed
+from campaigns.timing.when import customer_zone, first_moment
 from storage.db import dialect
 from storage.sql import Params, execute, fetch
 from storage.timezones import parse_timezone
@@ -103,8 +103,7 @@ async def _fixed(
     total = DueResult()
     for (zone_name,) in names:
         tz = customer_zone(zone_name, shop_zone)
-        moment = due_for(start, local_time, tz, now) if local_time else max(start or now, now)
-        moment = next_allowed(moment, tz, window=window, quiet=quiet)
+        moment = first_moment(start, local_time, tz, now, window=window, quiet=quiet)
         done = await _apply(rows, base, q.dialect, zone_name, moment, end, zones=1)
         total = DueResult(total.rows + done.rows, total.zones + 1, total.after_end + done.after_end)
     return total

@@ -5,19 +5,22 @@ is past, a sending window inside the shop's quiet hours, a ``local_time`` the wi
 window that never opens before ``end_at``, a cron that never fires again. ``campaign validate`` and ``launch``
 refuse these (the scheduler, reading a campaign already registered, does not ask). Wall-clock times are read
 in the campaign's ``schedule.timezone``, else the shop's ``CHATCAST_TIMEZONE``: the zone the marketer writes in,
-and the one customers without a timezone of their own get.
+and the one customers without a timezone of their own get. The window, ``local_time`` and the quiet hours hold
+in each customer's own zone, though: ``launch``, which knows the audience, gives their zones
+(:attr:`Shop.zones`) and refuses an ``end_at`` that comes before the first moment in every one of them (else
+every row would be planned only to be skipped ``after_end``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from campaigns.file.definition import Campaign, Schedule
 from campaigns.file.wording import Loc
-from campaigns.timing.when import cron_runs, next_allowed, next_local
+from campaigns.timing.when import cron_runs, customer_zone, first_moment, next_allowed, next_local
 from storage.timezones import UTC_ZONE, parse_timezone
 
 Span = tuple[time, time]
@@ -27,12 +30,14 @@ QUIET = "CHATCAST_QUIET_HOURS"
 
 @dataclass(frozen=True)
 class Shop:
-    """What the checks compare a campaign with: the moment (aware), the shop's zone, URL and quiet hours."""
+    """What the checks compare a campaign with: the moment (aware), the shop's zone, URL and quiet hours, and
+    ``zones``, the time zones of the campaign's audience where they are known (None: a customer without one)."""
 
     now: datetime
     zone: ZoneInfo = UTC_ZONE
     url: str | None = None
     quiet: Span | None = None
+    zones: Sequence[str | None] | None = None
 
     def problems(self, campaign: Campaign) -> Iterator[tuple[Loc, str]]:
         """What would stop ``campaign`` from going out as written now (:func:`readiness_problems`)."""
@@ -140,10 +145,10 @@ def _schedule_problems(schedule: Schedule, shop: Shop, zone: ZoneInfo) -> Iterat
             f"the shop's quiet hours ({QUIET}) leave no time to send",
         )
         return
+    rules = [f"local_time {local:%H:%M}"] if local else []
+    rules += [f"the window {_span(window)}"] if window else []
+    rules += [f"the quiet hours {_span(quiet)}"] if quiet else []
     if end is not None and first > end:
-        rules = [f"local_time {local:%H:%M}"] if local else []
-        rules += [f"the window {_span(window)}"] if window else []
-        rules += [f"the quiet hours {_span(quiet)}"] if quiet else []
         yield (
             ("schedule", "end_at"),
             (
@@ -151,3 +156,32 @@ def _schedule_problems(schedule: Schedule, shop: Shop, zone: ZoneInfo) -> Iterat
                 f" allow is {_shown(first, zone)}; set a later end_at, or an earlier start_at"
             ),
         )
+        return
+    if end is not None and rules and shop.zones:
+        yield from _audience_problems(schedule, shop, zone, (start, end), " and ".join(rules))
+
+
+def _audience_problems(
+    schedule: Schedule, shop: Shop, zone: ZoneInfo, span: tuple[datetime | None, datetime], rules: str
+) -> Iterator[tuple[Loc, str]]:
+    """``end_at`` before the first moment in every time zone of the audience: every row would be skipped."""
+    start, end = span
+    window = (schedule.window.start, schedule.window.end) if schedule.window else None
+    firsts = []
+    for name in set(shop.zones or ()):
+        tz = customer_zone(name, shop.zone)  # as the due times are set: no zone, or an unknown one, is the shop's
+        try:
+            firsts.append((first_moment(start, schedule.local_time, tz, shop.now, window=window, quiet=shop.quiet), tz))
+        except ValueError:  # quiet hours all day: nothing in that zone, said above for the shop's
+            continue
+    if not firsts or min(first for first, _ in firsts) <= end:
+        return
+    first, tz = min(firsts, key=lambda pair: (pair[0], pair[1].key))
+    yield (
+        ("schedule", "end_at"),
+        (
+            f"nothing can be sent before end_at {_shown(end, zone)} to anyone in the audience: in the customers' own"
+            f" time zones, the first moment {rules} allow is {_shown(first, tz)} ({_shown(first, zone)}) at the"
+            " earliest; set a later end_at"
+        ),
+    )

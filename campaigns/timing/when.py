@@ -174,6 +174,22 @@ def due_for(schedule_start: datetime | None, local_time: time | None, tz: ZoneIn
     return next_local(local_time, tz, base)
 
 
+def first_moment(
+    start: datetime | None,
+    local_time: time | None,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    window: Window | tuple[time, time] | None = None,
+    quiet: tuple[time, time] | None = None,
+) -> datetime:
+    """When a row for a customer in ``tz`` falls due: :func:`due_for` with ``local_time``, else the start (now
+    when it is past), then the first moment the window and the quiet hours allow in ``tz``
+    (:func:`next_allowed`; ValueError when quiet hours fill the day)."""
+    moment = due_for(start, local_time, tz, now) if local_time else max(start or now, now)
+    return next_allowed(moment, tz, window=window, quiet=quiet)
+
+
 def _cron_numbers(text: str, low: int, high: int, names: list[str]) -> set[int]:
     numbers: set[int] = set()
     for item in text.split(","):

@@ -3,7 +3,9 @@ and test-send ``_preview``'s); the campaign file loaded with its mistakes locate
 
 from __future__ import annotations
 
+import os
 import socket
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -58,17 +60,33 @@ def launch_command(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from campaigns import launch as engine
-    from chatcast.engine import build_writer, caps, open_channels, rates, suppression, tuned_gc, unhappy
+    from chatcast.engine import (
+        build_writer,
+        caps,
+        open_channels,
+        rates,
+        stop_on_signals,
+        suppression,
+        tuned_gc,
+        unhappy,
+    )
     from storage import campaigns as campaign_rows
     from storage import db
 
     settings = state(ctx).settings
     defs = definitions(ctx, segments)
-    load(file, defs, shop_now(settings))  # located errors before anything touches the database
+    checked = load(file, defs, shop_now(settings))  # located errors before anything touches the database
     writer = build_writer(settings)
 
     async def go() -> tuple[engine.Prepared, DispatchStats | None, int]:
-        async with db.database(settings.db_url):
+        sends_now = not dry_run and not (checked.schedule and checked.schedule.cron)
+        async with db.database(settings.db_url), AsyncExitStack() as stack:
+            channels = await stack.enter_async_context(open_channels(settings)) if sends_now else {}
+            if sends_now and not channels:  # said before anything is registered or planned
+                raise UserError(
+                    f"no channel is configured ({', '.join(checked.channels)}): set their tokens, or try"
+                    " `chatcast demo`"
+                )
             with Progress(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
             ) as bar:
@@ -97,23 +115,20 @@ def launch_command(
                     raise UserError(f"{prepared.campaign.id}: its schedule has no run left before end_at")
                 await engine.set_status(prepared.campaign_id, "running")
                 return prepared, None, 0
-            async with open_channels(settings) as channels:
-                missing = sorted(set(prepared.campaign.channels) - set(channels))
-                if missing and not channels:
-                    raise UserError(
-                        f"no channel is configured ({', '.join(missing)}): set their tokens, or try `chatcast demo`"
-                    )
-                worker = f"cli-{socket.gethostname()}"
-                with tuned_gc():
-                    stats = await engine.send(
-                        prepared.campaign_id,
-                        channels,
-                        worker=worker,
-                        rates=rates(settings),
-                        send_rate=prepared.campaign.send_rate,
-                        caps=caps(settings),
-                        suppression=suppression(settings),
-                    )
+            # this process's own claims: a second launch on the host never takes them for a dead one's
+            worker = f"cli-{socket.gethostname()}-{os.getpid()}"
+            with tuned_gc(), stop_on_signals() as stop:
+                stats = await engine.send(
+                    prepared.campaign_id,
+                    channels,
+                    worker=worker,
+                    rates=rates(settings),
+                    send_rate=prepared.campaign.send_rate,
+                    caps=caps(settings),
+                    suppression=suppression(settings),
+                    shared_limits=settings.redis_url,  # the one limit every sender draws from
+                    stop=stop,
+                )
             counts = await campaign_rows.counts(prepared.campaign_id)
             return prepared, stats, sum(n for (_, status), n in counts.items() if status == "queued")
 
@@ -138,6 +153,11 @@ def launch_command(
         f" {prepared.write.written:,} messages written"
         f" ({', '.join(f'{k} {v:,}' for k, v in sorted(prepared.write.by_source.items())) or 'none new'})"
     )
+    if prepared.due.after_end:
+        out.print(
+            f"{prepared.due.after_end:,} skipped: in their own time zone the schedule's first moment for them comes"
+            " after end_at (note after_end in the report)"
+        )
     if stats is None:
         out.print(
             "dry run: nothing sent. Preview with `chatcast campaign preview`, send with `chatcast campaign launch`."

@@ -156,7 +156,7 @@ def test_send_command(
     slack:TEAM/USER."""
     from campaigns.content.proof import proof
     from campaigns.ports import ChannelError
-    from chatcast.engine import build_writer, open_channels, unhappy
+    from chatcast.engine import build_writer, open_channels, paced, unhappy
     from storage import db
 
     settings = state(ctx).settings
@@ -173,9 +173,9 @@ def test_send_command(
 
     async def go() -> tuple[Proof, str]:
         async with db.database(settings.db_url), open_channels(settings) as channels:
-            channel = channels.get(channel_name)
-            if channel is None:
+            if channel_name not in channels:
                 raise UserError(f"{channel_name} is not configured: set its token (see `chatcast config show`)")
+            channel = paced(settings, channels)[channel_name]  # under the limits every sender shares
             made = await proof(
                 campaign, defs, writer, as_of=datetime.now(UTC), customer=customer, persona=persona, step=step,
                 variant=variant, channel=channel_name,

@@ -70,7 +70,8 @@ def erase_command(
     customer: IdArgument,
     yes: Annotated[bool, typer.Option("--yes", help="Erase without asking.")] = False,
 ) -> None:
-    """Erase one customer: contacts, chats and texts removed, consent withdrawn; counts kept anonymously."""
+    """Erase one customer: contacts, chats and texts removed, consent withdrawn; orders kept only as anonymous
+    sales (the shop's own books keep its order records); counts kept anonymously."""
     from storage import privacy
 
     if not yes and not typer.confirm(f"Erase customer {customer}? This cannot be undone.", default=False):

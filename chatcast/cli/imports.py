@@ -105,6 +105,18 @@ def print_report(report: ImportReport, *, shown_errors: int = 20) -> None:
         out.print(f"  [yellow]bad row[/] {error}", markup=True, highlight=False)
     if report.bad > shown_errors:
         out.print(f"  ... and {report.bad - shown_errors:,} more bad rows")
+    if report.repeated:
+        many = len(report.repeated)
+        out.print(
+            f"  {many:,} row{'s' if many > 1 else ''} repeat the {report.key_name} of an earlier row; the later row"
+            " won (--strict refuses such a file):"
+        )
+        name = Path(report.file).name
+        for repeat in report.repeated[:shown_errors]:
+            out.print(f"  [yellow]repeated[/] {name} row {repeat.row} (line {repeat.line}) repeats row"
+                      f" {repeat.first_row}", markup=True, highlight=False)  # fmt: skip
+        if many > shown_errors:
+            out.print(f"  ... and {many - shown_errors:,} more repeated rows")
 
 
 def _import(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 from typing import Annotated
 
 import typer
@@ -50,11 +48,12 @@ def serve_command(
     configure_logging(settings.secret_values(), level=logging.DEBUG if st.debug else logging.INFO, json_lines=log_json)
 
     async def go() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await run_service(settings, host=host, port=port, stop=stop, worker=worker, public_url=public_url, role=role)
+        from chatcast.engine import stop_on_signals
+
+        with stop_on_signals() as stop:
+            await run_service(
+                settings, host=host, port=port, stop=stop, worker=worker, public_url=public_url, role=role
+            )
 
     run(ctx, go())
 

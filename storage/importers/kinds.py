@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -64,6 +64,11 @@ class _ModelKind:
     """A kind whose rows are validated by one pydantic model, whose fields are the file's columns."""
 
     row_model: type[BaseModel]
+    key_name: str | None = None
+
+    def key_of(self, value: Any) -> Hashable | None:
+        """The key ``value`` upserts by (None: it has none of its own)."""
+        return None
 
     def check_columns(self, columns: Sequence[str]) -> str | None:
         return _header_problem(self.row_model, columns)
@@ -78,6 +83,10 @@ class CustomersKind(_ModelKind):
     name = "customers"
     tables: tuple[str, ...] = ("customer", "channel_identity")
     row_model = CustomerRow
+    key_name: str | None = "external_id"
+
+    def key_of(self, value: CustomerRow) -> Hashable | None:
+        return value.external_id
 
     def __init__(self, identities: Sequence[IdentityColumn] = ()) -> None:
         self.identities = tuple(identities)
@@ -147,6 +156,10 @@ class ProductsKind(_ModelKind):
     name = "products"
     tables: tuple[str, ...] = ("product",)
     row_model = ProductRow
+    key_name: str | None = "sku"
+
+    def key_of(self, value: ProductRow) -> Hashable | None:
+        return value.sku
 
     async def write(
         self, conn: BaseDBAsyncClient, batch: list[Parsed[ProductRow]], columns: Sequence[str]
@@ -165,6 +178,11 @@ class OrdersKind(_ModelKind):
     name = "orders"
     tables: tuple[str, ...] = ("order", "order_item")
     row_model = OrderLineRow
+    key_name: str | None = "order_id and line"
+
+    def key_of(self, value: OrderLineRow) -> Hashable | None:
+        """An order line's key, where the file numbers its lines (else each row is a line of its own)."""
+        return None if value.line is None else (value.order_id, value.line)
 
     def __init__(self, live: bool = False, at: datetime | None = None) -> None:
         self.live = live
@@ -326,6 +344,11 @@ class OnlineRetailKind(OrdersKind):
         "CustomerID",
         "Country",
     )
+
+    key_name: str | None = None
+
+    def key_of(self, value: Any) -> Hashable | None:
+        return None  # an invoice may list a stock code twice: each row is a line of its own
 
     def check_columns(self, columns: Sequence[str]) -> str | None:
         missing = [c for c in self.COLUMNS if c not in columns]

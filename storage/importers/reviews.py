@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -57,6 +57,11 @@ class ReviewsKind:
 
     name = "reviews"
     tables: tuple[str, ...] = ("review",)
+    key_name: str | None = None
+
+    def key_of(self, value: Any) -> Hashable | None:
+        """None: a repeated review is kept once by its key, not reported."""
+        return None
 
     def __init__(self, annotate: Annotate, columns: Mapping[str, str] | None = None) -> None:
         self.annotate = annotate

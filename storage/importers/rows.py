@@ -67,7 +67,13 @@ def _bool(value: Any) -> Any:
 
 Key = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Tags = Annotated[list[Annotated[str, StringConstraints(max_length=64)]], BeforeValidator(_split_tags)]
-Money = Annotated[float, Field(ge=0, allow_inf_nan=False), BeforeValidator(decimal), AfterValidator(_round_money)]
+MAX_INT = 2**31 - 1  # the database's INTEGER columns (PostgreSQL's int4): stock, a line's number
+MAX_QUANTITY = 1_000_000  # units on one order line
+MAX_MONEY = 10**12  # a price in any currency (a trillion: a car in dong); line totals stay exact floats
+
+Money = Annotated[
+    float, Field(ge=0, le=MAX_MONEY, allow_inf_nan=False), BeforeValidator(decimal), AfterValidator(_round_money)
+]
 Flag = Annotated[bool, BeforeValidator(_bool)]
 
 
@@ -156,7 +162,7 @@ class ProductRow(_Row):
     price: Money
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
     url: Annotated[str, StringConstraints(max_length=500, pattern=r"^https?://\S+$")] | None = None
-    stock: Annotated[int, Field(ge=0)] | None = None
+    stock: Annotated[int, Field(ge=0, le=MAX_INT)] | None = None
     tags: Tags = Field(default_factory=list)
     description: str = ""
     attributes: Annotated[dict[str, Any], BeforeValidator(_json_object)] = Field(default_factory=dict)
@@ -170,12 +176,12 @@ class OrderLineRow(_Row):
     customer_id: Key
     ordered_at: Moment
     sku: Key
-    quantity: int
+    quantity: Annotated[int, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
     unit_price: Money
     status: Literal[ORDER_STATUSES] = "paid"  # type: ignore[valid-type]
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
     discount_code: Annotated[str, StringConstraints(max_length=64)] | None = None
-    line: Annotated[int, Field(ge=1)] | None = None
+    line: Annotated[int, Field(ge=1, le=MAX_INT)] | None = None
     is_return: Flag | None = None
     tracking_url: Annotated[str, StringConstraints(max_length=500)] | None = None
     carrier: Annotated[str, StringConstraints(max_length=64)] | None = None
@@ -266,8 +272,14 @@ def describe(exc: ValidationError, data: dict[str, Any]) -> tuple[str | None, st
         return column, "unknown column (custom attributes are named attr_<name>)"
     message = error["msg"].removeprefix("Value error, ")
     if column is not None and column in data and error["type"] != "value_error":
-        message = f"{message} (got {data[column]!r})"
+        message = f"{message} (got {shown(data[column])})"
     return column, message
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """``value`` as an error message quotes it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any, Generic, Protocol, TypeVar
@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 
 from storage import bulk
 from storage.errors import ChatcastError
+from storage.importers.repeats import Ledger, Repeat
 from storage.importers.rows import RowError, RowProblem, describe
 from storage.importers.sources import BAD, BAD_COLUMN, RawRow, RowSource, SourceError
 
@@ -42,10 +43,16 @@ class Parsed(Generic[T]):
 
 
 class Kind(Protocol[T]):
-    """One kind of import: how to validate a row and how to write a batch of valid ones."""
+    """One kind of import: how to validate a row and how to write a batch of valid ones; ``key_name`` names the
+    key a row upserts by, and ``key_of`` gives a valid row's (None: a row with no key of its own)."""
 
     name: str
     tables: tuple[str, ...]
+
+    @property
+    def key_name(self) -> str | None: ...
+
+    def key_of(self, value: T) -> Hashable | None: ...
 
     def check_columns(self, columns: Sequence[str]) -> str | None: ...
 
@@ -59,7 +66,8 @@ class Kind(Protocol[T]):
 @dataclass
 class ImportReport:
     """What an import did: rows read, written and refused, and the new rows per table; ``read_as``: how the
-    file was read, when not as comma-separated UTF-8."""
+    file was read, when not as comma-separated UTF-8; ``repeated``: the rows that repeat an earlier row's key
+    (the later row won), ``key_name`` that key."""
 
     kind: str
     file: str
@@ -70,6 +78,8 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     created: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    key_name: str | None = None
+    repeated: list[Repeat] = field(default_factory=list)
 
     def add_error(self, error: RowError) -> None:
         """Count a refused row, keeping the first few for the summary."""
@@ -93,7 +103,8 @@ async def run_import(
     on_progress: Progress | None = None,
 ) -> ImportReport:
     """Import every row of ``source`` as ``kind``; ``strict``: the first bad row aborts and undoes all."""
-    report = ImportReport(kind=kind.name, file=str(source.path), read_as=source.describe())
+    report = ImportReport(kind=kind.name, file=str(source.path), read_as=source.describe(), key_name=kind.key_name)
+    ledger = Ledger()
     started = time.perf_counter()
     context: dict[str, Any] = {"tz": tz} if tz else {}
     if source.decimal_comma:
@@ -154,12 +165,25 @@ async def run_import(
         if BAD in raw.data:
             return refuse(raw, raw.data.get(BAD_COLUMN), raw.data[BAD])
         try:
-            return kind.parse(raw.data, context)
+            value = kind.parse(raw.data, context)
         except ValidationError as exc:
             column, reason = describe(exc, raw.data)
             return refuse(raw, column, reason)
         except RowProblem as exc:
             return refuse(raw, exc.column, exc.reason)
+        if (key := kind.key_of(value)) is not None:
+            ledger.add(key, raw.row, raw.line)
+        return value
+
+    def check_repeats() -> None:
+        report.repeated = ledger.repeats()
+        if strict and report.repeated:  # raised inside the transaction: nothing of the file is written
+            first = report.repeated[0]
+            reason = (
+                f"repeats the {kind.key_name} of row {first.first_row}: with --strict a key may appear once in a"
+                " file (without it, the later row wins)"
+            )
+            raise ImportAborted(RowError(file=name, row=first.row, line=first.line, column=None, reason=reason))
 
     async def _write(conn: BaseDBAsyncClient | None, batch: list[Parsed[Any]]) -> None:
         if conn is not None:
@@ -174,8 +198,10 @@ async def run_import(
         if strict:
             async with in_transaction() as tx:
                 await loop(tx)
+                check_repeats()
         else:
             await loop(None)
+            check_repeats()
     async with in_transaction() as probe:
         report.created = {table: await bulk.count(probe, table) - before[table] for table in kind.tables}
     if report.imported:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from storage.errors import ChatcastError
+from storage.importers.checks import ValueRefused, loads, text_problem
 from storage.importers.dialect import (
     ESCAPED,
     SAMPLE_BYTES,
@@ -34,8 +34,9 @@ BAD_COLUMN = "__bad_column__"  # and, where known, the column at fault
 
 
 def _not_text(values: list[str], columns: list[str], encoding: str) -> dict[str, Any] | None:
-    """Why ``values`` cannot be stored as text (undecodable bytes, kept as lone surrogates, or NUL), or None; the
-    reason under ``BAD``, and the column at fault under ``BAD_COLUMN``."""
+    """Why ``values`` cannot be stored as text (undecodable bytes, kept as lone surrogates, NUL or another control
+    character: :func:`storage.importers.checks.text_problem`), or None; the reason under ``BAD``, and the column
+    at fault under ``BAD_COLUMN``."""
     joined = "".join(values)
     try:
         joined.encode("utf-8")  # the fast check: most rows pass it
@@ -47,7 +48,12 @@ def _not_text(values: list[str], columns: list[str], encoding: str) -> dict[str,
                 reason += " give its --encoding)"
                 return {BAD: reason, BAD_COLUMN: columns[index] if index < len(columns) else None}
         return {BAD: "not UTF-8 text"}
-    return {BAD: "contains a NUL character"} if "\x00" in joined else None
+    if text_problem(joined) is None:  # the fast check again
+        return None
+    for index, value in enumerate(values):
+        if problem := text_problem(value):
+            return {BAD: problem, BAD_COLUMN: columns[index] if index < len(columns) else None}
+    return None  # not reached: the joined text holds what one of the values does
 
 
 class SourceError(ChatcastError):
@@ -191,14 +197,13 @@ class RowSource:
             if not line.strip():
                 continue
             row += 1
-            # JSON may spell NUL as an escape, which neither database can store in text
-            if problem := _not_text([line.replace("\\u0000", "\x00")], [], self.dialect.encoding):
+            if problem := _not_text([line], [], self.dialect.encoding):
                 yield RawRow(row, line_no, problem)
                 continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield RawRow(row, line_no, {BAD: f"not valid JSON ({exc.msg} at column {exc.colno})"})
+            try:  # NUL spelled as JSON spells it (\u0000), nesting, sizes: the rules of every value from outside
+                data = loads(line)
+            except ValueRefused as exc:
+                yield RawRow(row, line_no, {BAD: exc.reason, BAD_COLUMN: exc.path})
                 continue
             if not isinstance(data, dict):
                 yield RawRow(row, line_no, {BAD: "each line must be a JSON object"})

@@ -88,6 +88,28 @@ def test_validate_prints_every_located_problem_and_fails(isolated: Path) -> None
     ]
 
 
+def test_validate_refuses_a_template_past_its_rendering_budget_at_its_line(isolated: Path) -> None:
+    """Two nested ``range(99999)`` loops took 4.7 GB before the budget (issue #26); now a line of error at once."""
+    looping = (
+        BAD.replace("vip2", "vip")
+        .replace("  tone_of_voice: warm\n", "")
+        .replace(
+            '"Hi {{ customer.first_name }} {{ unsubscribe }}"',
+            "|\n    Hi {{ customer.first_name }}\n    {% for i in range(99999) %}{% for j in range(99999) %}{{ i }}"
+            "{% endfor %}{% endfor %}\n    {{ unsubscribe }}",
+        )
+    )
+    (isolated / "spring.yaml").write_text(looping, encoding="utf-8")
+    code, output = invoke("campaign", "validate", "spring.yaml", "-s", SEGMENTS)
+    assert (code, output.strip().splitlines()) == (
+        1,
+        [
+            "error: spring.yaml:10: message.template: the template exceeds its rendering budget: range() of 99,999"
+            " numbers (at most 1,000)"
+        ],
+    )
+
+
 def test_good_and_bad_files_together(isolated: Path) -> None:
     (isolated / "spring.yaml").write_text("id: spring\nname: [oops\n", encoding="utf-8")
     code, output = invoke("campaign", "validate", EXAMPLES[0], "spring.yaml", "missing.yaml", "-s", SEGMENTS)

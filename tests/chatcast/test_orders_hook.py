@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,9 +67,35 @@ async def test_orders_are_stored_and_credited_to_the_last_touch_within_the_windo
 
             assert await post(order("A1", SENT + timedelta(days=2)), secret="wrong") == (
                 401,
-                {"error": "missing or wrong X-Chatcast-Secret"},
+                {"error": "missing or wrong X-Chatcast-Secret", "field": "X-Chatcast-Secret"},
             )
-            assert (await post(None, raw="{not json"))[0] == 400
+            assert await post(None, raw="{not json") == (
+                400,
+                {"error": "the body is not valid JSON (Expecting property name enclosed in double quotes at column 2)",
+                 "field": None},
+            )  # fmt: skip
+            # the two 500s: JSON nested past Python's recursion limit, and a NUL PostgreSQL cannot store
+            deep = '{"order_id": ' + "[" * 100_000 + "]" * 100_000 + "}"
+            assert await post(None, raw=deep) == (
+                400,
+                {"error": "the body is nested deeper than 20 levels", "field": None},
+            )
+            assert await post(order("A\x00", SENT)) == (
+                422,
+                {"error": "order_id: contains a NUL character", "field": "order_id"},
+            )
+            status, body = await post(order("A1", SENT, lines=[{"sku": "RUN-1", "quantity": 2**63, "unit_price": 1}]))
+            assert (status, body["field"]) == (422, "lines[0].quantity") and "less than or equal to 1000000" in body[
+                "error"
+            ]
+            assert await post(None, raw=json.dumps(order("A1", SENT)).replace("89.9", "NaN")) == (
+                400,
+                {"error": "the body is not valid JSON (NaN is not a number JSON allows)", "field": None},
+            )
+            assert await post([order("A1", SENT)]) == (
+                400,
+                {"error": "the body must be a JSON object (an order)", "field": None},
+            )
             status, body = await post(order("A1", SENT, lines=[{"sku": "NOPE", "quantity": 1, "unit_price": 1}]))
             assert (status, body["field"]) == (422, "lines[0].sku") and "NOPE" in body["error"]
             status, body = await post({k: v for k, v in order("A1", SENT).items() if k != "ordered_at"})

@@ -25,6 +25,9 @@ from storage.models import (
     Event,
     Feedback,
     Order,
+    OrderItem,
+    OrderNotice,
+    Product,
 )
 from storage.sql import fetch
 
@@ -130,6 +133,45 @@ async def test_export_holds_everything_and_erase_leaves_nothing_that_identifies(
     erased = await Customer.get(id=vera.id)
     assert erased.external_id == f"erased-{vera.id}" and erased.opted_out_at is not None
     assert await privacy.find("V-1") is None
+
+
+async def test_erase_keeps_orders_only_as_anonymous_sales(database: str) -> None:
+    """The policy (storage/privacy.py, docs/guarantees.md): the shop keeps its order records in its own books;
+    Chatcast's copy of an erased customer's orders stays only as anonymous sales for the counts (issue #26: order
+    ids, dates and language stayed on the anonymised row)."""
+    vera = await _customer("V-2", "8803", name="Vera Secret", language="pt-BR", timezone="Europe/Lisbon")
+    omar = await _customer("O-2", "8804", name="Omar Other")
+    shoe = await Product.create(sku="RUN-1", name="Runner", price=90, currency="EUR")
+    placed = datetime(2027, 3, 14, 15, 9, 26, tzinfo=UTC)
+    order = await Order.create(
+        external_id="SHOP-ORDER-8801", customer=vera, ordered_at=placed, total=180, currency="EUR", status="shipped",
+        discount_code="VERA-ONLY-15", tracking_url="https://track.example/8801", carrier="DHL",
+        expected_at=placed + timedelta(days=2), seen_at=placed, status_changed_at=placed, feedback_asked_at=placed,
+    )  # fmt: skip
+    await OrderItem.create(order=order, line=1, product=shoe, quantity=2, unit_price=90)
+    await OrderNotice.create(order=order, key="shipped", status="shipped", at=placed, tracking_url="https://t.example")
+    await Feedback.create(customer=vera, order=order, text="Vera Secret loves them", sentiment=0.8, themes=[], at=NOW)
+    others = await Order.create(external_id="SHOP-ORDER-9", customer=omar, ordered_at=placed, total=90)
+    changed = await privacy.erase(vera)
+    assert changed["orders"] == 1 and changed["order_notices"] == 1
+    [sale] = await Order.filter(id=order.id).values()
+    assert sale["customer_id"] is None and sale["external_id"] == f"erased-{order.id}"  # detached, no shop id
+    assert sale["ordered_at"].astimezone(UTC) == datetime(2027, 3, 14, tzinfo=UTC)  # the day, not the moment
+    for field in ("discount_code", "tracking_url", "carrier", "expected_at", "seen_at", "status_changed_at",
+                  "feedback_asked_at"):  # fmt: skip
+        assert sale[field] is None, field
+    assert (sale["total"], sale["currency"], sale["status"]) == (180, "EUR", "shipped")  # the counts stay
+    assert await OrderItem.filter(order_id=order.id).values_list("product_id", "quantity", "unit_price") == [
+        (shoe.id, 2, 90)
+    ]
+    assert not await OrderNotice.filter(order_id=order.id).exists()
+    assert await Feedback.filter(customer_id=vera.id).values_list("order_id", "text") == [(None, "")]
+    erased = await Customer.get(id=vera.id)
+    assert (erased.language, erased.timezone, erased.name) == ("en", None, "")
+    assert not await Order.filter(customer_id=vera.id).exists() and (await privacy.export(erased))["orders"] == []
+    assert await Order.get(id=others.id).values_list("external_id", "customer_id") == ("SHOP-ORDER-9", omar.id)
+    dump = json.dumps([list(r) for r in await fetch('SELECT * FROM "order"')], default=str)
+    assert "SHOP-ORDER-8801" not in dump and "VERA-ONLY-15" not in dump and "track.example" not in dump
 
 
 def test_the_cli_exports_and_erases(isolated: Path) -> None:

@@ -163,17 +163,26 @@ async def test_bad_headers_and_files_are_clear_errors(database: str, tmp_path: P
 
 async def test_a_broken_row_is_refused_and_the_rest_imported(database: str, tmp_path: Path) -> None:
     # a UTF-8 file (Zoë) with one row in another encoding (Jürgen in Latin-1): that row is refused, not the file
-    text = "external_id,name\nC1,Zoë\n".encode() + b"C2,J\xfcrgen\nC3,Nul\x00Byte\nC4,Dee\n"
+    text = "external_id,name\nC1,Zoë\n".encode() + b"C2,J\xfcrgen\nC3,Nul\x00Byte\nC4,Dee\nC5,Ring\x07\n"
     (tmp_path / "mixed.csv").write_bytes(text)
     report = await import_file("customers", tmp_path / "mixed.csv")
     assert [(e.row, e.line, e.column, e.reason) for e in report.errors] == [
         (2, 3, "name", "byte 0xFC is not UTF-8 text (save the file as UTF-8, or give its --encoding)"),
-        (3, 4, None, "contains a NUL character"),
+        (3, 4, "name", "contains a NUL character"),
+        (5, 6, "name", "contains a control character (U+0007)"),
     ]
     assert sorted(c.external_id for c in await Customer.all()) == ["C1", "C4"]
-    json_text = '{"external_id": "J1", "name": "a\\u0000b"}\n{"external_id": "J2"}\n'
+    # JSON spells NUL and control characters as escapes; and it can nest deeper than Python recurses
+    deep = '{"external_id": "J4", "attributes": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + "}"
+    json_text = '{"external_id": "J1", "name": "a\\u0000b"}\n{"external_id": "J2"}\n' + deep + "\n"
+    json_text += '{"external_id": "J3", "attributes": {"note": "\\u001b[31m"}}\n{"external_id": "J5", "name": "x"}\n'
     report = await import_file("customers", write(tmp_path / "nul.jsonl", json_text))
-    assert report.bad == 1 and "NUL" in report.errors[0].reason
+    assert [(e.row, e.column, e.reason) for e in report.errors] == [
+        (1, "name", "contains a NUL character"),
+        (3, None, "nested deeper than 20 levels"),
+        (4, "attributes.note", "contains a control character (U+001B)"),
+    ]
+    assert await Customer.filter(external_id__in=["J2", "J5"]).count() == 2
 
 
 PRODUCTS = "sku,name,category,price,stock\nS1,Shoe,shoes,99.90,5\nS2,Sock,socks,9.5,\n"
@@ -257,3 +266,25 @@ async def test_uci_online_retail_loads_with_counts_matching_the_file(database: s
     assert float(result[0][0]) == pytest.approx(spend, rel=1e-9)
     again = await import_file("online-retail", path, fmt="csv")
     assert set(again.created.values()) == {0}
+
+
+async def test_keys_repeated_within_a_file_are_reported_for_products_and_numbered_order_lines(
+    database: str, tmp_path: Path
+) -> None:
+    products = "sku,name,price\nS1,Shoe,10\nS2,Sock,2\nS1,Shoe v2,11\n"
+    report = await import_file("products", write(tmp_path / "p.csv", products))
+    assert [(r.row, r.line, r.first_row) for r in report.repeated] == [(3, 4, 1)] and report.key_name == "sku"
+    assert (await Product.get(sku="S1")).name == "Shoe v2"  # the later row won
+    await import_file("customers", write(tmp_path / "c.csv", "external_id\nC1\n"))
+    head = "order_id,customer_id,ordered_at,sku,quantity,unit_price"
+    numbered = f"{head},line\nO1,C1,2027-01-01,S1,1,10,1\nO1,C1,2027-01-01,S2,1,2,2\nO1,C1,2027-01-01,S2,5,2,2\n"
+    report = await import_file("orders", write(tmp_path / "o.csv", numbered))
+    assert [(r.row, r.first_row) for r in report.repeated] == [(3, 2)] and report.key_name == "order_id and line"
+    assert sorted(await OrderItem.all().values_list("line", "quantity")) == [(1, 1), (2, 5)]
+    unnumbered = f"{head}\nO2,C1,2027-01-01,S1,1,10\nO2,C1,2027-01-01,S1,1,10\n"  # each row a line of its own
+    assert (await import_file("orders", write(tmp_path / "o2.csv", unnumbered))).repeated == []
+    with pytest.raises(ImportAborted, match=r"row 3 .*repeats the sku of row 1"):
+        await import_file(
+            "products", write(tmp_path / "p2.csv", products.replace("S1,Shoe v2,11", "S1,X,1")), strict=True
+        )
+    assert (await Product.get(sku="S1")).name == "Shoe v2"  # strict: nothing of that file written

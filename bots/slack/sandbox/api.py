@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +44,7 @@ class WebApi:
         self.violations: list[str] = []
         self.responses: list[dict[str, Any]] = []  # what the app posted to response_urls
         self.closing = asyncio.Event()
+        self.late = asyncio.Event()  # set to carry out the calls a timeout fault holds (then replaced)
         self._changed = asyncio.Condition()
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
@@ -92,13 +92,31 @@ class WebApi:
                     request.transport.close()
                 return web.Response()
             if fault == "timeout":  # a slow server: the call is still carried out, late
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.closing.wait(), self.timeout_delay)
+                await self._slow()
             self._rate_limit(name, team, call.params)
             result = await self.methods.call(name, team, call.params)
         except SlackError as error:
             return self._refuse(name, error)
+        if fault == "lost":  # carried out, and the connection drops before the answer: the app cannot tell
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response()
         return web.json_response({"ok": True, **result})
+
+    async def _slow(self) -> None:
+        """Wait ``timeout_delay``, or until the sandbox stops or :meth:`finish_late_calls` ends the wait."""
+        late = self.late
+        waits = [asyncio.ensure_future(event.wait()) for event in (self.closing, late)]
+        try:
+            await asyncio.wait(waits, timeout=self.timeout_delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+
+    def finish_late_calls(self) -> None:
+        """The calls a timeout fault holds are carried out now (those to come wait again)."""
+        self.late.set()
+        self.late = asyncio.Event()
 
     def _authenticate(self, method: Method, token: str | None) -> Team | None:
         """The team of the call's bot token (None for the app-level token and the OAuth exchange)."""

@@ -9,6 +9,7 @@ Web API has today: those are accepted as documented extras.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ IMPLEMENTED: dict[str, tuple[str, str]] = {
         "as_user attachments blocks icon_emoji icon_url link_names markdown_text parse text thread_ts username",
     ),
     "chat.update": ("channel ts", "as_user attachments blocks file_ids link_names markdown_text metadata parse text"),
+    "conversations.history": ("channel", "cursor include_all_metadata inclusive latest limit oldest"),
     "conversations.open": ("", "channel prevent_creation return_im users"),
     "users.info": ("user", "include_locale"),
     "users.lookupByEmail": ("email", ""),
@@ -40,6 +42,7 @@ EXTRA_PARAMS: dict[str, frozenset[str]] = {
     "chat.postMessage": frozenset({"markdown_text", "metadata"}),
     "chat.postEphemeral": frozenset({"markdown_text"}),
     "chat.update": frozenset({"file_ids", "markdown_text", "metadata", "reply_broadcast"}),
+    "conversations.history": frozenset({"include_all_metadata"}),
     "conversations.open": frozenset({"prevent_creation"}),
     "oauth.v2.access": frozenset({"grant_type", "refresh_token"}),
 }
@@ -47,6 +50,7 @@ EXTRA_PARAMS: dict[str, frozenset[str]] = {
 # was made for one team, as bolt's per-request clients are).
 EVERY_METHOD = frozenset({"team_id"})
 UNAUTHENTICATED = frozenset({"oauth.v2.access", "oauth.access", "oauth.token", "oauth.v2.exchange"})
+_EVENT_TYPE = re.compile(r"[A-Za-z0-9_]+")
 _MESSAGES = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update", "chat.scheduleMessage"})
 
 
@@ -104,6 +108,8 @@ def content_problems(method: str, params: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     if method in _MESSAGES:
         problems += check_text(params, needs_content=True)
+        if params.get("metadata") not in (None, ""):
+            problems += parse_metadata(params["metadata"])[1]
         if params.get("blocks") not in (None, ""):
             blocks, problems_ = parse_blocks(params["blocks"])
             problems += problems_ or check_blocks(blocks or [])
@@ -129,4 +135,25 @@ def parse_view(value: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
         problems.append(Problem("invalid_arguments", 'view.type must be "home" for views.publish'))
     if not isinstance(value.get("blocks"), list):
         problems.append(Problem("invalid_arguments", "view.blocks must be an array"))
+    return value, problems
+
+
+def parse_metadata(value: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """A message's metadata (a JSON string or an object): an ``event_type`` (letters, digits and underscores) and an
+    ``event_payload`` object, nothing else; Slack answers ``invalid_metadata_format`` otherwise."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None, [Problem("invalid_metadata_format", "metadata is not valid JSON")]
+    if not isinstance(value, dict):
+        return None, [Problem("invalid_metadata_format", "metadata must be an object")]
+    problems = []
+    event_type = value.get("event_type")
+    if not isinstance(event_type, str) or not event_type or not _EVENT_TYPE.fullmatch(event_type):
+        problems.append(Problem("invalid_metadata_format", "metadata.event_type must be a word like task_created"))
+    if not isinstance(value.get("event_payload"), dict):
+        problems.append(Problem("invalid_metadata_format", "metadata.event_payload must be an object"))
+    if extra := sorted(set(value) - {"event_type", "event_payload"}):
+        problems.append(Problem("invalid_metadata_format", f"metadata has unknown fields {extra}"))
     return value, problems

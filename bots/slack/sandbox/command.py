@@ -25,13 +25,16 @@ def command(
     ] = None,
     rate_limits: Annotated[bool, typer.Option(help="Answer 429 past about 1 message/s per channel.")] = False,
     fault_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of calls that fail on purpose.")] = 0.0,
-    fault: Annotated[str, typer.Option(help="What a fault is: 5xx, timeout or disconnect.")] = "5xx",
+    fault: Annotated[
+        str,
+        typer.Option(help="What a fault is: 5xx, timeout, disconnect (before the call) or lost (the answer, after)."),
+    ] = "5xx",
 ) -> tuple[str, Coroutine[Any, Any, None]]:
     """Run a Slack Web API sandbox: point the app's AsyncWebClient at it with base_url."""
     if spec is not None and not spec.is_file():
         raise typer.BadParameter(f"{spec}: no such file", param_hint="--spec")
-    if fault not in ("5xx", "timeout", "disconnect"):
-        raise typer.BadParameter("choose 5xx, timeout or disconnect", param_hint="--fault")
+    if fault not in ("5xx", "timeout", "disconnect", "lost"):
+        raise typer.BadParameter("choose 5xx, timeout, disconnect or lost", param_hint="--fault")
     from bots.slack.sandbox.server import serve_slack  # slack_sdk and aiohttp: loaded only to run it
 
     options = {

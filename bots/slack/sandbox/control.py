@@ -21,20 +21,11 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
+from bots.sandbox.control import json_body
 from bots.slack.sandbox.workspace import SlackError, SlackMessage, User
 
 if TYPE_CHECKING:
     from bots.slack.sandbox.server import SlackSandbox
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json() if request.can_read_body else {}
-    except ValueError:
-        raise web.HTTPBadRequest(text="the body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="the body must be a JSON object")
-    return body
 
 
 def _text(body: dict[str, Any], key: str, default: str | None = None) -> str:
@@ -46,7 +37,7 @@ def _text(body: dict[str, Any], key: str, default: str | None = None) -> str:
 
 def _shown(message: SlackMessage) -> dict[str, Any]:
     """A message as the user sees it: who wrote it, its text and blocks, its buttons and what is formatted."""
-    fields = ("channel", "ts", "text", "blocks", "from_bot", "thread_ts", "edited")
+    fields = ("channel", "ts", "text", "blocks", "from_bot", "thread_ts", "edited", "metadata")
     keys = ("action_id", "value", "url")
     buttons = [{"text": b.get("text", {}).get("text")} | {k: b[k] for k in keys if k in b} for b in message.buttons()]
     formatting = [asdict(span) for span in message.formatting()]
@@ -104,17 +95,17 @@ def control_routes(sandbox: SlackSandbox) -> list[web.RouteDef]:
         return web.json_response(body | {"violations": sandbox.violations, "errors": sandbox.errors})
 
     async def set_app(request: web.Request) -> web.Response:
-        sandbox.app_url = _text(await _body(request), "url")
+        sandbox.app_url = _text(await json_body(request), "url")
         return web.json_response({"ok": True, "app_url": sandbox.app_url})
 
     async def add_team(request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         team = _text(body, "id")
         token = sandbox.add_team(team, name=_text(body, "name", f"Sandbox {team}"))
         return web.json_response({"ok": True, "team_id": team, "bot_token": token})
 
     async def add_user(request: web.Request) -> web.Response:
-        team, body = request.match_info["team"], await _body(request)
+        team, body = request.match_info["team"], await json_body(request)
         if team not in workspace.teams:
             raise web.HTTPNotFound(text=f"no team {team}: POST /sandbox/teams first")
         user_id = _text(body, "id")
@@ -137,12 +128,12 @@ def control_routes(sandbox: SlackSandbox) -> list[web.RouteDef]:
         })  # fmt: skip
 
     async def message(request: web.Request) -> web.Response:
-        member, body = user(request), await _body(request)
+        member, body = user(request), await json_body(request)
         ready()
         return await answer(sandbox.user_sends(member.team_id, member.id, _text(body, "text")))
 
     async def press(request: web.Request) -> web.Response:
-        member, body = user(request), await _body(request)
+        member, body = user(request), await json_body(request)
         ready()
         if body.get("home"):
             view = workspace.views.get((member.team_id, member.id))
@@ -164,7 +155,7 @@ def control_routes(sandbox: SlackSandbox) -> list[web.RouteDef]:
         return await answer(sandbox.open_app_home(member.team_id, member.id))
 
     async def command(request: web.Request) -> web.Response:
-        member, body = user(request), await _body(request)
+        member, body = user(request), await json_body(request)
         ready()
         text = body.get("text", "")
         if not isinstance(text, str):

@@ -10,8 +10,10 @@ from typing import Literal
 
 from bots.slack.sandbox.workspace import SlackError
 
-Fault = Literal["5xx", "timeout", "disconnect"]
-FAULTS: tuple[Fault, ...] = ("5xx", "timeout", "disconnect")
+# 5xx: Slack's edge fails the call; timeout: a slow server, the call carried out late; disconnect: the connection
+# drops before the call is carried out; lost: the call is carried out, then the connection drops before the answer
+Fault = Literal["5xx", "timeout", "disconnect", "lost"]
+FAULTS: tuple[Fault, ...] = ("5xx", "timeout", "disconnect", "lost")
 # Calls that set up a connection rather than do the app's work: random faults spare them.
 PLUMBING = frozenset({"auth.test", "apps.connections.open", "oauth.v2.access"})
 
@@ -44,6 +46,7 @@ class Misfortune:
             raise ValueError(f"fault must be one of {', '.join(FAULTS)}")
         self.fault_rate, self.fault = fault_rate, fault
         self.queued: list[Failure] = []
+        self.queued_faults: list[tuple[str | None, Fault, int]] = []  # (method or any, fault, times left)
         self._random = random.Random(seed)
 
     def queue(self, method: str | None, error: SlackError, times: int) -> None:
@@ -62,8 +65,23 @@ class Misfortune:
                 return queued.error
         return None
 
+    def queue_fault(self, method: str | None, fault: Fault, times: int) -> None:
+        """The next ``times`` calls of ``method`` (None: of any method) meet ``fault``."""
+        if fault not in FAULTS:
+            raise ValueError(f"fault must be one of {', '.join(FAULTS)}")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self.queued_faults.append((method, fault, times))
+
     def next_fault(self, method: str) -> Fault | None:
-        """The random fault this call meets, if any."""
+        """The fault this call meets, if any: a queued one (used up one time), else a random one."""
+        for i, (which, fault, times) in enumerate(self.queued_faults):
+            if which in (None, method):
+                if times == 1:
+                    del self.queued_faults[i]
+                else:
+                    self.queued_faults[i] = (which, fault, times - 1)
+                return fault
         if self.fault_rate <= 0 or method in PLUMBING or self._random.random() >= self.fault_rate:
             return None
         return self.fault

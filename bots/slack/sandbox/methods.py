@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bots.slack.sandbox.api_spec import parse_view
+from bots.slack.sandbox.api_spec import parse_metadata, parse_view
 from bots.slack.sandbox.blocks import parse_blocks
 from bots.slack.sandbox.shapes import message_object, user_object
 from bots.slack.sandbox.workspace import SlackError, SlackMessage, Team, Workspace, slack_id
@@ -18,6 +21,32 @@ Handler = Callable[[Team | None, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 def _flag(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() in ("true", "1"))
+
+
+def _ts(value: Any, error: str) -> Decimal | None:
+    """A ``ts`` bound (``1712345678.000100``, a number); None when absent; ``error`` when it is not one."""
+    if value in (None, ""):
+        return None
+    try:
+        moment = Decimal(str(value))
+    except InvalidOperation:
+        raise SlackError(error) from None
+    if not moment.is_finite() or moment < 0:
+        raise SlackError(error)
+    return moment
+
+
+def _cursor(value: Any) -> Decimal | None:
+    """The ``ts`` a page cursor starts at (Slack's cursors are base64 of ``next_ts:<ts>``); ``invalid_cursor``."""
+    if value in (None, ""):
+        return None
+    try:
+        kind, _, ts = base64.b64decode(str(value), validate=True).decode().partition(":")
+        if kind != "next_ts":
+            raise ValueError(kind)
+        return Decimal(ts)
+    except (binascii.Error, UnicodeDecodeError, ValueError, InvalidOperation):
+        raise SlackError("invalid_cursor") from None
 
 
 class WebMethods:
@@ -34,6 +63,7 @@ class WebMethods:
             "chat.postMessage": self.post_message,
             "chat.postEphemeral": self.post_ephemeral,
             "chat.update": self.update,
+            "conversations.history": self.conversations_history,
             "conversations.open": self.conversations_open,
             "users.info": self.users_info,
             "users.lookupByEmail": self.lookup_by_email,
@@ -73,7 +103,10 @@ class WebMethods:
         blocks, _ = parse_blocks(params["blocks"]) if params.get("blocks") not in (None, "") else ([], [])
         text, thread = params.get("text"), params.get("thread_ts")
         text, thread = text if isinstance(text, str) else "", thread if isinstance(thread, str) else None
-        return SlackMessage(channel, self.workspace.stamp(), text, blocks or [], team.id, user_id, thread_ts=thread)
+        metadata = parse_metadata(params["metadata"])[0] if params.get("metadata") not in (None, "") else None
+        return SlackMessage(
+            channel, self.workspace.stamp(), text, blocks or [], team.id, user_id, thread_ts=thread, metadata=metadata
+        )
 
     async def post_message(self, team: Team | None, params: dict[str, Any]) -> dict[str, Any]:
         """chat.postMessage: to a DM (its id, or the user's id), or to a public channel the sandbox knows."""
@@ -143,6 +176,46 @@ class WebMethods:
                 "priority": 0,
             }
         return {"channel": channel} | ({"no_op": True, "already_open": True} if already else {})
+
+    async def conversations_history(self, team: Team | None, params: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: a DM's or a channel's messages, newest first, between ``oldest`` and ``latest``
+        (exclusive unless ``inclusive``), ``limit`` a page (default 100, at most 999), paged by ``cursor``; thread
+        replies are not in it, and metadata only with ``include_all_metadata``."""
+        team = self._team(team)
+        channel = str(params.get("channel") or "")
+        if self.workspace.dm_user(team.id, channel) is None and (team.id, channel) not in self.workspace.channels:
+            raise SlackError("channel_not_found")
+        oldest, latest = _ts(params.get("oldest"), "invalid_ts_oldest"), _ts(params.get("latest"), "invalid_ts_latest")
+        inclusive = _flag(params.get("inclusive"))
+        try:
+            limit = min(max(int(params.get("limit") or 100), 1), 999)
+        except (TypeError, ValueError):
+            raise SlackError("invalid_limit") from None
+        before = _cursor(params.get("cursor"))
+
+        def within(ts: Decimal) -> bool:
+            after = oldest is None or ts > oldest or (inclusive and ts == oldest)
+            until = latest is None or ts < latest or (inclusive and ts == latest)
+            return after and until and (before is None or ts <= before)
+
+        messages = [
+            m
+            for m in reversed(self.workspace.transcripts.get(channel, []))
+            if (m.thread_ts in (None, m.ts)) and within(Decimal(m.ts))
+        ]
+        page, rest = messages[:limit], messages[limit:]
+        answer: dict[str, Any] = {
+            "messages": [
+                message_object(self.workspace, m, metadata=_flag(params.get("include_all_metadata"))) for m in page
+            ],
+            "has_more": bool(rest),
+            "pin_count": 0,
+            "channel_actions_ts": None,
+            "channel_actions_count": 0,
+        }
+        if rest:
+            answer["response_metadata"] = {"next_cursor": base64.b64encode(f"next_ts:{rest[0].ts}".encode()).decode()}
+        return answer
 
     async def users_info(self, team: Team | None, params: dict[str, Any]) -> dict[str, Any]:
         """users.info: a user of the token's team (deactivated ones answer with ``deleted: true``)."""

@@ -203,6 +203,16 @@ class SlackSandbox:
         """Answer the next ``times`` calls of ``method`` (None: any) with a 429, a 5xx or an ``ok: false`` error."""
         self.misfortune.queue(method, failure(error, status, retry_after), times)
 
+    def fault_next(self, method: str | None, fault: Fault, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` (None: any) meet ``fault``: ``timeout`` (carried out after
+        ``timeout_delay``, or at :meth:`finish_late_calls`), ``disconnect`` (dropped, not carried out), ``lost``
+        (carried out, the answer dropped) or ``5xx``."""
+        self.misfortune.queue_fault(method, fault, times)
+
+    def finish_late_calls(self) -> None:
+        """Carry out now the calls a timeout fault holds back (a test need not wait ``timeout_delay``)."""
+        self.api.finish_late_calls()
+
     def messages(self, channel_id: str) -> list[SlackMessage]:
         """The bot's messages in a channel, in order."""
         return [message for message in self.transcripts.get(channel_id, []) if message.from_bot]

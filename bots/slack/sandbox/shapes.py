@@ -21,8 +21,9 @@ def bot_profile(workspace: Workspace, team: Team) -> dict[str, Any]:
     }
 
 
-def message_object(workspace: Workspace, message: SlackMessage) -> dict[str, Any]:
-    """A message as chat.postMessage answers it and interactivity payloads carry it (blocks get a block_id)."""
+def message_object(workspace: Workspace, message: SlackMessage, *, metadata: bool = True) -> dict[str, Any]:
+    """A message as chat.postMessage answers it and interactivity payloads carry it (blocks get a block_id); its
+    metadata unless ``metadata`` is False (conversations.history shows it only when asked to)."""
     team = workspace.teams[message.team_id]
     api: dict[str, Any] = {"type": "message", "text": message.text, "ts": message.ts, "team": team.id}
     if message.from_bot:
@@ -35,6 +36,8 @@ def message_object(workspace: Workspace, message: SlackMessage) -> dict[str, Any
             {"block_id": slack_id("", message.ts, str(i))[:5]} | block if isinstance(block, dict) else block
             for i, block in enumerate(message.blocks)
         ]
+    if metadata and message.metadata is not None:
+        api["metadata"] = message.metadata
     return api | ({"thread_ts": message.thread_ts} if message.thread_ts else {})
 
 

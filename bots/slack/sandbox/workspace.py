@@ -42,6 +42,7 @@ class SlackMessage:
     from_bot: bool = True
     thread_ts: str | None = None
     edited: bool = False
+    metadata: dict[str, Any] | None = None  # what the app attached (``event_type``, ``event_payload``), if anything
 
     def buttons(self) -> list[dict[str, Any]]:
         """The message's button elements, in order."""

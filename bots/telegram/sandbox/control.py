@@ -10,9 +10,11 @@ the group and back.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
+
+from bots.sandbox.control import json_body
 
 if TYPE_CHECKING:
     from bots.telegram.sandbox.server import TelegramSandbox
@@ -23,16 +25,6 @@ def _chat_id(request: web.Request) -> int:
         return int(request.match_info["chat_id"])
     except ValueError:
         raise web.HTTPBadRequest(text="the chat id must be an integer") from None
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json() if request.can_read_body else {}
-    except ValueError:
-        raise web.HTTPBadRequest(text="the body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="the body must be a JSON object")
-    return body
 
 
 def control_routes(sandbox: TelegramSandbox) -> list[web.RouteDef]:
@@ -48,7 +40,7 @@ def control_routes(sandbox: TelegramSandbox) -> list[web.RouteDef]:
         return web.json_response([{key: asdict(m)[key] for key in fields} for m in messages])
 
     async def message(request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         if not isinstance(body.get("text"), str):
             raise web.HTTPBadRequest(text='"text" must be a string')
         options = {key: body[key] for key in ("first_name", "language_code") if key in body}
@@ -62,7 +54,7 @@ def control_routes(sandbox: TelegramSandbox) -> list[web.RouteDef]:
         return web.json_response(update)
 
     async def press(request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         try:
             member = int(body["from_id"]) if "from_id" in body else None
             update = await sandbox.user_presses(
@@ -73,7 +65,7 @@ def control_routes(sandbox: TelegramSandbox) -> list[web.RouteDef]:
         return web.json_response(update)
 
     async def membership(request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         act = sandbox.user_removes_bot if request.path.endswith("/remove_bot") else sandbox.user_adds_bot
         try:
             update = await act(_chat_id(request), int(body["from_id"]) if "from_id" in body else None)
@@ -82,7 +74,7 @@ def control_routes(sandbox: TelegramSandbox) -> list[web.RouteDef]:
         return web.json_response(update)
 
     async def block(request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await json_body(request)
         try:
             sandbox.block(_chat_id(request), body.get("how", "blocked"))
         except ValueError as exc:

@@ -289,26 +289,31 @@ async def test_the_error_ceiling_pauses_a_runaway_campaign(
     assert len(rows) == 60
 
 
-async def test_leftovers_of_a_dead_worker_become_unknown_and_are_not_resent(
+async def test_leftovers_of_a_dead_worker_in_flight_become_unknown_and_the_rest_are_released(
     database: str, telegram_sandbox: TelegramSandbox, telegram_bot: Bot, clock: Clock[datetime], make: Any
 ) -> None:
-    customers = await add_customers("telegram", chats(6, first=8001))
+    customers = await add_customers("telegram", chats(8, first=8001))
     campaign = await add_campaign()
-    pairs = list(zip(customers, chats(6, first=8001), strict=True))
-    mine = await add_deliveries(campaign, "telegram", pairs[:2], status="sending", claimed_by="w1")
+    pairs = list(zip(customers, chats(8, first=8001), strict=True))
+    flying = await add_deliveries(campaign, "telegram", pairs[:2], status="sending", claimed_by="w1")
+    waiting = await add_deliveries(campaign, "telegram", pairs[2:3], status="claimed", claimed_by="w1", attempts=1)
     old = clock.now - timedelta(hours=1)
-    theirs = await add_deliveries(campaign, "telegram", pairs[2:4], step="s0", status="sending", claimed_by="w9",
+    theirs = await add_deliveries(campaign, "telegram", pairs[3:5], step="s0", status="sending", claimed_by="w9",
                                   claimed_at=old)  # fmt: skip
-    queued = await add_deliveries(campaign, "telegram", pairs[4:])
-    stats = await make({"telegram": TelegramChannel(telegram_bot)}).drain()
-    assert stats.unknown == 2 and stats.sent == 2
-    assert await statuses(mine + theirs + queued) == ["unknown", "unknown", "sending", "sending", "sent", "sent"]
-    assert await outbox.recover(older_than=clock.now - timedelta(minutes=5)) == 2
-    assert await statuses(theirs) == ["unknown", "unknown"]
-    assert all(telegram_sandbox.sent(int(c)) == [] for c in chats(4, first=8001))
+    their_waiting = await add_deliveries(campaign, "telegram", pairs[5:6], step="s0", status="claimed",
+                                         claimed_by="w9", claimed_at=old, attempts=1)  # fmt: skip
+    queued = await add_deliveries(campaign, "telegram", pairs[6:])
+    stats = await make({"telegram": TelegramChannel(telegram_bot)}).drain()  # w1's next life
+    assert stats.unknown == 2 and stats.released == 1 and stats.sent == 3
+    assert await statuses(flying + waiting + queued) == ["unknown", "unknown", "sent", "sent", "sent"]
+    assert await statuses(theirs + their_waiting) == ["sending", "sending", "claimed"]  # w9's: not w1's to judge
+    assert await outbox.recover(older_than=clock.now - timedelta(minutes=5)) == outbox.Recovered(1, 2)
+    assert await statuses(theirs + their_waiting) == ["unknown", "unknown", "queued"]
+    assert all(telegram_sandbox.sent(int(c)) == [] for c in chats(2, first=8001) + chats(2, first=8004))
     assert (await Campaign.get(id=campaign)).status == "running"  # finished by the next drain, not this one
     await make({"telegram": TelegramChannel(telegram_bot)}).drain()
-    assert (await Campaign.get(id=campaign)).status == "done"
+    assert await statuses(their_waiting) == ["sent"] and len(telegram_sandbox.sent(8006)) == 1
+    assert (await Delivery.get(id=their_waiting[0])).attempts == 1  # the claim that never sent was not an attempt
 
 
 async def test_two_dispatchers_at_once_never_send_a_row_twice(

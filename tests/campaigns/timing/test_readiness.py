@@ -3,6 +3,7 @@ templates print, each refused with file:line, the field and how to fix it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -95,6 +96,23 @@ def test_a_window_that_never_opens_before_the_end_is_refused() -> None:
         " America/New_York: the first moment local_time 10:00 and the quiet hours 21:00-08:00 allow is 2027-01-10"
         " 10:00 America/New_York; set a later end_at, or an earlier start_at"
     ]
+
+
+def test_launch_refuses_an_end_that_comes_before_the_first_moment_in_every_zone_of_the_audience() -> None:
+    """The window holds in each customer's zone: at 13:00 in Berlin it is 01:00 tomorrow in Auckland, whose window
+    opens at 21:00 Berlin time, after end_at. Validate cannot know the audience; launch gives its zones."""
+    text = scheduled("window: {start: '09:00', end: '17:00'}", "end_at: 2027-01-10T20:00:00")
+    assert parse_campaign(text, shop=SHOP).schedule  # validate: fine in the campaign's own zone
+    auckland = replace(SHOP, zones=["Pacific/Auckland"])
+    assert problems(text, shop=auckland) == [
+        f"spring.yaml:{line_of(text, 'end_at')}: schedule.end_at: nothing can be sent before end_at 2027-01-10 20:00"
+        " Europe/Berlin to anyone in the audience: in the customers' own time zones, the first moment the window"
+        " 09:00-17:00 and the quiet hours 21:00-08:00 allow is 2027-01-11 09:00 Pacific/Auckland (2027-01-10 21:00"
+        " Europe/Berlin) at the earliest; set a later end_at"
+    ]
+    for zones in (["Pacific/Auckland", None], ["Pacific/Auckland", "Mars/Base"], []):  # no zone: the shop's
+        assert parse_campaign(text, shop=replace(SHOP, zones=zones)).schedule
+    assert parse_campaign(scheduled("window: {start: '09:00', end: '17:00'}"), shop=auckland).schedule  # no end
 
 
 def test_a_cron_that_never_fires_again_is_refused() -> None:
