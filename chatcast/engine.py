@@ -211,8 +211,13 @@ def campaign_dispatcher(
         metrics=metrics,
         clock=clock,
         sleep=sleep,
-        heartbeat=min(HEARTBEAT, settings.claim_timeout_seconds / 4),  # renewed well before a sweep's cutoff
+        heartbeat=claim_heartbeat(settings),
     )
+
+
+def claim_heartbeat(settings: Settings) -> float:
+    """Seconds between renewals of a dispatcher's claims: well before a sweep's cutoff (the claim timeout)."""
+    return min(HEARTBEAT, settings.claim_timeout_seconds / 4)
 
 
 def load_knowledge(settings: Settings) -> Knowledge:

@@ -63,6 +63,7 @@ def launch_command(
     from chatcast.engine import (
         build_writer,
         caps,
+        claim_heartbeat,
         open_channels,
         rates,
         stop_on_signals,
@@ -128,6 +129,7 @@ def launch_command(
                     suppression=suppression(settings),
                     shared_limits=settings.redis_url,  # the one limit every sender draws from
                     stop=stop,
+                    heartbeat=claim_heartbeat(settings),
                 )
             counts = await campaign_rows.counts(prepared.campaign_id)
             return prepared, stats, sum(n for (_, status), n in counts.items() if status == "queued")
