@@ -2,10 +2,11 @@
 behind HTTP basic auth with ``CHATCAST_DASHBOARD_USER`` / ``CHATCAST_DASHBOARD_PASSWORD``; ``/metrics`` for
 Prometheus behind the same login. Without a password none of it is served: nothing is open by default.
 
-Pages: the campaigns with their progress, persona sizes and the conversations waiting for a person
-(``/dashboard``); a campaign's funnel, charts, A/B and lift, and its message per persona
-(``/dashboard/campaigns/KEY``); one customer's conversation (``/dashboard/conversations/ID``, where a hand-off's
-link points).
+Pages: the campaigns with their progress and figures (rates per customer reached, revenue, lift), persona
+sizes and the conversations waiting for a person (``/dashboard``); a campaign's funnel, charts, A/B and lift,
+links, days, and its message per persona (``/dashboard/campaigns/KEY``, filtered by
+``?from=2027-05-01&to=2027-05-31&channel=telegram&persona=vip``); one customer's conversation
+(``/dashboard/conversations/ID``, where a hand-off's link points).
 """
 
 from __future__ import annotations
@@ -14,22 +15,32 @@ import base64
 import binascii
 import hmac
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from aiohttp import web
 
 from campaigns.delivery.metrics import Metrics
-from campaigns.results.report import build
+from campaigns.results.report import build, overview
 from chatcast.pages import STATIC, environment, report_context
 from storage import campaigns as campaign_rows
-from storage import complaints, reports
+from storage import complaints, money, reports
 from storage.conversations import transcript
+from storage.reports import Scope
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def add_dashboard(app: web.Application, user: str, password: str | None, metrics: Metrics | None = None) -> bool:
-    """Serve the pages (and ``/metrics``) when a password is set; whether they are served."""
+def add_dashboard(
+    app: web.Application,
+    user: str,
+    password: str | None,
+    metrics: Metrics | None = None,
+    *,
+    zone: tzinfo = UTC,
+    shop_currency: str = "USD",
+) -> bool:
+    """Serve the pages (and ``/metrics``) when a password is set; whether they are served. Reports count days in
+    ``zone`` (the shop's) and convert revenue to ``shop_currency`` where the rates allow."""
     if not password:
         return False
     env = environment()
@@ -69,8 +80,12 @@ def add_dashboard(app: web.Application, user: str, password: str | None, metrics
         return _page(html)
 
     async def home(request: web.Request) -> web.Response:
+        progress = {line.key: line for line in await reports.campaign_lines()}
+        found = await overview(shop_currency=shop_currency, rates=await money.rates())
         html = env.get_template("dashboard.html").render(
-            campaigns=await reports.campaign_lines(),
+            campaigns=[(s, progress.get(s.key)) for s in found],
+            shop_currency=shop_currency,
+            generated=datetime.now(UTC),
             personas=await reports.persona_sizes(),
             waiting=await reports.waiting_for_a_person(),
         )
@@ -80,7 +95,9 @@ def add_dashboard(app: web.Application, user: str, password: str | None, metrics
         row = await campaign_rows.by_key(request.match_info["key"][:64])
         if row is None:
             raise web.HTTPNotFound(text="no such campaign")
-        report = await build(row)
+        scope = _scope(request, zone)
+        rates = await money.rates()
+        report = await build(row, scope=scope, zone=zone, shop_currency=shop_currency, rates=rates)
         context = report_context(report) | {"previews": await reports.previews(int(row.id))}
         return _page(env.get_template("campaign.html").render(**context))
 
@@ -100,6 +117,22 @@ def add_dashboard(app: web.Application, user: str, password: str | None, metrics
     if metrics is not None:
         app.router.add_get("/metrics", guarded(scrape))
     return True
+
+
+def _scope(request: web.Request, zone: tzinfo) -> Scope:
+    """The report's filters from the page's query: ``from`` and ``to`` (days, the shop's), ``channel``, ``persona``."""
+    query = request.query
+
+    def day(name: str) -> datetime | None:
+        value = query.get(name, "")[:10]
+        try:
+            return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=zone) if value else None
+        except ValueError:
+            raise web.HTTPBadRequest(text=f"{name}: not a date like 2027-05-31") from None
+
+    since, until = day("from"), day("to")
+    channel, persona = query.get("channel", "")[:32], query.get("persona", "")[:64]
+    return Scope(since, until + timedelta(days=1) if until else None, channel or None, persona or None)
 
 
 def _page(html: str) -> web.Response:

@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from campaigns.results.report import Report
+from campaigns.results.report import Report, money_text
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES, STATIC = HERE / "templates", HERE / "static"
@@ -24,6 +24,8 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     env.filters["pct"] = lambda v: "-" if v is None else f"{v:.1%}"
     env.filters["num"] = lambda v: f"{v:,}" if isinstance(v, int) else f"{v:,.2f}"
+    env.filters["points"] = lambda v: "-" if v is None else f"{v * 100:+.1f} pts"
+    env.filters["money"] = money_text
     return env
 
 
@@ -50,16 +52,19 @@ def report_context(report: Report) -> dict[str, Any]:
         ("replied", f.replied),
         ("converted", f.converted),
     ]
+    variants = list(report.variants.values())
     charts = {
         "funnel": {"labels": [s for s, _ in stages], "values": [n for _, n in stages]},
         "daily": {
-            "labels": [d for d, *_ in report.daily],
-            "sent": [s for _, s, _, _ in report.daily],
-            "converted": [c for _, _, c, _ in report.daily],
+            "labels": [d.day for d in report.daily],
+            "sent": [d.sent for d in report.daily],
+            "converted": [d.converted for d in report.daily],
         },
         "variants": {
             "labels": list(report.variants),
             "rates": [round((r.rate or 0) * 100, 2) for r in report.variants.values()],
+            # floating bars from the low to the high end of each 95% interval
+            "intervals": [[round((r.low or 0) * 100, 2), round((r.high or 0) * 100, 2)] for r in variants],
         },
         "personas": {
             "labels": list(report.by["persona"]),

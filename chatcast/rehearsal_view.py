@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bots.registry import titles
+from campaigns.results.report import money_text
 from chatcast.console import out
 from chatcast.rehearsal import Rehearsal
 from chatcast.rehearsal_outcome import Outcome, days, steps
@@ -90,7 +91,7 @@ def _funnel(o: Outcome) -> None:
     for (step, variant), f in sorted(o.funnel.items(), key=lambda kv: (_rank(order, kv[0][0]), kv[0])):
         blocked = sum(n for why, n in f.skipped_by.items() if why in ("blocked", "deactivated"))
         cells = (f.sent, f.clicked, f.replied, f.converted)
-        table.add_row(step, variant or "-", *(f"{n:,}" for n in cells), f"{f.revenue:,.2f}", f"{f.opted_out:,}",
+        table.add_row(step, variant or "-", *(f"{n:,}" for n in cells), money_text(f.revenue), f"{f.opted_out:,}",
                       f"{blocked:,}")  # fmt: skip
         held += f.holdout
     out.print(table)

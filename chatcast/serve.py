@@ -132,7 +132,11 @@ async def run_service(
         if role == "all":
             if hook_secret:
                 app.router.add_post("/hooks/orders", _orders_hook(hook_secret, settings.zone, state.channels))
-            if add_dashboard(app, settings.dashboard_user, secret(settings.dashboard_password), metrics):
+            dashboard = add_dashboard(
+                app, settings.dashboard_user, secret(settings.dashboard_password), metrics,
+                zone=settings.zone, shop_currency=settings.shop_currency,
+            )  # fmt: skip
+            if dashboard:
                 log.info("dashboard at /dashboard and metrics at /metrics (basic auth as %s)", settings.dashboard_user)
             for name, bot in bots.bots.items():  # routes on the app, polling, or a socket: each channel its way
                 receiver = await bot.receive(app, public_url=public_url, redis_url=settings.redis_url)

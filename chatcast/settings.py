@@ -47,6 +47,12 @@ class Settings(BaseSettings, ChannelSettings):
         default=None, description="Signs the deep-link tokens that link a chat to a shop customer."
     )
     shop_name: str = Field(default="our shop", description="How the bots name the shop to customers.")
+    shop_currency: str = Field(
+        default="USD",
+        pattern=r"^[A-Z]{3}$",
+        description="The shop's currency (ISO 4217, e.g. EUR): reports convert revenue to it with the rates of"
+        " `chatcast config rates`.",
+    )
     shop_url: str | None = Field(
         default=None,
         description="The shop's address, for {{ shop.url }} in campaign templates, e.g. https://shop.example.com.",

@@ -9,16 +9,60 @@ each delivery counts once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from storage.db import dialect
 from storage.sql import Params, fetch
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Which of a campaign's messages a report counts: those sent in ``[since, until)``, on ``channel``, to
+    ``persona`` (None: no bound). A bounded time keeps only messages sent in it (the unsent have no time)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    channel: str | None = None
+    persona: str | None = None
+
+    @property
+    def bounded(self) -> bool:
+        """Whether anything is left out."""
+        return any(v is not None for v in (self.since, self.until, self.channel, self.persona))
+
+    def where(self, q: Params, d: str = "d") -> str:
+        """SQL conditions (each starting `` AND``) on the delivery alias ``d``."""
+        parts = []
+        if self.since is not None:
+            parts.append(f"{d}.sent_at >= {q.moment(self.since)}")
+        if self.until is not None:
+            parts.append(f"{d}.sent_at < {q.moment(self.until)}")
+        if self.channel is not None:
+            parts.append(f"{d}.channel = {q.text(self.channel)}")
+        if self.persona is not None:
+            parts.append(f"COALESCE({d}.persona, '') = {q.text(self.persona)}")
+        return "".join(f" AND {p}" for p in parts)
+
+
+EVERYTHING = Scope()
+# the columns a funnel cell is grouped by, in FunnelCell's order
+_CELL = (
+    "d.step, COALESCE(d.variant, ''), COALESCE(d.persona, ''), d.channel, d.status, COALESCE(d.note, ''),"
+    " COALESCE(d.timing, ''), COALESCE(d.copy_arm, ''), COALESCE(d.copy_source, '')"
+)
+_KEY = tuple[str, str, str, str, str, str, str, str, str]
+
+
+@dataclass(frozen=True)
 class FunnelCell:
-    """Deliveries of one step, variant, persona, channel and status (and note: why skipped), and what they did."""
+    """Deliveries of one step, variant, persona, channel and status (and note: why skipped), and what they did.
+
+    Each outcome counts messages: ``clicked`` those with a link click (or a "shop" press), ``converted`` those
+    credited with at least one order that still stands (not cancelled or refunded), ``orders`` those orders,
+    ``revenue`` their net amounts per currency, ``opted_out`` messages whose customer opted out within the
+    campaign's attribution window after it."""
 
     step: str
     variant: str
@@ -30,119 +74,267 @@ class FunnelCell:
     clicked: int
     replied: int
     converted: int
-    revenue: float
+    revenue: dict[str, float]
     opted_out: int
     timing: str = ""  # send_time best: best or fixed
     copy_arm: str = ""  # copy_test: llm or template, as assigned
     copy_source: str = ""  # who wrote the text in the end: template, model or fallback
     engaged: int = 0  # deliveries clicked or replied to
+    orders: int = 0  # orders credited (a message may be credited with several)
+    snoozed: int = 0  # messages whose "not now" was pressed
+
+
+def _json(q: Params, key: str, alias: str = "e") -> str:
+    """The text value of the event's JSON ``data.key``."""
+    if q.dialect == "postgres":
+        return f"({alias}.data->>'{key}')"
+    return f"json_extract({alias}.data, '$.{key}')"
 
 
 def _total(q: Params) -> str:
-    """An attributed conversion's order total, from the event's JSON."""
+    """A credited conversion's net amount (what still stands of the order), from the event's JSON."""
     if q.dialect == "postgres":
         return "CAST(e.data->>'total' AS DOUBLE PRECISION)"
     return "CAST(json_extract(e.data, '$.total') AS REAL)"
 
 
-async def funnel_cells(campaign_id: int) -> list[FunnelCell]:
-    """The campaign's deliveries counted by step, variant, persona, channel and status, with their outcomes."""
+def standing(q: Params) -> str:
+    """SQL: the ``converted`` event ``e`` still counts (its order was not cancelled or refunded)."""
+    return f"{_json(q, 'void')} IS NULL"
+
+
+def currency(q: Params) -> str:
+    """SQL: the currency of a credited conversion ``e`` (upper case; '' where an old event has none)."""
+    return f"UPPER(COALESCE({_json(q, 'currency')}, ''))"
+
+
+def within(q: Params, at: str, start: str, days: int) -> str:
+    """SQL: the moment ``at`` falls within ``days`` days after ``start`` (both timestamp columns)."""
+    if q.dialect == "postgres":
+        return f"{at} >= {start} AND {at} <= {start} + INTERVAL '{int(days)} days'"
+    return f"julianday({at}) >= julianday({start}) AND julianday({at}) <= julianday({start}) + {int(days)}"
+
+
+def _cell_key(row: tuple[object, ...]) -> _KEY:
+    return tuple(str(x) for x in row[:9])  # type: ignore[return-value]
+
+
+async def funnel_cells(campaign_id: int, scope: Scope = EVERYTHING, *, window_days: int = 7) -> list[FunnelCell]:
+    """The campaign's deliveries counted by step, variant, persona, channel and status, with their outcomes.
+
+    Four grouped queries, none of which joins the events to every delivery: the deliveries alone (an index scan),
+    the events of the campaign joined to their deliveries, the credited revenue per currency, and the opt-outs
+    within the window."""
     q = Params(dialect())
     cid = q.add(campaign_id)
-    cid2 = q.add(campaign_id)
-    sql = (
-        "SELECT d.step, COALESCE(d.variant, ''), COALESCE(d.persona, ''), d.channel, d.status, COALESCE(d.note, ''),"
-        " COUNT(*),"
-        " SUM(CASE WHEN x.clicked > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN x.replied > 0 THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN x.converted > 0 THEN 1 ELSE 0 END), SUM(COALESCE(x.revenue, 0)),"
-        " SUM(CASE WHEN o.out_at IS NOT NULL AND d.sent_at IS NOT NULL AND o.out_at >= d.sent_at THEN 1 ELSE 0 END),"
-        " COALESCE(d.timing, ''), COALESCE(d.copy_arm, ''), COALESCE(d.copy_source, ''),"
-        " SUM(CASE WHEN x.clicked > 0 OR x.replied > 0 THEN 1 ELSE 0 END)"
-        " FROM delivery d"
-        " LEFT JOIN (SELECT e.delivery_id,"
+    where = scope.where(q)
+    counts = await fetch(
+        f"SELECT {_CELL}, COUNT(*) FROM delivery d WHERE d.campaign_id = {cid}{where} GROUP BY {_CELL}", q.values
+    )
+    q = Params(dialect())
+    cid, where = q.add(campaign_id), ""
+    where = scope.where(q)
+    outcomes = await fetch(
+        f"SELECT {_CELL}, SUM(CASE WHEN x.clicked > 0 THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN x.replied > 0 THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN x.converted > 0 THEN 1 ELSE 0 END), SUM(x.converted),"
+        " SUM(CASE WHEN x.clicked > 0 OR x.replied > 0 THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN x.snoozed > 0 THEN 1 ELSE 0 END)"
+        " FROM (SELECT e.delivery_id,"
         " SUM(CASE WHEN e.type = 'clicked' THEN 1 ELSE 0 END) AS clicked,"
         " SUM(CASE WHEN e.type = 'replied' THEN 1 ELSE 0 END) AS replied,"
-        " SUM(CASE WHEN e.type = 'converted' THEN 1 ELSE 0 END) AS converted,"
-        f" SUM(CASE WHEN e.type = 'converted' THEN COALESCE({_total(q)}, 0) ELSE 0 END) AS revenue"
-        f" FROM event e WHERE e.campaign_id = {cid} AND e.delivery_id IS NOT NULL GROUP BY e.delivery_id) x"
-        " ON x.delivery_id = d.id"
-        # the customer's last opt-out (any channel, any source) since the campaign began: after this message?
-        " LEFT JOIN (SELECT e.customer_id, MAX(e.at) AS out_at FROM event e WHERE e.type = 'opted_out'"
-        f" AND e.at >= (SELECT MIN(f.sent_at) FROM delivery f WHERE f.campaign_id = {cid2})"
-        " GROUP BY e.customer_id) o ON o.customer_id = d.customer_id"
-        f" WHERE d.campaign_id = {cid}"
-        " GROUP BY d.step, COALESCE(d.variant, ''), COALESCE(d.persona, ''), d.channel, d.status, COALESCE(d.note, ''),"
-        " COALESCE(d.timing, ''), COALESCE(d.copy_arm, ''), COALESCE(d.copy_source, '')"
+        " SUM(CASE WHEN e.type = 'snoozed' THEN 1 ELSE 0 END) AS snoozed,"
+        f" SUM(CASE WHEN e.type = 'converted' AND {standing(q)} THEN 1 ELSE 0 END) AS converted"
+        f" FROM event e WHERE e.campaign_id = {cid} AND e.delivery_id IS NOT NULL"
+        " AND e.type IN ('clicked', 'replied', 'snoozed', 'converted') GROUP BY e.delivery_id) x"
+        f" JOIN delivery d ON d.id = x.delivery_id WHERE d.campaign_id = {cid}{where} GROUP BY {_CELL}",
+        q.values,
     )
-    rows = await fetch(sql, q.values)
-    return [
-        FunnelCell(
-            str(r[0]),
-            str(r[1]),
-            str(r[2]),
-            str(r[3]),
-            str(r[4]),
-            str(r[5]),
-            int(r[6]),
-            int(r[7] or 0),
-            int(r[8] or 0),
-            int(r[9] or 0),
-            float(r[10] or 0),
-            int(r[11] or 0),
-            str(r[12]),
-            str(r[13]),
-            str(r[14]),
-            int(r[15] or 0),
-        )
-        for r in rows
-    ]
-
-
-async def daily(campaign_id: int) -> list[tuple[str, int, int, float]]:
-    """Per day (UTC): messages sent, conversions attributed, their revenue."""
     q = Params(dialect())
     cid = q.add(campaign_id)
+    where = scope.where(q)
+    money = await fetch(
+        f"SELECT {_CELL}, {currency(q)}, SUM(COALESCE({_total(q)}, 0))"
+        " FROM event e JOIN delivery d ON d.id = e.delivery_id"
+        f" WHERE e.campaign_id = {cid} AND e.type = 'converted' AND {standing(q)}{where}"
+        f" GROUP BY {_CELL}, {currency(q)}",
+        q.values,
+    )
+    q = Params(dialect())
+    cid = q.add(campaign_id)
+    where = scope.where(q)
+    left = await fetch(
+        f"SELECT {_CELL}, COUNT(DISTINCT d.id) FROM event e JOIN delivery d ON d.customer_id = e.customer_id"
+        f" WHERE e.type = 'opted_out' AND d.campaign_id = {cid} AND d.sent_at IS NOT NULL"
+        f" AND {within(q, 'e.at', 'd.sent_at', window_days)}{where} GROUP BY {_CELL}",
+        q.values,
+    )
+    done: dict[_KEY, list[int]] = {_cell_key(r): [int(x or 0) for x in r[9:]] for r in outcomes}
+    revenue: dict[_KEY, dict[str, float]] = {}
+    for r in money:
+        revenue.setdefault(_cell_key(r), {})[str(r[9]) or "?"] = round(float(r[10] or 0), 2)
+    gone = {_cell_key(r): int(r[9] or 0) for r in left}
+    cells = []
+    for r in counts:
+        key = _cell_key(r)
+        clicked, replied, converted, orders, engaged, snoozed = done.get(key, [0] * 6)
+        step, variant, persona, channel, status, note, timing, copy_arm, copy_source = key
+        cell = FunnelCell(
+            step, variant, persona, channel, status, note, int(r[9]), clicked, replied, converted,
+            revenue.get(key, {}), gone.get(key, 0), timing, copy_arm, copy_source, engaged, orders, snoozed,
+        )  # fmt: skip
+        cells.append(cell)
+    return cells
+
+
+@dataclass(frozen=True)
+class Customers:
+    """A campaign's customers (each once, whatever their messages): assigned to get it (not held out), held out,
+    reached (sent at least one message), and those of the reached who clicked, replied, bought (a credited
+    order that stands) or opted out within the attribution window after a message."""
+
+    assigned: int
+    holdout: int
+    reached: int
+    clicked: int
+    replied: int
+    converted: int
+    opted_out: int
+
+
+async def customers(campaign_id: int, scope: Scope = EVERYTHING, *, window_days: int = 7) -> Customers:
+    """The campaign's customers counted once each."""
+    q = Params(dialect())
+    cid = q.add(campaign_id)
+    where = scope.where(q)
+    (row,) = await fetch(
+        "SELECT COUNT(DISTINCT CASE WHEN d.status <> 'holdout' THEN d.customer_id END),"
+        " COUNT(DISTINCT CASE WHEN d.status = 'holdout' THEN d.customer_id END),"
+        " COUNT(DISTINCT CASE WHEN d.status = 'sent' THEN d.customer_id END)"
+        f" FROM delivery d WHERE d.campaign_id = {cid}{where}",
+        q.values,
+    )
+    q = Params(dialect())
+    cid = q.add(campaign_id)
+    where = scope.where(q)
+    (acts,) = await fetch(
+        "SELECT COUNT(DISTINCT CASE WHEN e.type = 'clicked' THEN e.customer_id END),"
+        " COUNT(DISTINCT CASE WHEN e.type = 'replied' THEN e.customer_id END),"
+        f" COUNT(DISTINCT CASE WHEN e.type = 'converted' AND {standing(q)} THEN e.customer_id END)"
+        f" FROM event e JOIN delivery d ON d.id = e.delivery_id WHERE e.campaign_id = {cid}"
+        f" AND e.type IN ('clicked', 'replied', 'converted'){where}",
+        q.values,
+    )
+    q = Params(dialect())
+    cid = q.add(campaign_id)
+    where = scope.where(q)
+    (left,) = await fetch(
+        "SELECT COUNT(DISTINCT e.customer_id) FROM event e JOIN delivery d ON d.customer_id = e.customer_id"
+        f" WHERE e.type = 'opted_out' AND d.campaign_id = {cid} AND d.sent_at IS NOT NULL"
+        f" AND {within(q, 'e.at', 'd.sent_at', window_days)}{where}",
+        q.values,
+    )
+    return Customers(*(int(x or 0) for x in (*row, *acts, left[0])))
+
+
+async def daily(campaign_id: int, zone: tzinfo = UTC, scope: Scope = EVERYTHING) -> list[Day]:
+    """Per day in ``zone`` (the shop's): messages sent, conversions credited that day (still standing) and their
+    revenue per currency. Counted per UTC hour by SQL, then put on the local day: exact for any time zone (also
+    half-hour ones and across daylight-saving changes) on both databases."""
+    q = Params(dialect())
+    cid = q.add(campaign_id)
+    where = scope.where(q)
     if q.dialect == "postgres":
-        sent_day, at_day = (
-            "to_char(d.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-            "to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+        sent_hour, at_hour = (
+            "to_char(d.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')",
+            "to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')",
         )
     else:
-        sent_day, at_day = "substr(d.sent_at, 1, 10)", "substr(e.at, 1, 10)"
+        sent_hour, at_hour = "strftime('%Y-%m-%d %H', d.sent_at)", "strftime('%Y-%m-%d %H', e.at)"
     sent = await fetch(
-        f"SELECT {sent_day}, COUNT(*) FROM delivery d WHERE d.campaign_id = {cid} AND d.status = 'sent'"
-        f" AND d.sent_at IS NOT NULL GROUP BY {sent_day}",
+        f"SELECT {sent_hour}, COUNT(*) FROM delivery d WHERE d.campaign_id = {cid} AND d.status = 'sent'"
+        f" AND d.sent_at IS NOT NULL{where} GROUP BY {sent_hour}",
         q.values,
     )
+    q = Params(dialect())
+    cid = q.add(campaign_id)
+    where = scope.where(q)
     converted = await fetch(
-        f"SELECT {at_day}, COUNT(*), SUM(COALESCE({_total(q)}, 0)) FROM event e WHERE e.campaign_id = {cid}"
-        f" AND e.type = 'converted' GROUP BY {at_day}",
+        f"SELECT {at_hour}, {currency(q)}, COUNT(*), SUM(COALESCE({_total(q)}, 0)) FROM event e"
+        f" JOIN delivery d ON d.id = e.delivery_id WHERE e.campaign_id = {cid} AND e.type = 'converted'"
+        f" AND {standing(q)}{where} GROUP BY {at_hour}, {currency(q)}",
         q.values,
     )
-    days: dict[str, list[float]] = {}
-    for day, n in sent:
-        days.setdefault(str(day), [0, 0, 0.0])[0] = int(n)
-    for day, n, revenue in converted:
-        entry = days.setdefault(str(day), [0, 0, 0.0])
-        entry[1], entry[2] = int(n), float(revenue or 0)
-    return [(day, int(v[0]), int(v[1]), float(v[2])) for day, v in sorted(days.items())]
+    days: dict[str, Day] = {}
+
+    def day(hour: object) -> Day:
+        at = datetime.strptime(str(hour), "%Y-%m-%d %H").replace(tzinfo=UTC).astimezone(zone)
+        key = at.date().isoformat()
+        return days.setdefault(key, Day(key))
+
+    for hour, n in sent:
+        day(hour).sent += int(n)
+    for hour, money, n, revenue in converted:
+        d = day(hour)
+        d.converted += int(n)
+        d.revenue[str(money) or "?"] = round(d.revenue.get(str(money) or "?", 0.0) + float(revenue or 0), 2)
+    return [days[k] for k in sorted(days)]
+
+
+@dataclass
+class Day:
+    """One day of a campaign, in the shop's time zone."""
+
+    day: str
+    sent: int = 0
+    converted: int = 0  # orders credited that day, still standing
+    revenue: dict[str, float] = field(default_factory=dict)
+
+
+async def link_clicks(campaign_id: int, scope: Scope = EVERYTHING) -> list[tuple[str, int, int]]:
+    """Per link of the campaign's messages: (URL, clicks, messages clicked), most clicked first."""
+    q = Params(dialect())
+    cid = q.add(campaign_id)
+    where = scope.where(q)
+    link = _json(q, "link")
+    rows = await fetch(
+        f"SELECT {link}, COUNT(*), COUNT(DISTINCT e.delivery_id) FROM event e JOIN delivery d ON d.id = e.delivery_id"
+        f" WHERE e.campaign_id = {cid} AND e.type = 'clicked' AND {link} IS NOT NULL{where} GROUP BY {link}",
+        q.values,
+    )
+    return sorted(((str(u), int(n), int(m)) for u, n, m in rows), key=lambda r: (-r[1], r[0]))
+
+
+async def links_tracked(campaign_id: int) -> bool | None:
+    """Whether the campaign's sent messages went out with tracked links (None: nothing tells)."""
+    return None
 
 
 @dataclass(frozen=True)
 class Groups:
-    """Customers of the first step who were sent the message or held out, and how many of each bought."""
+    """Customers of the first step assigned to get the message (intent to treat: whatever became of the message)
+    or held out, those actually sent it, and of each how many bought and what they spent per currency."""
 
-    sent: int
-    sent_bought: int
+    assigned: int
+    assigned_bought: int
     holdout: int
     holdout_bought: int
+    sent: int
+    sent_bought: int
     since: datetime | None
     until: datetime | None
+    assigned_spent: dict[str, float] = field(default_factory=dict)
+    holdout_spent: dict[str, float] = field(default_factory=dict)
+
+
+_LAPSED = ("cancelled", "refunded", "returned", "voided")  # an order in one of these statuses bought nothing
 
 
 async def holdout_groups(campaign_id: int, step: str, window: timedelta) -> Groups:
-    """Who bought, among the step's sent and held-out customers, between its first send and its last send plus
-    ``window``: the same span for both groups, so that their rates compare."""
+    """Who bought, among the step's assigned and held-out customers, between its first send and its last send plus
+    ``window``: the same span for both groups, so that their rates compare. A customer whose message was suppressed
+    before the split (unhappy) is in neither group; one whose message then failed, was skipped or was blocked stays
+    assigned (intent to treat). Orders later cancelled or refunded, and returns, are no purchase."""
     q = Params(dialect())
     cid, st = q.add(campaign_id), q.text(step)
     span = await fetch(
@@ -152,20 +344,60 @@ async def holdout_groups(campaign_id: int, step: str, window: timedelta) -> Grou
     )
     first, last = span[0] if span else (None, None)
     if first is None:
-        return Groups(0, 0, 0, 0, None, None)
+        return Groups(0, 0, 0, 0, 0, 0, None, None)
     since, until = _moment(first), _moment(last) + window
     q2 = Params(dialect())
     cid, st, lo, hi = q2.add(campaign_id), q2.text(step), q2.moment(since), q2.moment(until)
+    lapsed = q2.texts(_LAPSED)
+    bought = (
+        'SELECT o.customer_id, o.currency, SUM(o.total) AS spent FROM "order" o WHERE NOT o.is_return'
+        f" AND o.status NOT IN {lapsed} AND o.ordered_at >= {lo} AND o.ordered_at <= {hi}"
+        " GROUP BY o.customer_id, o.currency"
+    )
+    group = "CASE WHEN d.status = 'holdout' THEN 'holdout' WHEN d.status = 'sent' THEN 'sent' ELSE 'other' END"
     rows = await fetch(
-        "SELECT d.status, COUNT(*), SUM(CASE WHEN b.customer_id IS NULL THEN 0 ELSE 1 END) FROM delivery d"
-        ' LEFT JOIN (SELECT DISTINCT o.customer_id FROM "order" o WHERE NOT o.is_return'
-        f" AND o.ordered_at >= {lo} AND o.ordered_at <= {hi}) b ON b.customer_id = d.customer_id"
-        f" WHERE d.campaign_id = {cid} AND d.step = {st} AND d.status IN ('sent', 'holdout') GROUP BY d.status",
+        f"SELECT {group}, COUNT(DISTINCT d.customer_id), COUNT(DISTINCT b.customer_id), b.currency, SUM(b.spent)"
+        f" FROM delivery d LEFT JOIN ({bought}) b ON b.customer_id = d.customer_id"
+        f" WHERE d.campaign_id = {cid} AND d.step = {st}"
+        " AND NOT (d.status = 'skipped' AND COALESCE(d.note, '') LIKE 'suppressed:%')"
+        f" GROUP BY {group}, b.currency",
         q2.values,
     )
-    found = {str(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}
-    sent, holdout = found.get("sent", (0, 0)), found.get("holdout", (0, 0))
-    return Groups(sent[0], sent[1], holdout[0], holdout[1], since, until)
+    # a customer who bought in two currencies appears on two rows: count people from a second, currency-free query
+    people = await fetch(
+        f"SELECT {group}, COUNT(*), SUM(CASE WHEN b.customer_id IS NULL THEN 0 ELSE 1 END) FROM delivery d"
+        f" LEFT JOIN (SELECT DISTINCT x.customer_id FROM ({bought}) x) b ON b.customer_id = d.customer_id"
+        f" WHERE d.campaign_id = {cid} AND d.step = {st}"
+        " AND NOT (d.status = 'skipped' AND COALESCE(d.note, '') LIKE 'suppressed:%')"
+        f" GROUP BY {group}",
+        q2.values,
+    )
+    count = {str(g): (int(n), int(b or 0)) for g, n, b in people}
+    spent: dict[str, dict[str, float]] = {"holdout": {}, "assigned": {}}
+    for g, _, _, money, total in rows:
+        if money is None:
+            continue
+        target = spent["holdout"] if g == "holdout" else spent["assigned"]
+        target[str(money)] = round(target.get(str(money), 0.0) + float(total or 0), 2)
+    sent, other, held = count.get("sent", (0, 0)), count.get("other", (0, 0)), count.get("holdout", (0, 0))
+    return Groups(
+        sent[0] + other[0], sent[1] + other[1], held[0], held[1], sent[0], sent[1], since, until,
+        spent["assigned"], spent["holdout"],
+    )  # fmt: skip
+
+
+async def open_rows(campaign_id: int, steps: Sequence[str]) -> int:
+    """Rows of ``steps`` still to go out (planned, queued or in flight): a test is not over while there are any."""
+    if not steps:
+        return 0
+    q = Params(dialect())
+    cid = q.add(campaign_id)
+    (row,) = await fetch(
+        f"SELECT COUNT(*) FROM delivery WHERE campaign_id = {cid} AND step IN {q.texts(list(steps))}"
+        " AND status IN ('planned', 'queued', 'claimed', 'sending')",
+        q.values,
+    )
+    return int(row[0] or 0)
 
 
 def _moment(value: object) -> datetime:
@@ -220,6 +452,98 @@ async def campaign_lines() -> list[CampaignLine]:
         )
         for r in rows
     ]
+
+
+@dataclass
+class CampaignTotals:
+    """One campaign on the overview: its customers (each once) and what they did, revenue per currency."""
+
+    id: int
+    key: str
+    name: str
+    status: str
+    assigned: int = 0
+    holdout: int = 0
+    reached: int = 0
+    messages: int = 0  # messages sent
+    clicked: int = 0
+    converted: int = 0
+    opted_out: int = 0
+    revenue: dict[str, float] = field(default_factory=dict)
+
+
+async def campaign_totals(windows: dict[int, int]) -> list[CampaignTotals]:
+    """Every marketing campaign, newest first, with its customers counted once each: a few grouped queries over
+    every campaign at once. ``windows``: each campaign's attribution window in days (opt-outs count within it)."""
+    rows = await fetch(
+        "SELECT c.id, c.key, c.name, c.status,"
+        " COUNT(DISTINCT CASE WHEN d.status <> 'holdout' THEN d.customer_id END),"
+        " COUNT(DISTINCT CASE WHEN d.status = 'holdout' THEN d.customer_id END),"
+        " COUNT(DISTINCT CASE WHEN d.status = 'sent' THEN d.customer_id END),"
+        " SUM(CASE WHEN d.status = 'sent' THEN 1 ELSE 0 END)"
+        " FROM campaign c LEFT JOIN delivery d ON d.campaign_id = c.id WHERE c.kind = 'marketing'"
+        " GROUP BY c.id, c.key, c.name, c.status ORDER BY c.id DESC"
+    )
+    found = {
+        int(r[0]): CampaignTotals(
+            int(r[0]),
+            str(r[1]),
+            str(r[2] or r[1]),
+            str(r[3]),
+            int(r[4] or 0),
+            int(r[5] or 0),
+            int(r[6] or 0),
+            int(r[7] or 0),
+        )
+        for r in rows
+    }
+    q = Params(dialect())
+    acts = await fetch(
+        "SELECT e.campaign_id, COUNT(DISTINCT CASE WHEN e.type = 'clicked' THEN e.customer_id END),"
+        f" COUNT(DISTINCT CASE WHEN e.type = 'converted' AND {standing(q)} THEN e.customer_id END)"
+        " FROM event e WHERE e.campaign_id IS NOT NULL AND e.delivery_id IS NOT NULL"
+        " AND e.type IN ('clicked', 'converted') GROUP BY e.campaign_id",
+        q.values,
+    )
+    for cid, clicked, converted in acts:
+        if (t := found.get(int(cid))) is not None:
+            t.clicked, t.converted = int(clicked or 0), int(converted or 0)
+    q = Params(dialect())
+    money = await fetch(
+        f"SELECT e.campaign_id, {currency(q)}, SUM(COALESCE({_total(q)}, 0)) FROM event e"
+        f" WHERE e.type = 'converted' AND e.campaign_id IS NOT NULL AND {standing(q)}"
+        f" GROUP BY e.campaign_id, {currency(q)}",
+        q.values,
+    )
+    for cid, unit, amount in money:
+        if (t := found.get(int(cid))) is not None:
+            t.revenue[str(unit) or "?"] = round(float(amount or 0), 2)
+    for days in sorted({windows.get(cid, 7) for cid in found}):
+        ids = [cid for cid in found if windows.get(cid, 7) == days]
+        q = Params(dialect())
+        listed = "(" + ", ".join(q.add(cid) for cid in ids) + ")"
+        left = await fetch(
+            "SELECT d.campaign_id, COUNT(DISTINCT e.customer_id) FROM event e"
+            " JOIN delivery d ON d.customer_id = e.customer_id"
+            f" WHERE e.type = 'opted_out' AND d.campaign_id IN {listed} AND d.sent_at IS NOT NULL"
+            f" AND {within(q, 'e.at', 'd.sent_at', days)} GROUP BY d.campaign_id",
+            q.values,
+        )
+        for cid, n in left:
+            found[int(cid)].opted_out = int(n or 0)
+    return list(found.values())
+
+
+async def with_holdout() -> list[int]:
+    """The campaigns that hold customers out."""
+    return [int(r[0]) for r in await fetch("SELECT DISTINCT campaign_id FROM delivery WHERE status = 'holdout'")]
+
+
+async def steps(campaign_id: int) -> list[str]:
+    """The steps of the campaign's rows."""
+    q = Params(dialect())
+    rows = await fetch(f"SELECT DISTINCT step FROM delivery WHERE campaign_id = {q.add(campaign_id)}", q.values)
+    return sorted(str(r[0]) for r in rows)
 
 
 async def persona_sizes() -> list[tuple[str, int]]:

@@ -220,6 +220,10 @@ class Variant(Strict):
 
     id: Slug = Field(description="The variant's name in reports.")
     weight: float = Field(default=1.0, gt=0, description="Its share of the audience, relative to the others' weights.")
+    control: bool = Field(
+        default=False,
+        description="The baseline the report compares the other variants with (default: the first variant listed).",
+    )
     brief: str | None = Field(default=None, description="Replaces the main message's brief.")
     template: str | None = Field(default=None, description="Replaces the main message's template.")
     image: Image | None = Field(default=None, description="Replaces the main message's picture (or gives it one).")

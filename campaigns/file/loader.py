@@ -224,6 +224,13 @@ def _references(
         yield ("products", "recommend", "category"), None, unknown("category", category, sorted(categories))
     yield from _variant_steps(data)
     yield from _run_steps(data)
+    controls = [i for i, item in _items(data, "variants") if _get(item, "control") is True]
+    for i in controls[1:]:
+        yield (
+            ("variants", i, "control"),
+            None,
+            f"only one variant can be the control: variants[{controls[0]}] already is",
+        )
     for key, what in (("variants", "variant"), ("follow_ups", "step")):
         first: dict[Any, int] = {"main": -1} if key == "follow_ups" else {}
         for i, item in _items(data, key):

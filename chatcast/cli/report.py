@@ -8,11 +8,13 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from campaigns.results.report import money_text
 from chatcast.console import UserError, fail, out, run, state
 
 if TYPE_CHECKING:
@@ -84,29 +86,54 @@ def _interval(r: Rate | None) -> str:
     return f"{r.rate:.1%} [{r.low:.1%}, {r.high:.1%}]"
 
 
+def _day(value: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2027-05-31") from None
+
+
 @report_app.command("campaign")
 def campaign(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="The campaign id.")],
+    since: Annotated[
+        str | None, typer.Option("--from", help="Only messages sent on or after this day (the shop's time zone).")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Only messages sent on or before this day.")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only messages on this channel.")] = None,
+    persona: Annotated[str | None, typer.Option(help="Only messages to this persona.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write a self-contained HTML page with charts.")
     ] = None,
+    csv_dir: Annotated[
+        Path | None, typer.Option("--csv", help="Also write every table as a CSV file into this folder.")
+    ] = None,
 ) -> None:
-    """A campaign's funnel (per step, variant, persona and channel), its A/B result and its lift over the holdout."""
+    """A campaign's funnel (customers and messages; per step, variant, persona and channel), its A/B result, its
+    lift over the holdout, its links and days."""
     from campaigns.results.report import build
     from chatcast.pages import render_report
     from storage import campaigns as campaign_rows
-    from storage import db
+    from storage import db, money
+    from storage.reports import Scope
 
     settings = state(ctx).settings
+    zone = settings.zone
+    start = _day(since).replace(tzinfo=zone) if since else None
+    stop = (_day(until) + timedelta(days=1)).replace(tzinfo=zone) if until else None
+    if start and stop and stop <= start:
+        raise typer.Exit(fail(f"--to {until} is before --from {since}"))
+    scope = Scope(start, stop, channel, persona)
 
     async def go() -> Report:
         async with db.database(settings.db_url):
             row = await campaign_rows.by_key(key)
             if row is None:
                 raise UserError(f"no campaign {key!r} (launch it first)")
-            return await build(row)
+            rates = await money.rates()
+            return await build(row, scope=scope, zone=zone, shop_currency=settings.shop_currency, rates=rates)
 
     report = run(ctx, go())
     if html is not None:
@@ -114,90 +141,213 @@ def campaign(
             html.write_text(render_report(report), encoding="utf-8")
         except OSError as exc:
             raise typer.Exit(fail(f"cannot write {html}: {exc.strerror or exc}")) from None
+    if csv_dir is not None:
+        from campaigns.results.tables import report_tables
+
+        written = _write_tables(csv_dir, report_tables(report))
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
         return
     _print_report(report)
     if html is not None:
         out.print(f"Wrote {html}")
+    if csv_dir is not None:
+        out.print(f"Wrote {len(written)} CSV files to {csv_dir}: {', '.join(p.name for p in written)}")
+
+
+@report_app.command("campaigns")
+def campaigns(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write the table to this CSV file.")] = None,
+) -> None:
+    """Every campaign at a glance: customers reached, click, conversion and opt-out rates, revenue per recipient,
+    lift over the holdout and its verdict."""
+    from campaigns.results.report import Summary, overview
+    from storage import db, money
+
+    settings = state(ctx).settings
+
+    async def go() -> list[Summary]:
+        async with db.database(settings.db_url):
+            return await overview(shop_currency=settings.shop_currency, rates=await money.rates())
+
+    found = run(ctx, go())
+    if csv_file is not None:
+        from campaigns.results.tables import overview_table
+
+        _write_tables(csv_file.parent if str(csv_file.parent) else Path("."), {csv_file.stem: overview_table(found)})
+    if as_json:
+        out.print_json(json.dumps([s.as_dict() for s in found]))
+        return
+    if not found:
+        out.print("No campaigns yet: launch one with chatcast campaign launch FILE.")
+        return
+    table = Table(
+        "campaign", "status", "reached", "click rate", "conversion", "opt-out", "revenue",
+        f"per recipient ({settings.shop_currency})", "lift (ITT)", "verdict",
+        title="Campaigns (rates per customer reached)", title_justify="left",
+    )  # fmt: skip
+    for s in found:
+        table.add_row(
+            escape(s.key), s.status, f"{s.reached:,}", _pct(s.click_rate), _pct(s.conversion_rate),
+            _pct(s.opt_out_rate), escape(money_text(s.revenue)),
+            "-" if s.revenue_per_recipient is None else f"{s.revenue_per_recipient:,.2f}",
+            "-" if s.lift is None else f"{s.lift * 100:+.1f} points", escape(s.verdict),
+        )  # fmt: skip
+    out.print(table)
+    if csv_file is not None:
+        out.print(f"Wrote {csv_file}")
+
+
+def _write_tables(folder: Path, tables: dict[str, list[dict[str, object]]]) -> list[Path]:
+    """Each table as ``folder/NAME.csv`` (cells neutralised for spreadsheets); the files written."""
+    from storage.spreadsheet_csv import SpreadsheetWriter
+
+    written = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, rows in tables.items():
+            path = folder / f"{name}.csv"
+            with path.open("w", encoding="utf-8", newline="") as handle:
+                columns = list(rows[0]) if rows else ["(empty)"]
+                writer = SpreadsheetWriter(handle, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(rows)
+            written.append(path)
+    except OSError as exc:
+        raise typer.Exit(fail(f"cannot write to {folder}: {exc.strerror or exc}")) from None
+    return written
 
 
 def _print_report(report: Report) -> None:
     from campaigns.results.report import DIMENSIONS
 
-    f = report.total
-    table = Table(
-        "stage",
-        "customers",
-        "per message sent",
-        title=f"{report.name} ({report.key}): {report.status}",
-        title_justify="left",
-    )
-    rates = f.rates
-    rows: list[tuple[str, int, float | None]] = [
-        ("targeted", f.targeted, None),
-        ("holdout", f.holdout, None),
-        ("not sent yet", f.planned, None),
-        ("sent", f.sent, None),
-        ("failed", f.failed, None),
-        ("unknown", f.unknown, None),
+    f, c = report.total, report.customers
+    scope = report.scope
+    bounds = []
+    if scope.since or scope.until:
+        since = f"{scope.since:%Y-%m-%d}" if scope.since else "the start"
+        until = f"{scope.until - timedelta(days=1):%Y-%m-%d}" if scope.until else "today"
+        bounds.append(f"messages sent {since} to {until}")
+    bounds += [f"{what} {value}" for what, value in (("channel", scope.channel), ("persona", scope.persona)) if value]
+    title = f"{report.name} ({report.key}): {report.status}" + (f" · {', '.join(bounds)}" if bounds else "")
+    rates = report.customer_rates()
+    table = Table("stage", "customers", "per customer reached", "messages", title=title, title_justify="left")
+    rows: list[tuple[str, int | None, float | None, int | None]] = [
+        ("assigned (not held out)", c.assigned, None, f.targeted - f.holdout),
+        ("held out", c.holdout, None, f.holdout),
+        ("not sent yet", None, None, f.planned),
+        ("reached (sent)", c.reached, None, f.sent),
+        ("failed", None, None, f.failed),
+        ("unknown", None, None, f.unknown),
     ]
-    rows += [(f"skipped: {reason}", n, None) for reason, n in sorted(f.skipped_by.items())]
+    rows += [(f"skipped: {reason}", None, None, n) for reason, n in sorted(f.skipped_by.items())]
     rows += [
-        ("clicked", f.clicked, rates["click_rate"]),
-        ("replied", f.replied, rates["reply_rate"]),
-        ("converted", f.converted, rates["conversion_rate"]),
-        ("opted out after", f.opted_out, rates["opt_out_rate"]),
+        ("clicked", c.clicked, rates["click_rate"], f.clicked),
+        ("replied", c.replied, rates["reply_rate"], f.replied),
+        ("snoozed", None, None, f.snoozed),
+        ("converted", c.converted, rates["conversion_rate"], f.converted),
+        (f"opted out within {report.attribution_days} days", c.opted_out, rates["opt_out_rate"], f.opted_out),
     ]
-    for stage, n, share in rows:
-        table.add_row(stage, f"{n:,}", _pct(share))
-    per = rates["revenue_per_message"]
-    table.add_row("revenue", f"{f.revenue:,.2f}", "-" if per is None else f"{per:,.2f}")
+    for stage, customers, share, messages in rows:
+        table.add_row(
+            stage,
+            "" if customers is None else f"{customers:,}",
+            _pct(share),
+            "" if messages is None else f"{messages:,}",
+        )
     out.print(table)
+    total, missing = report.in_shop_currency(f.revenue)
+    shown = money_text(f.revenue)
+    if len(f.revenue) > 1 or (f.revenue and report.shop_currency not in f.revenue):
+        shown += (
+            f" = {report.shop_currency} {total:,.2f}" if total is not None
+            else f" (no rate for {', '.join(missing)}: set one with chatcast config rates)"
+        )  # fmt: skip
+    out.print(f"Revenue ({f.orders:,} orders credited, cancellations and refunds taken off): {shown}")
+    per = report.per_recipient()
+    if per:
+        out.print(f"Revenue per customer reached: {money_text(per)}")
+    if report.links_tracked is False:
+        out.print("Link clicks are not measured: these messages went out without tracked links.")
+    if report.links:
+        t = Table("link", "clicks", "messages clicked", title="Clicks per link", title_justify="left")
+        for url, clicks, messages in report.links:
+            t.add_row(escape(url), f"{clicks:,}", f"{messages:,}")
+        out.print(t)
     for dimension in DIMENSIONS:
         groups = report.by[dimension]
         if len(groups) < 2 and dimension != "variant":
             continue
         t = Table(
-            dimension,
-            "targeted",
-            "sent",
-            "clicked",
-            "replied",
-            "converted",
-            "conversion",
-            "revenue",
-            title=f"By {dimension}",
-            title_justify="left",
-        )
+            dimension, "messages", "sent", "clicked", "replied", "converted", "conversion", "revenue",
+            "per message", "order value", title=f"By {dimension} (messages)", title_justify="left",
+        )  # fmt: skip
         for name, g in groups.items():
+            r = g.rates
             t.add_row(
-                escape(name),
-                f"{g.targeted:,}",
-                f"{g.sent:,}",
-                f"{g.clicked:,}",
-                f"{g.replied:,}",
-                f"{g.converted:,}",
-                _pct(g.rates["conversion_rate"]),
-                f"{g.revenue:,.2f}",
-            )
+                escape(name), f"{g.targeted:,}", f"{g.sent:,}", f"{g.clicked:,}", f"{g.replied:,}", f"{g.converted:,}",
+                _pct(r["conversion_rate"]), money_text(g.revenue), money_text(r["revenue_per_message"]),
+                money_text(r["average_order_value"]),
+            )  # fmt: skip
         out.print(t)
     if report.variants:
-        t = Table("variant", "sent", "converted", "conversion [95% CI]", title="A/B (first step)", title_justify="left")
-        for name, r in report.variants.items():
-            t.add_row(escape(name), f"{r.trials:,}", f"{r.successes:,}", _interval(r))
+        t = Table(
+            "variant", "sent", "converted", "conversion [95% CI]", f"vs {report.baseline} (points) [95% CI]", "lift",
+            "p" if report.correction is None else f"p ({report.correction})", "verdict",
+            title=f"A/B (first step; baseline {report.baseline})", title_justify="left",
+        )  # fmt: skip
+        against = {cmp.b: cmp for cmp in report.ab}
+        for name, arm in report.variants.items():
+            cmp = against.get(name)
+            p = None if cmp is None else (cmp.p_adjusted if cmp.p_adjusted is not None else cmp.p_value)
+            t.add_row(
+                escape(name) + (" (baseline)" if name == report.baseline else ""), f"{arm.trials:,}",
+                f"{arm.successes:,}", _interval(arm), "" if cmp is None else _difference(cmp),
+                "" if cmp is None or cmp.lift is None else f"{cmp.lift:+.0%}",
+                "" if p is None else f"{p:.3g}", "" if cmp is None else escape(cmp.verdict),
+            )  # fmt: skip
         out.print(t)
-    for c in report.ab:
-        out.print(f"  {escape(c.b)} vs {escape(c.a)}: {_comparison(c)}")
-    if report.lift is not None:
+        for cmp in report.ab:
+            if cmp.more:
+                out.print(
+                    f"  {escape(cmp.b)} vs {escape(cmp.a)}: a verdict on a difference this size needs about"
+                    f" {cmp.needed:,} customers per variant ({cmp.more:,} more)"
+                )
+        if report.correction:
+            out.print(f"  p-values corrected for {len(report.ab)} comparisons with the baseline ({report.correction}).")
+    lift = report.lift
+    if lift is not None:
         out.print(
-            f"Lift over the holdout (bought within {report.attribution_days} days): treated "
-            f"{_interval(report.treated)}, holdout {_interval(report.held)}: {_comparison(report.lift)}"
+            f"Lift over the holdout (bought within {report.attribution_days} days of the first message): assigned"
+            f" {_interval(lift.assigned)} vs held out {_interval(lift.holdout)}: {_comparison(lift.itt)}"
         )
+        out.print(
+            f"  per protocol (only the customers reached): {_interval(lift.reached)}: {_comparison(lift.per_protocol)}"
+        )
+        if lift.incremental_revenue:
+            out.print(f"  incremental revenue (assigned vs held out): {money_text(lift.incremental_revenue)}")
     else:
         out.print("Lift over the holdout: no holdout (set audience.holdout to measure it).")
+    if report.window_open:
+        until = f"{report.window_until.astimezone(report_zone(report)):%Y-%m-%d %H:%M}" if report.window_until else "-"
+        out.print(f"The attribution window is open until {until}: no verdict before then.")
+    if report.daily:
+        t = Table(f"day ({report.timezone})", "sent", "orders", "revenue", title="Per day", title_justify="left")
+        for d in report.daily:
+            t.add_row(d.day, f"{d.sent:,}", f"{d.converted:,}", money_text(d.revenue))
+        out.print(t)
     for e in report.experiments:
         _print_experiment(e)
+    out.print(f"[dim]Generated {report.generated_at.astimezone(report_zone(report)):%Y-%m-%d %H:%M %Z}[/]")
+
+
+def report_zone(report: Report) -> ZoneInfo:
+    """The time zone the report's days are in."""
+    from storage.timezones import parse_timezone
+
+    return parse_timezone(report.timezone)
 
 
 def _print_experiment(e: Experiment) -> None:
@@ -215,13 +365,19 @@ def _print_experiment(e: Experiment) -> None:
     out.print(f"  Decision ({e.name}): {e.decision}")
 
 
+def _difference(c: Comparison) -> str:
+    if c.difference is None:
+        return "-"
+    interval = "" if c.low is None else f" [{c.low * 100:+.1f}, {c.high * 100:+.1f}]"  # type: ignore[operator]
+    return f"{c.difference * 100:+.1f}{interval}"
+
+
 def _comparison(c: Comparison) -> str:
     if c.difference is None:
         return c.verdict
-    interval = "" if c.low is None else f" [{c.low * 100:+.1f}, {c.high * 100:+.1f}]"  # type: ignore[operator]
     lift = "" if c.lift is None else f", lift {c.lift:+.0%}"
     p = "" if c.p_value is None else f", p = {c.p_value:.3g}"
-    return f"{c.difference * 100:+.1f} points{interval}{lift}{p}: {c.verdict}"
+    return f"{_difference(c)} points{lift}{p}: {c.verdict}"
 
 
 @report_app.command("reviews")

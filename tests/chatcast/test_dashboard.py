@@ -79,11 +79,14 @@ async def test_the_dashboard_lists_campaigns_personas_and_waiting_chats(chat: in
                 assert js.status == 200 and "Chart.js v4" in (await js.text())[:200]
     finally:
         await runner.cleanup()
-    assert re.search(r'data-key="june".*?<td>running</td><td>32</td>.*?<td>22</td><td>3</td>', home, re.S)
+    # per customer reached (18: a follow-up's customer counts once): 3 clicked, 3 bought, 1 opted out within 7 days
+    june = r'data-key="june".*?<td>running</td>.*?<td>18</td><td>16.7%</td><td>16.7%</td><td>5.6%</td>'
+    june += r"\s*<td>EUR 180.00</td>"
+    assert re.search(june, home, re.S)
     assert re.search(r"<td>runner</td><td>1</td>", home)
     assert "Mia Berg" in home and "negative" in home  # the conversation a person holds
-    assert re.search(r'data-stage="sent"><td>sent</td><td>22</td>', detail)
-    assert re.search(r'data-stage="converted"><td>converted</td><td>3</td><td>13.6%</td>', detail)
+    assert re.search(r'data-stage="sent"><td>reached \(sent\)</td><td>18</td><td></td><td>22</td>', detail)
+    assert re.search(r'data-stage="converted"><td>converted \(bought\)</td><td>3</td><td>16.7%</td><td>3</td>', detail)
     assert 'id="chart-funnel"' in detail and '"values": [32, 22, 3, 2, 3]' in detail
 
 

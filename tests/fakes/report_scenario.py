@@ -47,9 +47,9 @@ async def load_scenario() -> Campaign:
         await add_event("clicked", d, later)
     for d in (a[3], a[4]):
         await add_event("replied", d, later)
-    await add_event("converted", a[0], later, total=50.0, order="o1")
-    await add_event("converted", a[1], later + timedelta(days=1), total=30.0, order="o2")
-    await add_event("converted", b[0], later, total=100.0, order="o3")
+    await add_event("converted", a[0], later, total=50.0, order="o1", currency="EUR")
+    await add_event("converted", a[1], later + timedelta(days=1), total=30.0, order="o2", currency="EUR")
+    await add_event("converted", b[0], later, total=100.0, order="o3", currency="EUR")
     await Event.create(type="opted_out", customer_id=a[5].customer_id, at=T0 + timedelta(days=3), data={})  # type: ignore[attr-defined]
     await Event.create(type="opted_out", customer_id=b[1].customer_id, at=T0 - timedelta(days=30), data={})  # type: ignore[attr-defined]
     # orders for the lift: 3 sent customers bought in the window, 1 held-out customer did; one after the window

@@ -136,13 +136,18 @@ def test_the_spring_sale_reaches_the_runners_and_reminds_those_who_did_not_click
     assert figures["status"] == "done"
     assert (main["targeted"], main["holdout"], main["sent"]) == (len(AUDIENCE), 1, len(reached))
     assert (main["clicked"], main["replied"], main["converted"]) == (len(clicked), len(replied), len(bought))
-    assert main["revenue"] == PRODUCTS["RUN-2"][2] and main["opted_out"] == len(stopped | blocked)
+    assert main["revenue"] == {"EUR": PRODUCTS["RUN-2"][2]} and main["opted_out"] == len(stopped | blocked)
     assert (reminder["targeted"], reminder["sent"], reminder["clicked"]) == (len(remind | blocked), len(remind), 0)
     assert reminder["skipped_by"] == {"blocked": len(blocked)}
     for name in ("saving", "product"):
         members = {k for k, v in variant.items() if v == name}
         assert figures["variants"][name]["trials"] == len(members)
         assert figures["variants"][name]["successes"] == len(members & bought)
-    assert (figures["treated"]["trials"], figures["treated"]["successes"]) == (len(reached), len(bought))
-    assert (figures["holdout"]["trials"], figures["holdout"]["successes"]) == (1, 1)
-    assert figures["lift_over_holdout"]["verdict"] == "too small to call"
+    lift = figures["lift_over_holdout"]  # intent to treat: everyone assigned; per protocol: those reached
+    assert (lift["assigned"]["trials"], lift["assigned"]["successes"]) == (len(AUDIENCE) - 1, len(bought))
+    assert (lift["reached"]["trials"], lift["reached"]["successes"]) == (len(reached), len(bought))
+    assert (lift["holdout"]["trials"], lift["holdout"]["successes"]) == (1, 1)
+    assert lift["itt"]["verdict"].startswith("window open until") and figures["window_open"]  # orders may still come
+    clock.to(MONDAY + timedelta(days=12))  # the attribution window of the last first message has closed
+    closed = report(cli)
+    assert not closed["window_open"] and closed["lift_over_holdout"]["itt"]["verdict"] == "too small to call"

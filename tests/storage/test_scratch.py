@@ -44,13 +44,16 @@ async def shop() -> int:
     return int(campaign.id)
 
 
+NOW = datetime(2027, 6, 1, tzinfo=UTC)  # the report's moment: the same for the shop and its copy
+
+
 async def read(campaign_id: int) -> dict[str, Any]:
     """What the engine reads back: the campaign's report, a customer's consent, attributes and tags, a send time."""
     row = await Campaign.get(id=campaign_id)
     ann = await Customer.get(external_id="ann")
     delivery = await Delivery.get(customer=ann)
     return {
-        "report": (await build(row)).as_dict(),
+        "report": (await build(row, now=NOW)).as_dict(),
         "ann": (ann.opted_in_at, ann.attributes, ann.tags),
         "sent": (delivery.sent_at, delivery.buttons),
         "installations": await Installation.all().count(),

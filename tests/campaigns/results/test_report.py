@@ -22,30 +22,40 @@ async def test_every_funnel_number(scenario: Campaign) -> None:
     f = report.total
     assert (f.targeted, f.holdout, f.planned, f.sent, f.failed, f.unknown, f.skipped) == (32, 3, 1, 22, 2, 1, 3)
     assert f.skipped_by == {"opted_out": 2, "frequency_cap": 1}
-    assert (f.clicked, f.replied, f.converted, f.revenue, f.opted_out) == (3, 2, 3, 180.0, 1)
-    assert f.rates["conversion_rate"] == pytest.approx(3 / 22) and f.rates["revenue_per_message"] == pytest.approx(
-        180 / 22
-    )
+    assert (f.clicked, f.replied, f.converted, f.revenue, f.opted_out) == (3, 2, 3, {"EUR": 180.0}, 1)
+    assert f.rates["conversion_rate"] == pytest.approx(3 / 22)
+    assert f.rates["revenue_per_message"] == {"EUR": pytest.approx(180 / 22)}
     steps, variants = report.by["step"], report.by["variant"]
     assert (steps["main"].sent, steps["reminder"].sent, steps["reminder"].targeted) == (18, 4, 4)
-    assert (variants["A"].sent, variants["A"].converted, variants["A"].revenue) == (14, 2, 80.0)
+    assert (variants["A"].sent, variants["A"].converted, variants["A"].revenue) == (14, 2, {"EUR": 80.0})
     assert (variants["B"].sent, variants["B"].converted, variants["B"].failed, variants["B"].skipped) == (8, 1, 2, 3)
     assert report.by["channel"]["slack"].targeted == 15 and report.by["persona"]["runner"].holdout == 3
-    assert report.daily == [("2027-05-03", 15, 0, 0.0), ("2027-05-04", 3, 2, 150.0), ("2027-05-05", 4, 1, 30.0)]
+    days = [(d.day, d.sent, d.converted, d.revenue) for d in report.daily]
+    assert days == [
+        ("2027-05-03", 15, 0, {}), ("2027-05-04", 3, 2, {"EUR": 150.0}), ("2027-05-05", 4, 1, {"EUR": 30.0})
+    ]  # fmt: skip
 
 
 async def test_variants_and_lift_over_the_holdout(scenario: Campaign) -> None:
-    report = await build(scenario)
+    report = await build(scenario, now=T0 + timedelta(days=60))
     assert (report.variants["A"].successes, report.variants["A"].trials) == (2, 10)  # the first step only
     assert (report.variants["B"].successes, report.variants["B"].trials) == (1, 8)
     (ab,) = report.ab
-    assert ab.a == "A" and ab.b == "B" and ab.verdict == "too small to call"
-    assert report.treated and (report.treated.successes, report.treated.trials) == (3, 18)
+    # a row of the first step is still planned: no verdict while the test can still change
+    assert ab.a == "A" and ab.b == "B" and ab.verdict.startswith("window open until")
+    # intent to treat: every customer assigned to the first step (also those failed, unknown, skipped, not yet sent)
+    assert report.treated and (report.treated.successes, report.treated.trials) == (3, 25)
     assert report.held and (report.held.successes, report.held.trials) == (1, 3)
-    assert report.lift and report.lift.verdict == "too small to call"
-    assert report.lift.difference == pytest.approx(3 / 18 - 1 / 3)
+    assert report.lift and (report.lift.reached.successes, report.lift.reached.trials) == (3, 18)  # per protocol
+    assert report.lift.itt.difference == pytest.approx(3 / 25 - 1 / 3)
+    await Delivery.filter(campaign_id=scenario.id, status="planned").update(status="skipped", note="after_end")
+    report = await build(scenario, now=T0 + timedelta(days=60))
+    assert report.ab[0].verdict == "too small to call"
+    assert report.lift and report.lift.itt.verdict == "too small to call"
+    assert not report.window_open
+    assert report.window_until == T0 + timedelta(hours=17, days=7)  # after the last first message (B, to c17)
     data = report.as_dict()
-    assert data["funnel"]["sent"] == 22 and data["lift_over_holdout"]["verdict"] == "too small to call"
+    assert data["funnel"]["sent"] == 22 and data["lift_over_holdout"]["itt"]["verdict"] == "too small to call"
 
 
 def test_the_statistics_are_statsmodels_and_call_a_clear_winner() -> None:
