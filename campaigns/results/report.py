@@ -466,7 +466,7 @@ async def build(
         name=row.name or row.key,
         status=row.status,
         total=total,
-        customers=await reports.customers(cid, scope, window_days=span.days),
+        customers=await reports.customers(cid, scope, window_days=span.days, opening=firsts),
         by=by,
         variants=variants,
         baseline=baseline,
