@@ -441,7 +441,12 @@ async def build(
     if baseline is not None:
         variants = {baseline: variants[baseline]} | {k: v for k, v in variants.items() if k != baseline}
     ab, correction = against_baseline(variants, baseline) if baseline is not None else ([], None)
-    groups = _sum_groups([await reports.holdout_groups(cid, step, span) for step in firsts])
+    sizes = {step: {"sent": 0, "holdout": 0, "other": 0} for step in firsts}
+    for cell in first:
+        if not (cell.status == "skipped" and cell.note.startswith("suppressed:")):
+            group = "holdout" if cell.status == "holdout" else "sent" if cell.status == "sent" else "other"
+            sizes[cell.step][group] += cell.deliveries
+    groups = _sum_groups([await reports.holdout_groups(cid, step, span, sizes[step]) for step in firsts])
     pending = await reports.open_rows(cid, firsts)
     until = groups.until
     window_open = pending > 0 or until is None or now < until
