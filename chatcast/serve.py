@@ -131,7 +131,9 @@ async def run_service(
         receivers: list[Receiver] = []
         if role == "all":
             if hook_secret:
-                app.router.add_post("/hooks/orders", _orders_hook(hook_secret, settings.zone, state.channels))
+                app.router.add_post(
+                    "/hooks/orders", _orders_hook(hook_secret, settings.zone, state.channels, settings.shop_currency)
+                )
             if add_dashboard(app, settings.dashboard_user, secret(settings.dashboard_password), metrics):
                 log.info("dashboard at /dashboard and metrics at /metrics (basic auth as %s)", settings.dashboard_user)
             for name, bot in bots.bots.items():  # routes on the app, polling, or a socket: each channel its way
@@ -194,10 +196,10 @@ async def _lead(scheduler: Scheduler, lease: Lease, stop: asyncio.Event, poll: f
         await lease.release()
 
 
-def _orders_hook(shared: str, zone: ZoneInfo, channels: list[str]) -> Callable[[web.Request], Any]:
-    """``POST /hooks/orders``: a shop's order as JSON, authenticated by the shared secret; stored, its status
-    change's notice queued (the dispatcher sends it at once, on one of ``channels`` where the customer has a
-    chat there), then attributed."""
+def _orders_hook(shared: str, zone: ZoneInfo, channels: list[str], currency: str) -> Callable[[web.Request], Any]:
+    """``POST /hooks/orders``: a shop's order as JSON, authenticated by the shared secret; stored (without a
+    ``currency``, in the shop's ``currency``), its status change's notice queued (the dispatcher sends it at once,
+    on one of ``channels`` where the customer has a chat there), then attributed."""
 
     async def orders(request: web.Request) -> web.Response:
         given = request.headers.get("X-Chatcast-Secret", "")
@@ -206,7 +208,7 @@ def _orders_hook(shared: str, zone: ZoneInfo, channels: list[str]) -> Callable[[
         try:
             if (request.content_length or 0) > MAX_BODY:
                 raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length or 0)
-            order_id = await upsert_order(read_order(await request.read()), zone)
+            order_id = await upsert_order(read_order(await request.read()), zone, currency)
         except web.HTTPRequestEntityTooLarge:
             return _refused(413, None, f"the body is larger than {MAX_BODY:,} bytes")
         except BodyRefused as exc:

@@ -12,6 +12,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bots.registry import CHANNELS, ChannelSettings
+from storage.currencies import currency_code
 from storage.timezones import parse_timezone
 
 
@@ -59,6 +60,11 @@ class Settings(BaseSettings, ChannelSettings):
     )
 
     timezone: str = Field(default="UTC", description="The shop's timezone (IANA name).")
+    shop_currency: str = Field(
+        default="USD",
+        description="The shop's currency (ISO 4217): an order or product without one is in it, and reports convert"
+        " revenue into it with the rates of `chatcast config rates`.",
+    )
     segments_file: Path = Field(default=Path("segments.yaml"), description="Personas and segments (YAML).")
     knowledge_file: Path = Field(
         default=Path("knowledge.yaml"), description="The shop's policies the assistant quotes (YAML)."
@@ -128,6 +134,11 @@ class Settings(BaseSettings, ChannelSettings):
     def _known_timezone(cls, value: str) -> str:
         parse_timezone(value)
         return value
+
+    @field_validator("shop_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        return currency_code(value)
 
     @property
     def quiet_span(self) -> tuple[time, time] | None:

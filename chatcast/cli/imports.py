@@ -72,9 +72,10 @@ async def import_with_progress(
     show: bool = True,
     delimiter: str | None = None,
     encoding: str | None = None,
+    currency: str | None = None,
 ) -> ImportReport:
     """Import one file into the open database, drawing a progress bar while it runs; customers' chats link through
-    each channel's column."""
+    each channel's column; money without a currency is in ``currency``."""
     from chatcast.channels import identity_columns
     from storage.importers import import_file
     from storage.timezones import parse_timezone
@@ -88,7 +89,7 @@ async def import_with_progress(
 
         return await import_file(
             kind, path, fmt=fmt, strict=strict, batch_size=batch_size, tz=parse_timezone(tz), on_progress=advance,
-            delimiter=delimiter, encoding=encoding, identities=identity_columns(),
+            delimiter=delimiter, encoding=encoding, identities=identity_columns(), currency=currency,
         )  # fmt: skip
 
 
@@ -142,7 +143,7 @@ def _import(
             started = datetime.now(UTC)
             report = await import_with_progress(
                 kind, path, fmt=fmt, strict=strict, batch_size=batch, tz=settings.timezone, delimiter=delimiter,
-                encoding=encoding,
+                encoding=encoding, currency=settings.shop_currency,
             )  # fmt: skip
             # status changes of known orders become order notices; serve's dispatcher sends them
             notices = await queue_notices(settings.zone) if kind == "orders" else 0

@@ -47,15 +47,19 @@ async def import_file(
     delimiter: str | None = None,
     encoding: str | None = None,
     identities: Sequence[IdentityColumn] = (),
+    currency: str | None = None,
 ) -> ImportReport:
     """Import ``path`` as ``kind`` (customers, products, orders or online-retail) into the open database;
     ``delimiter`` (``,`` ``;`` ``tab``) and ``encoding`` force what is otherwise sniffed from the file. Customers'
-    ``identities`` are the columns that link chat identities (each channel declares its own)."""
+    ``identities`` are the columns that link chat identities (each channel declares its own). Money without a
+    currency is in ``currency`` (the shop's; else USD)."""
     if kind not in KINDS:
         raise SourceError(f"unknown import kind {kind!r} (choose from {', '.join(KINDS)})")
     source = RowSource(path, fmt, delimiter=delimiter, encoding=encoding)
     made = KINDS[kind](identities)
-    return await run_import(made, source, strict=strict, batch_size=batch_size, tz=tz, on_progress=on_progress)
+    return await run_import(
+        made, source, strict=strict, batch_size=batch_size, tz=tz, on_progress=on_progress, currency=currency
+    )
 
 
 async def import_reviews(
