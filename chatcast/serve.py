@@ -199,7 +199,8 @@ async def _lead(scheduler: Scheduler, lease: Lease, stop: asyncio.Event, poll: f
 def _orders_hook(shared: str, zone: ZoneInfo, channels: list[str], currency: str) -> Callable[[web.Request], Any]:
     """``POST /hooks/orders``: a shop's order as JSON, authenticated by the shared secret; stored (without a
     ``currency``, in the shop's ``currency``), its status change's notice queued (the dispatcher sends it at once,
-    on one of ``channels`` where the customer has a chat there), then attributed."""
+    on one of ``channels`` where the customer has a chat there), then attributed: credited once, and its credit
+    voided or lowered when the order is cancelled, refunded or returned."""
 
     async def orders(request: web.Request) -> web.Response:
         given = request.headers.get("X-Chatcast-Secret", "")
@@ -219,6 +220,8 @@ def _orders_hook(shared: str, zone: ZoneInfo, channels: list[str], currency: str
         credit = await attribute(order_id)
         log.info("order %s stored; attributed to %s", order_id, credit or "no campaign")
         credited = None if credit is None else {"campaign": credit.campaign_key, "step": credit.step}
+        if credit is not None and credit.data.get("void"):
+            credited = {**credited, "void": credit.data["void"]}  # type: ignore[dict-item]
         return web.json_response({"order": order_id, "attributed_to": credited, "notices_queued": notices})
 
     return orders
