@@ -522,3 +522,15 @@ class Complaint(Model):
     class Meta:
         table = "complaint"
         indexes = (("customer_id", "resolved_at"),)
+
+
+class ExchangeRate(Model):
+    """What one unit of a currency is worth in the shop's currency (``CHATCAST_SHOP_CURRENCY``), for reports that
+    add revenue up across currencies; set with ``chatcast config rates``."""
+
+    currency = fields.CharField(max_length=3, primary_key=True, description="ISO 4217 code, upper case.")
+    per_unit_in_shop_currency = fields.FloatField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "exchange_rate"
