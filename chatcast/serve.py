@@ -131,7 +131,9 @@ async def run_service(
         receivers: list[Receiver] = []
         if role == "all":
             if hook_secret:
-                app.router.add_post("/hooks/orders", _orders_hook(hook_secret, settings.zone, state.channels))
+                app.router.add_post(
+                    "/hooks/orders", _orders_hook(hook_secret, settings.zone, state.channels, settings.shop_currency)
+                )
             dashboard = add_dashboard(
                 app, settings.dashboard_user, secret(settings.dashboard_password), metrics,
                 zone=settings.zone, shop_currency=settings.shop_currency,
@@ -198,10 +200,11 @@ async def _lead(scheduler: Scheduler, lease: Lease, stop: asyncio.Event, poll: f
         await lease.release()
 
 
-def _orders_hook(shared: str, zone: ZoneInfo, channels: list[str]) -> Callable[[web.Request], Any]:
-    """``POST /hooks/orders``: a shop's order as JSON, authenticated by the shared secret; stored, its status
-    change's notice queued (the dispatcher sends it at once, on one of ``channels`` where the customer has a
-    chat there), then attributed."""
+def _orders_hook(shared: str, zone: ZoneInfo, channels: list[str], currency: str) -> Callable[[web.Request], Any]:
+    """``POST /hooks/orders``: a shop's order as JSON, authenticated by the shared secret; stored (without a
+    ``currency``, in the shop's ``currency``), its status change's notice queued (the dispatcher sends it at once,
+    on one of ``channels`` where the customer has a chat there), then attributed: credited once, and its credit
+    voided or lowered when the order is cancelled, refunded or returned."""
 
     async def orders(request: web.Request) -> web.Response:
         given = request.headers.get("X-Chatcast-Secret", "")
@@ -210,7 +213,7 @@ def _orders_hook(shared: str, zone: ZoneInfo, channels: list[str]) -> Callable[[
         try:
             if (request.content_length or 0) > MAX_BODY:
                 raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length or 0)
-            order_id = await upsert_order(read_order(await request.read()), zone)
+            order_id = await upsert_order(read_order(await request.read()), zone, currency)
         except web.HTTPRequestEntityTooLarge:
             return _refused(413, None, f"the body is larger than {MAX_BODY:,} bytes")
         except BodyRefused as exc:
@@ -221,6 +224,8 @@ def _orders_hook(shared: str, zone: ZoneInfo, channels: list[str]) -> Callable[[
         credit = await attribute(order_id)
         log.info("order %s stored; attributed to %s", order_id, credit or "no campaign")
         credited = None if credit is None else {"campaign": credit.campaign_key, "step": credit.step}
+        if credit is not None and credit.data.get("void"):
+            credited = {**credited, "void": credit.data["void"]}  # type: ignore[dict-item]
         return web.json_response({"order": order_id, "attributed_to": credited, "notices_queued": notices})
 
     return orders

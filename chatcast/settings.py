@@ -12,6 +12,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bots.registry import CHANNELS, ChannelSettings
+from storage.currencies import currency_code
 from storage.timezones import parse_timezone
 
 
@@ -47,12 +48,6 @@ class Settings(BaseSettings, ChannelSettings):
         default=None, description="Signs the deep-link tokens that link a chat to a shop customer."
     )
     shop_name: str = Field(default="our shop", description="How the bots name the shop to customers.")
-    shop_currency: str = Field(
-        default="USD",
-        pattern=r"^[A-Z]{3}$",
-        description="The shop's currency (ISO 4217, e.g. EUR): reports convert revenue to it with the rates of"
-        " `chatcast config rates`.",
-    )
     shop_url: str | None = Field(
         default=None,
         description="The shop's address, for {{ shop.url }} in campaign templates, e.g. https://shop.example.com.",
@@ -65,6 +60,11 @@ class Settings(BaseSettings, ChannelSettings):
     )
 
     timezone: str = Field(default="UTC", description="The shop's timezone (IANA name).")
+    shop_currency: str = Field(
+        default="USD",
+        description="The shop's currency (ISO 4217): an order or product without one is in it, and reports convert"
+        " revenue into it with the rates of `chatcast config rates`.",
+    )
     segments_file: Path = Field(default=Path("segments.yaml"), description="Personas and segments (YAML).")
     knowledge_file: Path = Field(
         default=Path("knowledge.yaml"), description="The shop's policies the assistant quotes (YAML)."
@@ -134,6 +134,11 @@ class Settings(BaseSettings, ChannelSettings):
     def _known_timezone(cls, value: str) -> str:
         parse_timezone(value)
         return value
+
+    @field_validator("shop_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        return currency_code(value)
 
     @property
     def quiet_span(self) -> tuple[time, time] | None:

@@ -107,10 +107,16 @@ class Order(Model):
     status_changed_at = fields.DatetimeField(
         null=True, description="When the order reached its status (null: history an import brought without a time)."
     )
+    return_of = fields.CharField(
+        max_length=64, null=True, description="A return's original order (its external id), where the shop names it."
+    )
+    refunded = fields.FloatField(
+        default=0, db_default=0, description="Refunded on the order without a return of its own: a partial refund."
+    )
 
     class Meta:
         table = "order"
-        indexes = (("customer_id", "ordered_at"),)
+        indexes = (("customer_id", "ordered_at"), ("return_of",))
 
 
 class OrderItem(Model):
@@ -365,12 +371,20 @@ class Event(Model):
     campaign: fields.ForeignKeyNullableRelation[Campaign] = fields.ForeignKeyField(
         "models.Campaign", related_name="events", null=True, on_delete=fields.SET_NULL
     )
+    order: fields.ForeignKeyNullableRelation[Order] = fields.ForeignKeyField(
+        "models.Order",
+        related_name="events",
+        null=True,
+        on_delete=fields.SET_NULL,
+        description="The order a converted event credits: one converted event per order at most.",
+    )
     at = fields.DatetimeField()
     data: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "event"
         indexes = (("customer_id", "at"), ("campaign_id", "type"), ("type", "at"), ("delivery_id",))
+        unique_together = (("type", "order"),)  # events of no order (NULL) are never equal: only orders are unique
 
 
 class ChatMessage(Model):
@@ -508,3 +522,15 @@ class Complaint(Model):
     class Meta:
         table = "complaint"
         indexes = (("customer_id", "resolved_at"),)
+
+
+class ExchangeRate(Model):
+    """What one unit of a currency is worth in the shop's currency (``CHATCAST_SHOP_CURRENCY``), for reports that
+    add revenue up across currencies; set with ``chatcast config rates``."""
+
+    currency = fields.CharField(max_length=3, primary_key=True, description="ISO 4217 code, upper case.")
+    per_unit_in_shop_currency = fields.FloatField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "exchange_rate"

@@ -64,15 +64,19 @@ def _lines(order: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-async def upsert_order(order: dict[str, Any], tz: tzinfo | None = None) -> str:
+async def upsert_order(order: dict[str, Any], tz: tzinfo | None = None, currency: str | None = None) -> str:
     """Store ``order`` (``order_id``, ``customer_id``, ``ordered_at``, ``lines`` ...); its id. Raises OrderRejected
-    naming the field at fault: a bad value, an unknown customer or product. Times without a zone (a date-only
-    ``expected_at``) are read in ``tz``, the shop's (UTC when None)."""
+    naming the field at fault: a bad value (a currency that is no ISO 4217 code), an unknown customer or product.
+    Times without a zone (a date-only ``expected_at``) are read in ``tz``, the shop's (UTC when None); an order
+    without a ``currency`` is in ``currency``, the shop's (USD when None)."""
     kind = OrdersKind(live=True)
+    context: dict[str, Any] = {"tz": tz} if tz else {}
+    if currency:
+        context["currency"] = currency
     parsed: list[Parsed[OrderLineRow]] = []
     for number, data in enumerate(_lines(order), start=1):
         try:
-            row = OrderLineRow.model_validate(data, context={"tz": tz} if tz else None)
+            row = OrderLineRow.model_validate(data, context=context or None)
             parsed.append(Parsed(RawRow(number, number, data), row))
         except ValidationError as exc:
             column, reason = describe(exc, data)

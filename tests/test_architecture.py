@@ -64,7 +64,6 @@ ORM_USERS = {
     "bots/inbound/acts.py": "links and creates the Customer and ChannelIdentity rows of an opt-in",
     "campaigns/audience/planner.py": "gets or creates the Campaign row it registers and plans",
     "campaigns/jobs.py": "filters the running marketing Campaign rows",
-    "campaigns/results/attribution.py": "queries Order, Delivery and Event rows and creates converted Events",
     "campaigns/results/report.py": "builds a report from a Campaign row",
     "campaigns/timing/recurring.py": "loads the Campaign row of a recurring schedule",
     "chatcast/cli/customer.py": "hands the customer commands their Customer row",

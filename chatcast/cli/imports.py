@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,6 +13,7 @@ from storage.customer_columns import CUSTOMER_COLUMNS  # tuples only: light for 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from storage.credits import Credits
     from storage.importers import ImportReport
 
 # storage.importers.DEFAULT_BATCH, written out so that --help need not import the importers (and the ORM);
@@ -72,9 +72,11 @@ async def import_with_progress(
     show: bool = True,
     delimiter: str | None = None,
     encoding: str | None = None,
+    currency: str | None = None,
+    credits: Credits | None = None,
 ) -> ImportReport:
     """Import one file into the open database, drawing a progress bar while it runs; customers' chats link through
-    each channel's column."""
+    each channel's column; money without a currency is in ``currency``; orders are credited by ``credits``."""
     from chatcast.channels import identity_columns
     from storage.importers import import_file
     from storage.timezones import parse_timezone
@@ -88,7 +90,7 @@ async def import_with_progress(
 
         return await import_file(
             kind, path, fmt=fmt, strict=strict, batch_size=batch_size, tz=parse_timezone(tz), on_progress=advance,
-            delimiter=delimiter, encoding=encoding, identities=identity_columns(),
+            delimiter=delimiter, encoding=encoding, identities=identity_columns(), currency=currency, credits=credits,
         )  # fmt: skip
 
 
@@ -130,32 +132,38 @@ def _import(
     encoding: str | None = None,
 ) -> None:
     from campaigns.notices.queue import queue_notices
-    from campaigns.results.attribution import attribute_stored_since
+    from campaigns.results.attribution import crediting
     from storage import db
 
     settings = state(ctx).settings
+    # orders the campaigns brought get their credit batch by batch, as the webhook's do; cancellations void theirs
+    credits = crediting() if kind in ("orders", "online-retail") else None
 
-    async def go() -> tuple[ImportReport, int, int]:
+    async def go() -> tuple[ImportReport, int]:
         if not path.is_file():
             raise UserError(f"{path}: no such file")
         async with db.database(settings.db_url):
-            started = datetime.now(UTC)
             report = await import_with_progress(
                 kind, path, fmt=fmt, strict=strict, batch_size=batch, tz=settings.timezone, delimiter=delimiter,
-                encoding=encoding,
+                encoding=encoding, currency=settings.shop_currency, credits=credits,
             )  # fmt: skip
             # status changes of known orders become order notices; serve's dispatcher sends them
             notices = await queue_notices(settings.zone) if kind == "orders" else 0
-            # orders the campaigns brought get their credit, as the webhook's do
-            credited = await attribute_stored_since(started) if kind in ("orders", "online-retail") else 0
-            return report, notices, credited
+            return report, notices
 
-    report, notices, credited = run(ctx, go())
+    report, notices = run(ctx, go())
     print_report(report)
     if notices:
         out.print(f"{notices:,} order notice{'' if notices == 1 else 's'} queued (chatcast serve sends them)")
-    if credited:
-        out.print(f"{credited:,} order{'' if credited == 1 else 's'} credited to campaigns (see chatcast report)")
+    if credits and credits.credited:
+        n = credits.credited
+        out.print(f"{n:,} order{'' if n == 1 else 's'} credited to campaigns (see chatcast report)")
+    if credits and credits.voided:
+        n = credits.voided
+        out.print(f"{n:,} credited order{'' if n == 1 else 's'} voided: cancelled, refunded or returned in full")
+    if credits and credits.changed:
+        n = credits.changed
+        out.print(f"{n:,} credited order{'' if n == 1 else 's'} changed (a partial refund or return, new lines)")
     if report.bad and strict:
         raise typer.Exit(1)
 

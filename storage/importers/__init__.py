@@ -7,6 +7,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
+from storage.credits import Credits
 from storage.importers.kinds import CustomersKind, OnlineRetailKind, OrdersKind, ProductsKind
 from storage.importers.reviews import Annotate, ReviewsKind
 from storage.importers.rows import IdentityColumn, RowError
@@ -47,15 +48,23 @@ async def import_file(
     delimiter: str | None = None,
     encoding: str | None = None,
     identities: Sequence[IdentityColumn] = (),
+    currency: str | None = None,
+    credits: Credits | None = None,
 ) -> ImportReport:
     """Import ``path`` as ``kind`` (customers, products, orders or online-retail) into the open database;
     ``delimiter`` (``,`` ``;`` ``tab``) and ``encoding`` force what is otherwise sniffed from the file. Customers'
-    ``identities`` are the columns that link chat identities (each channel declares its own)."""
+    ``identities`` are the columns that link chat identities (each channel declares its own). Money without a
+    currency is in ``currency`` (the shop's; else USD). Orders are credited to campaigns by ``credits``, batch by
+    batch, when given."""
     if kind not in KINDS:
         raise SourceError(f"unknown import kind {kind!r} (choose from {', '.join(KINDS)})")
     source = RowSource(path, fmt, delimiter=delimiter, encoding=encoding)
     made = KINDS[kind](identities)
-    return await run_import(made, source, strict=strict, batch_size=batch_size, tz=tz, on_progress=on_progress)
+    if isinstance(made, OrdersKind):
+        made.credits = credits
+    return await run_import(
+        made, source, strict=strict, batch_size=batch_size, tz=tz, on_progress=on_progress, currency=currency
+    )
 
 
 async def import_reviews(

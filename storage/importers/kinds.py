@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from storage import bulk, notices, order_news
+from storage.credits import Credits
 from storage.customer_columns import CUSTOMER_COLUMNS, UPDATABLE_COLUMNS
 from storage.importers.rows import (
     CustomerRow,
@@ -31,7 +32,8 @@ PRODUCT_COLUMNS = (
     "name", "category", "price", "currency", "url", "stock", "tags", "description", "attributes", "active",
 )  # fmt: skip
 ORDER_UPDATES = ("customer_id", "ordered_at", "status", "is_return", "currency", "discount_code", "status_changed_at")
-TRACKING_COLUMNS = ("tracking_url", "carrier", "expected_at")
+# updated only when given: a later webhook call or file that leaves them out keeps them
+OPTIONAL_COLUMNS = ("tracking_url", "carrier", "expected_at", "return_of", "refunded")
 
 
 def _header_problem(model: type[BaseModel], columns: Sequence[str]) -> str | None:
@@ -173,7 +175,8 @@ class OrdersKind(_ModelKind):
     """Order lines; an order names a known customer and each line a known product, or the row is refused. Status
     changes worth a notice are recorded (:mod:`storage.notices`); ``live`` (the webhook): an order first seen
     is news too. ``at``: when Chatcast learns of the rows (an import's start, a webhook call's arrival), stored as
-    each new order's ``seen_at``."""
+    each new order's ``seen_at``. ``credits``: each batch's orders are credited to the campaign
+    messages that brought them (:mod:`storage.credits`), and the credits of those cancelled or returned follow."""
 
     name = "orders"
     tables: tuple[str, ...] = ("order", "order_item")
@@ -184,9 +187,10 @@ class OrdersKind(_ModelKind):
         """An order line's key, where the file numbers its lines (else each row is a line of its own)."""
         return None if value.line is None else (value.order_id, value.line)
 
-    def __init__(self, live: bool = False, at: datetime | None = None) -> None:
+    def __init__(self, live: bool = False, at: datetime | None = None, credits: Credits | None = None) -> None:
         self.live = live
         self.at = at or datetime.now(UTC)
+        self.credits = credits
 
     def line_of(self, item: Parsed[OrderLineRow]) -> int:
         """The line key: the file's ``line`` column, else the row's position in the file."""
@@ -230,6 +234,8 @@ class OrdersKind(_ModelKind):
                 "total": round(totals[order], 4),
                 "seen_at": self.at,  # on insert only: it is not among the columns updated
                 "status_changed_at": changed[order],
+                "return_of": line.return_of,
+                "refunded": line.refunded or 0.0,
             }
             for order, line in latest.items()
         }
@@ -239,8 +245,7 @@ class OrdersKind(_ModelKind):
             "order",
             list(orders.values()),
             conflict=["external_id"],
-            # tracking columns only when given: a later webhook call that leaves them out keeps them
-            update=[*ORDER_UPDATES, *_present(columns, TRACKING_COLUMNS)],
+            update=[*ORDER_UPDATES, *_present(columns, OPTIONAL_COLUMNS)],
         )
         order_ids = await bulk.id_map(conn, "order", "external_id", orders)
         await notices.record(conn, news, order_ids, datetime.now(UTC))
@@ -258,6 +263,8 @@ class OrdersKind(_ModelKind):
             conn, "order_item", items, conflict=["order_id", "line"], update=["product_id", "quantity", "unit_price"]
         )
         await _recompute_totals(conn, list(order_ids.values()))
+        if self.credits is not None:
+            await self.credits.give(conn, list(order_ids.values()))
         return refused
 
     def _news(self, lines: Sequence[OrderLineRow], before: dict[str, order_news.Stored]) -> list[order_news.Notice]:

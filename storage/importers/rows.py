@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
 )
 
+from storage.currencies import currency_code
 from storage.errors import ChatcastError
 from storage.importers.values import Moment, decimal
 from storage.timezones import parse_timezone
@@ -75,6 +76,20 @@ Money = Annotated[
     float, Field(ge=0, le=MAX_MONEY, allow_inf_nan=False), BeforeValidator(decimal), AfterValidator(_round_money)
 ]
 Flag = Annotated[bool, BeforeValidator(_bool)]
+DEFAULT_CURRENCY = "USD"  # where the caller names no shop currency (CHATCAST_SHOP_CURRENCY)
+
+
+def _currency(value: Any, info: ValidationInfo) -> str:
+    """An ISO 4217 code (``eur`` is EUR); absent, the shop's currency that the import or the webhook was given."""
+    if value is None or value == "":
+        return str((info.context or {}).get("currency", DEFAULT_CURRENCY))
+    if not isinstance(value, str):
+        raise ValueError(f"{shown(value)} is not a currency code (such as EUR, USD, GBP, JPY)")
+    return currency_code(value)
+
+
+# validated when absent too (``Field(default="", validate_default=True)``): it becomes the shop's currency
+Currency = Annotated[str, BeforeValidator(_currency)]
 
 
 def _aware(value: datetime, info: ValidationInfo) -> datetime:
@@ -160,7 +175,7 @@ class ProductRow(_Row):
     name: Annotated[str, StringConstraints(min_length=1, max_length=300)]
     category: Annotated[str, StringConstraints(max_length=100)] = ""
     price: Money
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    currency: Currency = Field(default="", validate_default=True)
     url: Annotated[str, StringConstraints(max_length=500, pattern=r"^https?://\S+$")] | None = None
     stock: Annotated[int, Field(ge=0, le=MAX_INT)] | None = None
     tags: Tags = Field(default_factory=list)
@@ -179,7 +194,7 @@ class OrderLineRow(_Row):
     quantity: Annotated[int, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
     unit_price: Money
     status: Literal[ORDER_STATUSES] = "paid"  # type: ignore[valid-type]
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    currency: Currency = Field(default="", validate_default=True)
     discount_code: Annotated[str, StringConstraints(max_length=64)] | None = None
     line: Annotated[int, Field(ge=1, le=MAX_INT)] | None = None
     is_return: Flag | None = None
@@ -188,6 +203,8 @@ class OrderLineRow(_Row):
     # validated even when absent: a delayed order must say its new date
     expected_at: Moment | None = Field(default=None, validate_default=True)
     status_changed_at: Moment | None = None  # when the order reached ``status``, where the shop knows it
+    return_of: Key | None = None  # a return's original order, which the return takes money back from
+    refunded: Money | None = None  # money refunded on this order without a return of its own: a partial refund
 
     @field_validator("ordered_at")
     @classmethod
@@ -229,12 +246,20 @@ class OrderLineRow(_Row):
             raise ValueError("quantity must not be 0")
         return value
 
+    @field_validator("return_of")
+    @classmethod
+    def _other_order(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value == info.data.get("order_id"):
+            raise ValueError("a return's original order is another order (return_of names the order returned)")
+        return value
+
     @property
     def returned(self) -> bool:
-        """A return or cancellation: flagged, with a return status, or with a negative quantity."""
+        """A return or cancellation: flagged, naming the order it returns, with a return status, or with a negative
+        quantity."""
         if self.is_return is not None:
             return self.is_return
-        return self.status in ("returned", "cancelled", "refunded") or self.quantity < 0
+        return self.return_of is not None or self.status in ("returned", "cancelled", "refunded") or self.quantity < 0
 
 
 class RowProblem(ChatcastError, ValueError):

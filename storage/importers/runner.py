@@ -101,12 +101,16 @@ async def run_import(
     batch_size: int = DEFAULT_BATCH,
     tz: tzinfo | None = None,
     on_progress: Progress | None = None,
+    currency: str | None = None,
 ) -> ImportReport:
-    """Import every row of ``source`` as ``kind``; ``strict``: the first bad row aborts and undoes all."""
+    """Import every row of ``source`` as ``kind``; ``strict``: the first bad row aborts and undoes all. Times without
+    a zone are read in ``tz``, money without a currency in ``currency`` (the shop's)."""
     report = ImportReport(kind=kind.name, file=str(source.path), read_as=source.describe(), key_name=kind.key_name)
     ledger = Ledger()
     started = time.perf_counter()
     context: dict[str, Any] = {"tz": tz} if tz else {}
+    if currency:
+        context["currency"] = currency
     if source.decimal_comma:
         context["decimal_comma"] = True
     name = source.path.name

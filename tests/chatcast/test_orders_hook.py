@@ -102,6 +102,8 @@ async def test_orders_are_stored_and_credited_to_the_last_touch_within_the_windo
             assert (status, body["field"]) == (422, "ordered_at")
             status, body = await post(order("A1", SENT) | {"carrier": "www.promo.example"})
             assert (status, body["field"]) == (422, "carrier") and "not a carrier's name" in body["error"]
+            status, body = await post(order("A1", SENT, currency="EURO"))  # never a silent USD
+            assert (status, body["field"]) == (422, "currency") and "not an ISO 4217 currency code" in body["error"]
             assert await Order.all().count() == 0  # nothing stored by a refused order
 
             good = order("A1", SENT + timedelta(days=2))

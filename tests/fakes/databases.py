@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 TABLES = (
+    "exchange_rate",
     "inbound_update",
     "review",
     "product_copy",
