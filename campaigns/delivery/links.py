@@ -114,9 +114,14 @@ class TrackedLinks:
     tokens: LinkTokens
     base_url: str
 
+    @property
+    def prefix(self) -> str:
+        """What every tracked link starts with: ``{base}/l/``."""
+        return self.base_url.rstrip("/") + PATH
+
     def url(self, delivery_id: int, index: int) -> str:
         """The redirect of link ``index`` of delivery ``delivery_id``."""
-        return f"{self.base_url.rstrip('/')}{PATH}{self.tokens.token(delivery_id, index)}"
+        return self.prefix + self.tokens.token(delivery_id, index)
 
     def rewrite(self, delivery_id: int, text: str, buttons: Sequence[Button]) -> tuple[str, tuple[Button, ...]]:
         """``text`` and ``buttons`` with every link (:func:`links`) replaced by its redirect; the same for the same
