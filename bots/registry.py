@@ -49,3 +49,8 @@ def text_limits() -> dict[str, int]:
 def data_texts() -> dict[str, Callable[[str], str]]:
     """How each channel that needs it writes a value from data into a message, for the writer."""
     return {spec.name: spec.data_text for spec in CHANNELS if spec.data_text is not None}
+
+
+def link_previewers() -> tuple[str, ...]:
+    """The User-Agent words of every channel's own link fetches (previews, unfurls): no customer's clicks."""
+    return tuple(word for spec in CHANNELS for word in spec.link_previewers)

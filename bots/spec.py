@@ -136,3 +136,6 @@ class ChannelSpec:
     # that it shows as it is, where the channel's text format would read it as formatting (Slack's mrkdwn: ``*Pro*``
     # is bold); None: values need nothing (the adapter escapes the whole text, as Telegram's HTML mode does)
     data_text: Callable[[str], str] | None = None
+    # the User-Agent words of the platform's own fetches of a link in a message (to show its preview): no
+    # customer's click, so a tracked link does not count them
+    link_previewers: tuple[str, ...] = field(default=())

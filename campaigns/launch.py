@@ -19,6 +19,7 @@ from campaigns.audience.suppression import Suppression, Unhappy
 from campaigns.content.compose import MAIN, WriteResult, write_copy
 from campaigns.content.writer import CopyWriter
 from campaigns.delivery.dispatcher import HEARTBEAT, Dispatcher, DispatchStats
+from campaigns.delivery.links import TrackedLinks
 from campaigns.file.definition import Campaign
 from campaigns.file.loader import load_campaign
 from campaigns.ports import Channel
@@ -158,12 +159,14 @@ async def send(
     shared_limits: str | None = None,
     stop: asyncio.Event | None = None,
     heartbeat: float = HEARTBEAT,
+    links: TrackedLinks | None = None,
 ) -> DispatchStats:
     """Start the campaign and send what is due now at no more than ``send_rate`` a second on each channel, then
     return: what is due later, or due but held for more than ``RETRY_WAIT`` seconds (a backoff, a frequency cap),
     waits for ``serve``. ``shared_limits``: the Redis URL whose rate limits every sender shares (``serve``'s too);
     ``stop`` set (a SIGTERM): the requests in flight finish, the rest goes back to the queue; ``heartbeat``: seconds
-    between renewals of this process's claims (well under the claim timeout of the sweeps)."""
+    between renewals of this process's claims (well under the claim timeout of the sweeps); ``links``: how the
+    campaign's links are tracked (None: they go out as they are)."""
     await set_status(campaign_id, "running")
     dispatcher = Dispatcher(
         channels,
@@ -173,6 +176,7 @@ async def send(
         suppression=suppression,
         shared_limits=shared_limits,
         heartbeat=heartbeat,
+        links=links,
     )
     try:
         return await dispatcher.drain(max_wait=RETRY_WAIT, stop=stop)

@@ -33,6 +33,9 @@ class OutboundMessage:
 
     ``sent_pieces``: the platform's ids of the pieces of this message that earlier attempts already delivered (a
     long text goes as several messages): the channel sends only the pieces after them, split the same way.
+
+    ``link_previews`` False: the chat should not show previews of the text's links, where the channel can say so
+    (a campaign's links are tracked redirects, and a platform fetching one for its preview is no customer's click).
     """
 
     address: str
@@ -44,6 +47,7 @@ class OutboundMessage:
     idempotency_key: str | None = None
     image_alt: str | None = None
     sent_pieces: tuple[str, ...] = ()
+    link_previews: bool = True
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 real adapters.
 
 Customers opt in by the shop's deep links (Telegram ``/start TOKEN``, Slack ``/shop subscribe TOKEN``), a few
-have blocked the bot, the campaign is planned, written and sent through the real aiogram and slack-sdk code,
-and some readers press its buttons (the sandboxes and the customers are :mod:`chatcast.playground` and
-:mod:`chatcast.shoppers`, which rehearsals share). What happened is read back from the database as a funnel.
+have blocked the bot, the campaign is planned, written and sent through the real aiogram and slack-sdk code (its
+links tracked, through the playground's redirect), and some readers open its link or press "Not now" (the
+sandboxes and the customers are :mod:`chatcast.playground` and :mod:`chatcast.shoppers`, which rehearsals share).
+What happened is read back from the database as a funnel.
 Then a customer chats with the shop assistant (offline, or the model with a key) about their order, ideas,
 returns, and stops.
 """
@@ -38,7 +39,8 @@ class DemoRun:
     campaign: str
     opted_in: int = 0
     blocked: int = 0
-    clicked: int = 0
+    clicked: int = 0  # readers who opened the message's link (or pressed its button)
+    snoozed: int = 0  # readers who pressed "Not now"
     funnel: dict[str, int] = field(default_factory=dict)
     chat: list[tuple[str, str]] = field(default_factory=list)  # (what the customer wrote, what the bot answered)
     chat_channel: str = CHANNELS[0].name  # where that customer chats: the first channel of the registry
@@ -69,9 +71,9 @@ async def run_demo_campaign(
             campaign_file, definitions, writer, as_of=as_of, shop_name=shop_name, shop_url=shop_url
         )
         run.campaign = prepared.campaign.id
-        await engine.send(prepared.campaign_id, play.channels, worker="demo", rates=DEMO_RATES)
+        await engine.send(prepared.campaign_id, play.channels, worker="demo", rates=DEMO_RATES, links=play.links)
         await shoppers.perform(shoppers.reactions(await rehearsals.sent_since(prepared.campaign_id, EPOCH)))
-        run.clicked = shoppers.done["click"]
+        run.clicked, run.snoozed = shoppers.done["click"], shoppers.done["snooze"]
         run.funnel = await campaign_rows.funnel(prepared.campaign_id)
         if assistant is not None:
             run.chat = await _chat(play.rigs[run.chat_channel])

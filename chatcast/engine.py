@@ -29,6 +29,7 @@ from campaigns.audience.suppression import Suppression, Unhappy
 from campaigns.content.writer import CopyWriter, OpenAIWriter
 from campaigns.delivery.dispatcher import HEARTBEAT, Dispatcher
 from campaigns.delivery.limits import PacedChannel, Throttle
+from campaigns.delivery.links import TrackedLinks
 from campaigns.delivery.metrics import Metrics
 from campaigns.file.definition import FrequencyCap
 from campaigns.ports import Channel, Reconciler, StaffAlerts
@@ -196,10 +197,12 @@ def campaign_dispatcher(
     clock: Clock = wall_clock,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     paced: bool = True,
+    links: TrackedLinks | None = None,
 ) -> Dispatcher:
     """The dispatcher as ``serve`` runs it: the settings' rates, frequency cap, suppression and shared limits; on
     ``clock``, waiting with ``sleep``. ``paced`` False lifts every rate (a rehearsal on simulated time: its sends
-    would otherwise wait real seconds for a pace that its clock does not see)."""
+    would otherwise wait real seconds for a pace that its clock does not see). ``links``: how campaign links are
+    tracked (:func:`chatcast.links.tracked_links`); None: they go out as they are."""
     unpaced = {name: 0.0 for channel in channels for name in (channel, f"{channel}/chat")}
     return Dispatcher(
         channels,
@@ -212,6 +215,7 @@ def campaign_dispatcher(
         clock=clock,
         sleep=sleep,
         heartbeat=claim_heartbeat(settings),
+        links=links,
     )
 
 

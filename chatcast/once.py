@@ -26,6 +26,7 @@ from campaigns.delivery.dispatcher import Dispatcher, DispatchStats
 from campaigns.launch import RETRY_WAIT
 from campaigns.scheduler import Scheduler
 from chatcast.engine import build_writer, campaign_dispatcher, campaign_scheduler, open_channels
+from chatcast.links import tracked_links
 from chatcast.settings import Settings
 from storage import campaigns as campaign_rows
 from storage import db, outbox
@@ -95,7 +96,7 @@ async def run_once(settings: Settings, *, worker: str | None = None, role: str =
     async with db.database(settings.db_url), open_channels(settings) as channels:
         scheduler = campaign_scheduler(settings, build_writer(settings), channels, role=role, reconcile=True)
         name = worker or default_worker()
-        dispatcher = campaign_dispatcher(settings, channels, worker=name)
+        dispatcher = campaign_dispatcher(settings, channels, worker=name, links=await tracked_links(settings))
         try:
             did = await burst(scheduler, dispatcher, lease=Lease(settings.db_url), max_wait=RETRY_WAIT)
         finally:

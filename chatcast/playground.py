@@ -2,7 +2,9 @@
 and the real bot wired to it) and a web server where the bots hear what simulated customers do in their chats.
 
 The sandboxes (``bots/<channel>/sandbox/``) start on 127.0.0.1, and the bots are built with the sandboxes' tokens
-and URLs only, whatever tokens the settings or the database hold: nothing reaches a real platform. Each rig is
+and URLs only, whatever tokens the settings or the database hold: nothing reaches a real platform. The same web
+server plays ``serve``'s redirect of tracked links (:mod:`chatcast.links`): a dispatcher given
+:attr:`Playground.links` sends campaign links that lead there, and a customer who opens one is a click. Each rig is
 given the chats of its channel the shop already knows, so its sandbox has them. A press or a word in a chat
 travels as on the real platforms: the sandbox posts it to the bots' routes here (a webhook with its secret,
 signed requests), and the real handlers hand it to the engine's :class:`~bots.inbound.acts.Inbound`, which
@@ -21,8 +23,10 @@ from aiohttp import web
 from bots.inbound.acts import Inbound
 from bots.registry import CHANNELS
 from bots.sandbox.rig import Rig, RigWiring
+from campaigns.delivery.links import LinkTokens, TrackedLinks
 from campaigns.ports import Channel, InboundEvent, InboundHandler, Reply, Responder
 from campaigns.timing.clock import Clock, wall_clock
+from chatcast.links import add_link_routes
 from storage.models import ChannelIdentity
 from storage.rehearsals import Sent
 
@@ -59,11 +63,12 @@ class Tally:
 
 @dataclass
 class Playground:
-    """The running rigs (by channel, in the registry's order), the engine's channels through them, and the
-    inbound handler the bots call."""
+    """The running rigs (by channel, in the registry's order), the engine's channels through them, the inbound
+    handler the bots call, and the tracked links that lead to the playground's redirect (for the dispatcher)."""
 
     rigs: dict[str, Rig]
     inbound: Tally
+    links: TrackedLinks
 
     @property
     def channels(self) -> dict[str, Channel]:
@@ -107,10 +112,12 @@ async def playground(
         app = web.Application()
         for rig in rigs.values():
             rig.add_routes(app)
+        tokens = LinkTokens(LINK_SECRET)
+        add_link_routes(app, tokens, clock)  # a customer opening a link is heard at the clock's time too
         runner, root = await _serve(app)
         try:
             for rig in rigs.values():
                 await rig.connect(root)
-            yield Playground(rigs, inbound)
+            yield Playground(rigs, inbound, TrackedLinks(tokens, root))
         finally:
             await runner.cleanup()

@@ -146,7 +146,7 @@ async def _live(
     """Move the clock from moment to moment until the end (or until nothing can happen any more)."""
     scheduler = campaign_scheduler(settings, writer, play.channels, role="worker", definitions=definitions)
     dispatcher = campaign_dispatcher(
-        settings, play.channels, worker="rehearsal", clock=clock, sleep=clock.sleep, paced=False
+        settings, play.channels, worker="rehearsal", clock=clock, sleep=clock.sleep, paced=False, links=play.links
     )
     pending: list[Reaction] = []
     seen: set[int] = set()

@@ -19,8 +19,8 @@ from chatcast.console import out
 from chatcast.rehearsal import Rehearsal
 from chatcast.rehearsal_outcome import Outcome, days, steps
 
-DOING = {"click": "pressed a button", "reply": "wrote back", "buy": "bought", "stop": "unsubscribed",
-         "block": "blocked the bot"}  # fmt: skip
+DOING = {"click": "clicked", "snooze": "pressed Not now", "reply": "wrote back", "buy": "bought",
+         "stop": "unsubscribed", "block": "blocked the bot"}  # fmt: skip
 
 
 def _rank(order: list[str], step: str) -> int:

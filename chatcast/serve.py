@@ -1,7 +1,7 @@
 """``chatcast serve``: the long-running process. The bots (Telegram by polling or webhook, Slack over HTTP or
-Socket Mode), the dispatcher, the scheduler's housekeeping and the HTTP endpoints (health, webhooks) on one
-aiohttp server, until SIGTERM or SIGINT: then the dispatcher finishes the batch in flight, nothing new is
-claimed, and every connection is closed.
+Socket Mode), the dispatcher, the scheduler's housekeeping and the HTTP endpoints (health, webhooks, the redirect
+of tracked links) on one aiohttp server, until SIGTERM or SIGINT: then the dispatcher finishes the batch in flight,
+nothing new is claimed, and every connection is closed.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from aiohttp import web
 from bots.registry import names
 from bots.spec import Receiver
 from campaigns.delivery.dispatcher import Dispatcher, DispatchStats
+from campaigns.delivery.links import TrackedLinks
 from campaigns.delivery.metrics import Metrics
 from campaigns.notices.queue import queue_notices
 from campaigns.results.attribution import attribute
@@ -37,6 +38,7 @@ from chatcast.engine import (
     secret,
     watch_assistant,
 )
+from chatcast.links import add_link_routes, link_tokens
 from chatcast.settings import Settings
 from storage import db
 from storage.lease import Lease
@@ -144,13 +146,16 @@ async def run_service(
                 receiver = await bot.receive(app, public_url=public_url, redis_url=settings.redis_url)
                 receivers.append(receiver)
                 state.receiving[name] = receiver.mode
+        tokens = await link_tokens(settings)
+        add_link_routes(app, tokens, lambda: datetime.now(UTC))  # every role: a worker may be the one reached
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, host, port).start()
         state.url = f"http://{host}:{runner.addresses[0][1]}"
         for receiver in receivers:
             await receiver.listening(public_url)
-        dispatcher = campaign_dispatcher(settings, bots.channels, worker=state.worker, metrics=metrics)
+        links = TrackedLinks(tokens, settings.link_base) if settings.link_base else None
+        dispatcher = campaign_dispatcher(settings, bots.channels, worker=state.worker, metrics=metrics, links=links)
         bots.replies.attach(dispatcher, bots.channels)  # answers go out at once, at the pace the dispatcher keeps
         scheduler = campaign_scheduler(settings, writer, bots.channels, role=role, reconcile=True)
         state.dispatcher, state.scheduler = dispatcher, scheduler

@@ -47,6 +47,16 @@ class Settings(BaseSettings, ChannelSettings):
     link_secret: SecretStr | None = Field(
         default=None, description="Signs the deep-link tokens that link a chat to a shop customer."
     )
+    public_url: str | None = Field(
+        default=None,
+        description="Where customers reach `chatcast serve` from the web, e.g. https://chat.shop.example.com: tracked"
+        " links point there (unset: links go out as they are, and their clicks are not measured).",
+    )
+    track_links: bool = Field(
+        default=True,
+        description="Send every web address of a campaign message as a tracked redirect of `chatcast serve` (needs"
+        " public_url); false: links go out as they are, and their clicks are not measured.",
+    )
     shop_name: str = Field(default="our shop", description="How the bots name the shop to customers.")
     shop_url: str | None = Field(
         default=None,
@@ -114,12 +124,12 @@ class Settings(BaseSettings, ChannelSettings):
     )
     unhappy_days: int = Field(default=30, ge=1, description="How far back 'recent words' reach, in days.")
 
-    @field_validator("feedback_after_days", "shop_url", mode="before")
+    @field_validator("feedback_after_days", "shop_url", "public_url", mode="before")
     @classmethod
     def _empty_is_never(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("shop_url")
+    @field_validator("shop_url", "public_url")
     @classmethod
     def _web_address(cls, value: str | None) -> str | None:
         if value is None:
@@ -128,6 +138,11 @@ class Settings(BaseSettings, ChannelSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc or " " in value.strip():
             raise ValueError(f"expected a web address such as https://shop.example.com, got {value!r}")
         return value.strip()
+
+    @property
+    def link_base(self) -> str | None:
+        """Where tracked links point (``public_url`` without a trailing slash), or None when links are not tracked."""
+        return self.public_url.rstrip("/") if self.track_links and self.public_url else None
 
     @field_validator("timezone")
     @classmethod

@@ -52,7 +52,12 @@ FIELDS: dict[str, Field] = {
         Field("rfm_recency", "count", "recency quintile, 5 = most recent; unset without orders"),
         Field("rfm_frequency", "count", "frequency quintile, 5 = most orders; unset without orders"),
         Field("rfm_monetary", "count", "monetary quintile, 5 = biggest spend; unset without orders"),
-        Field("clicked", "events", "clicks on campaign buttons (true, false, or counts)", windowed=True),
+        Field(
+            "clicked",
+            "events",
+            "clicks on campaign links and buttons, not Not now or Unsubscribe (true, false, or counts)",
+            windowed=True,
+        ),
         Field("replied", "events", "replies to campaign messages (true, false, or counts)", windowed=True),
         Field("opted_in", "bool", "has marketing consent now"),
         Field(

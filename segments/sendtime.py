@@ -19,7 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 HOURS = 168  # hours in a week: 0 is Monday 00:00-01:00 local
-WEIGHTS = {"read": 1, "clicked": 2, "replied": 3}  # how much each kind of event says about attention
+# how much each kind of event says about attention: a "Not now" (snoozed) says they read it then, no more
+WEIGHTS = {"read": 1, "snoozed": 1, "clicked": 2, "replied": 3}
 ALPHA = 10.0  # weight of the persona prior, in weighted events
 PERSONA_PSEUDO = 50.0  # a persona is blended with everyone's as if it had this many events of theirs
 GLOBAL_PSEUDO = float(HOURS)  # everyone's is blended with a flat week (one event per hour)

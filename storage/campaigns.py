@@ -88,7 +88,8 @@ async def skipped(campaign_id: int) -> dict[str, int]:
 
 
 async def funnel(campaign_id: int) -> dict[str, int]:
-    """Targeted, held out, sent, failed, unknown, skipped by reason, clicked and opted out, for one campaign."""
+    """Targeted, held out, sent, failed, unknown, skipped by reason, and the customers who clicked, snoozed ("Not
+    now") and opted out, for one campaign."""
     rows = (
         await Delivery.filter(campaign_id=campaign_id)
         .annotate(n=Count("id"))
@@ -101,7 +102,7 @@ async def funnel(campaign_id: int) -> dict[str, int]:
         out["targeted"] += n
         key = f"skipped: {r['note'] or 'other'}" if r["status"] == "skipped" else r["status"]
         out[key] = out.get(key, 0) + n
-    for kind in ("clicked", "opted_out"):
+    for kind in ("clicked", "snoozed", "opted_out"):
         people = await Event.filter(campaign_id=campaign_id, type=kind).distinct().values_list("customer_id", flat=True)
         out[kind] = len(set(people))
     return out

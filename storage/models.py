@@ -293,6 +293,10 @@ class Delivery(Model):
     copy_arm = fields.CharField(
         max_length=8, null=True, description="copy_test: the arm, llm or template (the control), as assigned."
     )
+    links_tracked = fields.BooleanField(
+        null=True,
+        description="Whether its links went out tracked (their clicks measured), as of its send (null before).",
+    )
     claimed_by = fields.CharField(max_length=64, null=True, description="The dispatcher sending it now.")
     claimed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

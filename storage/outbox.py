@@ -47,6 +47,7 @@ class Claimed:
     image_url: str | None = None
     image_alt: str | None = None
     pieces: tuple[str, ...] = ()  # the ids of a split message's pieces that earlier attempts sent
+    kind: str = "marketing"  # its campaign's kind: marketing, or a built-in one (TRANSACTIONAL)
 
 
 def _clean(value: str) -> str:
@@ -118,7 +119,8 @@ async def _claim(
         f"ORDER BY d.due_at, d.id LIMIT {q.add(limit)}{lock}) AS pick "
         "WHERE delivery.id = pick.id RETURNING delivery.id, delivery.campaign_id, delivery.step, "
         "delivery.customer_id, delivery.channel, delivery.address, delivery.text, delivery.buttons, "
-        "delivery.attempts, delivery.status, delivery.note, delivery.image_url, delivery.image_alt, delivery.pieces"
+        "delivery.attempts, delivery.status, delivery.note, delivery.image_url, delivery.image_alt, delivery.pieces, "
+        "(SELECT k.kind FROM campaign k WHERE k.id = delivery.campaign_id)"
     )
     claimed = [_claimed(row) for row in await _returning(sql, q.values)]
     return sorted(claimed, key=lambda c: c.id)
@@ -147,7 +149,20 @@ def _claimed(r: tuple[Any, ...]) -> Claimed:
     skipped = r[10] if r[9] == "skipped" else None
     pieces = tuple(str(p) for p in _json(r[13]) or ())
     return Claimed(
-        int(r[0]), int(r[1]), r[2], int(r[3]), r[4], r[5], r[6], buttons, int(r[8]), skipped, r[11], r[12], pieces
+        int(r[0]),
+        int(r[1]),
+        r[2],
+        int(r[3]),
+        r[4],
+        r[5],
+        r[6],
+        buttons,
+        int(r[8]),
+        skipped,
+        r[11],
+        r[12],
+        pieces,
+        str(r[14] or "marketing"),
     )
 
 
@@ -163,16 +178,19 @@ async def _update(sets: str, rows: Sequence[tuple[Any, ...]], guard: Sequence[st
     return await execute(sql, q.values)
 
 
-async def mark_in_flight(worker: str, ids: Collection[int], now: datetime) -> set[int]:
-    """The rows ``ids`` of ``worker`` are about to be sent: ``claimed`` -> ``sending``; those it still owned (only
-    they may be sent: one released meanwhile belongs to nobody)."""
+async def mark_in_flight(worker: str, ids: Collection[int], now: datetime, tracked: Collection[int] = ()) -> set[int]:
+    """The rows ``ids`` of ``worker`` are about to be sent: ``claimed`` -> ``sending``, noting whether each goes with
+    its links tracked (those of ``tracked``); those it still owned (only they may be sent: one released meanwhile
+    belongs to nobody)."""
     if not ids:
         return set()
     q = Params(dialect())
     listed = ", ".join(q.add(int(i)) for i in sorted(ids))
+    marked = ", ".join(q.add(int(i)) for i in sorted(set(tracked) & set(ids)))
+    links = f"id IN ({marked})" if marked else "1 = 0"
     sql = (
-        f"UPDATE delivery SET status = 'sending', claimed_at = {q.moment(now)} WHERE id IN ({listed}) "
-        f"AND status = 'claimed' AND claimed_by = {q.text(worker)} RETURNING id"
+        f"UPDATE delivery SET status = 'sending', claimed_at = {q.moment(now)}, links_tracked = {links} "
+        f"WHERE id IN ({listed}) AND status = 'claimed' AND claimed_by = {q.text(worker)} RETURNING id"
     )
     return {int(r[0]) for r in await _returning(sql, q.values)}
 

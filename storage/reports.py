@@ -308,7 +308,7 @@ async def link_clicks(campaign_id: int, scope: Scope = EVERYTHING) -> list[tuple
     q = Params(dialect())
     cid = q.add(campaign_id)
     where = scope.where(q)
-    link = _json(q, "link")
+    link = _json(q, "url")  # the link as written (data.link is its number in the message)
     rows = await fetch(
         f"SELECT {link}, COUNT(*), COUNT(DISTINCT e.delivery_id) FROM event e JOIN delivery d ON d.id = e.delivery_id"
         f" WHERE e.campaign_id = {cid} AND e.type = 'clicked' AND {link} IS NOT NULL{where} GROUP BY {link}",
@@ -318,8 +318,16 @@ async def link_clicks(campaign_id: int, scope: Scope = EVERYTHING) -> list[tuple
 
 
 async def links_tracked(campaign_id: int) -> bool | None:
-    """Whether the campaign's sent messages went out with tracked links (None: nothing tells)."""
-    return None
+    """Whether every message the campaign sent went out with its links tracked (False: some did not, so their link
+    clicks are not measured; None: nothing sent yet)."""
+    q = Params(dialect())
+    cid = q.add(campaign_id)
+    (row,) = await fetch(
+        "SELECT COUNT(*), SUM(CASE WHEN d.links_tracked THEN 0 ELSE 1 END) FROM delivery d"
+        f" WHERE d.campaign_id = {cid} AND d.status = 'sent'",
+        q.values,
+    )
+    return None if not row[0] else not int(row[1] or 0)
 
 
 @dataclass(frozen=True)

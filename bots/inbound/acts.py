@@ -17,11 +17,12 @@ from bots.inbound.optout import is_opt_out
 from campaigns.notices.queue import switch_notices
 from campaigns.notices.text import switch as notice_switch
 from campaigns.ports import Button, InboundEvent, Reply, Responder
-from storage import conversations, identities, outbox, redeliveries
+from storage import clicks, conversations, identities, outbox, redeliveries
 from storage.errors import ChatcastError
 from storage.models import ChannelIdentity, Customer
 
-UNSUBSCRIBE = Button(text="Unsubscribe", action="stop")
+STOP, SNOOZE, OPEN = "stop", "snooze", "open"  # Unsubscribe, Not now, and a link button's press (where reported)
+UNSUBSCRIBE = Button(text="Unsubscribe", action=STOP)
 SUBSCRIBE = Button(text="Subscribe", action="start")
 _HOW_TO_STOP = "Send /stop or press Unsubscribe at any time and we'll stop."
 WELCOME = f"Welcome! You'll get news and offers from us in this chat. {_HOW_TO_STOP}"
@@ -151,17 +152,27 @@ class Inbound:
         name, language = event.user_name or "", _language(event.language) or "en"
         return await identities.create_chat_customer(event.channel, event.address, name=name, language=language)
 
-    async def _stop(self, event: InboundEvent, now: datetime, campaign_id: int | None = None) -> Reply:
+    async def _stop(
+        self,
+        event: InboundEvent,
+        now: datetime,
+        campaign_id: int | None = None,
+        delivery_id: int | None = None,
+        step: str | None = None,
+    ) -> Reply:
+        """Opt the chat's customer out (once: an ``opted_out`` event); from a campaign message's Unsubscribe button,
+        the event names that message (``campaign_id``, ``delivery_id``, ``step``, ``via`` button)."""
         if left := event.payload.get("left"):  # the platform says they blocked the bot: nothing can be said
             await self._left(event, now, left)
             return Reply("")
         identity = await identities.find(event.channel, event.address)
         if identity is not None and not _opted_out(identity.customer):
             await identities.opt_out(identity.customer.id, at=now)
-            data = {"channel": event.channel}
+            data = {"channel": event.channel} | ({"step": step, "via": "button"} if step is not None else {})
             await identities.add_event(
-                "opted_out", at=now, customer_id=identity.customer.id, campaign_id=campaign_id, data=data
-            )
+                "opted_out", at=now, customer_id=identity.customer.id, campaign_id=campaign_id,
+                delivery_id=delivery_id, data=data,
+            )  # fmt: skip
         return Reply(STOPPED)
 
     async def _left(self, event: InboundEvent, now: datetime, reason: str) -> None:
@@ -175,18 +186,26 @@ class Inbound:
             )
 
     async def _click(self, event: InboundEvent, now: datetime) -> Reply | None:
+        """A button pressed, recorded by its meaning: ``stop`` opts out (an ``opted_out`` event, no click), ``snooze``
+        is a ``snoozed`` event, any other action is a ``clicked`` one. A link button's press that the platform reports
+        (``open``) is a click only where the message's links were not tracked: else the redirect counts it."""
         identity = await identities.find(event.channel, event.address)
         action = event.payload.get("action", "")
         if identity is None:
-            return Reply(STOPPED) if action == "stop" else None
+            return Reply(STOPPED) if action == STOP else None
         step, campaign = event.payload.get("step", ""), event.payload.get("campaign_id", "")
         customer_id = identity.customer.id
         campaign_id, delivery_id = await identities.click_target(campaign, step, customer_id)
-        data = {"step": step, "action": action, "channel": event.channel}
+        if action == STOP:
+            return await self._stop(event, now, campaign_id, delivery_id, step)
+        if action == OPEN and delivery_id is not None and await clicks.links_tracked(delivery_id):
+            return None  # the link went out as a tracked redirect: its opening is counted there, once
+        data = {"step": step, "action": action, "channel": event.channel, "via": "link" if action == OPEN else "button"}
         await identities.add_event(
-            "clicked", at=now, customer_id=customer_id, campaign_id=campaign_id, delivery_id=delivery_id, data=data
-        )
-        return await self._stop(event, now, campaign_id) if action == "stop" else None
+            "snoozed" if action == SNOOZE else "clicked",
+            at=now, customer_id=customer_id, campaign_id=campaign_id, delivery_id=delivery_id, data=data,
+        )  # fmt: skip
+        return None
 
     async def _language(self, event: InboundEvent, now: datetime) -> Reply:
         identity = await identities.find(event.channel, event.address)

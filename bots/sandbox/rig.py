@@ -6,12 +6,21 @@ act only through them: a customer's press or word travels to the real bot as on 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from aiohttp import web
 
 from campaigns.ports import Channel, InboundHandler
+
+STOP, SNOOZE = "stop", "snooze"  # the actions of Unsubscribe and Not now: no interest in the message
+_WEB = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")  # an address a reader sees (and taps) in a text
+
+
+def web_addresses(text: str) -> list[str]:
+    """The web addresses in a message's text, as a reader sees them, in order."""
+    return _WEB.findall(text)
 
 
 @dataclass(frozen=True)
@@ -66,8 +75,13 @@ class Rig(Protocol):
         """The texts of the bot's messages in the chat, in order."""
         ...
 
-    def button(self, address: str, message_id: str) -> Press | None:
-        """The message's first action button that is not Unsubscribe, as the chat shows it."""
+    def button(self, address: str, message_id: str, action: str | None = None) -> Press | None:
+        """The message's action button (not a link) for ``action``, as the chat shows it; without one, its first
+        action button of interest (neither Unsubscribe nor Not now)."""
+        ...
+
+    def links(self, address: str, message_id: str) -> list[str]:
+        """The web addresses the message shows: its link buttons', then those in its text."""
         ...
 
     async def press(self, address: str, message_id: str, press: Press) -> None:

@@ -77,4 +77,6 @@ SPEC = ChannelSpec(
     sandbox_command=_sandbox_command,
     routes=ROUTES,
     data_text=plain,
+    # Slackbot-LinkExpanding (unfurls), Slack-ImgProxy (pictures), Slackbot (other fetches)
+    link_previewers=("Slackbot", "Slack-ImgProxy"),
 )

@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from aiogram import Bot
+from aiogram.client.default import Default
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import InlineKeyboardMarkup, LinkPreviewOptions, Message
 
 from bots.telegram import NAME
 from bots.telegram.buttons import keyboard
@@ -24,6 +25,9 @@ from bots.telegram.errors import channel_error
 from bots.telegram.limits import CHAT_RATE, GROUP_PER_MINUTE, LIMITS, PAID_RATE
 from bots.telegram.text import escape, split, with_caption
 from campaigns.ports import ChannelError, OutboundMessage, PermanentChannelError, RateLimited, SendReceipt
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+BOT_DEFAULT = Default("link_preview")  # the option left to the bot's default (none set: Telegram's, a preview)
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,8 @@ class TelegramChannel:
         sent = list(message.sent_pieces)
         for n in range(len(sent), len(todo)):
             try:
-                reply = await self._send(chat_id, todo[n], markup if n == len(todo) - 1 else None)
+                last = n == len(todo) - 1
+                reply = await self._send(chat_id, todo[n], markup if last else None, previews=message.link_previews)
             except Exception as exc:
                 raise self._error(exc, chat_id, just_sent=len(sent) > len(message.sent_pieces)).after(
                     tuple(sent)
@@ -79,7 +84,9 @@ class TelegramChannel:
             self._sent_to(chat_id)
         return SendReceipt(message_ids=tuple(sent), sent_at=datetime.now(UTC), address=message.address)
 
-    async def _send(self, chat_id: int, piece: Piece, markup: InlineKeyboardMarkup | None) -> Message:
+    async def _send(
+        self, chat_id: int, piece: Piece, markup: InlineKeyboardMarkup | None, *, previews: bool = True
+    ) -> Message:
         paid = True if self.allow_paid_broadcast else None  # None: left out of the request
         if piece.photo:
             return await self.bot.send_photo(
@@ -91,7 +98,12 @@ class TelegramChannel:
                 allow_paid_broadcast=paid,
             )
         return await self.bot.send_message(
-            chat_id, escape(piece.text), parse_mode="HTML", reply_markup=markup, allow_paid_broadcast=paid
+            chat_id,
+            escape(piece.text),
+            parse_mode="HTML",
+            reply_markup=markup,
+            allow_paid_broadcast=paid,
+            link_preview_options=BOT_DEFAULT if previews else NO_PREVIEW,
         )
 
     def _error(self, exc: Exception, chat_id: int, *, just_sent: bool) -> ChannelError:

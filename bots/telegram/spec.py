@@ -61,4 +61,5 @@ SPEC = ChannelSpec(
     rig=_rig,
     sandbox_command=_sandbox_command,
     routes=(WEBHOOK_PATH,),
+    link_previewers=("TelegramBot",),  # "TelegramBot (like TwitterBot)" fetches a link for its preview
 )

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from campaigns.audience.caps import Capped, Caps
 from campaigns.audience.suppression import Suppression
 from campaigns.delivery.limits import Throttle
+from campaigns.delivery.links import TrackedLinks
 from campaigns.delivery.metrics import Metrics
 from campaigns.delivery.retry import Backoff, verdict
 from campaigns.ports import (
@@ -38,7 +39,7 @@ from campaigns.ports import (
 from campaigns.timing.clock import Clock, wall_clock
 from storage import installations, outbox
 from storage.db import DATABASE_DOWN
-from storage.outbox import Claimed
+from storage.outbox import TRANSACTIONAL, Claimed
 from storage.replies import STEP_PREFIX as REPLY_STEP
 
 log = logging.getLogger(__name__)
@@ -109,30 +110,35 @@ class _InFlight:
     def __init__(self, worker: str, clock: Clock) -> None:
         self.worker, self.clock = worker, clock
         self._ids: list[int] = []
+        self._tracked: list[int] = []
         self._group: asyncio.Future[set[int]] | None = None
 
-    async def mark(self, row_id: int) -> bool:
-        """Whether the row is now ``sending`` for this dispatcher (False: it is not ours to send any more)."""
+    async def mark(self, row_id: int, tracked: bool = False) -> bool:
+        """Whether the row is now ``sending`` for this dispatcher (False: it is not ours to send any more); ``tracked``:
+        its links go out as tracked redirects (noted on the row)."""
         if self._group is None:
             self._group = asyncio.get_running_loop().create_future()
             asyncio.get_running_loop().create_task(self._flush())
         group = self._group
         self._ids.append(row_id)
+        if tracked:
+            self._tracked.append(row_id)
         return row_id in await asyncio.shield(group)
 
     async def _flush(self) -> None:
         await asyncio.sleep(0)  # the sends ready at this moment join the group
-        ids, group = self._ids, self._group
-        self._ids, self._group = [], None
+        ids, tracked, group = self._ids, self._tracked, self._group
+        self._ids, self._tracked, self._group = [], [], None
         assert group is not None
         try:
-            group.set_result(await outbox.mark_in_flight(self.worker, ids, self.clock()))
+            group.set_result(await outbox.mark_in_flight(self.worker, ids, self.clock(), tracked))
         except Exception as exc:  # the database went away: none of them is sent (each stays claimed: released)
             group.set_exception(exc)
 
 
 class Dispatcher:
-    """Sends the outbox through ``channels`` (by name) as ``worker``; see the module docstring for the rules."""
+    """Sends the outbox through ``channels`` (by name) as ``worker``; see the module docstring for the rules.
+    ``links``: where a marketing message's links go out as tracked redirects (None: as they are)."""
 
     def __init__(
         self,
@@ -156,8 +162,10 @@ class Dispatcher:
         suppression: Suppression | None = None,
         send_deadline: float = SEND_DEADLINE,
         heartbeat: float = HEARTBEAT,
+        links: TrackedLinks | None = None,
     ) -> None:
         self.metrics, self.send_deadline, self.heartbeat = metrics, send_deadline, heartbeat
+        self.links = links
         self.channels, self.worker, self.batch = dict(channels), worker, batch
         self.max_attempts, self.backoff = max_attempts, Backoff(backoff_base, backoff_max)
         self.error_ceiling, self.error_min, self.poll_interval = error_ceiling, error_min, poll_interval
@@ -378,7 +386,7 @@ class Dispatcher:
         """Send one row, waiting for its turn (``wait``), or else leaving it for later when its turn is not now.
         Whether it is done with (sent, or final); False: it goes back to the queue (or is not ours any more)."""
         try:
-            message = _message(row)
+            message, tracked = _message(row, self.links)
         except (TypeError, ValueError) as exc:
             results.fail(row, str(exc))
             return True
@@ -401,7 +409,7 @@ class Dispatcher:
             self.stats.released += 1
             return False
         try:
-            if not await self._in_flight.mark(row.id):
+            if not await self._in_flight.mark(row.id, tracked):
                 return False  # no longer ours (a sweep took this dispatcher for dead): whoever owns it sends it
         except DATABASE_DOWN:
             return False  # not marked, so not sent: it stays claimed and is released later
@@ -551,18 +559,24 @@ async def _uninstalled(channel: str, rows: list[tuple[Claimed, ChannelUninstalle
     return await outbox.skip([(row.id, installations.PARKED) for row, _ in rows])
 
 
-def _message(row: Claimed) -> OutboundMessage:
-    """The message a claimed row sends."""
+def _message(row: Claimed, links: TrackedLinks | None) -> tuple[OutboundMessage, bool]:
+    """The message a claimed row sends, and whether its links are tracked: a marketing message's are, with ``links``
+    (order notices and replies are the shop's service, not marketing: they go as written). The row keeps its text as
+    written; a retry rewrites it the same way."""
     if not row.address:
         raise ValueError("the delivery has no address")
     if not row.text:
         raise ValueError("the delivery has no text")
     buttons = tuple(Button(**button) for button in row.buttons)
     if row.step.startswith(REPLY_STEP):  # a reply's buttons are the chat's own (Unsubscribe), no campaign's
-        return OutboundMessage(row.address, row.text, buttons, idempotency_key=f"delivery:{row.id}")
-    return OutboundMessage(
+        return OutboundMessage(row.address, row.text, buttons, idempotency_key=f"delivery:{row.id}"), False
+    marketing = row.kind not in TRANSACTIONAL
+    text, tracked = row.text, marketing and links is not None
+    if links is not None and tracked:
+        text, buttons = links.rewrite(row.id, text, buttons)
+    message = OutboundMessage(
         row.address,
-        row.text,
+        text,
         buttons,
         image_url=row.image_url,
         image_alt=row.image_alt,
@@ -570,4 +584,6 @@ def _message(row: Claimed) -> OutboundMessage:
         step=row.step,
         idempotency_key=f"delivery:{row.id}",
         sent_pieces=row.pieces,
+        link_previews=not marketing,  # a preview is the platform's fetch, not the customer's click
     )
+    return message, tracked

@@ -222,7 +222,7 @@ class Report:
     shop_currency: str = "USD"
     rates: dict[str, float] = field(default_factory=dict)  # one unit of a currency in the shop's currency
     links: list[tuple[str, int, int]] = field(default_factory=list)  # (URL, clicks, messages clicked)
-    links_tracked: bool | None = None  # None: the campaign's messages had no link
+    links_tracked: bool | None = None  # False: some messages went out untracked; None: nothing sent yet
     scope: Scope = EVERYTHING
     timezone: str = "UTC"
     experiments: list[Experiment] = field(default_factory=list)  # send_time best, copy_test

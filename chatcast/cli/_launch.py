@@ -71,6 +71,7 @@ def launch_command(
         tuned_gc,
         unhappy,
     )
+    from chatcast.links import tracked_links
     from storage import campaigns as campaign_rows
     from storage import db
 
@@ -130,6 +131,7 @@ def launch_command(
                     shared_limits=settings.redis_url,  # the one limit every sender draws from
                     stop=stop,
                     heartbeat=claim_heartbeat(settings),
+                    links=await tracked_links(settings),
                 )
             counts = await campaign_rows.counts(prepared.campaign_id)
             return prepared, stats, sum(n for (_, status), n in counts.items() if status == "queued")

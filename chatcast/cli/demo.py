@@ -186,10 +186,10 @@ def run_campaign(ctx: typer.Context, url: str, shop: Path, campaign: Path, as_of
     result = run(ctx, go())
     out.print(
         f"{result.opted_in} customers opted in through the shop's links; {result.blocked} had blocked the bot;"
-        f" readers pressed {result.clicked} buttons."
+        f" readers clicked {result.clicked} links or buttons and pressed Not now {result.snoozed} times."
     )
     table = Table("stage", "customers", title=f"Funnel of {result.campaign}", title_justify="left")
-    order = ["targeted", "holdout", "sent", "failed", "unknown", "clicked", "opted_out"]
+    order = ["targeted", "holdout", "sent", "failed", "unknown", "clicked", "snoozed", "opted_out"]
     for key in order + sorted(k for k in result.funnel if k not in order):
         if key in result.funnel:
             table.add_row(key, f"{result.funnel[key]:,}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -115,7 +117,13 @@ def test_demo_loads_the_sample_shop_and_sends_a_campaign_through_both_sandboxes(
     # customers who blocked the bot or left the workspace are skipped (blocked, deactivated: opted out, gone)
     skipped = sum(int(n.replace(",", "")) for k, n in funnel.items() if k.startswith("skipped: "))
     assert targeted == held + sent + skipped + int(funnel.get("failed", "0"))
-    assert int(funnel["clicked"]) > 0
+    assert int(funnel["clicked"]) > 0 and int(funnel["snoozed"]) > 0
+    # the clicks are links opened through the tracked redirect, and no "Not now" among them
+    with sqlite3.connect(isolated / "data" / "chatcast.sqlite3") as shop:
+        clicks = [json.loads(data) for (data,) in shop.execute("SELECT data FROM event WHERE type = 'clicked'")]
+        tracked = shop.execute("SELECT COUNT(*) FROM delivery WHERE status = 'sent' AND links_tracked").fetchone()
+    assert clicks and all(c["via"] == "link" and c["url"].startswith("https://") for c in clicks)
+    assert tracked == (int(funnel["sent"].replace(",", "")),)
     chat = output.split("A customer chats with the shop assistant (offline) on Telegram:", 1)[1]
     assert re.search(r"shop: Your orders:\s+• Order O\d+", chat) and "Picked for you" in chat
     assert '"run them in"' in chat and "You're unsubscribed" in chat

@@ -54,11 +54,12 @@ async def start(
 
 
 @contextmanager
-def serving(*, webhook: bool = False) -> Iterator[ServiceState]:
-    """``chatcast serve`` with the environment's settings, on a free loopback port, until the block ends; with
-    ``webhook``, as ``chatcast serve --public-url`` at that port (Telegram's updates come to its webhook)."""
+def serving(*, webhook: bool = False, port: int | None = None) -> Iterator[ServiceState]:
+    """``chatcast serve`` with the environment's settings, on ``port`` (default: a free loopback port), until the
+    block ends; with ``webhook``, as ``chatcast serve --public-url`` at that port (Telegram's updates come to its
+    webhook). A port given is the one ``CHATCAST_PUBLIC_URL`` names, for the tracked links sent before serve runs."""
     ready, box = threading.Event(), {}
-    port = free_port() if webhook else 0
+    port = port if port is not None else free_port() if webhook else 0
     public_url = f"http://127.0.0.1:{port}" if webhook else None
 
     async def main() -> None:

@@ -77,8 +77,7 @@ async def _act(serving: Serving, rng: random.Random, chat: int, expected: Expect
         pressed = _unsubscribe(serving, chat)
         if pressed is None:
             return None
-        update = await sandbox.user_presses(chat, *pressed)
-        expected.events[(chat, "clicked")] += 1
+        update = await sandbox.user_presses(chat, *pressed)  # an opt-out, not a click
     elif roll < 0.65:
         update = await sandbox.user_sends(chat, "/stop")
     elif roll < 0.68:

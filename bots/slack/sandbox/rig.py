@@ -8,6 +8,7 @@ kept in memory: the app never reads the shop's own, whose tokens are real.
 
 from __future__ import annotations
 
+import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -15,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bots.sandbox.rig import Press, RigWiring
+from bots.sandbox.rig import SNOOZE, STOP, Press, RigWiring, web_addresses
 from bots.slack import NAME
 from bots.slack.app import SlackBot, SlackConfig, build_slack
 from bots.slack.channel import SlackChannel, parse_address, shared_session
@@ -128,14 +129,23 @@ class SlackRig:
         user = _user(address)
         return [m.text for m in self.sandbox.dm(*user) if m.from_bot] if user else []
 
-    def button(self, address: str, message_id: str) -> Press | None:
-        """The message's first button that is not Unsubscribe: its action id and value, and the message."""
+    def button(self, address: str, message_id: str, action: str | None = None) -> Press | None:
+        """The message's action button (not a link) for ``action`` (its value ends ``|action``); without one, its
+        first that is neither Unsubscribe nor Not now: its action id and value, and the message."""
         message = self._message(address, message_id)
-        buttons = [b for b in (message.buttons() if message else []) if not str(b.get("value", "")).endswith("|stop")]
-        if message is None or not buttons:
-            return None
-        value = buttons[0].get("value")
-        return Press(str(buttons[0]["action_id"]), str(value) if value is not None else None, message)
+        for b in message.buttons() if message else []:
+            value = b.get("value")
+            pressed = str(value or "").rsplit("|", 1)[-1]
+            if not b.get("url") and (pressed == action if action else pressed not in (STOP, SNOOZE)):
+                return Press(str(b["action_id"]), str(value) if value is not None else None, message)
+        return None
+
+    def links(self, address: str, message_id: str) -> list[str]:
+        """The message's link buttons' addresses, then those in its text."""
+        message = self._message(address, message_id)
+        if message is None:
+            return []
+        return [str(b["url"]) for b in message.buttons() if b.get("url")] + web_addresses(html.unescape(message.text))
 
     async def press(self, address: str, message_id: str, press: Press) -> None:
         """The user presses the button of the message."""

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiogram import Bot
 from aiohttp import web
 
-from bots.sandbox.rig import Press, RigWiring
+from bots.sandbox.rig import SNOOZE, STOP, Press, RigWiring, web_addresses
 from bots.telegram import NAME
 from bots.telegram.app import WEBHOOK_PATH, add_webhook, build_bot, build_dispatcher, register_webhook
 from bots.telegram.channel import TelegramChannel
+from bots.telegram.sandbox.chats import SandboxMessage
 from bots.telegram.sandbox.server import TelegramSandbox
 
 HOOK_SECRET = "playground-webhook-secret"
@@ -56,15 +58,29 @@ class TelegramRig:
         chat = _chat(address)
         return [m.text or "" for m in self.sandbox.sent(chat)] if chat is not None else []
 
-    def button(self, address: str, message_id: str) -> Press | None:
-        """The message's first callback button that is not Unsubscribe."""
+    def _buttons(self, address: str, message_id: str) -> tuple[SandboxMessage | None, list[dict[str, Any]]]:
         chat = _chat(address)
         if chat is None or not message_id.isdigit():
-            return None
+            return None, []
         shown = next((x for x in self.sandbox.sent(chat) if x.message_id == int(message_id)), None)
         rows = (shown.reply_markup or {}).get("inline_keyboard", []) if shown else []
-        data = next((str(b["callback_data"]) for row in rows for b in row if "callback_data" in b), None)
-        return Press(data) if data and data.startswith("a:") and not data.endswith(":stop") else None
+        return shown, [b for row in rows for b in row]
+
+    def button(self, address: str, message_id: str, action: str | None = None) -> Press | None:
+        """The message's callback button for ``action`` (its data ends ``:action``); without one, its first that is
+        neither Unsubscribe nor Not now."""
+        _, buttons = self._buttons(address, message_id)
+        for data in (str(b["callback_data"]) for b in buttons if "callback_data" in b):
+            pressed = data.rsplit(":", 1)[-1]
+            if data.startswith("a:") and (pressed == action if action else pressed not in (STOP, SNOOZE)):
+                return Press(data)
+        return None
+
+    def links(self, address: str, message_id: str) -> list[str]:
+        """The message's link buttons' addresses, then those in its text."""
+        shown, buttons = self._buttons(address, message_id)
+        text = (shown.text or shown.caption or "") if shown else ""
+        return [str(b["url"]) for b in buttons if b.get("url")] + web_addresses(text)
 
     async def press(self, address: str, message_id: str, press: Press) -> None:
         """The customer presses the button (its callback data is the action)."""

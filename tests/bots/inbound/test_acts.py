@@ -152,7 +152,8 @@ async def test_a_click_is_recorded_against_its_campaign_and_delivery(database: s
         campaign.id,
         delivery.id,
     )
-    assert clicked.at == clock.now and clicked.data == {"step": "main", "action": "shop", "channel": "telegram"}
+    assert clicked.at == clock.now
+    assert clicked.data == {"step": "main", "action": "shop", "channel": "telegram", "via": "button"}
 
 
 async def test_a_click_never_reaches_another_customers_delivery_or_a_missing_campaign(database: str) -> None:
@@ -166,14 +167,37 @@ async def test_a_click_never_reaches_another_customers_delivery_or_a_missing_cam
     assert found == [(campaign.id, None)] + [(None, None)] * 6
 
 
-async def test_an_unsubscribe_button_opts_out(database: str) -> None:
+async def test_an_unsubscribe_button_opts_out_and_is_no_click(database: str) -> None:
     customer, campaign, delivery = await _campaign_for()
     reply = await inbound().handle(event("click", campaign_id=str(campaign.id), step="main", action="stop"))
     assert reply == Reply(STOPPED)
     assert (await Customer.get(id=customer.id)).opted_out_at == T0
-    [clicked], [opted_out] = await events("clicked"), await events("opted_out")
-    assert clicked.delivery_id == delivery.id and clicked.data["action"] == "stop"
-    assert opted_out.campaign_id == campaign.id
+    [opted_out] = await events("opted_out")
+    assert (opted_out.campaign_id, opted_out.delivery_id) == (campaign.id, delivery.id)
+    assert opted_out.data == {"channel": "telegram", "step": "main", "via": "button"}
+    assert await events("clicked") == [] and await events("snoozed") == []
+
+
+async def test_not_now_is_a_snooze_not_a_click(database: str) -> None:
+    customer, campaign, delivery = await _campaign_for()
+    assert await inbound().handle(event("click", campaign_id=str(campaign.id), step="main", action="snooze")) is None
+    [snoozed] = await events("snoozed")
+    assert (snoozed.customer_id, snoozed.campaign_id, snoozed.delivery_id) == (customer.id, campaign.id, delivery.id)
+    assert snoozed.data == {"step": "main", "action": "snooze", "channel": "telegram", "via": "button"}
+    assert await events("clicked") == [] and (await Customer.get(id=customer.id)).opted_out_at is None
+
+
+async def test_a_reported_link_press_counts_only_where_the_link_was_not_tracked(database: str) -> None:
+    """A platform that reports a link button's press (``open``): a click when the link went out as it was; when it
+    went out tracked, the redirect counts the opening, and the report would count it twice."""
+    _, campaign, delivery = await _campaign_for()
+    press = event("click", campaign_id=str(campaign.id), step="main", action="open")
+    await inbound().handle(press)
+    [clicked] = await events("clicked")
+    assert clicked.delivery_id == delivery.id and clicked.data["via"] == "link"
+    await Delivery.filter(id=delivery.id).update(links_tracked=True)
+    await inbound().handle(press)
+    assert len(await events("clicked")) == 1
 
 
 async def test_choosing_a_language(database: str) -> None:
