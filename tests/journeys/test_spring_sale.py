@@ -7,6 +7,7 @@ press is the click."""
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -153,3 +154,23 @@ def test_the_spring_sale_reaches_the_runners_and_reminds_those_who_did_not_click
     clock.to(MONDAY + timedelta(days=12))  # the attribution window of the last first message has closed
     closed = report(cli)
     assert not closed["window_open"] and closed["lift_over_holdout"]["itt"]["verdict"] == "too small to call"
+
+    # the overview a marketer opens first, and the tables they take to a spreadsheet
+    (overview,) = json.loads(cli.ok("report", "campaigns", "--json"))
+    assert (overview["key"], overview["reached"], overview["messages"]) == (
+        "spring-sale", len(reached), closed["funnel"]["sent"]
+    )  # fmt: skip
+    assert overview["conversion_rate"] == pytest.approx(len(bought) / len(reached))
+    assert overview["verdict"] == "too small to call" and overview["revenue"] == {"EUR": PRODUCTS["RUN-2"][2]}
+    out = shop / "tables"
+    printed = cli.ok("report", "campaign", "spring-sale", "--csv", str(out))
+    assert "Wrote" in printed and (out / "funnel.csv").is_file() and (out / "variants.csv").is_file()
+    with (out / "funnel.csv").open(encoding="utf-8") as table:
+        funnel = {row["stage"]: row for row in csv.DictReader(table)}
+    assert int(funnel["reached"]["customers"]) == len(reached) and int(funnel["converted"]["customers"]) == len(bought)
+    # only the reminders were sent on Wednesday (the shop's days): a range keeps those messages
+    wednesday = f"{MONDAY + timedelta(days=2):%Y-%m-%d}"
+    ranged = json.loads(cli.ok("report", "campaign", "spring-sale", "--from", wednesday, "--to", wednesday, "--json"))
+    assert set(ranged["by"]["step"]) == {"reminder"} and ranged["funnel"]["sent"] == len(remind)
+    code, said = cli("report", "campaign", "spring-sale", "--from", "31-12-2027")
+    assert code != 0 and "is not a date like" in said
