@@ -201,6 +201,8 @@ class Inbound:
         if action == OPEN and delivery_id is not None and await clicks.links_tracked(delivery_id):
             return None  # the link went out as a tracked redirect: its opening is counted there, once
         data = {"step": step, "action": action, "channel": event.channel, "via": "link" if action == OPEN else "button"}
+        if action == OPEN and event.payload.get("url"):
+            data["url"] = event.payload["url"]  # the link as the platform reports it opened (as sent: untracked)
         await identities.add_event(
             "snoozed" if action == SNOOZE else "clicked",
             at=now, customer_id=customer_id, campaign_id=campaign_id, delivery_id=delivery_id, data=data,

@@ -73,13 +73,15 @@ class LinkTokens:
     def __init__(self, secret: str) -> None:
         if not secret:
             raise ValueError("a secret is needed to sign tracked links")
-        self._key = secret.encode()
+        self._keyed = hmac.new(secret.encode(), _DOMAIN, hashlib.sha256)  # copied for each token: the key once
 
     def __repr__(self) -> str:
         return "LinkTokens(...)"
 
     def _mac(self, body: bytes) -> bytes:
-        return hmac.new(self._key, _DOMAIN + body, hashlib.sha256).digest()[:MAC_BYTES]
+        mac = self._keyed.copy()
+        mac.update(body)
+        return mac.digest()[:MAC_BYTES]
 
     def token(self, delivery_id: int, index: int) -> str:
         """The token of link ``index`` of delivery ``delivery_id``."""

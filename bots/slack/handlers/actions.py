@@ -14,13 +14,15 @@ from campaigns.ports import InboundEvent, InboundHandler, Replies
 _CONSENT = frozenset({"start", "stop"})
 
 
-def _event(team_id: str, user_id: str, value: str) -> InboundEvent | None:
+def _event(team_id: str, user_id: str, value: str, url: str | None = None) -> InboundEvent | None:
     button = parse_value(value)
     if button is None:
         return None
     if not button.campaign_id and button.action in _CONSENT:
         return chat_event(team_id, user_id, "start" if button.action == "start" else "stop")
     payload = {"campaign_id": button.campaign_id, "step": button.step, "action": button.action}
+    if url:  # a link button: Slack reports its press, with the address it opened
+        payload["url"] = url
     return chat_event(team_id, user_id, "click", payload=payload)
 
 
@@ -32,7 +34,9 @@ def register(app: AsyncApp, inbound: InboundHandler, replies: Replies, shop_name
     ) -> None:
         await ack()
         team_id, user_id = team_of(body, context), str((body.get("user") or {}).get("id") or "")
-        inbound_event = _event(team_id, user_id, str(action.get("value") or "")) if user_id else None
+        url = action.get("url")
+        link = url if isinstance(url, str) else None
+        inbound_event = _event(team_id, user_id, str(action.get("value") or ""), link) if user_id else None
         if inbound_event is None:
             return
         reply = await inbound.handle(inbound_event)
