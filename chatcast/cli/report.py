@@ -14,7 +14,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from campaigns.results.report import money_text
 from chatcast.console import UserError, fail, out, run, state
 
 if TYPE_CHECKING:
@@ -163,7 +162,7 @@ def campaigns(
 ) -> None:
     """Every campaign at a glance: customers reached, click, conversion and opt-out rates, revenue per recipient,
     lift over the holdout and its verdict."""
-    from campaigns.results.report import Summary, overview
+    from campaigns.results.report import Summary, money_text, overview
     from storage import db, money
 
     settings = state(ctx).settings
@@ -221,7 +220,7 @@ def _write_tables(folder: Path, tables: dict[str, list[dict[str, object]]]) -> l
 
 
 def _print_report(report: Report) -> None:
-    from campaigns.results.report import DIMENSIONS
+    from campaigns.results.report import DIMENSIONS, money_text
 
     f, c = report.total, report.customers
     scope = report.scope

@@ -208,6 +208,8 @@ def test_follow_ups_reach_the_right_customers_in_their_window_with_their_own_wor
         for step, f in report["by"]["step"].items()
     }
     assert steps == {"main": (6, 1, 5, 1, 0), "reminder": (4, 0, 4, 0, 1), "last-call": (3, 0, 3, 0, 0)}
-    assert report["funnel"]["revenue"] == 90 and report["status"] == "done"
-    assert (report["treated"]["trials"], report["treated"]["successes"]) == (5, 1)  # Eve bought within the span
-    assert (report["holdout"]["trials"], report["holdout"]["successes"]) == (1, 1)  # and so did Gil
+    assert report["funnel"]["revenue"] == {"EUR": 90} and report["status"] == "done"
+    lift = report["lift_over_holdout"]  # intent to treat: the five assigned, all of them reached
+    assert (lift["assigned"]["trials"], lift["assigned"]["successes"]) == (5, 1)  # Eve bought within the span
+    assert (lift["reached"]["trials"], lift["reached"]["successes"]) == (5, 1)
+    assert (lift["holdout"]["trials"], lift["holdout"]["successes"]) == (1, 1)  # and so did Gil

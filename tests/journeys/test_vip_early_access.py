@@ -124,7 +124,7 @@ def test_vip_early_access_waits_for_its_day_and_gives_the_last_chance_to_those_w
     figures = reported(cli, "vip-early-access", lambda r: r["status"] == "done")
     main, last = figures["by"]["step"]["main"], figures["by"]["step"]["last-chance"]
     assert (main["targeted"], main["sent"], main["clicked"], main["replied"]) == (5, 4, 3, 1)
-    assert (main["converted"], main["revenue"]) == (len(bought), PRODUCTS["WAT-0016"][2])
+    assert (main["converted"], main["revenue"]) == (len(bought), {"EUR": PRODUCTS["WAT-0016"][2]})
     assert main["skipped_by"] == {"blocked": len(left)} and main["opted_out"] == 0  # they left before it was sent
     assert (last["targeted"], last["sent"], last["clicked"]) == (len(chance), len(chance), 0)
     assert figures["by"]["channel"]["slack"]["sent"] == 1
