@@ -27,6 +27,8 @@ from storage.db import dialect
 from storage.sql import Params, fetch
 
 MAX_WINDOW = timedelta(days=90)  # the longest attribution window a campaign may set
+# a converted event's data: "order" and these (the last two only on a void credit); what the reports read
+CREDIT_KEYS = ("total", "gross", "currency", "step", "void", "voided_at")
 VOID_STATUSES = {"cancelled": "cancelled", "refunded": "refunded", "returned": "returned"}  # status -> void reason
 # an order that can be credited: a purchase (not a return of another), of a known customer, for money; a cancelled
 # or refunded purchase is one too (its credit is void), while a return of its own (negative lines) is not
@@ -85,8 +87,8 @@ class Touch:
 @dataclass
 class Credits:
     """Credits orders as they are stored: ``window_of`` gives a campaign's attribution window from its YAML, ``now``
-    dates a void the order does not date. It counts the credits given, those voided, and those otherwise changed (a
-    partial refund or return, new lines)."""
+    dates a void the order does not date. It counts the credits given, those voided (an order credited already
+    cancelled included), and those otherwise changed (a partial refund or return, new lines)."""
 
     window_of: Callable[[str], timedelta]
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -104,7 +106,8 @@ class Credits:
         chosen = await self._last_touch(conn, touches)
         states = await _states(conn, order_ids, list(chosen))
         now = self.now()
-        new = []
+        new: list[dict[str, Any]] = []
+        born_void = 0  # orders credited already cancelled or returned
         updates: list[tuple[int, dict[str, Any]]] = []
         priors: dict[int, dict[str, Any] | None] = {}
         for order_id, (state, event_id, prior) in states.items():
@@ -113,6 +116,7 @@ class Credits:
                 if touch is None:
                     continue
                 data = credit_data(state, touch.step, None, now)
+                born_void += "void" in data
                 new.append({"type": "converted", "customer_id": touch.customer_id, "delivery_id": touch.delivery_id,
                             "campaign_id": touch.campaign_id, "order_id": order_id, "at": touch.ordered_at,
                             "data": json.dumps(data)})  # fmt: skip
@@ -124,9 +128,9 @@ class Credits:
         # a credit given meanwhile (the same order, two calls at once) wins: the unique key makes this one nothing
         await bulk.upsert(conn, "event", new, conflict=["type", "order_id"], update=[])
         await _update(conn, updates)
-        self.credited += len(new)
         voids = sum(1 for event_id, data in updates if data.get("void") and not (priors[event_id] or {}).get("void"))
-        self.voided += voids
+        self.credited += len(new) - born_void
+        self.voided += voids + born_void
         self.changed += len(updates) - voids
 
     async def _touches(self, conn: BaseDBAsyncClient, order_ids: Sequence[int]) -> list[Touch]:
@@ -142,9 +146,12 @@ class Credits:
                 f" AND julianday(d.sent_at) >= julianday(o.ordered_at) - {MAX_WINDOW.days + 1 / 86400}"
             )
         rows = await fetch(
+            # CROSS JOIN: SQLite keeps that order, from the orders to their customers' messages; left to itself it may
+            # walk every sent message and probe the list of orders for each (minutes for a batch)
             "SELECT o.id, d.id, d.campaign_id, d.step, d.sent_at, o.ordered_at, o.customer_id"
-            ' FROM "order" o JOIN delivery d ON d.customer_id = o.customer_id JOIN campaign c ON c.id = d.campaign_id'
-            f" WHERE o.id {_among(q, order_ids)} AND {CREDITABLE} AND c.kind = 'marketing' AND d.status = 'sent'"
+            ' FROM "order" o CROSS JOIN delivery d JOIN campaign c ON c.id = d.campaign_id'
+            f" WHERE o.id {_among(q, order_ids)} AND d.customer_id = o.customer_id AND {CREDITABLE}"
+            " AND c.kind = 'marketing' AND d.status = 'sent'"
             f" AND d.sent_at IS NOT NULL AND {before}"
             " AND NOT EXISTS (SELECT 1 FROM event e WHERE e.type = 'converted' AND e.order_id = o.id)",
             q.values,

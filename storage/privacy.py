@@ -4,7 +4,8 @@ Erasing keeps nothing that identifies the person, and what the shop's counts nee
 with its name, contacts, language, attributes, tags and shop id replaced, consent withdrawn (nothing is ever
 sent to it again); chat identities, conversations, chat messages and derived features are deleted; deliveries
 keep their campaign, step, status and times but lose their text and address; events keep their type, time and
-campaign but lose their data; feedback, complaints and reviews lose their text.
+campaign but lose their data, except a conversion's money (its total, gross, currency, step and void), which stays
+for the campaign's revenue, its order named as the anonymous sale; feedback, complaints and reviews lose their text.
 
 Orders are the shop's records, which it must keep for its accounting; the shop keeps them in its own system,
 its book of account, for as long as the law there requires (GDPR Art. 17(3)(b)). Chatcast is not that book,
@@ -23,6 +24,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from storage.credits import CREDIT_KEYS
 from storage.customer_columns import CUSTOMER_COLUMNS, KEPT_COLUMNS
 from storage.models import (
     ChannelIdentity,
@@ -131,7 +133,7 @@ async def erase(customer: Customer) -> dict[str, int]:
             "deliveries": await Delivery.filter(customer_id=cid).update(
                 text=None, address=None, error=None, provider_message_id=None, pieces=None, note=None, buttons=[]
             ),  # buttons: a notice's tracking button holds the parcel's tracking link
-            "events": await Event.filter(customer_id=cid).update(data={}),
+            "events": await _forget_events(cid),
             "feedback": await Feedback.filter(customer_id=cid).update(text="", order_id=None),
             "reviews": await Review.filter(customer_id=cid).update(text=""),
             "complaints": await Complaint.filter(customer_id=cid).update(text=""),
@@ -158,6 +160,17 @@ async def erase(customer: Customer) -> dict[str, int]:
     return changed
 
 
+async def _forget_events(customer_id: int) -> int:
+    """The customer's events without their data, but for what a conversion counts (see the module docstring)."""
+    converted = await Event.filter(customer_id=customer_id, type="converted").only("id", "data", "order_id")
+    for event in converted:
+        kept = {key: event.data[key] for key in CREDIT_KEYS if key in event.data}
+        if event.order_id is not None:  # type: ignore[attr-defined]
+            kept["order"] = f"{ERASED_PREFIX}{event.order_id}"  # type: ignore[attr-defined]
+        await Event.filter(id=event.id).update(data=kept)
+    return len(converted) + await Event.filter(customer_id=customer_id).exclude(type="converted").update(data={})
+
+
 async def _anonymise_orders(customer_id: int) -> int:
     """The customer's orders made anonymous sales (see the module docstring); how many."""
     orders = await Order.filter(customer_id=customer_id).only("id", "ordered_at")
@@ -174,5 +187,6 @@ async def _anonymise_orders(customer_id: int) -> int:
             feedback_asked_at=None,
             seen_at=None,
             status_changed_at=None,
+            return_of=None,  # the shop's id of the order it returns
         )
     return len(orders)

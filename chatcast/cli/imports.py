@@ -227,9 +227,12 @@ def import_orders(
 ) -> None:
     """Order lines, one per row; unknown customers or products are bad rows.
 
-    Columns: order_id, customer_id, ordered_at, sku, quantity, unit_price (required), status, currency,
-    discount_code, line, is_return, tracking_url, carrier, expected_at (required when status is delayed),
-    status_changed_at (when the order reached its status). An order this import sees first is history: no
+    Columns: order_id, customer_id, ordered_at, sku, quantity, unit_price (required), status, currency (ISO 4217;
+    absent: CHATCAST_SHOP_CURRENCY), discount_code, line, is_return, return_of (a return's original order),
+    refunded (an amount refunded on the order), tracking_url, carrier, expected_at (required when status is
+    delayed), status_changed_at (when the order reached its status). Each order placed within a campaign's
+    attribution window after its message is credited to it, once; a cancelled, refunded or returned one has its
+    credit voided or lowered (see docs/revenue.md). An order this import sees first is history: no
     notice. An order known before whose status changed (paid, shipped, delayed, delivered, refunded) gets an
     order notice, unless status_changed_at dates the change more than 3 days ago.
     Lines are keyed by (order_id, line); without a line column the row's position in the file is used.

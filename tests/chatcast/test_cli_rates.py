@@ -42,3 +42,9 @@ def test_chatcast_config_rates_keeps_the_rates(backend: str, isolated: Path, mon
     code, said = invoke("config", "rates", "remove", "JPY")
     assert code == 1 and "no rate of JPY to remove" in said
     assert "CHF" not in invoke.ok("config", "rates", "list")  # the bad file set nothing
+
+
+@pytest.mark.parametrize("command", [[], ["list"], ["set"], ["import"], ["remove"]])
+def test_every_rates_command_has_help(command: list[str]) -> None:
+    code, output = invoke("config", "rates", *command, "--help")
+    assert code == 0 and "Usage:" in output and len(output.strip().splitlines()) > 3

@@ -12,6 +12,7 @@ import pytest
 from tortoise.exceptions import IntegrityError
 
 from campaigns.results.attribution import attribute, crediting, window_of
+from storage import privacy
 from storage.credits import OrderState, credit_data
 from storage.importers import import_file
 from storage.models import Campaign, Customer, Delivery, Event, Product
@@ -205,7 +206,7 @@ async def test_an_import_voids_cancelled_and_returned_credits_and_credits_an_ord
     )
     credits = crediting(Clock(NOW))
     await import_file("orders", path, credits=credits)
-    assert (credits.credited, credits.voided, credits.changed) == (1, 2, 0)
+    assert (credits.credited, credits.voided, credits.changed) == (0, 3, 0)  # A3's credit is void from the start
     voids = {d["order"]: (d["total"], d["void"], d["voided_at"]) for d in await converted()}
     assert voids == {"A1": (0.0, "cancelled", later), "A2": (0.0, "returned", later), "A3": (0.0, "cancelled", later)}
     before = await converted()
@@ -229,3 +230,14 @@ async def test_online_retail_cancellations_are_no_purchase(database: str, tmp_pa
     await import_file("online-retail", path, fmt="csv", credits=credits)
     assert credits.credited == 1
     assert [(d["order"], d["total"], d["currency"]) for d in await converted()] == [("536365", 15.3, "GBP")]
+
+
+async def test_an_erased_customers_credit_keeps_its_money_and_not_the_shops_order_id(database: str) -> None:
+    customer = await shop(("spring", 7, SENT))
+    await post(order("SHOP-ORDER-8801", SENT + timedelta(days=1)))
+    await Event.create(type="clicked", customer=customer, at=SENT, data={"link": "https://shop.example/vera"})
+    await privacy.erase(customer)
+    [event] = await Event.filter(type="converted").values("data", "order_id")
+    assert event["data"] == {"order": f"erased-{event['order_id']}", "total": 90.0, "gross": 90.0, "currency": "EUR",
+                             "step": "main"}  # fmt: skip
+    assert await Event.filter(type="clicked").values_list("data", flat=True) == [{}]
