@@ -304,7 +304,25 @@ class Delivery(Model):
     class Meta:
         table = "delivery"
         unique_together = (("campaign", "step", "customer"),)
-        indexes = (("status", "due_at"), ("customer_id",), ("campaign_id", "status"))
+        indexes = (
+            ("status", "due_at"),
+            ("customer_id",),
+            # a campaign's rows by state, their customers in order: reached customers are counted without a sort
+            ("campaign_id", "status", "customer_id"),
+            # the report's funnel reads this index alone, already in its groups' order
+            (
+                "campaign_id",
+                "step",
+                "variant",
+                "persona",
+                "channel",
+                "status",
+                "note",
+                "timing",
+                "copy_arm",
+                "copy_source",
+            ),
+        )
 
 
 class SendTime(Model):

@@ -52,6 +52,8 @@ _CELL = (
     "d.step, COALESCE(d.variant, ''), COALESCE(d.persona, ''), d.channel, d.status, COALESCE(d.note, ''),"
     " COALESCE(d.timing, ''), COALESCE(d.copy_arm, ''), COALESCE(d.copy_source, '')"
 )
+# the same columns as they are stored: grouping on them lets the funnel index hand the rows over in order
+_RAW = "d.step, d.variant, d.persona, d.channel, d.status, d.note, d.timing, d.copy_arm, d.copy_source"
 _KEY = tuple[str, str, str, str, str, str, str, str, str]
 
 
@@ -116,7 +118,7 @@ def within(q: Params, at: str, start: str, days: int) -> str:
 
 
 def _cell_key(row: tuple[object, ...]) -> _KEY:
-    return tuple(str(x) for x in row[:9])  # type: ignore[return-value]
+    return tuple("" if x is None else str(x) for x in row[:9])  # type: ignore[return-value]
 
 
 async def funnel_cells(campaign_id: int, scope: Scope = EVERYTHING, *, window_days: int = 7) -> list[FunnelCell]:
@@ -129,7 +131,7 @@ async def funnel_cells(campaign_id: int, scope: Scope = EVERYTHING, *, window_da
     cid = q.add(campaign_id)
     where = scope.where(q)
     counts = await fetch(
-        f"SELECT {_CELL}, COUNT(*) FROM delivery d WHERE d.campaign_id = {cid}{where} GROUP BY {_CELL}", q.values
+        f"SELECT {_RAW}, COUNT(*) FROM delivery d WHERE d.campaign_id = {cid}{where} GROUP BY {_RAW}", q.values
     )
     q = Params(dialect())
     cid, where = q.add(campaign_id), ""
@@ -175,12 +177,14 @@ async def funnel_cells(campaign_id: int, scope: Scope = EVERYTHING, *, window_da
         revenue.setdefault(_cell_key(r), {})[str(r[9]) or "?"] = round(float(r[10] or 0), 2)
     gone = {_cell_key(r): int(r[9] or 0) for r in left}
     cells = []
-    for r in counts:
-        key = _cell_key(r)
+    sizes: dict[_KEY, int] = {}
+    for r in counts:  # a NULL and an empty value are one group, as in the other queries
+        sizes[_cell_key(r)] = sizes.get(_cell_key(r), 0) + int(r[9])
+    for key, size in sizes.items():
         clicked, replied, converted, orders, engaged, snoozed = done.get(key, [0] * 6)
         step, variant, persona, channel, status, note, timing, copy_arm, copy_source = key
         cell = FunnelCell(
-            step, variant, persona, channel, status, note, int(r[9]), clicked, replied, converted,
+            step, variant, persona, channel, status, note, size, clicked, replied, converted,
             revenue.get(key, {}), gone.get(key, 0), timing, copy_arm, copy_source, engaged, orders, snoozed,
         )  # fmt: skip
         cells.append(cell)
